@@ -1,0 +1,1 @@
+"""The four Savivalda services and the `savivalda` command that runs them."""

@@ -1,0 +1,290 @@
+"""`savivalda`: run the services, migrate, issue tokens, handle dead letters, publish events.
+
+Mode: with SAVIVALDA_AMQP_URI in the environment every command works on the distributed system
+(RabbitMQ, one database per service); without it, on the embedded system in the data folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+
+def _patch():
+    from shared.green import patch
+
+    patch()
+
+
+def _settings(args):
+    """Settings for operator commands: distributed when SAVIVALDA_AMQP_URI is set, else embedded."""
+    from shared import config
+
+    if os.environ.get("SAVIVALDA_AMQP_URI"):
+        return config.operator_settings()
+    return config.embedded_settings(getattr(args, "data_dir", None))
+
+
+def _fail(message: str) -> int:
+    print(f"savivalda: {message}", file=sys.stderr)
+    return 2
+
+
+# ---------------------------------------------------------------- run
+
+def cmd_run(args) -> int:
+    _patch()
+    from services.runner import serve
+    from shared import config
+
+    try:
+        if args.services:
+            settings = config.distributed_settings(tuple(args.services))
+        else:
+            settings = config.embedded_settings(args.data_dir)
+        overrides = {k: v for k, v in (("http_address", args.http), ("ops_address", args.ops)) if v}
+        if overrides:
+            settings = settings.with_changes(**overrides)
+            if "http_address" in overrides and settings.embedded:
+                settings = settings.with_changes(public_url=f"http://{settings.http_address}")
+        return serve(settings, banner=print_banner if settings.embedded else None)
+    except config.ConfigurationError as error:
+        return _fail(str(error))
+
+
+def print_banner(settings, process) -> None:
+    from shared.auth import issue_token
+
+    token = issue_token(settings.auth_secret, subject="embedded-staff", role="staff", ttl_seconds=12 * 3600)
+    http = f"http://{settings.http_address}"
+    ops = f"http://{settings.ops_address}"
+    services = ", ".join(f"{http}/{s}/openapi.json" for s in settings.services)
+    print(f"""
+Savivalda is running: all four services in this process (embedded mode, no broker or database needed).
+
+  HTTP API     {http}/
+  OpenAPI      {services}
+  Metrics      {ops}/metrics
+  Health       {ops}/health/ready
+  Data folder  {settings.data_dir}  (one SQLite database per service)
+  Mailbox      {settings.mailbox_dir}  (e-mails are written here as .eml files)
+
+  Staff token (valid 12 hours; more with `savivalda token --role staff`):
+  {token}
+
+Try:
+  export TOKEN={token}
+  curl -H "Authorization: Bearer $TOKEN" {http}/enrollment/courses
+
+Stop with Ctrl+C.
+""", flush=True)
+
+
+# ---------------------------------------------------------------- migrate
+
+def cmd_migrate(args) -> int:
+    _patch()
+    from services.runner import declare_topology, migrate
+    from shared import config
+    from shared.observability import configure_logging
+
+    configure_logging("WARNING")
+    try:
+        settings = _settings(args)
+    except config.ConfigurationError as error:
+        return _fail(str(error))
+    services = tuple(args.services) if args.services else tuple(settings.database_urls)
+    if not services:
+        return _fail("no database URL configured (SAVIVALDA_<SERVICE>_DATABASE_URL)")
+    try:
+        migrate(settings, services)
+        print(f"migrated: {', '.join(services)}")
+        if not settings.embedded:
+            declare_topology(settings, services)
+            print(f"declared broker queues and exchanges: {', '.join(services)}")
+    except config.ConfigurationError as error:
+        return _fail(str(error))
+    return 0
+
+
+# ---------------------------------------------------------------- token
+
+def cmd_token(args) -> int:
+    from shared import config
+    from shared.auth import issue_token, parse_role
+
+    try:
+        parse_role(args.role)
+    except ValueError as error:
+        return _fail(str(error))
+    secret = os.environ.get("SAVIVALDA_AUTH_SECRET")
+    try:
+        if secret:
+            config.check_secret(secret)
+        else:
+            secret = config.embedded_settings(args.data_dir).auth_secret
+    except config.ConfigurationError as error:
+        return _fail(str(error))
+    print(issue_token(secret, subject=args.subject, role=args.role, ttl_seconds=parse_duration(args.ttl)))
+    return 0
+
+
+def parse_duration(text: str) -> int:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    text = text.strip().lower()
+    if text[-1:] in units:
+        return int(float(text[:-1]) * units[text[-1]])
+    return int(text)
+
+
+# ---------------------------------------------------------------- dlq
+
+def cmd_dlq(args) -> int:
+    _patch()
+    from shared import config
+    from shared.messaging.deadletters import dead_letters_for, parse_json_body
+
+    try:
+        settings = _settings(args)
+    except config.ConfigurationError as error:
+        return _fail(str(error))
+    services = [args.service] if args.service else list(config.SERVICE_NAMES)
+    if args.service and args.service not in config.SERVICE_NAMES:
+        return _fail(f"unknown service {args.service}")
+    store = dead_letters_for(settings)
+    selectors = getattr(args, "ids", None) or None
+    if args.action in ("replay", "purge") and not selectors and not args.all:
+        return _fail(f"name the dead letters to {args.action} (ids or event ids) or pass --all")
+    total = 0
+    for service in services:
+        if settings.embedded and service not in settings.database_urls:
+            continue
+        if args.action == "list":
+            for letter in store.list(service):
+                print(json.dumps(letter.summary(), ensure_ascii=False))
+                total += 1
+        elif args.action == "show":
+            for letter in store.list(service):
+                if any(letter.matches(s) for s in selectors):
+                    print(json.dumps({**letter.summary(), "queue": letter.queue, "headers": letter.headers,
+                                      "body": parse_json_body(letter)}, ensure_ascii=False, indent=2))
+                    total += 1
+        elif args.action == "replay":
+            total += store.replay(service, selectors)
+        elif args.action == "purge":
+            total += store.purge(service, selectors)
+    if args.action == "show" and not total:
+        return _fail("no dead letter matches " + ", ".join(selectors or []))
+    if args.action in ("replay", "purge"):
+        verb = "replay requested for" if settings.embedded and args.action == "replay" else f"{args.action}ed"
+        print(f"{verb} {total} dead letter(s)")
+    return 0
+
+
+# ---------------------------------------------------------------- events
+
+def cmd_events(args) -> int:
+    from shared.events import catalogue_docs
+
+    if args.action == "schemas":
+        schemas = catalogue_docs.json_schemas()
+        if args.out:
+            out = Path(args.out)
+            out.mkdir(parents=True, exist_ok=True)
+            for name, schema in schemas.items():
+                (out / f"{name}.json").write_text(json.dumps(schema, indent=2, ensure_ascii=False) + "\n")
+            print(f"wrote {len(schemas)} schemas to {out}")
+        else:
+            print(json.dumps(schemas, indent=2, ensure_ascii=False))
+        return 0
+    if args.action == "docs":
+        sys.stdout.write(catalogue_docs.markdown())
+        return 0
+    if args.action == "asyncapi":
+        print(json.dumps(catalogue_docs.asyncapi(), indent=2, ensure_ascii=False))
+        return 0
+    if args.action == "publish":
+        return publish_event_file(args)
+    raise AssertionError(args.action)
+
+
+def publish_event_file(args) -> int:
+    _patch()
+    from shared.events.publisher import EventPublisher, PublishRefused, envelope_from_document
+
+    amqp_uri = os.environ.get("SAVIVALDA_AMQP_URI")
+    if not amqp_uri:
+        return _fail("set SAVIVALDA_AMQP_URI to the broker (events publish talks to RabbitMQ)")
+    try:
+        document = json.loads(Path(args.file).read_text())
+    except (OSError, ValueError) as error:
+        return _fail(f"cannot read {args.file}: {error}")
+    try:
+        envelope = envelope_from_document(document, source=args.source)
+        with EventPublisher(amqp_uri) as publisher:
+            routed = publisher.publish(envelope)
+    except PublishRefused as error:
+        return _fail(str(error))
+    print(json.dumps({"published": str(envelope.id), "type": envelope.type, "exchange": envelope.exchange,
+                      "routing_key": envelope.routing_key, "routed": routed}))
+    return 0
+
+
+# ---------------------------------------------------------------- parser
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="savivalda", description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", help="embedded mode's data folder (default ./savivalda-data or SAVIVALDA_DATA_DIR)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run services (no names: all four embedded in this process)")
+    run.add_argument("services", nargs="*", help="distributed mode: the services this process runs")
+    run.add_argument("--http", help="HTTP API address host:port")
+    run.add_argument("--ops", help="metrics and health address host:port")
+    run.set_defaults(func=cmd_run)
+
+    migrate = commands.add_parser("migrate", help="bring databases to the code's schema (and declare broker queues)")
+    migrate.add_argument("services", nargs="*")
+    migrate.set_defaults(func=cmd_migrate)
+
+    token = commands.add_parser("token", help="issue a bearer token")
+    token.add_argument("--role", required=True, help="staff, operator or municipality:<code>")
+    token.add_argument("--subject", default="cli-user", help="who the token is for")
+    token.add_argument("--ttl", default="8h", help="lifetime, e.g. 30m, 8h, 7d")
+    token.set_defaults(func=cmd_token)
+
+    dlq = commands.add_parser("dlq", help="dead letters: list, show, replay, purge")
+    dlq_actions = dlq.add_subparsers(dest="action", required=True)
+    for action, text in (("list", "list dead letters"), ("show", "show dead letters in full"),
+                         ("replay", "send dead letters back to their queue"), ("purge", "delete dead letters")):
+        sub = dlq_actions.add_parser(action, help=text)
+        sub.add_argument("--service", help="only this service's dead letters")
+        if action != "list":
+            sub.add_argument("ids", nargs="*", help="dead-letter ids (a prefix is enough) or event ids")
+        if action in ("replay", "purge"):
+            sub.add_argument("--all", action="store_true", help="every dead letter (of --service)")
+    dlq.set_defaults(func=cmd_dlq)
+
+    events = commands.add_parser("events", help="the event contract")
+    event_actions = events.add_subparsers(dest="action", required=True)
+    schemas = event_actions.add_parser("schemas", help="JSON Schema of every event type")
+    schemas.add_argument("--out", help="write one file per type into this folder")
+    event_actions.add_parser("docs", help="the event catalogue as Markdown (docs/events.md)")
+    event_actions.add_parser("asyncapi", help="the AsyncAPI document of every exchange and event")
+    publish = event_actions.add_parser("publish", help="validate and publish an event from a JSON file")
+    publish.add_argument("file", help="a full CloudEvents envelope, or {type, data[, subject, correlationid]}")
+    publish.add_argument("--source", default="savivalda/cli", help="CloudEvents source when the file has none")
+    events.set_defaults(func=cmd_events)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

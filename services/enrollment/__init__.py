@@ -1,0 +1,1 @@
+"""Enrollment: training courses, sessions, fair enrolment with waitlists."""

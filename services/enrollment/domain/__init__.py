@@ -1,0 +1,1 @@
+"""Enrollment rules in plain Python: no nameko, no database session."""

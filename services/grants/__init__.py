@@ -1,0 +1,1 @@
+"""Grants: funding-source catalogue, call fit and application support."""

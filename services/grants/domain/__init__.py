@@ -1,0 +1,1 @@
+"""Grant rules in plain Python: no nameko, no database session."""

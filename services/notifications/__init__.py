@@ -1,0 +1,1 @@
+"""Notifications: every event told to the right person, in Lithuanian or English, once."""

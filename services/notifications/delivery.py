@@ -1,0 +1,148 @@
+"""Getting a rendered notification to a person: e-mail into a mailbox folder (embedded mode) or
+over SMTP (distributed), with a fallback relay. No nameko here."""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import ssl
+import tempfile
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+from services.notifications.rendering import Rendered
+from shared.db import utcnow
+
+
+class DeliveryError(Exception):
+    """Delivery failed; `permanent` means retrying will not help (e.g. address rejected)."""
+
+    def __init__(self, message: str, *, permanent: bool = False):
+        super().__init__(message)
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    to_name: str
+    to_address: str
+    message_id: str
+    rendered: Rendered
+    event_id: str
+    event_type: str
+
+
+def build_email(outgoing: Outgoing, sender: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = formataddr((outgoing.to_name, outgoing.to_address))
+    message["Subject"] = outgoing.rendered.subject
+    message["Date"] = format_datetime(utcnow())
+    message["Message-ID"] = outgoing.message_id
+    message["Content-Language"] = outgoing.rendered.language
+    message["X-Savivalda-Event-ID"] = outgoing.event_id
+    message["X-Savivalda-Event-Type"] = outgoing.event_type
+    message.set_content(outgoing.rendered.text)
+    message.add_alternative(outgoing.rendered.html, subtype="html")
+    return message
+
+
+class MailboxMailer:
+    """Writes each e-mail as an .eml file. The file name comes from the Message-ID, so delivering
+    the same notification twice rewrites one file instead of adding a second e-mail."""
+
+    name = "mailbox"
+
+    def __init__(self, directory: Path, sender: str):
+        self.directory = Path(directory)
+        self.sender = sender
+        self.directory.mkdir(parents=True, exist_ok=True)
+
+    def send(self, outgoing: Outgoing) -> str:
+        message = build_email(outgoing, self.sender)
+        stem = outgoing.message_id.strip("<>").split("@", 1)[0]
+        target = self.directory / f"{stem}.eml"
+        fd, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(bytes(message))
+        os.replace(temporary, target)
+        return f"mailbox:{target.name}"
+
+
+@dataclass(frozen=True)
+class SmtpRelay:
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    implicit_tls: bool
+    starttls: bool
+    timeout: float
+
+    @classmethod
+    def from_url(cls, url: str) -> "SmtpRelay":
+        """smtp://[user:pass@]host[:port][?starttls=true&timeout=10] or smtps://... (implicit TLS)."""
+        parsed = urlparse(url)
+        if parsed.scheme not in ("smtp", "smtps"):
+            raise ValueError(f"SMTP URL must start with smtp:// or smtps://, got {url!r}")
+        query = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+        implicit = parsed.scheme == "smtps"
+        return cls(
+            host=parsed.hostname or "localhost",
+            port=parsed.port or (465 if implicit else 25),
+            username=unquote(parsed.username) if parsed.username else None,
+            password=unquote(parsed.password) if parsed.password else None,
+            implicit_tls=implicit,
+            starttls=query.get("starttls", "false").lower() in ("1", "true", "yes"),
+            timeout=float(query.get("timeout", "15")),
+        )
+
+    @property
+    def label(self) -> str:
+        return f"smtp:{self.host}:{self.port}"
+
+    def send(self, message: EmailMessage) -> None:
+        context = ssl.create_default_context()
+        client_cls = smtplib.SMTP_SSL if self.implicit_tls else smtplib.SMTP
+        kwargs = {"context": context} if self.implicit_tls else {}
+        with client_cls(self.host, self.port, timeout=self.timeout, **kwargs) as client:
+            if self.starttls:
+                client.starttls(context=context)
+            if self.username:
+                client.login(self.username, self.password or "")
+            client.send_message(message)
+
+
+class SmtpMailer:
+    """Sends through the primary relay and, when it is unreachable or refuses for now, the fallback."""
+
+    name = "smtp"
+
+    def __init__(self, primary_url: str, sender: str, fallback_url: str | None = None):
+        self.sender = sender
+        self.relays = [SmtpRelay.from_url(primary_url)] + ([SmtpRelay.from_url(fallback_url)] if fallback_url else [])
+
+    def send(self, outgoing: Outgoing) -> str:
+        message = build_email(outgoing, self.sender)
+        errors = []
+        for relay in self.relays:
+            try:
+                relay.send(message)
+                return relay.label
+            except smtplib.SMTPRecipientsRefused as refused:
+                codes = [code for code, _ in refused.recipients.values()]
+                if all(500 <= code < 600 for code in codes):
+                    raise DeliveryError(f"{relay.label} refused the address: {refused.recipients}", permanent=True)
+                errors.append(f"{relay.label}: {refused.recipients}")
+            except (smtplib.SMTPException, OSError) as error:
+                errors.append(f"{relay.label}: {type(error).__name__}: {error}")
+        raise DeliveryError("; ".join(errors))
+
+
+def mailer_for(settings):
+    if settings.smtp_url:
+        return SmtpMailer(settings.smtp_url, settings.mail_from, settings.smtp_fallback_url)
+    return MailboxMailer(settings.mailbox_dir, settings.mail_from)

@@ -1,0 +1,1 @@
+"""Notification rules in plain Python: language forms, dates, identities of messages."""

@@ -1,0 +1,71 @@
+"""Lithuanian and English forms: plurals for counts and dates as people write them.
+
+Lithuanian has three plural forms:
+- 1, 21, 31, ... (ends in 1, not 11)            → vienaskaita: "1 diena", "21 diena"
+- 2-9, 22-29, ... (ends in 2-9, not 12-19)      → "2 dienos", "29 dienos"
+- 0, 10-20, 30, 40, ... (ends in 0 or 11-19)     → "10 dienų", "11 dienų", "20 dienų"
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+LOCAL_TZ = ZoneInfo("Europe/Vilnius")
+
+MONTHS_LT_GENITIVE = (
+    "sausio", "vasario", "kovo", "balandžio", "gegužės", "birželio",
+    "liepos", "rugpjūčio", "rugsėjo", "spalio", "lapkričio", "gruodžio",
+)
+MONTHS_EN = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)
+
+
+def plural_lt(n: int, one: str, few: str, many: str) -> str:
+    n = abs(int(n))
+    if n % 10 == 1 and n % 100 != 11:
+        return one
+    if 2 <= n % 10 <= 9 and not 12 <= n % 100 <= 19:
+        return few
+    return many
+
+
+def plural_en(n: int, one: str, other: str) -> str:
+    return one if abs(int(n)) == 1 else other
+
+
+def count(n: int, language: str, lt_forms: tuple[str, str, str], en_forms: tuple[str, str]) -> str:
+    """"3 dienos" / "3 days"."""
+    word = plural_lt(n, *lt_forms) if language == "lt" else plural_en(n, *en_forms)
+    return f"{n} {word}"
+
+
+def local(moment: datetime) -> datetime:
+    return moment.astimezone(LOCAL_TZ)
+
+
+def format_date(value: date | datetime, language: str) -> str:
+    """2026 m. gruodžio 3 d. / 3 December 2026 (datetimes in Vilnius time)."""
+    day = local(value).date() if isinstance(value, datetime) else value
+    if language == "lt":
+        return f"{day.year} m. {MONTHS_LT_GENITIVE[day.month - 1]} {day.day} d."
+    return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
+
+
+def format_time(moment: datetime) -> str:
+    return local(moment).strftime("%H:%M")
+
+
+def format_money(amount, language: str) -> str:
+    """"12,50 €" in Lithuanian, "€12.50" in English; zero is "free"."""
+    from decimal import Decimal
+
+    value = Decimal(str(amount))
+    if value == 0:
+        return "nemokamai" if language == "lt" else "free of charge"
+    text = f"{value:,.2f}"
+    if language == "lt":
+        return text.replace(",", " ").replace(".", ",") + " €"
+    return "€" + text

@@ -1,0 +1,69 @@
+"""Rendering notification templates (Jinja2 files, one set per language).
+
+A template `name` exists in a language when `templates/<lang>/<name>.subject.j2`, `.txt.j2` and
+`.html.j2` are all there. HTML is autoescaped; the plain text is not.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from services.notifications.domain import language as lang
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+PARTS = ("subject", "txt", "html")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    template: str
+    language: str
+    subject: str
+    text: str
+    html: str
+
+
+class TemplateLibrary:
+    def __init__(self, directory: Path = TEMPLATE_DIR):
+        self.directory = directory
+        self.env = Environment(
+            loader=FileSystemLoader(str(directory)),
+            autoescape=lambda name: bool(name) and name.endswith(".html.j2"),
+            undefined=StrictUndefined,
+            keep_trailing_newline=False,
+            trim_blocks=False,
+        )
+
+    def has(self, template: str, language: str) -> bool:
+        return all((self.directory / language / f"{template}.{part}.j2").is_file() for part in PARTS)
+
+    def names(self) -> list[str]:
+        found = {p.name.split(".", 1)[0] for p in (self.directory / "lt").glob("*.subject.j2")}
+        return sorted(name for name in found if self.has(name, "lt") and self.has(name, "en"))
+
+    def render(self, template: str, language: str, *, event, recipient, now: datetime) -> Rendered:
+        if not self.has(template, language):
+            language = "lt"  # every template exists in Lithuanian
+        context = {
+            "event": event,
+            "recipient": recipient,
+            "language": language,
+            "date": lambda value: lang.format_date(value, language),
+            "time": lang.format_time,
+            "money": lambda amount: lang.format_money(amount, language),
+            "count": lambda n, lt_forms, en_forms: lang.count(n, language, tuple(lt_forms), tuple(en_forms)),
+        }
+        title = getattr(event, "course_title", None) or getattr(event, "title", None)
+        if title is not None:
+            context["course"] = title.in_language(language)
+        starts_at = getattr(event, "starts_at", None)
+        if isinstance(starts_at, datetime):
+            context["days_left"] = max(0, math.ceil((starts_at - now).total_seconds() / 86400))
+        parts = {part: self.env.get_template(f"{language}/{template}.{part}.j2").render(**context) for part in PARTS}
+        return Rendered(template=template, language=language, subject=" ".join(parts["subject"].split()),
+                        text=parts["txt"].strip() + "\n", html=parts["html"].strip() + "\n")

@@ -1,0 +1,1 @@
+"""Partners: foreign-partner profiles, explained matching, introductions and partnerships."""

@@ -1,0 +1,1 @@
+"""Partner rules in plain Python: no nameko, no database session."""

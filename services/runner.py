@@ -1,0 +1,218 @@
+"""Running services: migrations, broker topology, the ops server and the nameko containers.
+
+`savivalda run` (embedded) and `savivalda run <service> ...` (distributed) both end up here.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import time
+
+import eventlet
+from eventlet import wsgi
+from eventlet.event import Event
+from nameko.runners import ServiceRunner
+from nameko.web.server import parse_address
+from prometheus_client import generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from services.registry import service_classes
+from shared import migrations
+from shared.config import ConfigurationError, Settings
+from shared.messaging import topology
+from shared.observability import HEALTH, configure_logging, metrics_registry
+
+log = logging.getLogger("savivalda")
+
+
+# ---------------------------------------------------------------- schema and broker preparation
+
+def migrate(settings: Settings, services: tuple[str, ...]) -> None:
+    for service in services:
+        migrations.upgrade(service, settings.database_url(service))
+        log.info("database migrated", extra={"service": service})
+
+
+def check_schema(settings: Settings, services: tuple[str, ...]) -> None:
+    """Distributed services refuse to start on a database `savivalda migrate` has not brought
+    to the code's schema (the compose file runs migrate first)."""
+    for service in services:
+        url = settings.database_url(service)
+        current, head = migrations.current_revision(url), migrations.head_revision(service, url)
+        if current != head:
+            raise ConfigurationError(
+                f"the {service} database is at revision {current}, the code needs {head}: run `savivalda migrate {service}`")
+
+
+def declare_topology(settings: Settings, services: tuple[str, ...]) -> None:
+    """Exchanges and queues of these services, so events wait for a service that is not running."""
+    from kombu import Connection
+
+    classes = service_classes()
+    with Connection(settings.amqp_uri, connect_timeout=10) as connection:
+        connection.ensure_connection(max_retries=5)
+        for service in services:
+            topology.declare_service_topology(connection, service, classes[service], settings, publishes=[service])
+
+
+# ---------------------------------------------------------------- the ops server (/metrics, health)
+
+class OpsServer:
+    """Metrics and health on their own port, outside nameko's worker pool, so a scrape or a
+    health probe answers even when every worker is busy."""
+
+    def __init__(self, address: str):
+        self.address = address
+        self._sock = None
+        self._thread = None
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "/")
+        if path == "/metrics":
+            body = generate_latest(metrics_registry())
+            start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST)])
+            return [body]
+        if path == "/health/live":
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [b'{"status": "live"}']
+        if path == "/health/ready":
+            import json
+
+            ok, report = HEALTH.ready()
+            body = json.dumps({"status": "ready" if ok else "not ready", "checks": report}).encode()
+            start_response("200 OK" if ok else "503 Service Unavailable", [("Content-Type", "application/json")])
+            return [body]
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"not found: try /metrics, /health/live or /health/ready\n"]
+
+    def start(self) -> None:
+        bind = parse_address(self.address)
+        self._sock = eventlet.listen((bind.address or "0.0.0.0", bind.port))
+        self._thread = eventlet.spawn(wsgi.server, self._sock, self, log_output=False,
+                                      log=logging.getLogger("eventlet.wsgi.server"))
+
+    @property
+    def port(self) -> int:
+        return self._sock.getsockname()[1]
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._thread.kill()
+        if self._sock is not None:
+            self._sock.close()
+
+
+# ---------------------------------------------------------------- the process
+
+class Process:
+    """All of one process's services, started and stopped together."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.classes = service_classes()
+        self.runner = ServiceRunner(settings.nameko_config())
+        self.ops = OpsServer(settings.ops_address)
+
+    def prepare(self) -> None:
+        services = self.settings.services
+        if self.settings.embedded:
+            migrate(self.settings, services)
+        else:
+            check_schema(self.settings, services)
+            declare_topology(self.settings, services)
+
+    def start(self) -> None:
+        for service in self.settings.services:
+            self.runner.add_service(self.classes[service])
+        self.ops.start()
+        self.runner.start()
+
+    def stop(self) -> None:
+        if self.settings.embedded:
+            self._drain_embedded()
+        self.runner.stop()
+        if self.settings.embedded:
+            self._mark_clean_stop()
+        self.ops.stop()
+        for service in self.settings.services:
+            HEALTH.remove_service(service)
+
+    def kill(self) -> None:
+        self.runner.kill()
+        self.ops.stop()
+
+    # -- embedded mode: stop only once the in-memory broker holds nothing
+    def _extensions(self, cls):
+        for container in self.runner.containers:
+            for extension in container.extensions:
+                if isinstance(extension, cls):
+                    yield extension
+
+    def quiescent(self) -> bool:
+        from kombu.transport.memory import Channel as MemoryChannel
+
+        from shared.database import OutboxRelay
+        from shared.messaging.subscriptions import Redelivery
+
+        if any(q.qsize() for q in MemoryChannel.queues.values()):
+            return False
+        if any(container._worker_threads for container in self.runner.containers):
+            return False
+        if any(r.pending_retries for r in self._extensions(Redelivery)):
+            return False
+        return not any(relay.relay.pending() for relay in self._extensions(OutboxRelay))
+
+    def _drain_embedded(self, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.quiescent():
+                self._drained = True
+                return
+            eventlet.sleep(0.05)
+        self._drained = False
+        log.warning("stopping with messages still in flight; they will be re-published on the next start")
+
+    def _mark_clean_stop(self) -> None:
+        from shared.database import OutboxRelay
+
+        if not getattr(self, "_drained", False):
+            return
+        for relay in self._extensions(OutboxRelay):
+            relay.relay.mark_clean_stop()
+
+
+def serve(settings: Settings, banner=None) -> int:
+    """Run until SIGTERM or SIGINT, then stop gracefully (finish in-flight work)."""
+    configure_logging(settings.log_level)
+    process = Process(settings)
+    process.prepare()
+    process.start()
+    if banner:
+        banner(settings, process)
+    stop = Event()
+
+    def request_stop(signum, _frame):
+        # Signal handlers run in the hub's loop, where eventlet primitives must not be used.
+        def send():
+            if not stop.ready():
+                log.info("stopping on signal %s", signum)
+                stop.send(signum)
+
+        eventlet.spawn_n(send)
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    log.info("running", extra={"services": ",".join(settings.services), "mode": settings.mode,
+                               "http": settings.http_address, "ops": settings.ops_address})
+    stop.wait()
+    try:
+        process.stop()
+    except Exception:
+        log.exception("graceful stop failed; killing")
+        process.kill()
+        return 1
+    log.info("stopped")
+    sys.stdout.flush()
+    return 0

@@ -1,0 +1,84 @@
+"""Bearer tokens (JWT, HS256) with one role each: staff, operator or municipality:<code>.
+
+A municipality token sees only its own municipality's data; staff manage everything; operators
+run the platform (dead letters, delivery logs) but do not manage training or grants.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import jwt
+
+from shared.errors import Forbidden
+from shared.reference import MUNICIPALITIES
+
+ISSUER = "savivalda"
+ALGORITHM = "HS256"
+BASE_ROLES = ("staff", "operator", "municipality")
+
+
+class InvalidToken(Exception):
+    """Missing, malformed, expired or wrongly signed token (401)."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    role: str  # staff | operator | municipality
+    municipality_code: str | None = None
+
+    @property
+    def role_claim(self) -> str:
+        return f"municipality:{self.municipality_code}" if self.role == "municipality" else self.role
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role == "staff"
+
+    def require_municipality(self, code: str) -> None:
+        """Staff reach every municipality; a municipality token only its own."""
+        if self.role == "staff":
+            return
+        if self.role == "municipality" and self.municipality_code == code:
+            return
+        raise Forbidden(f"this token may not act for municipality {code}", field="municipality_code")
+
+    def visible_municipality(self) -> str | None:
+        """The municipality a listing must be limited to (None = all)."""
+        return self.municipality_code if self.role == "municipality" else None
+
+
+def parse_role(role: str) -> tuple[str, str | None]:
+    if role in ("staff", "operator"):
+        return role, None
+    if role.startswith("municipality:"):
+        code = role.split(":", 1)[1]
+        if code not in MUNICIPALITIES:
+            raise ValueError(f"unknown municipality code {code!r} in role")
+        return "municipality", code
+    raise ValueError(f"role must be staff, operator or municipality:<code>, got {role!r}")
+
+
+def issue_token(secret: str, *, subject: str, role: str, ttl_seconds: int = 8 * 3600, now: float | None = None) -> str:
+    parse_role(role)
+    issued = int(now if now is not None else time.time())
+    claims = {"iss": ISSUER, "sub": subject, "role": role, "iat": issued, "exp": issued + ttl_seconds}
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def decode_token(secret: str, token: str) -> Principal:
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=[ALGORITHM], issuer=ISSUER, options={"require": ["exp", "sub", "role", "iss"]}
+        )
+    except jwt.ExpiredSignatureError:
+        raise InvalidToken("token expired") from None
+    except jwt.InvalidTokenError as error:
+        raise InvalidToken(f"invalid token: {error}") from None
+    try:
+        role, code = parse_role(str(claims["role"]))
+    except ValueError as error:
+        raise InvalidToken(str(error)) from None
+    return Principal(subject=str(claims["sub"]), role=role, municipality_code=code)

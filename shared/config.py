@@ -1,0 +1,205 @@
+"""Settings for one process, read from the environment (distributed) or made up (embedded).
+
+Every variable is documented in docs/configuration.md; tests check that the two agree.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Mapping
+
+SERVICE_NAMES: tuple[str, ...] = ("enrollment", "grants", "partners", "notifications")
+
+ENV_PREFIX = "SAVIVALDA_"
+MIN_SECRET_LENGTH = 32
+_PLACEHOLDER = re.compile(r"change|example|placeholder|secret|xxx|todo|default|password", re.I)
+
+
+class ConfigurationError(Exception):
+    """The environment does not describe a runnable process; the message says what to set."""
+
+
+def database_url_variable(service: str) -> str:
+    return f"{ENV_PREFIX}{service.upper()}_DATABASE_URL"
+
+
+def check_secret(secret: str | None) -> str:
+    """Refuse a missing, short or placeholder secret: tokens signed with it guard every API."""
+    if not secret:
+        raise ConfigurationError(
+            f"{ENV_PREFIX}AUTH_SECRET is not set; generate one with "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+        )
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise ConfigurationError(
+            f"{ENV_PREFIX}AUTH_SECRET is {len(secret)} characters; use at least {MIN_SECRET_LENGTH}"
+        )
+    if _PLACEHOLDER.search(secret) or len(set(secret)) < 8:
+        raise ConfigurationError(f"{ENV_PREFIX}AUTH_SECRET looks like a placeholder; set a random value")
+    return secret
+
+
+def parse_delays(text: str) -> tuple[float, ...]:
+    try:
+        delays = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise ConfigurationError(f"{ENV_PREFIX}RETRY_DELAYS must be comma-separated seconds, got {text!r}")
+    if any(d <= 0 for d in delays):
+        raise ConfigurationError(f"{ENV_PREFIX}RETRY_DELAYS must be positive, got {text!r}")
+    return delays
+
+
+@dataclass(frozen=True)
+class Settings:
+    mode: str  # "embedded" or "distributed"
+    services: tuple[str, ...]
+    amqp_uri: str
+    database_urls: Mapping[str, str]
+    auth_secret: str
+    http_address: str
+    ops_address: str
+    smtp_url: str | None = None
+    smtp_fallback_url: str | None = None
+    mailbox_dir: Path | None = None
+    data_dir: Path | None = None
+    retry_delays: tuple[float, ...] = (1.0, 10.0, 60.0)
+    queue_type: str = "classic"
+    relay_interval: float = 0.5
+    mail_from: str = "Savivalda <noreply@savivalda.local>"
+    public_url: str = "http://127.0.0.1:8000"
+    log_level: str = "INFO"
+    max_workers: int = 10
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def embedded(self) -> bool:
+        return self.mode == "embedded"
+
+    @property
+    def max_attempts(self) -> int:
+        """First delivery plus one retry per configured delay."""
+        return len(self.retry_delays) + 1
+
+    def database_url(self, service: str) -> str:
+        try:
+            return self.database_urls[service]
+        except KeyError:
+            raise ConfigurationError(f"{database_url_variable(service)} is not set") from None
+
+    def with_changes(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+    def nameko_config(self) -> dict:
+        """The dict nameko containers get; extensions find these settings under "SAVIVALDA"."""
+        config = {
+            "AMQP_URI": self.amqp_uri,
+            "WEB_SERVER_ADDRESS": self.http_address,
+            "max_workers": self.max_workers,
+            "SERIALIZER": "json",
+            "ACCEPT": ["json", "cloudevents"],
+            "SAVIVALDA": self,
+        }
+        if self.embedded:
+            # kombu's virtual transports poll once a second by default.
+            config["TRANSPORT_OPTIONS"] = {"polling_interval": 0.005}
+        else:
+            config["HEARTBEAT"] = 30
+        return config
+
+
+def _env(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
+    value = env.get(ENV_PREFIX + name)
+    return value if value not in (None, "") else default
+
+
+def _common(env: Mapping[str, str]) -> dict:
+    return dict(
+        retry_delays=parse_delays(_env(env, "RETRY_DELAYS", "1,10,60")),
+        queue_type=_env(env, "QUEUE_TYPE", "classic"),
+        relay_interval=float(_env(env, "RELAY_INTERVAL", "0.5")),
+        mail_from=_env(env, "MAIL_FROM", "Savivalda <noreply@savivalda.local>"),
+        log_level=_env(env, "LOG_LEVEL", "INFO").upper(),
+        max_workers=int(_env(env, "MAX_WORKERS", "10")),
+    )
+
+
+def distributed_settings(services: tuple[str, ...], env: Mapping[str, str] | None = None) -> Settings:
+    """Settings for `savivalda run <service> ...`, exactly as a container gets them."""
+    env = os.environ if env is None else env
+    unknown = [s for s in services if s not in SERVICE_NAMES]
+    if unknown:
+        raise ConfigurationError(f"unknown service(s) {', '.join(unknown)}; choose from {', '.join(SERVICE_NAMES)}")
+    amqp_uri = _env(env, "AMQP_URI")
+    if not amqp_uri or amqp_uri.startswith("memory://"):
+        raise ConfigurationError(f"{ENV_PREFIX}AMQP_URI must name the RabbitMQ broker (amqp://user:pass@host:5672/vhost)")
+    missing = [database_url_variable(s) for s in services if not env.get(database_url_variable(s))]
+    if missing:
+        raise ConfigurationError(f"missing database URL(s): {', '.join(missing)}")
+    smtp_url = _env(env, "SMTP_URL")
+    if "notifications" in services and not smtp_url:
+        raise ConfigurationError(f"{ENV_PREFIX}SMTP_URL is required to run notifications (smtp://host:25)")
+    queue_type = _env(env, "QUEUE_TYPE", "classic")
+    if queue_type not in ("classic", "quorum"):
+        raise ConfigurationError(f"{ENV_PREFIX}QUEUE_TYPE must be classic or quorum, got {queue_type!r}")
+    http_address = _env(env, "HTTP_ADDRESS", "0.0.0.0:8000")
+    return Settings(
+        mode="distributed",
+        services=tuple(services),
+        amqp_uri=amqp_uri,
+        database_urls={s: env[database_url_variable(s)] for s in services},
+        auth_secret=check_secret(_env(env, "AUTH_SECRET")),
+        http_address=http_address,
+        ops_address=_env(env, "OPS_ADDRESS", "0.0.0.0:9100"),
+        smtp_url=smtp_url,
+        smtp_fallback_url=_env(env, "SMTP_FALLBACK_URL"),
+        public_url=_env(env, "PUBLIC_URL", f"http://{http_address.replace('0.0.0.0', '127.0.0.1')}"),
+        **_common(env),
+    )
+
+
+def operator_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Settings for operator commands (migrate, dlq) against the distributed system: the broker and
+    whichever databases are configured; no secret or SMTP needed."""
+    env = os.environ if env is None else env
+    amqp_uri = _env(env, "AMQP_URI")
+    if not amqp_uri:
+        raise ConfigurationError(f"{ENV_PREFIX}AMQP_URI is not set")
+    urls = {s: env[database_url_variable(s)] for s in SERVICE_NAMES if env.get(database_url_variable(s))}
+    return Settings(
+        mode="distributed", services=tuple(urls), amqp_uri=amqp_uri, database_urls=urls, auth_secret="",
+        http_address="", ops_address="", **_common(env),
+    )
+
+
+def embedded_settings(data_dir: Path | str | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Settings for `savivalda run` with no configuration: everything under one data folder."""
+    env = os.environ if env is None else env
+    data = Path(data_dir or _env(env, "DATA_DIR", "savivalda-data")).resolve()
+    data.mkdir(parents=True, exist_ok=True)
+    http_address = _env(env, "HTTP_ADDRESS", "127.0.0.1:8000")
+    return Settings(
+        mode="embedded",
+        services=SERVICE_NAMES,
+        amqp_uri="memory://",
+        database_urls={s: f"sqlite:///{data / (s + '.sqlite3')}" for s in SERVICE_NAMES},
+        auth_secret=embedded_secret(data),
+        http_address=http_address,
+        ops_address=_env(env, "OPS_ADDRESS", "127.0.0.1:9100"),
+        mailbox_dir=data / "mailbox",
+        data_dir=data,
+        public_url=_env(env, "PUBLIC_URL", f"http://{http_address}"),
+        **_common(env),
+    )
+
+
+def embedded_secret(data_dir: Path) -> str:
+    """The embedded mode's signing secret: made once, kept in the data folder (mode 0600)."""
+    path = data_dir / "auth-secret"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48))
+    return path.read_text().strip()

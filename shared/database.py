@@ -1,0 +1,83 @@
+"""nameko side of the database: the `Database` dependency gives each worker one unit of work.
+
+The entrypoint's method commits (`self.db.commit()`) before it returns. nameko acknowledges a
+consumed message when the method has returned, before dependencies' worker_result/teardown run,
+so committing there would ack before the commit. Whatever is not committed is rolled back in
+worker_teardown.
+"""
+
+from __future__ import annotations
+
+from nameko.extensions import DependencyProvider, Extension
+from sqlalchemy import text
+
+from shared.db import UnitOfWork, engine_for
+from shared.observability import HEALTH
+from shared.outbox import Relay
+
+
+class OutboxRelay(Extension):
+    """Runs the outbox relay of the container's service for as long as the container runs."""
+
+    def setup(self):
+        settings = self.container.config["SAVIVALDA"]
+        service = self.container.service_name
+        self.relay = Relay(
+            service,
+            settings.database_url(service),
+            settings.amqp_uri,
+            interval=settings.relay_interval,
+            transport_options=self.container.config.get("TRANSPORT_OPTIONS"),
+        )
+        self.embedded = settings.embedded
+        HEALTH.add(service, "broker", self._broker_health)
+
+    def start(self):
+        if self.embedded:
+            self.relay.redrive_after_unclean_stop()
+        self.relay.start()
+
+    def stop(self):
+        self.relay.stop()
+
+    def kill(self):
+        self.relay.stop(drain_seconds=0)
+
+    def _broker_health(self) -> str | None:
+        # The relay reports its last failure; a connected publisher or recent success is healthy.
+        if self.relay.last_error:
+            return f"outbox relay cannot publish: {self.relay.last_error}"
+        return None
+
+
+class Database(DependencyProvider):
+    """`db = Database()` on a service class injects a fresh UnitOfWork into every worker."""
+
+    relay = OutboxRelay()
+
+    def setup(self):
+        settings = self.container.config["SAVIVALDA"]
+        self.service = self.container.service_name
+        self.url = settings.database_url(self.service)
+        self.engine = engine_for(self.url)
+        HEALTH.add(self.service, "database", self._database_health)
+
+    def get_dependency(self, worker_ctx) -> UnitOfWork:
+        correlation_id = worker_ctx.data.get("correlation_id") or worker_ctx.call_id
+        uow = UnitOfWork(self.engine, self.service, correlation_id, on_commit_with_events=self.relay.relay.wake)
+        worker_ctx._savivalda_uow = uow
+        return uow
+
+    def worker_teardown(self, worker_ctx):
+        uow = getattr(worker_ctx, "_savivalda_uow", None)
+        if uow is not None:
+            uow.close()
+
+    def unit_of_work(self, correlation_id: str) -> UnitOfWork:
+        """A unit of work for code outside workers (timers' helpers, start-up jobs)."""
+        return UnitOfWork(self.engine, self.service, correlation_id, on_commit_with_events=self.relay.relay.wake)
+
+    def _database_health(self) -> str | None:
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return None

@@ -1,0 +1,116 @@
+"""The public description of the event contract, generated from the registered models:
+JSON Schemas (`savivalda events schemas`), the Markdown catalogue (docs/events.md, checked by a
+test so it cannot drift) and an AsyncAPI document."""
+
+from __future__ import annotations
+
+import json
+
+from shared.events.envelope import Envelope, exchange_for, registered_events, routing_key_for
+
+SCHEMA_BASE = "https://savivalda.example/schemas/events"
+
+
+def schema_id(event_type: str, version: int) -> str:
+    return f"{SCHEMA_BASE}/{event_type}/v{version}.json"
+
+
+def json_schemas() -> dict[str, dict]:
+    """One JSON Schema per (type, version) for the whole envelope with its `data`."""
+    schemas = {}
+    envelope_schema = Envelope.model_json_schema()
+    for (event_type, version), model in registered_events().items():
+        data_schema = model.model_json_schema()
+        defs = data_schema.pop("$defs", {})
+        schema = json.loads(json.dumps(envelope_schema))
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["$id"] = schema_id(event_type, version)
+        schema["title"] = f"{event_type} v{version}"
+        schema["description"] = model.summary
+        schema["properties"]["type"] = {"const": event_type, "type": "string"}
+        schema["properties"]["schemaversion"] = {"const": version, "type": "integer"}
+        schema["properties"]["data"] = data_schema
+        schema["required"] = sorted(set(schema.get("required", [])) | {"type", "data"})
+        if defs:
+            schema["$defs"] = defs
+        schemas[f"{event_type}.v{version}"] = schema
+    return schemas
+
+
+def _type_text(prop: dict, defs: dict) -> str:
+    if "$ref" in prop:
+        return prop["$ref"].rsplit("/", 1)[-1]
+    if "anyOf" in prop:
+        return " or ".join(_type_text(p, defs) for p in prop["anyOf"])
+    if prop.get("type") == "array":
+        return f"list of {_type_text(prop.get('items', {}), defs)}"
+    text = prop.get("type", "any")
+    if "format" in prop:
+        text += f" ({prop['format']})"
+    return text
+
+
+def markdown() -> str:
+    lines = [
+        "# Event catalogue",
+        "",
+        "Generated from the pydantic models in `shared/events/` by `savivalda events docs`;",
+        "a test fails when this file and the models disagree. JSON Schemas: `savivalda events schemas`.",
+        "",
+        "Every event is a CloudEvents 1.0 JSON object (structured mode) published to the topic exchange",
+        "`<publisher>.events` with the event name as routing key. Envelope attributes: `specversion` (\"1.0\"),",
+        "`id` (UUID, also the AMQP message_id), `source`, `type`, `time` (RFC 3339 with offset), `subject`",
+        "(the aggregate id), `datacontenttype` (application/json), `correlationid`, `schemaversion`, `data`.",
+        "Schemas change additively only; consumers ignore fields they do not know. A breaking change is a",
+        "new `schemaversion` registered beside the old one.",
+        "",
+        "| type | version | exchange | routing key | meaning |",
+        "|---|---|---|---|---|",
+    ]
+    events = registered_events()
+    for (event_type, version), model in events.items():
+        lines.append(f"| `{event_type}` | {version} | `{exchange_for(event_type)}` | "
+                     f"`{routing_key_for(event_type)}` | {model.summary} |")
+    for (event_type, version), model in events.items():
+        schema = model.model_json_schema()
+        defs = schema.get("$defs", {})
+        required = set(schema.get("required", []))
+        lines += ["", f"## {event_type} (v{version})", "", model.summary, "",
+                  "| field | type | required | description |", "|---|---|---|---|"]
+        for name, prop in schema.get("properties", {}).items():
+            lines.append(f"| `{name}` | {_type_text(prop, defs)} | {'yes' if name in required else 'no'} | "
+                         f"{prop.get('description', '')} |")
+    return "\n".join(lines) + "\n"
+
+
+def asyncapi() -> dict:
+    channels, operations, messages = {}, {}, {}
+    for (event_type, version), model in registered_events().items():
+        key = f"{event_type}.v{version}".replace(".", "_")
+        messages[key] = {
+            "name": event_type,
+            "title": f"{event_type} v{version}",
+            "summary": model.summary,
+            "contentType": "application/json",
+            "payload": {"$ref": schema_id(event_type, version)},
+        }
+        channel = key
+        channels[channel] = {
+            "address": routing_key_for(event_type),
+            "messages": {key: {"$ref": f"#/components/messages/{key}"}},
+            "bindings": {"amqp": {"is": "routingKey", "exchange": {
+                "name": exchange_for(event_type), "type": "topic", "durable": True, "autoDelete": False}}},
+        }
+        operations[f"publish_{key}"] = {
+            "action": "send", "channel": {"$ref": f"#/channels/{channel}"},
+            "summary": f"{model.publisher} publishes {event_type}",
+        }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {"title": "Savivalda events", "version": "0.1.0",
+                 "description": "CloudEvents 1.0 envelopes on RabbitMQ topic exchanges."},
+        "defaultContentType": "application/json",
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": messages},
+    }

@@ -1,0 +1,181 @@
+"""The event envelope (CloudEvents 1.0, structured JSON mode) and the registry of event types.
+
+Every event on the bus is one JSON object: the CloudEvents attributes, our two extension
+attributes (`correlationid`, `schemaversion`) and `data`, whose shape is the pydantic model
+registered for (`type`, `schemaversion`). Routing follows nameko's convention so that any AMQP
+client can publish: topic exchange `<prefix>.events`, routing key `<name>`, for type
+`<prefix>.<name>`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any, ClassVar, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+SPEC_VERSION = "1.0"
+TYPE_PATTERN = r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$"
+
+
+class InvalidEvent(Exception):
+    """A message that can never be handled: broken envelope, unknown type or data off its schema.
+
+    Such a message goes straight to the dead-letter queue with `reason`; retrying cannot help.
+    """
+
+    def __init__(self, reason: str, envelope: "Envelope | None" = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.envelope = envelope
+
+
+class Envelope(BaseModel):
+    """CloudEvents 1.0 attributes plus correlation id and schema version."""
+
+    # CloudEvents allows further extension attributes; keep them rather than refuse the event.
+    model_config = ConfigDict(extra="allow")
+
+    specversion: Literal["1.0"]
+    id: uuid.UUID
+    source: str = Field(min_length=1)
+    type: str = Field(pattern=TYPE_PATTERN)
+    time: AwareDatetime
+    subject: str | None = None
+    datacontenttype: Literal["application/json"] = "application/json"
+    dataschema: str | None = None
+    correlationid: str = Field(min_length=1, max_length=200)
+    schemaversion: int = Field(default=1, ge=1)
+    data: dict[str, Any]
+
+    @property
+    def exchange(self) -> str:
+        return exchange_for(self.type)
+
+    @property
+    def routing_key(self) -> str:
+        return routing_key_for(self.type)
+
+    def to_wire(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class EventData(BaseModel):
+    """Base of every event's `data` model.
+
+    Unknown fields are ignored rather than refused: schemas evolve additively, so a consumer
+    built against version 1 must accept what a newer publisher adds.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    event_type: ClassVar[str]
+    schema_version: ClassVar[int]
+    summary: ClassVar[str]
+    publisher: ClassVar[str]
+
+
+_REGISTRY: dict[tuple[str, int], type[EventData]] = {}
+
+
+def event(type_: str, version: int = 1, *, summary: str):
+    """Register a data model as the schema of event type `type_` at `version`."""
+    import re
+
+    if not re.match(TYPE_PATTERN, type_):
+        raise ValueError(f"event type {type_!r} must look like '<service>.<name>'")
+
+    def register(cls: type[EventData]) -> type[EventData]:
+        key = (type_, version)
+        if key in _REGISTRY and _REGISTRY[key] is not cls:
+            raise ValueError(f"event type {type_} v{version} is registered twice")
+        cls.event_type = type_
+        cls.schema_version = version
+        cls.summary = summary
+        cls.publisher = type_.split(".", 1)[0]
+        _REGISTRY[key] = cls
+        return cls
+
+    return register
+
+
+def registered_events() -> dict[tuple[str, int], type[EventData]]:
+    _load_catalogue()
+    return dict(sorted(_REGISTRY.items()))
+
+
+def model_for(type_: str, version: int = 1) -> type[EventData]:
+    _load_catalogue()
+    return _REGISTRY[(type_, version)]
+
+
+def _load_catalogue() -> None:
+    # The catalogue modules register themselves on import.
+    from shared.events import catalogue  # noqa: F401
+
+
+def exchange_for(type_: str) -> str:
+    return f"{type_.split('.', 1)[0]}.events"
+
+
+def routing_key_for(type_: str) -> str:
+    return type_.split(".", 1)[1]
+
+
+def new_envelope(
+    data: EventData,
+    *,
+    source: str,
+    correlation_id: str,
+    subject: str | None = None,
+    event_id: uuid.UUID | None = None,
+    time: datetime | None = None,
+) -> Envelope:
+    return Envelope(
+        specversion=SPEC_VERSION,
+        id=event_id or uuid.uuid4(),
+        source=source,
+        type=data.event_type,
+        time=time or datetime.now(timezone.utc),
+        subject=subject,
+        correlationid=correlation_id,
+        schemaversion=data.schema_version,
+        data=data.model_dump(mode="json"),
+    )
+
+
+def _describe(error: ValidationError, prefix: str = "") -> str:
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"])
+        parts.append(f"{prefix}{where}: {item['msg']}")
+    return "; ".join(parts)
+
+
+def parse_envelope(body: Any) -> Envelope:
+    if not isinstance(body, dict):
+        raise InvalidEvent(f"envelope must be a JSON object, got {type(body).__name__}")
+    try:
+        return Envelope.model_validate(body)
+    except ValidationError as error:
+        raise InvalidEvent(f"broken envelope: {_describe(error)}") from None
+
+
+def parse_event(body: Any) -> tuple[Envelope, EventData]:
+    """Validate an incoming message against the envelope and its type's data model."""
+    envelope = parse_envelope(body)
+    _load_catalogue()
+    model = _REGISTRY.get((envelope.type, envelope.schemaversion))
+    if model is None:
+        known = sorted(v for (t, v) in _REGISTRY if t == envelope.type)
+        if known:
+            reason = f"unsupported schema version {envelope.schemaversion} of {envelope.type} (known: {known})"
+        else:
+            reason = f"unknown event type {envelope.type}"
+        raise InvalidEvent(reason, envelope)
+    try:
+        data = model.model_validate(envelope.data)
+    except ValidationError as error:
+        raise InvalidEvent(f"data does not match {envelope.type} v{envelope.schemaversion}: {_describe(error, 'data.')}", envelope) from None
+    return envelope, data

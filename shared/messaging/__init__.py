@@ -1,0 +1,1 @@
+"""Messaging machinery: topology, the outbox publishers, subscriptions with retries and dead letters."""

@@ -1,0 +1,148 @@
+"""Names and declarations of everything a service owns on the broker.
+
+For a service S:
+- its events go to the topic exchange `S.events` (nameko's convention; routing key = event name);
+- each handler method m of S subscribed to `P.e` consumes the durable queue
+  `evt-P-e--S.m` (nameko's SERVICE_POOL naming: replicas are competing consumers), bound to
+  `P.events` with key `e` and to the direct exchange `S.redeliver` with the queue's own name;
+- a failed message waits in `S.retry.<ms>` (a queue with that TTL, fed by the fanout exchange of
+  the same name) and then dead-letters into `S.redeliver`, which routes it back to its queue;
+- a message that cannot or can no longer be handled is parked in `S.dead-letters` (via the
+  fanout exchange `S.dlx`) with the reason in its headers.
+Every name starts with `S.` or ends in `--S.<method>`, so broker permissions can be granted
+per service (deploy/rabbitmq).
+"""
+
+from __future__ import annotations
+
+import json
+
+from kombu import Exchange, Queue, binding
+from kombu.serialization import register
+
+# Publishers in other languages may label the structured CloudEvents body with its own media type.
+register(
+    "cloudevents",
+    lambda obj: json.dumps(obj),
+    json.loads,
+    content_type="application/cloudevents+json",
+    content_encoding="utf-8",
+)
+
+ATTEMPT_HEADER = "x-savivalda-attempt"
+REASON_HEADER = "x-savivalda-reason"
+QUEUE_HEADER = "x-savivalda-queue"
+CONSUMER_HEADER = "x-savivalda-consumer"
+FAILED_AT_HEADER = "x-savivalda-failed-at"
+DEAD_LETTER_ID_HEADER = "x-savivalda-dead-letter-id"
+EVENT_TYPE_HEADER = "x-savivalda-event-type"
+EVENT_ID_HEADER = "x-savivalda-event-id"
+LAST_ERROR_HEADER = "x-savivalda-last-error"
+
+
+def events_exchange(publisher: str) -> Exchange:
+    return Exchange(f"{publisher}.events", type="topic", durable=True, delivery_mode=2)
+
+
+def redeliver_exchange(service: str) -> Exchange:
+    return Exchange(f"{service}.redeliver", type="direct", durable=True, delivery_mode=2)
+
+
+def retry_exchange(service: str, delay_seconds: float) -> Exchange:
+    return Exchange(retry_name(service, delay_seconds), type="fanout", durable=True, delivery_mode=2)
+
+
+def dead_letter_exchange(service: str) -> Exchange:
+    return Exchange(f"{service}.dlx", type="fanout", durable=True, delivery_mode=2)
+
+
+def retry_name(service: str, delay_seconds: float) -> str:
+    return f"{service}.retry.{int(round(delay_seconds * 1000))}ms"
+
+
+def dead_letter_queue_name(service: str) -> str:
+    return f"{service}.dead-letters"
+
+
+def handler_queue_name(event_type: str, service: str, method: str) -> str:
+    publisher, name = event_type.split(".", 1)
+    return f"evt-{publisher}-{name}--{service}.{method}"
+
+
+def queue_arguments(queue_type: str) -> dict:
+    return {"x-queue-type": "quorum"} if queue_type == "quorum" else {}
+
+
+def handler_queue(event_type: str, service: str, method: str, queue_type: str = "classic") -> Queue:
+    publisher, name = event_type.split(".", 1)
+    queue_name = handler_queue_name(event_type, service, method)
+    return Queue(
+        queue_name,
+        bindings=[
+            binding(events_exchange(publisher), routing_key=name),
+            binding(redeliver_exchange(service), routing_key=queue_name),
+        ],
+        durable=True,
+        auto_delete=False,
+        exclusive=False,
+        queue_arguments=queue_arguments(queue_type),
+    )
+
+
+def retry_queue(service: str, delay_seconds: float, queue_type: str = "classic") -> Queue:
+    args = queue_arguments(queue_type)
+    args.update(
+        {
+            "x-message-ttl": int(round(delay_seconds * 1000)),
+            "x-dead-letter-exchange": redeliver_exchange(service).name,
+        }
+    )
+    return Queue(
+        retry_name(service, delay_seconds),
+        exchange=retry_exchange(service, delay_seconds),
+        durable=True,
+        queue_arguments=args,
+    )
+
+
+def dead_letter_queue(service: str, queue_type: str = "classic") -> Queue:
+    return Queue(
+        dead_letter_queue_name(service),
+        exchange=dead_letter_exchange(service),
+        durable=True,
+        queue_arguments=queue_arguments(queue_type),
+    )
+
+
+def subscriptions_of(service_cls) -> list[tuple[str, str]]:
+    """(method name, event type) of every event subscription a service class declares."""
+    from shared.messaging.subscriptions import Subscription
+
+    found = []
+    for attr in dir(service_cls):
+        fn = getattr(service_cls, attr, None)
+        for entrypoint in getattr(fn, "nameko_entrypoints", ()):
+            if isinstance(entrypoint, Subscription):
+                found.append((attr, entrypoint.full_event_type))
+    return sorted(found)
+
+
+def service_queues(service: str, service_cls, settings) -> list[Queue]:
+    """Every queue service S owns, with its bindings (declared by `savivalda migrate` and at start,
+    so events published while S is down wait for it)."""
+    queues = [handler_queue(t, service, m, settings.queue_type) for m, t in subscriptions_of(service_cls)]
+    queues += [retry_queue(service, d, settings.queue_type) for d in settings.retry_delays]
+    queues.append(dead_letter_queue(service, settings.queue_type))
+    return queues
+
+
+def declare_service_topology(connection, service: str, service_cls, settings, publishes: list[str] = ()) -> None:
+    """Declare S's exchanges and queues on a kombu connection (idempotent)."""
+    channel = connection.channel()
+    try:
+        for publisher in publishes:
+            events_exchange(publisher).bind(channel).declare()
+        for queue in service_queues(service, service_cls, settings):
+            queue.bind(channel).declare()
+    finally:
+        channel.close()

@@ -1,0 +1,124 @@
+"""Alembic, driven from code: each service has its own migrations folder and its own database.
+
+`services/<name>/migrations/env.py` calls `run_migrations(metadata)`; `savivalda migrate`
+and the embedded start call `upgrade(service, url)`.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from alembic import command
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from shared.db import engine_for
+
+
+def alembic_config(service: str, url: str) -> Config:
+    location = resources.files(f"services.{service}") / "migrations"
+    config = Config()
+    config.set_main_option("script_location", str(location))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["database_url"] = url
+    return config
+
+
+def upgrade(service: str, url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(service, url), revision)
+
+
+def current_revision(url: str) -> str | None:
+    with engine_for(url).connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision(service: str, url: str) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(service, url)).get_current_head()
+
+
+def run_migrations(target_metadata) -> None:
+    """Body of every service's env.py (online mode only: migrations run against a live database)."""
+    from alembic import context
+
+    url = context.config.attributes.get("database_url") or context.config.get_main_option("sqlalchemy.url")
+    engine = engine_for(url)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()
+
+
+# ---------------------------------------------------------------- infrastructure tables
+
+def create_infrastructure_tables() -> None:
+    """The tables every service's first migration creates: outbox, inbox, dead letters, runtime
+    marks (see shared.db.new_metadata). Later changes to them get a migration in each service."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    from shared.db import UtcDateTime
+
+    op.create_table(
+        "dead_letters",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("queue", sa.String(length=300), nullable=False),
+        sa.Column("consumer", sa.String(length=200), nullable=False),
+        sa.Column("event_id", sa.String(length=100), nullable=True),
+        sa.Column("event_type", sa.String(length=120), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("failed_at", UtcDateTime(timezone=True), nullable=False),
+        sa.Column("replay_requested_at", UtcDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_dead_letters")),
+    )
+    op.create_table(
+        "inbox",
+        sa.Column("consumer", sa.String(length=200), nullable=False),
+        sa.Column("event_id", sa.Uuid(), nullable=False),
+        sa.Column("event_type", sa.String(length=120), nullable=False),
+        sa.Column("processed_at", UtcDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("consumer", "event_id", name=op.f("pk_inbox")),
+    )
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("event_id", sa.Uuid(), nullable=False),
+        sa.Column("event_type", sa.String(length=120), nullable=False),
+        sa.Column("exchange", sa.String(length=120), nullable=False),
+        sa.Column("routing_key", sa.String(length=120), nullable=False),
+        sa.Column("correlation_id", sa.String(length=200), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("created_at", UtcDateTime(timezone=True), nullable=False),
+        sa.Column("published_at", UtcDateTime(timezone=True), nullable=True),
+        sa.Column("publish_attempts", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("unroutable", sa.Boolean(), server_default="0", nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
+        sa.UniqueConstraint("event_id", name=op.f("uq_outbox_event_id")),
+    )
+    op.create_index("ix_outbox_pending", "outbox", ["id"], unique=False,
+                    postgresql_where=sa.text("published_at IS NULL"), sqlite_where=sa.text("published_at IS NULL"))
+    op.create_index("ix_outbox_published_at", "outbox", ["published_at"], unique=False)
+    op.create_table(
+        "runtime_marks",
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("value", sa.String(length=200), nullable=False),
+        sa.Column("updated_at", UtcDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_runtime_marks")),
+    )
+
+
+def drop_infrastructure_tables() -> None:
+    from alembic import op
+
+    for table in ("runtime_marks", "outbox", "inbox", "dead_letters"):
+        op.drop_table(table)

@@ -1,0 +1,152 @@
+"""OpenAPI 3.1 documents built from the routes' declarations (path, roles, body, query, response)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter
+from pydantic.json_schema import models_json_schema
+
+_PARAM = re.compile(r"<(?:(?P<converter>[a-z]+):)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)>")
+_CONVERTER_SCHEMAS = {
+    "uuid": {"type": "string", "format": "uuid"},
+    "int": {"type": "integer"},
+    "float": {"type": "number"},
+    None: {"type": "string"},
+    "string": {"type": "string"},
+    "path": {"type": "string"},
+}
+REF = "#/components/schemas/{model}"
+
+
+def _problem_schema() -> dict:
+    return {
+        "type": "object",
+        "description": "RFC 9457 problem details",
+        "required": ["type", "title", "status"],
+        "properties": {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+            "instance": {"type": "string"},
+            "correlation_id": {"type": "string"},
+            "errors": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "field": {"type": "string"},
+                        "location": {"type": "string", "enum": ["body", "query", "path"]},
+                        "message": {"type": "string"},
+                        "type": {"type": "string"},
+                    },
+                },
+            },
+        },
+    }
+
+
+def _openapi_path(path: str) -> tuple[str, list[dict]]:
+    params = []
+
+    def replace(match):
+        params.append({
+            "name": match["name"], "in": "path", "required": True,
+            "schema": _CONVERTER_SCHEMAS.get(match["converter"], {"type": "string"}),
+        })
+        return "{" + match["name"] + "}"
+
+    return _PARAM.sub(replace, path), params
+
+
+def _response_schema(response: Any, definitions: dict) -> dict | None:
+    if response is None:
+        return None
+    if isinstance(response, type) and issubclass(response, BaseModel):
+        return {"$ref": REF.format(model=response.__name__)}
+    schema = TypeAdapter(response).json_schema(ref_template=REF, mode="serialization")
+    definitions.update(schema.pop("$defs", {}))
+    return schema
+
+
+def openapi_document(service: str, routes: list) -> dict:
+    models: list[tuple[type[BaseModel], str]] = []
+    for r in routes:
+        if r.body is not None:
+            models.append((r.body, "validation"))
+        if isinstance(r.response, type) and issubclass(r.response, BaseModel):
+            models.append((r.response, "serialization"))
+    _, top = models_json_schema(models, ref_template=REF) if models else ({}, {})
+    definitions: dict = dict(top.get("$defs", {}))
+    paths: dict[str, dict] = {}
+    for r in routes:
+        path, params = _openapi_path(r.path)
+        if r.query is not None:
+            query_schema = r.query.model_json_schema(ref_template=REF)
+            definitions.update(query_schema.pop("$defs", {}))
+            required = set(query_schema.get("required", []))
+            for name, prop in query_schema.get("properties", {}).items():
+                params.append({"name": name, "in": "query", "required": name in required, "schema": prop,
+                               **({"explode": True} if prop.get("type") == "array" else {})})
+        description = r.description
+        operation: dict[str, Any] = {
+            "operationId": f"{service}_{r.method_name}",
+            "summary": r.summary or (description.splitlines()[0] if description else r.method_name),
+            "tags": [service],
+            "parameters": params,
+            "responses": {},
+        }
+        if description:
+            operation["description"] = description
+        if r.body is not None:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": {"$ref": REF.format(model=r.body.__name__)}}},
+            }
+        schema = _response_schema(r.response, definitions)
+        ok: dict[str, Any] = {"description": "success"}
+        if schema is not None:
+            ok["content"] = {"application/json": {"schema": schema}}
+        operation["responses"][str(r.status)] = ok
+        problem = {"content": {"application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}}}
+        codes = set(r.errors)
+        if r.body is not None:
+            codes |= {400, 415, 422}
+        if r.query is not None:
+            codes.add(422)
+        if not r.public:
+            codes |= {401, 403}
+            operation["security"] = [{"bearer": []}]
+            operation["description"] = (operation.get("description", "") +
+                                        f"\n\nRoles: {', '.join(r.roles)}.").strip()
+        for code in sorted(codes):
+            operation["responses"][str(code)] = {"description": _REASONS.get(code, "error"), **problem}
+        paths.setdefault(path, {})[r.method.lower()] = operation
+    definitions["Problem"] = _problem_schema()
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": f"Savivalda {service} API",
+            "version": "0.1.0",
+            "description": f"HTTP API of the {service} service. Errors are application/problem+json (RFC 9457).",
+        },
+        "servers": [{"url": "/"}],
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "schemas": dict(sorted(definitions.items())),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+    }
+
+
+_REASONS = {
+    400: "malformed JSON",
+    401: "missing, invalid or expired token",
+    403: "role or municipality not allowed",
+    404: "not found",
+    409: "conflicts with the current state",
+    415: "body is not JSON",
+    422: "invalid fields or a broken business rule; `errors` names each field",
+}

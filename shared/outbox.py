@@ -1,0 +1,236 @@
+"""The outbox relay: publishes committed outbox rows in order and marks them published.
+
+Requests never talk to the broker; they only insert outbox rows in their own transaction. This
+loop (one per service per process) takes the rows in id order and publishes them with
+confirms. On PostgreSQL it first takes a transaction-scoped advisory lock, so when two replicas
+run the relay only one publishes at a time and the order holds; the other skips the round. If the
+broker is down the rows wait, the backlog gauge grows, and the loop retries with backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import zlib
+from datetime import timedelta
+
+import eventlet
+from eventlet.event import Event
+from sqlalchemy import func, select, text, update
+
+from shared.db import OUTBOX, UnitOfWork, engine_for, get_mark, set_mark, utcnow
+from shared.messaging.publishing import OutgoingMessage, PublishError, publisher_for
+from shared.observability import (
+    EVENTS_PUBLISHED,
+    EVENTS_UNROUTABLE,
+    OUTBOX_PUBLISH_ERRORS,
+    SCRAPE_GAUGES,
+)
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 200
+MAX_BACKOFF = 5.0
+PUBLISHED_RETENTION = timedelta(days=7)
+
+
+def advisory_key(service: str) -> int:
+    return zlib.crc32(f"savivalda-outbox-{service}".encode())
+
+
+class Relay:
+    """Framework-free relay loop; `OutboxRelay` (shared.database) runs it inside a container."""
+
+    def __init__(self, service: str, database_url: str, amqp_uri: str, *, interval: float = 0.5,
+                 transport_options: dict | None = None):
+        self.service = service
+        self.database_url = database_url
+        self.interval = interval
+        self._publisher = publisher_for(amqp_uri, transport_options)
+        self._wake = Event()
+        self._running = False
+        self._thread = None
+        self._last_prune = 0.0
+        self.last_error: str | None = None
+        self.last_success = 0.0
+
+    # -- lifecycle
+    def start(self) -> None:
+        self._running = True
+        self._thread = eventlet.spawn(self._loop)
+        SCRAPE_GAUGES.add(f"outbox:{self.service}", self.gauges)
+
+    def stop(self, drain_seconds: float = 5.0) -> None:
+        """Publish what is pending (bounded wait), then stop."""
+        deadline = time.monotonic() + drain_seconds
+        while time.monotonic() < deadline and self.pending() and self._publisher.connected:
+            self.wake()
+            eventlet.sleep(0.05)
+        self._running = False
+        self.wake()
+        if self._thread is not None:
+            self._thread.wait()
+        self._publisher.close()
+        SCRAPE_GAUGES.remove(f"outbox:{self.service}")
+
+    def wake(self) -> None:
+        if not self._wake.ready():
+            self._wake.send(True)
+
+    # -- loop
+    def _loop(self) -> None:
+        backoff = self.interval
+        while self._running:
+            try:
+                published = self.publish_pending()
+                backoff = self.interval
+                if published:
+                    continue  # more may be waiting; do not sleep between full batches
+            except PublishError as error:
+                OUTBOX_PUBLISH_ERRORS.labels(self.service).inc()
+                self.last_error = str(error)
+                log.warning("outbox relay cannot publish: %s; retrying in %.1fs", error, backoff,
+                            extra={"service": self.service})
+                self._sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
+                continue
+            except Exception:  # a database hiccup must not kill the relay
+                OUTBOX_PUBLISH_ERRORS.labels(self.service).inc()
+                log.exception("outbox relay failed", extra={"service": self.service})
+                self._sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
+                continue
+            self._maybe_prune()
+            self._sleep(self.interval)
+
+    def _sleep(self, seconds: float) -> None:
+        if not self._running:
+            return
+        self._wake.wait(timeout=seconds)
+        self._wake = Event()
+
+    def _uow(self) -> UnitOfWork:
+        return UnitOfWork(engine_for(self.database_url), self.service, "outbox-relay")
+
+    def publish_pending(self) -> int:
+        """One round: publish up to BATCH_SIZE rows. Returns how many rows were settled."""
+        with self._uow() as uow:
+            session = uow.session
+            if uow.dialect == "postgresql":
+                got_lock = session.execute(
+                    text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": advisory_key(self.service)}
+                ).scalar()
+                if not got_lock:
+                    return 0  # another replica is publishing; it keeps the order
+            rows = session.execute(
+                select(OUTBOX.c.id, OUTBOX.c.event_id, OUTBOX.c.event_type, OUTBOX.c.exchange,
+                       OUTBOX.c.routing_key, OUTBOX.c.correlation_id, OUTBOX.c.body)
+                .where(OUTBOX.c.published_at.is_(None))
+                .order_by(OUTBOX.c.id)
+                .limit(BATCH_SIZE)
+            ).all()
+            if not rows:
+                return 0
+            messages = [
+                OutgoingMessage(
+                    row_id=r.id, event_id=str(r.event_id), event_type=r.event_type, exchange=r.exchange,
+                    routing_key=r.routing_key, correlation_id=r.correlation_id, body=r.body.encode("utf-8"),
+                    app_id=f"savivalda/{self.service}",
+                )
+                for r in rows
+            ]
+            try:
+                outcomes = self._publisher.publish_batch(messages)
+            except PublishError as error:
+                session.execute(
+                    update(OUTBOX).where(OUTBOX.c.id == rows[0].id)
+                    .values(publish_attempts=OUTBOX.c.publish_attempts + 1, last_error=str(error)[:2000])
+                )
+                uow.commit()
+                raise
+            now = utcnow()
+            settled = 0
+            for message, outcome in zip(messages, outcomes):
+                if outcome == "nacked":
+                    # Keep order: stop at the first message the broker refused; retry from there.
+                    session.execute(
+                        update(OUTBOX).where(OUTBOX.c.id == message.row_id)
+                        .values(publish_attempts=OUTBOX.c.publish_attempts + 1, last_error="nacked by broker")
+                    )
+                    break
+                unroutable = outcome == "unroutable"
+                session.execute(
+                    update(OUTBOX).where(OUTBOX.c.id == message.row_id)
+                    .values(published_at=now, unroutable=unroutable,
+                            publish_attempts=OUTBOX.c.publish_attempts + 1)
+                )
+                EVENTS_PUBLISHED.labels(self.service, message.event_type).inc()
+                if unroutable:
+                    EVENTS_UNROUTABLE.labels(self.service, message.event_type).inc()
+                    log.debug("event %s had no subscriber queue", message.event_type,
+                              extra={"service": self.service, "event_id": message.event_id,
+                                     "correlation_id": message.correlation_id})
+                settled += 1
+            uow.commit()
+            self.last_success = time.monotonic()
+            self.last_error = None
+            return settled
+
+    # -- housekeeping and gauges
+    def _maybe_prune(self) -> None:
+        if time.monotonic() - self._last_prune < 3600:
+            return
+        self._last_prune = time.monotonic()
+        with self._uow() as uow:
+            uow.session.execute(
+                OUTBOX.delete().where(OUTBOX.c.published_at < utcnow() - PUBLISHED_RETENTION)
+            )
+            uow.commit()
+
+    def pending(self) -> int:
+        with self._uow() as uow:
+            return uow.session.execute(
+                select(func.count()).select_from(OUTBOX).where(OUTBOX.c.published_at.is_(None))
+            ).scalar_one()
+
+    def gauges(self):
+        with self._uow() as uow:
+            count, oldest = uow.session.execute(
+                select(func.count(), func.min(OUTBOX.c.created_at)).where(OUTBOX.c.published_at.is_(None))
+            ).one()
+        if oldest is not None and oldest.tzinfo is None:
+            from datetime import timezone
+
+            oldest = oldest.replace(tzinfo=timezone.utc)
+        age = (utcnow() - oldest).total_seconds() if oldest else 0.0
+        labels = {"service": self.service}
+        yield "savivalda_outbox_backlog", "Outbox rows not yet published", labels, float(count)
+        yield "savivalda_outbox_oldest_age_seconds", "Age of the oldest unpublished outbox row", labels, max(age, 0.0)
+
+    # -- embedded mode: re-drive after an unclean stop
+    def redrive_after_unclean_stop(self) -> int:
+        """The in-memory broker loses what it held when the process dies. If the last run did not
+        stop cleanly, publish again everything published since that run started; the consumers'
+        inboxes make the repeats harmless."""
+        with self._uow() as uow:
+            started = get_mark(uow, "embedded.run_started_at")
+            clean = get_mark(uow, "embedded.clean_stop_at")
+            count = 0
+            if started and (clean is None or clean < started):
+                from datetime import datetime
+
+                since = datetime.fromisoformat(started)
+                count = uow.session.execute(
+                    update(OUTBOX).where(OUTBOX.c.published_at >= since).values(published_at=None)
+                ).rowcount
+            set_mark(uow, "embedded.run_started_at", utcnow().isoformat())
+            uow.commit()
+        if count:
+            log.warning("previous run stopped uncleanly; re-publishing %d events", count,
+                        extra={"service": self.service})
+        return count
+
+    def mark_clean_stop(self) -> None:
+        with self._uow() as uow:
+            set_mark(uow, "embedded.clean_stop_at", utcnow().isoformat())
+            uow.commit()
