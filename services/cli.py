@@ -179,7 +179,9 @@ def cmd_dlq(args) -> int:
     if args.action == "show" and not total:
         return _fail("no dead letter matches " + ", ".join(selectors or []))
     if args.action in ("replay", "purge"):
-        verb = "replay requested for" if settings.embedded and args.action == "replay" else f"{args.action}ed"
+        verb = {"replay": "replayed", "purge": "purged"}[args.action]
+        if settings.embedded and args.action == "replay":
+            verb = "replay requested for"  # the running process republishes them within a second
         print(f"{verb} {total} dead letter(s)")
     return 0
 

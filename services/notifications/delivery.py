@@ -42,11 +42,12 @@ def build_email(outgoing: Outgoing, sender: str) -> EmailMessage:
     message["Subject"] = outgoing.rendered.subject
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = outgoing.message_id
-    message["Content-Language"] = outgoing.rendered.language
     message["X-Savivalda-Event-ID"] = outgoing.event_id
     message["X-Savivalda-Event-Type"] = outgoing.event_type
     message.set_content(outgoing.rendered.text)
     message.add_alternative(outgoing.rendered.html, subtype="html")
+    # After set_content, which drops every Content-* header set before it.
+    message["Content-Language"] = outgoing.rendered.language
     return message
 
 

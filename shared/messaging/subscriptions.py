@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 from functools import partial
 
 import eventlet
+from eventlet.event import Event
 from eventlet.semaphore import Semaphore
 from kombu import Connection, Producer
 from nameko.events import SERVICE_POOL, EventHandler
@@ -64,6 +65,12 @@ class GuardedQueueConsumer(QueueConsumer):
     def _on_decode_error(self, provider, message, exc):
         provider.handle_undecodable(message, exc)
 
+    def run(self, _tokens=1, **kwargs):
+        # kombu checks for a stop request between drain_events calls; its default 1 s wait made
+        # every graceful stop take a second.
+        kwargs.setdefault("safety_interval", 0.1)
+        return super().run(_tokens, **kwargs)
+
 
 class Redelivery(SharedExtension):
     """Sends failed messages back later (delay queues) or parks them (dead letters).
@@ -84,6 +91,7 @@ class Redelivery(SharedExtension):
         self._timers: set = set()
         self._replay_thread = None
         self._running = False
+        self._stopped = Event()
 
     def start(self):
         self._running = True
@@ -102,6 +110,10 @@ class Redelivery(SharedExtension):
 
     def stop(self):
         self._running = False
+        if not self._stopped.ready():
+            self._stopped.send(True)
+        if self._replay_thread is not None:
+            self._replay_thread.wait()
         SCRAPE_GAUGES.remove(f"dead-letters:{self.service}")
         if self._connection is not None:
             self._connection.release()
@@ -193,7 +205,9 @@ class Redelivery(SharedExtension):
     # -- embedded dead letters: replay requested by the CLI, performed by the running process
     def _embedded_replay_loop(self):
         while self._running:
-            eventlet.sleep(1.0)
+            self._stopped.wait(timeout=1.0)
+            if not self._running:
+                return
             try:
                 self.replay_requested_embedded()
             except Exception:
@@ -359,8 +373,14 @@ def subscribe(event_type: str, **kwargs):
                 uow.rollback()
                 log.info("event already applied; skipping", extra={"handler": consumer})
                 return DUPLICATE
-            result = fn(self, event, envelope)
-            uow.commit()
+            try:
+                result = fn(self, event, envelope)
+                uow.commit()
+            except BaseException:
+                # Undo the inbox claim with the rest, and free the database before the failure is
+                # recorded (on SQLite a dangling write transaction would lock the dead-letter insert).
+                uow.rollback()
+                raise
             return result
 
         return Subscription.decorator(event_type, **kwargs)(handler)

@@ -1,0 +1,97 @@
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from services.enrollment.domain.rules import (
+    CourseFormat,
+    EnrollmentStatus,
+    SessionPlan,
+    SessionSeats,
+    SessionStatus,
+    check_session_plan,
+    decide_enrollment,
+    normalise_email,
+)
+from services.grants.domain.rules import CallTerms, check_call_terms
+from services.partners.domain.rules import check_profile
+from shared.errors import Conflict, RuleViolation
+
+NOW = datetime(2026, 11, 24, 8, tzinfo=timezone.utc)
+
+
+def plan(**changes):
+    values = dict(course_format=CourseFormat.IN_PERSON, starts_at=NOW + timedelta(days=10),
+                  ends_at=NOW + timedelta(days=10, hours=6), registration_opens_at=NOW,
+                  registration_closes_at=NOW + timedelta(days=9), capacity=20, region="KU", venue="Kaunas",
+                  online_url=None)
+    values.update(changes)
+    return SessionPlan(**values)
+
+
+def test_a_valid_plan_passes():
+    check_session_plan(plan(), NOW)
+    check_session_plan(plan(course_format=CourseFormat.ONLINE, venue=None, region=None,
+                            online_url="https://meet.example/x"), NOW)
+
+
+@pytest.mark.parametrize("changes, field", [
+    ({"ends_at": NOW + timedelta(days=9)}, "ends_at"),
+    ({"starts_at": NOW - timedelta(hours=1), "ends_at": NOW + timedelta(hours=1),
+      "registration_closes_at": NOW - timedelta(hours=2), "registration_opens_at": NOW - timedelta(days=1)}, "starts_at"),
+    ({"registration_closes_at": NOW}, "registration_closes_at"),
+    ({"registration_closes_at": NOW + timedelta(days=11)}, "registration_closes_at"),
+    ({"venue": None}, "venue"),
+    ({"region": None}, "region"),
+    ({"course_format": CourseFormat.HYBRID}, "online_url"),
+    ({"capacity": 0}, "capacity"),
+])
+def test_an_impossible_plan_names_the_field(changes, field):
+    with pytest.raises(RuleViolation) as caught:
+        check_session_plan(plan(**changes), NOW)
+    assert caught.value.field == field
+
+
+def seats(**changes):
+    values = dict(status=SessionStatus.SCHEDULED, capacity=2, confirmed=0, registration_opens_at=NOW - timedelta(days=1),
+                  registration_closes_at=NOW + timedelta(days=1))
+    values.update(changes)
+    return SessionSeats(**values)
+
+
+def test_confirmed_while_seats_remain_then_waitlisted():
+    assert decide_enrollment(seats(confirmed=1), NOW) is EnrollmentStatus.CONFIRMED
+    assert decide_enrollment(seats(confirmed=2), NOW) is EnrollmentStatus.WAITLISTED
+
+
+def test_enrolment_outside_the_window_or_in_a_cancelled_session_is_refused():
+    with pytest.raises(RuleViolation, match="registration opens"):
+        decide_enrollment(seats(registration_opens_at=NOW + timedelta(hours=1)), NOW)
+    with pytest.raises(RuleViolation, match="registration closed"):
+        decide_enrollment(seats(registration_closes_at=NOW), NOW)
+    with pytest.raises(Conflict):
+        decide_enrollment(seats(status=SessionStatus.CANCELLED), NOW)
+
+
+def test_same_person_is_recognised_whatever_the_case():
+    assert normalise_email(" Ona@Kaunas.LT ") == "ona@kaunas.lt"
+
+
+def test_call_terms():
+    good = CallTerms(opens_on=date(2027, 1, 1), closes_on=date(2027, 3, 1), min_grant_eur=Decimal(1000),
+                     max_grant_eur=Decimal(50000), max_funding_rate=Decimal("0.85"), foreign_partner_required=True,
+                     partner_countries=["NO"], status="open")
+    check_call_terms(good)
+    for field, changes in (("closes_on", {"closes_on": date(2026, 12, 1)}),
+                           ("min_grant_eur", {"min_grant_eur": Decimal(60000)}),
+                           ("max_funding_rate", {"max_funding_rate": Decimal("1.5")}),
+                           ("partner_countries", {"partner_countries": []})):
+        with pytest.raises(RuleViolation) as caught:
+            check_call_terms(CallTerms(**{**good.__dict__, **changes}))
+        assert caught.value.field == field
+
+
+def test_partner_profile_rules():
+    check_profile(country="NO", organisation_type="county_council", region=None, capacity=2)
+    with pytest.raises(RuleViolation):
+        check_profile(country="LT", organisation_type="municipality", region=None, capacity=1)
