@@ -82,7 +82,7 @@ class ScrapeTimeGauges:
     business counts). Each source yields (name, help, labels, value); results are cached briefly
     so a burst of scrapes does not become a burst of queries."""
 
-    def __init__(self, cache_seconds: float = 2.0):
+    def __init__(self, cache_seconds: float = 0.5):
         self._sources: dict[str, GaugeSource] = {}
         self._lock = threading.Lock()
         self._cache_seconds = cache_seconds

@@ -34,7 +34,13 @@ def dead_letters(embedded):
     return EmbeddedDeadLetters(embedded.settings).list("notifications")
 
 
+def metric(embedded, name, **labels):
+    # Counters live as long as the test process: tests compare before and after.
+    return metric_value(http("GET", f"{embedded.ops_url}/metrics").body, name, **labels)
+
+
 def test_invalid_events_go_straight_to_dead_letters_with_the_reason(embedded):
+    invalid_before = metric(embedded, "savivalda_events_dead_lettered_total", service="notifications", reason="invalid")
     good = new_envelope(confirmed(), source="savivalda/enrollment", correlation_id="c").to_wire()
     broken_envelope = {k: v for k, v in good.items() if k != "id"}
     bad_data = json.loads(json.dumps(good))
@@ -54,20 +60,22 @@ def test_invalid_events_go_straight_to_dead_letters_with_the_reason(embedded):
     assert sum("undecodable body" in r for r in reasons) == 2
     assert all(letter.reason.startswith("invalid:") and letter.attempts == 1 for letter in letters)
     assert notifications(embedded) == 0
-    metrics = http("GET", f"{embedded.ops_url}/metrics").body
-    assert metric_value(metrics, "savivalda_events_dead_lettered_total", service="notifications", reason="invalid") == 5
-    assert metric_value(metrics, "savivalda_dead_letters", service="notifications") == 5
+    invalid_after = metric(embedded, "savivalda_events_dead_lettered_total", service="notifications", reason="invalid")
+    assert invalid_after - invalid_before == 5
+    wait_until(lambda: metric(embedded, "savivalda_dead_letters", service="notifications") == 5,
+               message="the dead-letter gauge")
 
 
 def test_the_same_event_delivered_twice_has_one_effect(embedded):
+    handled_before = metric(embedded, "savivalda_events_consumed_total", handler="on_enrollment_confirmed")
+    duplicates_before = metric(embedded, "savivalda_events_consumed_total", outcome="duplicate")
     body = new_envelope(confirmed(), source="savivalda/enrollment", correlation_id="c").to_wire()
     publish(body)
     publish(body)
-    wait_until(lambda: metric_value(http("GET", f"{embedded.ops_url}/metrics").body, "savivalda_events_consumed_total",
-                                    handler="on_enrollment_confirmed") == 2, message="both deliveries handled")
+    wait_until(lambda: metric(embedded, "savivalda_events_consumed_total", handler="on_enrollment_confirmed")
+               - handled_before == 2, message="both deliveries handled")
     assert notifications(embedded) == 1
-    metrics = http("GET", f"{embedded.ops_url}/metrics").body
-    assert metric_value(metrics, "savivalda_events_consumed_total", outcome="duplicate") == 1
+    assert metric(embedded, "savivalda_events_consumed_total", outcome="duplicate") - duplicates_before == 1
     wait_until(lambda: len(list(embedded.mailbox.glob("*.eml"))) == 1, message="the e-mail")
 
 
@@ -79,6 +87,7 @@ def test_a_failing_handler_is_retried_then_dead_lettered_and_replayed_by_the_cli
             uow.session.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))
             uow.commit()
 
+    retried_before = metric(embedded, "savivalda_events_retried_total", handler="on_enrollment_confirmed")
     rename("recipients", "recipients_hidden")  # e.g. a migration that was not run
     body = new_envelope(confirmed(), source="savivalda/enrollment", correlation_id="c").to_wire()
     publish(body)
@@ -87,8 +96,7 @@ def test_a_failing_handler_is_retried_then_dead_lettered_and_replayed_by_the_cli
     assert letter.attempts == 3 == embedded.settings.max_attempts
     assert letter.reason.startswith("exhausted: 3 attempts failed") and "recipients" in letter.reason
     assert letter.event_id == body["id"] and letter.event_type == "enrollment.enrollment_confirmed"
-    metrics = http("GET", f"{embedded.ops_url}/metrics").body
-    assert metric_value(metrics, "savivalda_events_retried_total", handler="on_enrollment_confirmed") == 2
+    assert metric(embedded, "savivalda_events_retried_total", handler="on_enrollment_confirmed") - retried_before == 2
 
     data_dir = str(embedded.settings.data_dir)
     listed = run_cli("--data-dir", data_dir, "dlq", "list")
