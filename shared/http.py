@@ -373,8 +373,12 @@ class Route(Entrypoint):
         except Problem as problem:
             response = problem_response(problem, request.path, correlation_id)
         response.headers[CORRELATION_HEADER] = correlation_id
+        elapsed = time.perf_counter() - started
         HTTP_REQUESTS.labels(service, self.method, self.path, str(response.status_code)).inc()
-        HTTP_DURATION.labels(service, self.method, self.path).observe(time.perf_counter() - started)
+        HTTP_DURATION.labels(service, self.method, self.path).observe(elapsed)
+        log.info("%s %s %s", self.method, request.path, response.status_code, extra={
+            "service": service, "correlation_id": correlation_id, "status": response.status_code,
+            "duration_ms": round(elapsed * 1000, 1), "route": self.path})
         return response
 
     def _worker_done(self, done: Event, worker_ctx, result, exc_info):

@@ -120,6 +120,9 @@ class DeliveryLoop:
                 NOTIFICATION_LATENCY.labels(self.service, notification.channel).observe(
                     max(0.0, (now - notification.event_time).total_seconds()))
                 outcome = "sent"
+                log.info("notification sent via %s", via, extra={
+                    "service": self.service, "notification_id": str(notification.id),
+                    "correlation_id": notification.correlation_id, "event_id": str(notification.event_id)})
             elif permanent or notification.attempts >= MAX_ATTEMPTS:
                 notification.status, notification.last_error = "failed", error
                 uow.emit(NotificationFailed(

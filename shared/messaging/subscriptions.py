@@ -333,6 +333,9 @@ class Subscription(EventHandler):
             outcome = "duplicate" if result is DUPLICATE else "applied"
             EVENTS_CONSUMED.labels(service, self.method_name, envelope.type, outcome).inc()
             self.queue_consumer.ack_message(message)
+            log.info("event %s %s", envelope.type, outcome, extra={
+                "service": service, "handler": self.consumer_name, "event_id": str(envelope.id),
+                "correlation_id": envelope.correlationid, "attempt": attempt})
             return result, exc_info
         EVENTS_CONSUMED.labels(service, self.method_name, envelope.type, "failed").inc()
         error = f"{exc_info[0].__name__}: {exc_info[1]}"
@@ -371,7 +374,6 @@ def subscribe(event_type: str, **kwargs):
             consumer = f"{type(self).name}.{fn.__name__}"
             if not uow.claim(consumer, envelope):
                 uow.rollback()
-                log.info("event already applied; skipping", extra={"handler": consumer})
                 return DUPLICATE
             try:
                 result = fn(self, event, envelope)
