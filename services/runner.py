@@ -121,7 +121,9 @@ class Process:
             migrate(self.settings, services)
         else:
             check_schema(self.settings, services)
-            declare_topology(self.settings, services)
+        # Queues exist before any relay publishes, also in the in-memory broker: an event re-published
+        # at start must not find its consumer's queue missing.
+        declare_topology(self.settings, services)
 
     def start(self) -> None:
         for service in self.settings.services:

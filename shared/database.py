@@ -8,6 +8,9 @@ worker_teardown.
 
 from __future__ import annotations
 
+import time
+
+from kombu import Connection
 from nameko.extensions import DependencyProvider, Extension
 from sqlalchemy import text
 
@@ -30,6 +33,8 @@ class OutboxRelay(Extension):
             transport_options=self.container.config.get("TRANSPORT_OPTIONS"),
         )
         self.embedded = settings.embedded
+        self._broker_checked_at = 0.0
+        self._broker_problem: str | None = None
         HEALTH.add(service, "broker", self._broker_health)
 
     def start(self):
@@ -44,10 +49,21 @@ class OutboxRelay(Extension):
         self.relay.stop(drain_seconds=0)
 
     def _broker_health(self) -> str | None:
-        # The relay reports its last failure; a connected publisher or recent success is healthy.
         if self.relay.last_error:
             return f"outbox relay cannot publish: {self.relay.last_error}"
-        return None
+        if self.embedded:
+            return None
+        # An idle relay has not talked to the broker lately: check that it answers (cached briefly).
+        now = time.monotonic()
+        if now - self._broker_checked_at > 5.0:
+            self._broker_checked_at = now
+            try:
+                with Connection(self.container.config["AMQP_URI"], connect_timeout=2) as connection:
+                    connection.ensure_connection(max_retries=1, timeout=2)
+                self._broker_problem = None
+            except Exception as error:
+                self._broker_problem = f"broker unreachable: {type(error).__name__}: {error}"
+        return self._broker_problem
 
 
 class Database(DependencyProvider):
