@@ -235,6 +235,48 @@ def publish_event_file(args) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- privacy
+
+def cmd_privacy(args) -> int:
+    """Publish privacy.erasure_requested; each service erases what it holds for the address."""
+    _patch()
+    import uuid
+
+    from shared import config
+    from shared.events import new_envelope
+    from shared.events.privacy import ErasureRequested
+    from pydantic import ValidationError
+
+    try:
+        request = ErasureRequested(request_id=uuid.uuid4(), email=args.email.strip(), requested_by=args.requested_by,
+                                   reason=args.reason)
+    except ValidationError as error:
+        return _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()))
+    envelope = new_envelope(request, source="savivalda/cli", correlation_id=f"privacy-{request.request_id}",
+                            subject=str(request.request_id))
+    if os.environ.get("SAVIVALDA_AMQP_URI"):
+        from shared.events.publisher import EventPublisher, PublishRefused
+
+        try:
+            with EventPublisher(os.environ["SAVIVALDA_AMQP_URI"]) as publisher:
+                publisher.publish(envelope)
+        except PublishRefused as error:
+            return _fail(str(error))
+    else:
+        # Embedded: the running process (or its next start) publishes it from enrollment's outbox.
+        from shared.db import unit_of_work
+        from services.runner import migrate
+
+        settings = config.embedded_settings(args.data_dir)
+        migrate(settings, ("enrollment",))
+        with unit_of_work(settings.database_url("enrollment"), "enrollment", envelope.correlationid) as uow:
+            uow.add_envelope(envelope)
+            uow.commit()
+    print(json.dumps({"request_id": str(request.request_id), "event_id": str(envelope.id),
+                      "type": envelope.type}))
+    return 0
+
+
 # ---------------------------------------------------------------- parser
 
 def build_parser() -> argparse.ArgumentParser:
@@ -280,6 +322,14 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("file", help="a full CloudEvents envelope, or {type, data[, subject, correlationid]}")
     publish.add_argument("--source", default="savivalda/cli", help="CloudEvents source when the file has none")
     events.set_defaults(func=cmd_events)
+
+    privacy = commands.add_parser("privacy", help="personal data requests")
+    privacy_actions = privacy.add_subparsers(dest="action", required=True)
+    erase = privacy_actions.add_parser("erase", help="ask every service to forget a person (by e-mail)")
+    erase.add_argument("email")
+    erase.add_argument("--requested-by", default=os.environ.get("USER", "operator"), help="who records the request")
+    erase.add_argument("--reason", help="e.g. the person's written request number")
+    privacy.set_defaults(func=cmd_privacy)
     return parser
 
 

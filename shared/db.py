@@ -223,6 +223,10 @@ class UnitOfWork:
         envelope = new_envelope(
             data, source=f"savivalda/{self.service}", correlation_id=self.correlation_id, subject=subject
         )
+        return self.add_envelope(envelope)
+
+    def add_envelope(self, envelope: Envelope) -> Envelope:
+        """Put an already built envelope in the outbox (e.g. one the CLI makes for an operator)."""
         self.session.execute(
             OUTBOX.insert().values(
                 event_id=envelope.id,

@@ -1,3 +1,3 @@
 """Imports every module that registers event types, so the registry is complete."""
 
-from shared.events import enrollment, grants, notifications, partners  # noqa: F401
+from shared.events import enrollment, grants, notifications, partners, privacy  # noqa: F401

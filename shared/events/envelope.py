@@ -76,6 +76,9 @@ class EventData(BaseModel):
     publisher: ClassVar[str]
 
 
+# Publishers that are not services: requests an operator makes through the CLI.
+OPERATOR_PUBLISHERS = ("privacy",)
+
 _REGISTRY: dict[tuple[str, int], type[EventData]] = {}
 
 
