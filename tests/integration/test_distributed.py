@@ -46,7 +46,13 @@ def test_enrolment_to_e_mail_across_four_processes(launcher, smtp_sink, pg_admin
     assert english["Subject"] == "On the waitlist: Municipal budget planning"
 
     notifications = processes["notifications"]
-    log = http("GET", f"{notifications.base_url}/notifications/deliveries", token=OPERATOR).body
+
+    def delivery_log():
+        rows = http("GET", f"{notifications.base_url}/notifications/deliveries", token=OPERATOR).body
+        return rows if [r["status"] for r in rows] == ["sent", "sent"] else None
+
+    # the SMTP server has the mail a moment before the sender records the outcome
+    log = wait_until(delivery_log, timeout=10, message="both deliveries recorded as sent")
     confirmed_row = next(d for d in log if d["template"] == "enrollment_confirmed")
     assert confirmed_row["correlation_id"] == "e2e-1" and confirmed_row["delivered_via"].startswith("smtp:")
     # The correlation id of the request appears in the logs of both services.

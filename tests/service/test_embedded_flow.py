@@ -34,8 +34,12 @@ def test_enrolment_reaches_the_participant_in_their_language(embedded):
     assert "Your position: 1" in english.get_body(("plain",)).get_content()
 
     # The delivery log ties the e-mail to the event and to the request that caused it.
-    log = http("GET", f"{embedded.base_url}/notifications/deliveries", token=embedded.token("operator")).body
-    sent = {d["template"]: d for d in log}
+    def delivery_log():
+        rows = http("GET", f"{embedded.base_url}/notifications/deliveries", token=embedded.token("operator")).body
+        return rows if [r["status"] for r in rows] == ["sent", "sent"] else None
+
+    # the mailbox has the file a moment before the sender records the outcome
+    sent = {d["template"]: d for d in wait_until(delivery_log, message="both deliveries recorded")}
     assert sent["enrollment_confirmed"]["status"] == "sent"
     assert sent["enrollment_confirmed"]["correlation_id"] == "flow-ona"
     assert sent["enrollment_confirmed"]["message_id"] == lithuanian["Message-ID"]
