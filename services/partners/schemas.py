@@ -8,7 +8,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.partners.domain.rules import ORGANISATION_TYPES
-from shared.events.types import LocalizedText, check_themes
+from shared.events.types import LanguageCode, LocalizedText, check_themes, one_of
 
 
 class OrganisationIn(BaseModel):
@@ -20,7 +20,7 @@ class OrganisationIn(BaseModel):
     organisation_type: str
     size: int | None = Field(default=None, ge=1, description="population or staff")
     themes: list[str] = Field(min_length=1)
-    languages: list[str] = Field(min_length=1, description="ISO 639-1 codes, e.g. lt, en, no")
+    languages: list[LanguageCode] = Field(min_length=1)
     description: LocalizedText | None = None
     contact_name: str | None = Field(default=None, max_length=200)
     contact_email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -28,20 +28,7 @@ class OrganisationIn(BaseModel):
 
     _themes = field_validator("themes")(check_themes)
 
-    @field_validator("organisation_type")
-    @classmethod
-    def _type(cls, value):
-        if value not in ORGANISATION_TYPES:
-            raise ValueError(f"unknown organisation type {value!r}; one of {', '.join(ORGANISATION_TYPES)}")
-        return value
-
-    @field_validator("languages")
-    @classmethod
-    def _languages(cls, values):
-        bad = [v for v in values if len(v) != 2 or not v.isalpha() or not v.islower()]
-        if bad:
-            raise ValueError(f"languages are ISO 639-1 codes like lt or en; got {', '.join(bad)}")
-        return values
+    _type = field_validator("organisation_type")(one_of(ORGANISATION_TYPES, "organisation type"))
 
 
 class OrganisationOut(OrganisationIn):

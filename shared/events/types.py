@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import Annotated, Callable, Iterable
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from shared.reference import LANGUAGES, MUNICIPALITIES, THEMES
+
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$"), Field(description="ISO 3166-1 alpha-2, e.g. NO")]
+LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$"), Field(description="ISO 639-1, e.g. lt")]
+
+
+def one_of(allowed: Iterable[str], what: str) -> Callable:
+    """A validator for a code, or a list of codes, from a closed vocabulary; the error lists the
+    vocabulary so the caller can correct the request."""
+    allowed = tuple(allowed)
+
+    def check(value):
+        values = value if isinstance(value, list) else [value]
+        unknown = [v for v in values if v not in allowed]
+        if unknown:
+            raise ValueError(f"unknown {what} {', '.join(map(repr, unknown))}; one of {', '.join(allowed)}")
+        return value
+
+    return check
 
 
 class LocalizedText(BaseModel):
@@ -25,11 +45,7 @@ def check_municipality(code: str) -> str:
     return code
 
 
-def check_themes(codes: list[str]) -> list[str]:
-    unknown = [c for c in codes if c not in THEMES]
-    if unknown:
-        raise ValueError(f"unknown theme(s) {', '.join(unknown)}")
-    return codes
+check_themes = one_of(THEMES, "theme(s)")
 
 
 def check_language(code: str) -> str:
@@ -53,4 +69,5 @@ class Person(BaseModel):
     _language = field_validator("language")(check_language)
 
 
-__all__ = ["LocalizedText", "Person", "check_municipality", "check_themes", "check_language"]
+__all__ = ["LocalizedText", "Person", "CountryCode", "LanguageCode", "one_of", "check_municipality", "check_themes",
+           "check_language"]

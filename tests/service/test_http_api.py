@@ -188,7 +188,9 @@ def test_grants_and_partners_validate_too(embedded):
     assert_problem(http("POST", f"{embedded.base_url}/grants/calls", dict(call, code="X", partner_countries=[]),
                         token=token), 422, field="partner_countries")
     assert_problem(http("POST", f"{embedded.base_url}/grants/calls", dict(call, code="Y", partner_countries=["Norway"]),
-                        token=token), 422, field="partner_countries")
+                        token=token), 422, field="partner_countries.0")
+    assert_problem(http("POST", f"{embedded.base_url}/grants/calls", dict(call, code="Z", eligible_regions=["XX"]),
+                        token=token), 422, field="eligible_regions")
     organisation = {"name": "Vestland fylkeskommune", "country": "NO", "organisation_type": "county_council",
                     "themes": ["regional_development"], "languages": ["no", "en"], "capacity": 2}
     assert http("POST", f"{embedded.base_url}/partners/organisations", organisation, token=token).status == 201
