@@ -13,8 +13,7 @@ from uuid import UUID
 from pydantic import Field
 
 from shared.events.envelope import EventData, event
-
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+from shared.events.types import EMAIL_PATTERN
 
 
 @event("privacy.erasure_requested", summary="A person asked to be forgotten; every service erases their data.")

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from shared.reference import LANGUAGES, MUNICIPALITIES, THEMES
 
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$"), Field(description="ISO 3166-1 alpha-2, e.g. NO")]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$"), Field(description="ISO 639-1, e.g. lt")]
 
@@ -60,7 +61,7 @@ class Person(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     name: str = Field(min_length=1, max_length=200)
-    email: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    email: str = Field(min_length=3, max_length=254, pattern=EMAIL_PATTERN)
     municipality_code: str
     position: str | None = None
     language: str = "lt"
@@ -69,5 +70,18 @@ class Person(BaseModel):
     _language = field_validator("language")(check_language)
 
 
-__all__ = ["LocalizedText", "Person", "CountryCode", "LanguageCode", "one_of", "check_municipality", "check_themes",
+class Contact(BaseModel):
+    """Someone to address outside the municipal staff register (a consultant, a partner's contact)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    email: str = Field(min_length=3, max_length=254, pattern=EMAIL_PATTERN)
+    language: str = "en"
+    organisation: str | None = Field(default=None, max_length=300)
+
+    _language = field_validator("language")(check_language)
+
+
+__all__ = ["LocalizedText", "Person", "Contact", "CountryCode", "LanguageCode", "one_of", "check_municipality", "check_themes",
            "check_language"]
