@@ -73,6 +73,7 @@ class Settings:
     public_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
     max_workers: int = 10
+    timer_interval: float = 60.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -124,6 +125,7 @@ def _common(env: Mapping[str, str]) -> dict:
         mail_from=_env(env, "MAIL_FROM", "Savivalda <noreply@savivalda.local>"),
         log_level=_env(env, "LOG_LEVEL", "INFO").upper(),
         max_workers=int(_env(env, "MAX_WORKERS", "10")),
+        timer_interval=float(_env(env, "TIMER_INTERVAL", "60")),
     )
 
 
