@@ -265,11 +265,30 @@ class Subscription(EventHandler):
     redelivery = Redelivery()
     kind = "event"
 
-    def __init__(self, event_type: str, **kwargs):
-        publisher, name = event_type.split(".", 1)
+    def __init__(self, event_type: str | None = None, *, publishers: tuple[str, ...] = (), **kwargs):
+        """One event type ("<publisher>.<name>"), or with `publishers` every event they publish."""
+        if event_type:
+            publisher, name = event_type.split(".", 1)
+            self.sources = [(publisher, name)]
+        else:
+            if not publishers:
+                raise ValueError("give an event type or the publishers to take every event from")
+            publisher, name = "any", "#"
+            self.sources = [(p, "#") for p in publishers]
         self.full_event_type = event_type
         super().__init__(publisher, name, handler_type=SERVICE_POOL, reliable_delivery=True,
                          requeue_on_error=False, **kwargs)
+
+    def build_queue(self, service: str, method: str, queue_type: str):
+        if self.full_event_type:
+            return topology.handler_queue(self.full_event_type, service, method, queue_type)
+        return topology.subscription_queue(topology.catch_all_queue_name(service, method), self.sources, service,
+                                           queue_type)
+
+    def accepts(self, event_type: str) -> bool:
+        if self.full_event_type:
+            return event_type == self.full_event_type
+        return event_type.split(".", 1)[0] in {publisher for publisher, _ in self.sources}
 
     @property
     def consumer_name(self) -> str:
@@ -278,8 +297,7 @@ class Subscription(EventHandler):
     def setup(self):
         settings = self.container.config["SAVIVALDA"]
         self.settings = settings
-        self.queue = topology.handler_queue(self.full_event_type, self.container.service_name,
-                                            self.method_name, settings.queue_type)
+        self.queue = self.build_queue(self.container.service_name, self.method_name, settings.queue_type)
         self.queue_consumer.register_provider(self)
 
     # -- message arrival
@@ -288,9 +306,8 @@ class Subscription(EventHandler):
         attempt = int((message.headers or {}).get(topology.ATTEMPT_HEADER, 1))
         try:
             envelope, data = parse_event(body)
-            if envelope.type != self.full_event_type:
-                raise InvalidEvent(f"event of type {envelope.type} arrived on the queue for {self.full_event_type}",
-                                   envelope)
+            if not self.accepts(envelope.type):
+                raise InvalidEvent(f"event of type {envelope.type} arrived on the queue {self.queue.name}", envelope)
         except InvalidEvent as invalid:
             self._park(message, reason=f"invalid: {invalid.reason}", attempts=attempt, envelope=invalid.envelope,
                        metric_reason="invalid")
@@ -366,7 +383,17 @@ def subscribe(event_type: str, **kwargs):
     through the service's Database dependency; the wrapper claims the event in the inbox first
     and commits after the method returns.
     """
+    return _idempotent_handler(Subscription.decorator(event_type, **kwargs))
 
+
+def subscribe_all(*publishers: str, **kwargs):
+    """Declare a handler of every event the publishers publish, on one queue (`evt-any--S.m`,
+    bound with '#'), with the same guarantees as `subscribe`. For a service that reacts to many
+    event types, e.g. notifications."""
+    return _idempotent_handler(Subscription.decorator(publishers=tuple(publishers), **kwargs))
+
+
+def _idempotent_handler(register):
     def decorator(fn):
         @functools.wraps(fn)
         def handler(self, event, envelope):
@@ -385,7 +412,7 @@ def subscribe(event_type: str, **kwargs):
                 raise
             return result
 
-        return Subscription.decorator(event_type, **kwargs)(handler)
+        return register(handler)
 
     return decorator
 

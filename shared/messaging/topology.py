@@ -69,24 +69,32 @@ def handler_queue_name(event_type: str, service: str, method: str) -> str:
     return f"evt-{publisher}-{name}--{service}.{method}"
 
 
+def catch_all_queue_name(service: str, method: str) -> str:
+    return f"evt-any--{service}.{method}"
+
+
 def queue_arguments(queue_type: str) -> dict:
     return {"x-queue-type": "quorum"} if queue_type == "quorum" else {}
 
 
-def handler_queue(event_type: str, service: str, method: str, queue_type: str = "classic") -> Queue:
-    publisher, name = event_type.split(".", 1)
-    queue_name = handler_queue_name(event_type, service, method)
+def subscription_queue(queue_name: str, sources: list[tuple[str, str]], service: str,
+                       queue_type: str = "classic") -> Queue:
+    """A handler's durable queue, bound to each (publisher, routing key) and to S.redeliver."""
     return Queue(
         queue_name,
-        bindings=[
-            binding(events_exchange(publisher), routing_key=name),
-            binding(redeliver_exchange(service), routing_key=queue_name),
-        ],
+        bindings=[binding(events_exchange(publisher), routing_key=key) for publisher, key in sources]
+        + [binding(redeliver_exchange(service), routing_key=queue_name)],
         durable=True,
         auto_delete=False,
         exclusive=False,
         queue_arguments=queue_arguments(queue_type),
     )
+
+
+def handler_queue(event_type: str, service: str, method: str, queue_type: str = "classic") -> Queue:
+    publisher, name = event_type.split(".", 1)
+    return subscription_queue(handler_queue_name(event_type, service, method), [(publisher, name)], service,
+                              queue_type)
 
 
 def retry_queue(service: str, delay_seconds: float, queue_type: str = "classic") -> Queue:
@@ -114,8 +122,8 @@ def dead_letter_queue(service: str, queue_type: str = "classic") -> Queue:
     )
 
 
-def subscriptions_of(service_cls) -> list[tuple[str, str]]:
-    """(method name, event type) of every event subscription a service class declares."""
+def subscriptions_of(service_cls) -> list[tuple[str, object]]:
+    """(method name, Subscription prototype) of every event subscription a service class declares."""
     from shared.messaging.subscriptions import Subscription
 
     found = []
@@ -123,14 +131,15 @@ def subscriptions_of(service_cls) -> list[tuple[str, str]]:
         fn = getattr(service_cls, attr, None)
         for entrypoint in getattr(fn, "nameko_entrypoints", ()):
             if isinstance(entrypoint, Subscription):
-                found.append((attr, entrypoint.full_event_type))
-    return sorted(found)
+                found.append((attr, entrypoint))
+    return sorted(found, key=lambda pair: pair[0])
 
 
 def service_queues(service: str, service_cls, settings) -> list[Queue]:
     """Every queue service S owns, with its bindings (declared by `savivalda migrate` and at start,
     so events published while S is down wait for it)."""
-    queues = [handler_queue(t, service, m, settings.queue_type) for m, t in subscriptions_of(service_cls)]
+    queues = [entrypoint.build_queue(service, method, settings.queue_type)
+              for method, entrypoint in subscriptions_of(service_cls)]
     queues += [retry_queue(service, d, settings.queue_type) for d in settings.retry_delays]
     queues.append(dead_letter_queue(service, settings.queue_type))
     return queues
