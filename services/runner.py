@@ -46,15 +46,20 @@ def check_schema(settings: Settings, services: tuple[str, ...]) -> None:
                 f"the {service} database is at revision {current}, the code needs {head}: run `savivalda migrate {service}`")
 
 
-def declare_topology(settings: Settings, services: tuple[str, ...]) -> None:
-    """Exchanges and queues of these services, so events wait for a service that is not running."""
+def declare_topology(settings: Settings, services: tuple[str, ...], declare_sources: bool = True) -> None:
+    """Exchanges and queues of these services, so events wait for a service that is not running.
+
+    `savivalda migrate` also creates the other publishers' exchanges the queues bind to; a
+    distributed service starting under its own broker user may not (deploy/rabbitmq grants each
+    service configure permission on its own names only) and relies on migrate having done it."""
     from kombu import Connection
 
     classes = service_classes()
     with Connection(settings.amqp_uri, connect_timeout=10) as connection:
         connection.ensure_connection(max_retries=5)
         for service in services:
-            topology.declare_service_topology(connection, service, classes[service], settings, publishes=[service])
+            topology.declare_service_topology(connection, service, classes[service], settings, publishes=[service],
+                                              declare_sources=declare_sources)
 
 
 # ---------------------------------------------------------------- the ops server (/metrics, health)
@@ -123,7 +128,7 @@ class Process:
             check_schema(self.settings, services)
         # Queues exist before any relay publishes, also in the in-memory broker: an event re-published
         # at start must not find its consumer's queue missing.
-        declare_topology(self.settings, services)
+        declare_topology(self.settings, services, declare_sources=self.settings.embedded)
 
     def start(self) -> None:
         for service in self.settings.services:

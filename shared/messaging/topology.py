@@ -40,8 +40,8 @@ EVENT_ID_HEADER = "x-savivalda-event-id"
 LAST_ERROR_HEADER = "x-savivalda-last-error"
 
 
-def events_exchange(publisher: str) -> Exchange:
-    return Exchange(f"{publisher}.events", type="topic", durable=True, delivery_mode=2)
+def events_exchange(publisher: str, passive: bool = False) -> Exchange:
+    return Exchange(f"{publisher}.events", type="topic", durable=True, delivery_mode=2, passive=passive)
 
 
 def redeliver_exchange(service: str) -> Exchange:
@@ -79,10 +79,14 @@ def queue_arguments(queue_type: str) -> dict:
 
 def subscription_queue(queue_name: str, sources: list[tuple[str, str]], service: str,
                        queue_type: str = "classic") -> Queue:
-    """A handler's durable queue, bound to each (publisher, routing key) and to S.redeliver."""
+    """A handler's durable queue, bound to each (publisher, routing key) and to S.redeliver.
+
+    Another publisher's exchange is only checked for (passive declaration): a service's broker
+    user may not configure exchanges it does not own, so `savivalda migrate` declares them."""
     return Queue(
         queue_name,
-        bindings=[binding(events_exchange(publisher), routing_key=key) for publisher, key in sources]
+        bindings=[binding(events_exchange(publisher, passive=publisher != service), routing_key=key)
+                  for publisher, key in sources]
         + [binding(redeliver_exchange(service), routing_key=queue_name)],
         durable=True,
         auto_delete=False,
@@ -145,13 +149,23 @@ def service_queues(service: str, service_cls, settings) -> list[Queue]:
     return queues
 
 
-def declare_service_topology(connection, service: str, service_cls, settings, publishes: list[str] = ()) -> None:
-    """Declare S's exchanges and queues on a kombu connection (idempotent)."""
+def declare_service_topology(connection, service: str, service_cls, settings, publishes: list[str] = (),
+                             declare_sources: bool = True) -> None:
+    """Declare S's exchanges and queues on a kombu connection (idempotent).
+
+    With `declare_sources`, the other publishers' exchanges S's queues bind to are created too;
+    that needs configure permission on them (the migrate job's operator user, the embedded
+    broker). A running service's own user only checks that they exist."""
     channel = connection.channel()
     try:
         for publisher in publishes:
             events_exchange(publisher).bind(channel).declare()
-        for queue in service_queues(service, service_cls, settings):
+        queues = service_queues(service, service_cls, settings)
+        if declare_sources:
+            for queue in queues:
+                for source in queue.bindings:
+                    source.exchange.bind(channel).declare(passive=False)
+        for queue in queues:
             queue.bind(channel).declare()
     finally:
         channel.close()
