@@ -1,19 +1,24 @@
 """Getting a rendered notification to a person: e-mail into a mailbox folder (embedded mode) or
-over SMTP (distributed), with a fallback relay. No nameko here."""
+over SMTP (distributed) with a fallback relay, and signed webhooks. No nameko here."""
 
 from __future__ import annotations
 
 import functools
+import json
 import os
 import smtplib
 import ssl
 import tempfile
+import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
+from services.notifications.domain.tokens import webhook_signature
 from services.notifications.rendering import Rendered
 from shared.db import utcnow
 
@@ -34,6 +39,18 @@ class Outgoing:
     rendered: Rendered
     event_id: str
     event_type: str
+    unsubscribe_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Result:
+    via: str | None = None
+    error: str | None = None
+    permanent: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
 
 
 def build_email(outgoing: Outgoing, sender: str) -> EmailMessage:
@@ -45,6 +62,10 @@ def build_email(outgoing: Outgoing, sender: str) -> EmailMessage:
     message["Message-ID"] = outgoing.message_id
     message["X-Savivalda-Event-ID"] = outgoing.event_id
     message["X-Savivalda-Event-Type"] = outgoing.event_type
+    if outgoing.unsubscribe_url:
+        # RFC 8058 one-click: mail clients POST "List-Unsubscribe=One-Click" to the link.
+        message["List-Unsubscribe"] = f"<{outgoing.unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(outgoing.rendered.text)
     message.add_alternative(outgoing.rendered.html, subtype="html")
     # After set_content, which drops every Content-* header set before it.
@@ -63,15 +84,18 @@ class MailboxMailer:
         self.sender = sender
         self.directory.mkdir(parents=True, exist_ok=True)
 
-    def send(self, outgoing: Outgoing) -> str:
-        message = build_email(outgoing, self.sender)
-        stem = outgoing.message_id.strip("<>").split("@", 1)[0]
-        target = self.directory / f"{stem}.eml"
-        fd, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(bytes(message))
-        os.replace(temporary, target)
-        return f"mailbox:{target.name}"
+    def send_many(self, outgoings: list[Outgoing]) -> list[Result]:
+        results = []
+        for outgoing in outgoings:
+            message = build_email(outgoing, self.sender)
+            stem = outgoing.message_id.strip("<>").split("@", 1)[0]
+            target = self.directory / f"{stem}.eml"
+            fd, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(bytes(message))
+            os.replace(temporary, target)
+            results.append(Result(via=f"mailbox:{target.name}"))
+        return results
 
 
 @dataclass(frozen=True)
@@ -113,19 +137,24 @@ class SmtpRelay:
         # Loading the system's CA certificates costs milliseconds of CPU: once per relay, not per e-mail.
         return ssl.create_default_context()
 
-    def send(self, message: EmailMessage) -> None:
+    def connect(self) -> smtplib.SMTP:
         client_cls = smtplib.SMTP_SSL if self.implicit_tls else smtplib.SMTP
         kwargs = {"context": self.tls_context} if self.implicit_tls else {}
-        with client_cls(self.host, self.port, timeout=self.timeout, **kwargs) as client:
+        client = client_cls(self.host, self.port, timeout=self.timeout, **kwargs)
+        try:
             if self.starttls:
                 client.starttls(context=self.tls_context)
             if self.username:
                 client.login(self.username, self.password or "")
-            client.send_message(message)
+        except Exception:
+            client.close()
+            raise
+        return client
 
 
 class SmtpMailer:
-    """Sends through the primary relay and, when it is unreachable or refuses for now, the fallback."""
+    """Sends through the primary relay and, when it is unreachable or refuses for now, the fallback.
+    A batch shares one connection per relay (a new one after a connection error)."""
 
     name = "smtp"
 
@@ -133,21 +162,72 @@ class SmtpMailer:
         self.sender = sender
         self.relays = [SmtpRelay.from_url(primary_url)] + ([SmtpRelay.from_url(fallback_url)] if fallback_url else [])
 
-    def send(self, outgoing: Outgoing) -> str:
-        message = build_email(outgoing, self.sender)
+    def send_many(self, outgoings: list[Outgoing]) -> list[Result]:
+        clients: dict[int, smtplib.SMTP] = {}
+        try:
+            return [self._send(build_email(outgoing, self.sender), clients) for outgoing in outgoings]
+        finally:
+            for client in clients.values():
+                try:
+                    client.quit()
+                except Exception:
+                    client.close()
+
+    def _send(self, message: EmailMessage, clients: dict) -> Result:
         errors = []
-        for relay in self.relays:
-            try:
-                relay.send(message)
-                return relay.label
-            except smtplib.SMTPRecipientsRefused as refused:
-                codes = [code for code, _ in refused.recipients.values()]
-                if all(500 <= code < 600 for code in codes):
-                    raise DeliveryError(f"{relay.label} refused the address: {refused.recipients}", permanent=True)
-                errors.append(f"{relay.label}: {refused.recipients}")
-            except (smtplib.SMTPException, OSError) as error:
-                errors.append(f"{relay.label}: {type(error).__name__}: {error}")
-        raise DeliveryError("; ".join(errors))
+        for index, relay in enumerate(self.relays):
+            for attempt in (1, 2):  # a reused connection may have been closed by the server
+                try:
+                    if index not in clients:
+                        clients[index] = relay.connect()
+                    clients[index].send_message(message)
+                    return Result(via=relay.label)
+                except smtplib.SMTPRecipientsRefused as refused:
+                    codes = [code for code, _ in refused.recipients.values()]
+                    if all(500 <= code < 600 for code in codes):
+                        return Result(error=f"{relay.label} refused the address: {refused.recipients}", permanent=True)
+                    errors.append(f"{relay.label}: {refused.recipients}")
+                    break
+                except (smtplib.SMTPServerDisconnected, ConnectionError) as error:
+                    clients.pop(index, None)
+                    if attempt == 2:
+                        errors.append(f"{relay.label}: {type(error).__name__}: {error}")
+                except (smtplib.SMTPException, OSError) as error:
+                    stale = clients.pop(index, None)
+                    if stale is not None:
+                        stale.close()
+                    errors.append(f"{relay.label}: {type(error).__name__}: {error}")
+                    break
+        return Result(error="; ".join(errors))
+
+
+class WebhookSender:
+    """POSTs the notification as JSON, signed: `X-Savivalda-Signature: v1=<HMAC-SHA256>` over
+    "<timestamp>.<body>" with the recipient's secret, and the timestamp in `X-Savivalda-Timestamp`."""
+
+    def __init__(self, timeout: float = 10.0):
+        self.timeout = timeout
+
+    def send(self, url: str, secret: str, payload: dict, idempotency_key: str) -> Result:
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        timestamp = int(time.time())
+        request = urllib.request.Request(url, data=body, method="POST", headers={
+            "Content-Type": "application/json",
+            "User-Agent": "savivalda-notifications",
+            "X-Savivalda-Timestamp": str(timestamp),
+            "X-Savivalda-Signature": webhook_signature(secret, timestamp, body),
+            "Idempotency-Key": idempotency_key,
+        })
+        label = f"webhook:{urlparse(url).netloc}"
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                response.read()
+            return Result(via=label)
+        except urllib.error.HTTPError as error:
+            permanent = 400 <= error.code < 500 and error.code not in (408, 425, 429)
+            return Result(error=f"{label} answered {error.code}", permanent=permanent)
+        except (urllib.error.URLError, OSError) as error:
+            return Result(error=f"{label}: {type(error).__name__}: {error}")
 
 
 def mailer_for(settings):

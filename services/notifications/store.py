@@ -1,20 +1,44 @@
-"""Storage of recipients and notifications (used by the service class and the delivery loop)."""
+"""Storage of recipients, received events and notifications (used by the service class and the
+delivery loop)."""
 
 from __future__ import annotations
 
+import json
+import secrets
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.notifications.domain.identity import message_id
-from services.notifications.models import DeliveryAttempt, Notification, Recipient
-from services.notifications.rendering import Rendered
+from services.notifications.domain.preferences import AlertInterests, Preferences
+from services.notifications.models import DeliveryAttempt, Notification, ReceivedEvent, Recipient
 from shared.db import UnitOfWork, utcnow
 from shared.errors import NotFound
+from shared.reference import MUNICIPALITIES
 
 LEASE = timedelta(minutes=2)
+
+
+def preferences_of(recipient: Recipient) -> Preferences:
+    return Preferences(
+        channels=tuple(recipient.channels or ("email",)),
+        opt_out_categories=frozenset(recipient.opt_out_categories or ()),
+        delivery=recipient.delivery_mode,
+        digest_hour=recipient.digest_hour,
+        quiet_start=time.fromisoformat(recipient.quiet_start) if recipient.quiet_start else None,
+        quiet_end=time.fromisoformat(recipient.quiet_end) if recipient.quiet_end else None,
+        unsubscribed_all=recipient.unsubscribed_all,
+        address_bounced=recipient.bounced_at is not None,
+    )
+
+
+def interests_of(recipient: Recipient) -> AlertInterests:
+    home = MUNICIPALITIES[recipient.municipality_code].region if recipient.municipality_code else None
+    return AlertInterests(themes=frozenset(recipient.alert_themes or ()), regions=frozenset(recipient.alert_regions or ()),
+                          home_region=home, applicant_types=frozenset(recipient.alert_applicant_types or ()))
 
 
 class NotificationStore:
@@ -22,35 +46,100 @@ class NotificationStore:
         self.uow = uow
         self.session: Session = uow.session
 
-    def upsert_recipient(self, *, email: str, name: str, language: str, municipality_code: str | None) -> Recipient:
+    def _insert(self, table):
+        return postgresql.insert(table) if self.uow.dialect == "postgresql" else sqlite.insert(table)
+
+    # ------------------------------------------------------------------ recipients
+    def recipient(self, recipient_id: uuid.UUID) -> Recipient:
+        found = self.session.get(Recipient, recipient_id)
+        if found is None or found.erased_at is not None:
+            raise NotFound("recipient", recipient_id)
+        return found
+
+    def recipient_by_email(self, email: str) -> Recipient | None:
+        return self.session.scalars(select(Recipient).where(Recipient.email_key == email.strip().lower())).first()
+
+    def person_from_event(self, *, email: str, name: str, language: str, municipality_code: str | None,
+                          organisation: str | None = None) -> Recipient:
+        """The recipient an event names. Someone registered through the API keeps the name and
+        language they chose; someone known only from events gets the latest ones."""
         now = utcnow()
         key = email.strip().lower()
-        self.uow.upsert(
-            Recipient.__table__,
-            dict(id=uuid.uuid4(), email_key=key, email=email.strip(), name=name, language=language,
-                 municipality_code=municipality_code, created_at=now, updated_at=now),
-            key=["email_key"], update=["email", "name", "language", "municipality_code", "updated_at"],
-        )
-        return self.session.scalars(select(Recipient).where(Recipient.email_key == key)).one()
+        self.session.execute(self._insert(Recipient.__table__).values(
+            id=uuid.uuid4(), email_key=key, email=email.strip(), name=name, language=language,
+            municipality_code=municipality_code, source="event", created_at=now, updated_at=now,
+        ).on_conflict_do_nothing(index_elements=["email_key"]))
+        recipient = self.session.scalars(select(Recipient).where(Recipient.email_key == key)).one()
+        if recipient.source == "event" and recipient.erased_at is None and (
+                recipient.name, recipient.language, recipient.municipality_code) != (name, language, municipality_code):
+            recipient.name, recipient.language, recipient.updated_at = name, language, now
+            recipient.municipality_code = municipality_code or recipient.municipality_code
+        return recipient
 
-    def add_notification(self, *, envelope, recipient: Recipient, channel: str, rendered: Rendered) -> bool:
-        """False if this (event, recipient, channel) already has its notification."""
-        exists = self.session.scalars(select(Notification.id).where(
-            Notification.event_id == envelope.id, Notification.recipient_id == recipient.id,
-            Notification.channel == channel)).first()
-        if exists:
-            return False
+    def register(self, values: dict) -> tuple[Recipient, bool]:
+        """Create or update a registered recipient by e-mail; True if created."""
         now = utcnow()
-        self.session.add(Notification(
-            id=uuid.uuid4(), event_id=envelope.id, event_type=envelope.type, event_time=envelope.time,
-            correlation_id=envelope.correlationid, recipient_id=recipient.id, channel=channel,
-            template=rendered.template, language=rendered.language, subject=rendered.subject,
-            body_text=rendered.text, body_html=rendered.html,
-            message_id=message_id(str(envelope.id), str(recipient.id), channel),
-            status="pending", attempts=0, next_attempt_at=now, created_at=now,
-        ))
+        existing = self.recipient_by_email(values["email"])
+        created = existing is None or existing.erased_at is not None
+        if existing is None:
+            existing = Recipient(id=uuid.uuid4(), email_key=values["email"].strip().lower(), created_at=now)
+            self.session.add(existing)
+        existing.erased_at = None
+        for key, value in values.items():
+            setattr(existing, key, value)
+        existing.email = values["email"].strip()
+        existing.source = "api"
+        existing.updated_at = now
+        if existing.webhook_url and not existing.webhook_secret:
+            existing.webhook_secret = secrets.token_urlsafe(32)
         self.session.flush()
-        return True
+        return existing, created
+
+    def recipients(self, *, municipality_code: str | None, role: str | None, limit: int) -> list[Recipient]:
+        query = select(Recipient).where(Recipient.erased_at.is_(None)).order_by(Recipient.email_key).limit(limit)
+        if municipality_code:
+            query = query.where(Recipient.municipality_code == municipality_code)
+        found = list(self.session.scalars(query))
+        return [r for r in found if role in (r.roles or [])] if role else found
+
+    def holders_of(self, role: str, municipality_code: str) -> list[Recipient]:
+        return self.recipients(municipality_code=municipality_code, role=role, limit=1000)
+
+    def call_alert_subscribers(self) -> list[Recipient]:
+        return list(self.session.scalars(select(Recipient).where(
+            Recipient.call_alerts.is_(True), Recipient.erased_at.is_(None))))
+
+    # ------------------------------------------------------------------ events and notifications
+    def remember_event(self, envelope) -> None:
+        self.session.execute(self._insert(ReceivedEvent.__table__).values(
+            event_id=envelope.id, event_type=envelope.type, schema_version=envelope.schemaversion,
+            body=json.dumps(envelope.to_wire(), ensure_ascii=False), received_at=utcnow(),
+        ).on_conflict_do_nothing(index_elements=["event_id"]))
+
+    def event_body(self, event_id: uuid.UUID) -> dict | None:
+        body = self.session.scalar(select(ReceivedEvent.body).where(ReceivedEvent.event_id == event_id))
+        return json.loads(body) if body else None
+
+    def add_notifications(self, rows: list[dict]) -> int:
+        """Insert notifications; one per (event, recipient, channel) whatever happens twice."""
+        inserted = 0
+        # In chunks: SQLite allows some 32,000 bound parameters per statement.
+        for start in range(0, len(rows), 500):
+            result = self.session.execute(self._insert(Notification.__table__).values(rows[start:start + 500])
+                                          .on_conflict_do_nothing(index_elements=["event_id", "recipient_id", "channel"]))
+            inserted += result.rowcount
+        return inserted
+
+    @staticmethod
+    def notification_row(*, envelope, recipient: Recipient, channel: str, template: str, category: str,
+                         critical: bool, status: str, send_at: datetime, reason: str | None, now: datetime) -> dict:
+        return dict(
+            id=uuid.uuid4(), event_id=envelope.id, event_type=envelope.type, event_time=envelope.time,
+            correlation_id=envelope.correlationid, recipient_id=recipient.id, channel=channel, template=template,
+            category=category, critical=critical, language=recipient.language,
+            message_id=message_id(str(envelope.id), str(recipient.id), channel), status=status,
+            suppressed_reason=reason, attempts=0, next_attempt_at=send_at, created_at=now,
+        )
 
     def claim_due(self, limit: int, now: datetime) -> list[tuple[Notification, Recipient]]:
         """Notifications ready to send, leased to this caller. SKIP LOCKED lets replicas share the
@@ -70,6 +159,18 @@ class NotificationStore:
             notification.lease_until = now + LEASE
         return [(n, r) for n, r in rows]
 
+    def due_digests(self, now: datetime, limit: int = 100) -> list[uuid.UUID]:
+        """Recipients with held notifications whose digest time has come."""
+        return list(self.session.scalars(
+            select(Notification.recipient_id).where(Notification.status == "held", Notification.next_attempt_at <= now)
+            .group_by(Notification.recipient_id).limit(limit)))
+
+    def held_for(self, recipient_id: uuid.UUID, now: datetime) -> list[Notification]:
+        return list(self.session.scalars(
+            select(Notification).where(Notification.recipient_id == recipient_id, Notification.status == "held",
+                                       Notification.next_attempt_at <= now)
+            .order_by(Notification.event_time).with_for_update(skip_locked=True)))
+
     def record_attempt(self, notification: Notification, *, outcome: str, via: str | None, error: str | None) -> None:
         self.session.add(DeliveryAttempt(notification_id=notification.id, attempted_at=utcnow(), outcome=outcome,
                                          via=via, error=error))
@@ -84,10 +185,27 @@ class NotificationStore:
         return list(self.session.scalars(select(DeliveryAttempt).where(
             DeliveryAttempt.notification_id == notification_id).order_by(DeliveryAttempt.id)))
 
-    def deliveries(self, *, status: str | None, event_type: str | None, limit: int) -> list[Notification]:
-        query = select(Notification).order_by(Notification.created_at.desc()).limit(limit)
-        if status:
-            query = query.where(Notification.status == status)
-        if event_type:
-            query = query.where(Notification.event_type == event_type)
+    def deliveries(self, *, status: str | None, event_type: str | None, channel: str | None,
+                   event_id: uuid.UUID | None, recipient_id: uuid.UUID | None, limit: int) -> list[Notification]:
+        query = select(Notification).order_by(Notification.created_at.desc(), Notification.id).limit(limit)
+        for column, value in ((Notification.status, status), (Notification.event_type, event_type),
+                              (Notification.channel, channel), (Notification.event_id, event_id),
+                              (Notification.recipient_id, recipient_id)):
+            if value is not None:
+                query = query.where(column == value)
         return list(self.session.scalars(query))
+
+    def counts(self, *, event_id: uuid.UUID | None = None) -> list[tuple[str, str, str, int]]:
+        query = select(Notification.event_type, Notification.channel, Notification.status, func.count()).group_by(
+            Notification.event_type, Notification.channel, Notification.status)
+        if event_id is not None:
+            query = query.where(Notification.event_id == event_id)
+        return [tuple(row) for row in self.session.execute(query).all()]
+
+    def retry(self, notifications: list[Notification], now: datetime) -> int:
+        """Send failed notifications again (only those); their Message-ID stays the same."""
+        ids = [n.id for n in notifications if n.status == "failed"]
+        if ids:
+            self.session.execute(update(Notification).where(Notification.id.in_(ids)).values(
+                status="pending", next_attempt_at=now, lease_until=None))
+        return len(ids)

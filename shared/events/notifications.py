@@ -9,6 +9,7 @@ from datetime import datetime
 from uuid import UUID
 
 from shared.events.envelope import EventData, event
+from shared.events.privacy import PersonErased
 
 
 @event("notifications.notification_sent", summary="A notification was delivered to one recipient on one channel.")
@@ -34,3 +35,9 @@ class NotificationFailed(EventData):
     template: str
     error: str
     attempts: int
+
+
+@event("notifications.person_erased",
+       summary="Notifications erased or pseudonymised a person's data (counts only, no personal data).")
+class NotificationsPersonErased(PersonErased):
+    pass

@@ -1,11 +1,11 @@
 """Event subscriptions: validated, idempotent, retried with backoff, then dead-lettered.
 
     class Notifications(ServiceBase):
-        @subscribe("enrollment.enrollment_confirmed")
-        def on_enrollment_confirmed(self, event, envelope):
+        @subscribe("privacy.erasure_requested")
+        def on_erasure_requested(self, event, envelope):
             ...  # change state through self.db; the commit happens after the method returns
 
-What happens to a message on the queue `evt-enrollment-enrollment_confirmed--notifications.on_…`:
+What happens to a message on a handler's queue (`evt-privacy-erasure_requested--notifications.on_…`):
 1. undecodable body, broken envelope, unknown type or data off its schema → straight to the
    service's dead-letter queue with the reason (retrying cannot help);
 2. the inbox row (consumer, event id) is inserted in the worker's unit of work; if it exists the

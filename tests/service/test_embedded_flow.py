@@ -46,7 +46,7 @@ def test_enrolment_reaches_the_participant_in_their_language(embedded):
 
     metrics = http("GET", f"{embedded.ops_url}/metrics").body
     assert metric_value(metrics, "savivalda_events_consumed_total", service="notifications",
-                        handler="on_enrollment_confirmed", outcome="applied") >= 1
+                        handler="on_event", outcome="applied") >= 1
     assert metric_value(metrics, "savivalda_outbox_backlog", service="enrollment") == 0
 
 

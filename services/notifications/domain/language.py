@@ -69,3 +69,11 @@ def format_money(amount, language: str) -> str:
     if language == "lt":
         return text.replace(",", " ").replace(".", ",") + " €"
     return "€" + text
+
+
+def format_percent(share, language: str) -> str:
+    """0.85 → "85 %" in Lithuanian (a space before the sign), "85%" in English."""
+    from decimal import Decimal
+
+    value = (Decimal(str(share)) * 100).quantize(Decimal("1"))
+    return f"{value} %" if language == "lt" else f"{value}%"

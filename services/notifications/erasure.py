@@ -1,0 +1,82 @@
+"""Forgetting a person (privacy.erasure_requested): pseudonymise the recipient, stop what was
+waiting to be sent, and scrub their name and address from everything stored, keeping the
+notification rows (without content) so counts for reports stay right."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+
+from sqlalchemy import or_, select, update
+
+from services.notifications.models import DeliveryAttempt, Notification, ReceivedEvent, Recipient
+from shared.db import DEAD_LETTERS, UnitOfWork, utcnow
+from shared.events.notifications import NotificationsPersonErased
+from shared.events.privacy import ErasureRequested
+
+log = logging.getLogger(__name__)
+ERASED = "[erased]"
+
+
+def _scrub(text: str | None, needles: list[str]) -> tuple[str | None, bool]:
+    if not text:
+        return text, False
+    scrubbed = text
+    for needle in needles:
+        if needle:
+            scrubbed = re.sub(re.escape(needle), ERASED, scrubbed, flags=re.IGNORECASE)
+    return scrubbed, scrubbed != text
+
+
+def _scrub_json(value, email: str):
+    """In an event body, blank every person or contact object carrying this e-mail."""
+    if isinstance(value, dict):
+        if str(value.get("email", "")).lower() == email:
+            return {k: (ERASED if k in ("name", "email", "position", "organisation") and v else v) for k, v in value.items()}
+        return {k: _scrub_json(v, email) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub_json(v, email) for v in value]
+    return value
+
+
+def erase(uow: UnitOfWork, request: ErasureRequested) -> dict[str, int]:
+    email = request.email.strip().lower()
+    session = uow.session
+    removed = {"recipients": 0, "notifications": 0, "delivery_attempts": 0, "received_events": 0,
+               "dead_letters": 0}
+    recipient = session.scalars(select(Recipient).where(Recipient.email_key == email)).first()
+    needles = [email]
+    if recipient is not None:
+        needles.append(recipient.name)
+        notifications = list(session.scalars(select(Notification).where(Notification.recipient_id == recipient.id)))
+        for notification in notifications:
+            notification.subject = notification.body_text = notification.body_html = None
+            if notification.status in ("pending", "held", "sending"):
+                notification.status, notification.suppressed_reason = "suppressed", "the person asked to be forgotten"
+        removed["notifications"] = len(notifications)
+        for attempt in session.scalars(select(DeliveryAttempt).where(
+                DeliveryAttempt.notification_id.in_([n.id for n in notifications]))):
+            attempt.error, changed = _scrub(attempt.error, needles)
+            removed["delivery_attempts"] += changed
+        pseudonym = f"erased-{uuid.uuid4().hex}"
+        recipient.email_key, recipient.email, recipient.name = pseudonym, f"{pseudonym}@erased.invalid", ERASED
+        recipient.webhook_url = recipient.webhook_secret = None
+        recipient.roles, recipient.channels, recipient.call_alerts = [], [], False
+        recipient.alert_themes, recipient.alert_regions = [], []
+        recipient.erased_at = recipient.updated_at = utcnow()
+        removed["recipients"] = 1
+    for event in session.scalars(select(ReceivedEvent).where(ReceivedEvent.body.ilike(f"%{email}%"))):
+        event.body = json.dumps(_scrub_json(json.loads(event.body), email), ensure_ascii=False)
+        event.body, _ = _scrub(event.body, [email])
+        removed["received_events"] += 1
+    for row in session.execute(select(DEAD_LETTERS.c.id, DEAD_LETTERS.c.body, DEAD_LETTERS.c.reason).where(
+            or_(DEAD_LETTERS.c.body.ilike(f"%{email}%"), DEAD_LETTERS.c.reason.ilike(f"%{email}%")))).all():
+        body, _ = _scrub(row.body, needles)
+        reason, _ = _scrub(row.reason, needles)
+        session.execute(update(DEAD_LETTERS).where(DEAD_LETTERS.c.id == row.id).values(body=body, reason=reason))
+        removed["dead_letters"] += 1
+    uow.emit(NotificationsPersonErased(request_id=request.request_id, removed=removed), subject=str(request.request_id))
+    log.info("erased a person's data", extra={"request_id": str(request.request_id), **removed})
+    return removed

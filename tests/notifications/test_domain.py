@@ -1,0 +1,112 @@
+import uuid
+from datetime import datetime, time, timezone
+
+import pytest
+
+from services.notifications.domain.language import LOCAL_TZ
+from services.notifications.domain.preferences import (
+    AlertInterests,
+    Preferences,
+    next_digest_at,
+    quiet_hours_end,
+    schedule,
+    wants_call_alert,
+)
+from services.notifications.domain.tokens import (
+    BadToken,
+    read_unsubscribe_token,
+    unsubscribe_token,
+    verify_webhook,
+    webhook_signature,
+)
+
+
+def local(y, m, d, hh, mm=0):
+    return datetime(y, m, d, hh, mm, tzinfo=LOCAL_TZ)
+
+
+NOW = local(2026, 11, 24, 23, 30)
+
+
+def test_immediate_by_default_and_opt_outs_respected():
+    assert schedule(Preferences(), channel="email", category="training", critical=False, now=NOW).status == "pending"
+    opted = Preferences(opt_out_categories=frozenset({"training"}))
+    suppressed = schedule(opted, channel="email", category="training", critical=True, now=NOW)
+    assert suppressed.status == "suppressed" and "training" in suppressed.reason
+    assert schedule(opted, channel="email", category="grants", critical=False, now=NOW).status == "pending"
+    assert schedule(Preferences(unsubscribed_all=True), channel="webhook", category="grants", critical=True,
+                    now=NOW).status == "suppressed"
+
+
+def test_a_bounced_address_gets_no_email_but_webhooks_still_go():
+    bounced = Preferences(address_bounced=True, channels=("email", "webhook"))
+    assert schedule(bounced, channel="email", category="training", critical=True, now=NOW).status == "suppressed"
+    assert schedule(bounced, channel="webhook", category="training", critical=False, now=NOW).status == "pending"
+
+
+def test_digest_holds_until_the_local_hour_and_critical_skips_it():
+    digest = Preferences(delivery="daily_digest", digest_hour=8)
+    held = schedule(digest, channel="email", category="grants", critical=False, now=NOW)
+    assert held.status == "held" and held.send_at == local(2026, 11, 25, 8)
+    assert schedule(digest, channel="email", category="grants", critical=True, now=NOW).send_at == NOW
+    assert schedule(digest, channel="webhook", category="grants", critical=False, now=NOW).status == "pending"
+
+
+def test_next_digest_today_or_tomorrow_and_across_daylight_saving():
+    assert next_digest_at(local(2026, 11, 24, 7, 59), 8) == local(2026, 11, 24, 8)
+    assert next_digest_at(local(2026, 11, 24, 8, 0), 8) == local(2026, 11, 25, 8)
+    # the night clocks go forward (29 March 2026): 08:00 local is 05:00 UTC the next morning
+    before = datetime(2026, 3, 28, 12, 0, tzinfo=timezone.utc)
+    assert next_digest_at(before, 8).astimezone(timezone.utc) == datetime(2026, 3, 29, 5, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("now, expected", [
+    (local(2026, 11, 24, 23, 30), local(2026, 11, 25, 7)),  # late evening: until tomorrow 07:00
+    (local(2026, 11, 25, 6, 59), local(2026, 11, 25, 7)),   # early morning: until 07:00 today
+    (local(2026, 11, 25, 7, 0), None),                      # quiet hours over
+    (local(2026, 11, 25, 21, 59), None),
+])
+def test_quiet_hours_spanning_midnight(now, expected):
+    assert quiet_hours_end(now, time(22), time(7)) == expected
+
+
+def test_quiet_hours_within_a_day_and_critical_bypass():
+    assert quiet_hours_end(local(2026, 11, 25, 13), time(12), time(14)) == local(2026, 11, 25, 14)
+    prefs = Preferences(quiet_start=time(22), quiet_end=time(7))
+    deferred = schedule(prefs, channel="email", category="training", critical=False, now=NOW)
+    assert (deferred.status, deferred.send_at, deferred.reason) == ("pending", local(2026, 11, 25, 7), "quiet hours")
+    assert schedule(prefs, channel="email", category="training", critical=True, now=NOW).send_at == NOW
+
+
+def test_call_alerts_go_only_to_matching_subscribers():
+    budget_kaunas = AlertInterests(themes=frozenset({"budgeting"}), home_region="KU")
+    call = dict(call_themes=["budgeting", "regional_development"], call_regions=[], call_applicant_types=["municipality"])
+    assert wants_call_alert(budget_kaunas, **call)
+    assert not wants_call_alert(budget_kaunas, **{**call, "call_themes": ["health_care"]})
+    assert not wants_call_alert(budget_kaunas, **{**call, "call_regions": ["VL", "AL"]})
+    assert wants_call_alert(budget_kaunas, **{**call, "call_regions": ["KU"]})
+    assert wants_call_alert(AlertInterests(regions=frozenset({"VL"}), home_region="KU"), **{**call, "call_regions": ["VL"]})
+    assert not wants_call_alert(budget_kaunas, **{**call, "call_applicant_types": ["ngo"]})
+    assert wants_call_alert(AlertInterests(home_region="KU"), **call)  # follows every theme
+
+
+def test_unsubscribe_tokens_round_trip_and_refuse_tampering():
+    recipient = uuid.uuid4()
+    token = unsubscribe_token("secret-one", recipient, "call_alerts")
+    assert read_unsubscribe_token("secret-one", token) == (recipient, "call_alerts")
+    for bad in (token[:-2] + ("AA" if not token.endswith("AA") else "BB"), "garbage", "", token + "x"):
+        with pytest.raises(BadToken):
+            read_unsubscribe_token("secret-one", bad)
+    with pytest.raises(BadToken):
+        read_unsubscribe_token("another-secret", token)
+    other = unsubscribe_token("secret-one", recipient, "all")
+    assert other != token
+
+
+def test_webhook_signatures():
+    body = b'{"event": 1}'
+    signature = webhook_signature("s3cret", 1_800_000_000, body)
+    assert signature.startswith("v1=")
+    assert verify_webhook("s3cret", 1_800_000_000, body, signature, now=1_800_000_100)
+    assert not verify_webhook("s3cret", 1_800_000_000, body + b" ", signature, now=1_800_000_100)
+    assert not verify_webhook("s3cret", 1_800_000_000, body, signature, now=1_800_001_000)  # too old

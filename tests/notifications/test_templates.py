@@ -1,0 +1,61 @@
+"""Every template renders in Lithuanian and English with its example event."""
+
+from datetime import datetime, timezone
+
+import pytest
+
+from services.notifications.examples import example_digest_items, example_event
+from services.notifications.rendering import TemplateLibrary, UnknownTemplate
+from services.notifications.tellers import TELLERS
+
+LIBRARY = TemplateLibrary()
+NOW = datetime.now(timezone.utc)
+
+
+class Someone:
+    name = "Rūta Petrauskienė"
+    email = "ruta.petrauskiene@example.lt"
+
+
+def render(template, language):
+    if template == "daily_digest":
+        return LIBRARY.render(template, language, recipient=Someone(), now=NOW, items=example_digest_items(),
+                              unsubscribe_url="https://savivalda.example/u?token=x")
+    return LIBRARY.render(template, language, recipient=Someone(), now=NOW, event=example_event(template),
+                          unsubscribe_url="https://savivalda.example/u?token=x")
+
+
+@pytest.mark.parametrize("template", LIBRARY.names())
+@pytest.mark.parametrize("language", ["lt", "en"])
+def test_every_template_renders_in_both_languages(template, language):
+    rendered = render(template, language)
+    assert rendered.language == language
+    assert rendered.subject and "\n" not in rendered.subject
+    assert "Rūta Petrauskienė" in rendered.text and "Rūta Petrauskienė" in rendered.html
+    assert "https://savivalda.example/u?token=x" in rendered.text
+    greeting = "Sveiki" if language == "lt" else "Dear"
+    assert rendered.text.startswith(greeting)
+
+
+def test_every_teller_has_a_template():
+    names = set(LIBRARY.names())
+    assert {teller.template for teller in TELLERS.values()} <= names
+
+
+def test_lithuanian_forms_in_templates():
+    call = render("call_published", "lt")
+    assert "liko 45 dienos" in call.text or "liko 44 dienos" in call.text
+    assert "Finansavimo intensyvumas iki 85 %" in call.text
+    assert "Viešųjų paslaugų kokybė" in call.text  # theme labels in the recipient's language
+    matches = render("matches_proposed", "lt")
+    assert matches.subject == "Pasiūlyti partneriai: 2 kandidatai"
+    assert "82 %" in matches.text
+    english = render("matches_proposed", "en")
+    assert english.subject == "Partner candidates proposed: 2 candidates"
+    partnership = render("partnership_established", "en")
+    assert "Ingrid Haugen" in partnership.text  # the Lithuanian side sees the Norwegian contact
+
+
+def test_an_unknown_template_is_refused():
+    with pytest.raises(UnknownTemplate):
+        LIBRARY.render("no_such_template", "lt", recipient=Someone(), now=NOW)
