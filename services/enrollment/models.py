@@ -6,7 +6,18 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UtcDateTime, new_metadata
@@ -28,11 +39,17 @@ class Course(Base):
     audience: Mapped[list] = mapped_column(JSON, nullable=False)
     duration_hours: Mapped[Decimal] = mapped_column(Numeric(6, 1), nullable=False)
     format: Mapped[str] = mapped_column(String(20), nullable=False)
+    # Completion rule: a certificate needs at least this share of the course's hours attended.
+    completion_min_percent: Mapped[int] = mapped_column(Integer, nullable=False, server_default="80")
+    certificate_validity_months: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
 
 class TrainingSession(Base):
     __tablename__ = "sessions"
+    __table_args__ = (
+        Index("ix_sessions_status_starts_at", "status", "starts_at"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
     course_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("courses.id"), nullable=False, index=True)
@@ -41,11 +58,25 @@ class TrainingSession(Base):
     region: Mapped[str | None] = mapped_column(String(2))
     venue: Mapped[str | None] = mapped_column(String(300))
     online_url: Mapped[str | None] = mapped_column(String(500))
+    # In-person seats of a hybrid session, otherwise all seats; online_capacity only for hybrid.
     capacity: Mapped[int] = mapped_column(Integer, nullable=False)
+    online_capacity: Mapped[int | None] = mapped_column(Integer)
+    min_participants: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     fee_eur: Mapped[Decimal] = mapped_column(Numeric(10, 2), nullable=False)
     registration_opens_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     registration_closes_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    quota_per_municipality: Mapped[int | None] = mapped_column(Integer)
+    quota_release_days: Mapped[int | None] = mapped_column(Integer)
+    quota_release_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    quota_released_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    offer_hours: Mapped[int | None] = mapped_column(Integer)
+    reminder_hours_before: Mapped[int] = mapped_column(Integer, nullable=False, server_default="48")
+    # Next arrival number; taken and incremented under the session's row lock.
+    next_arrival_seq: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
     status: Mapped[str] = mapped_column(String(20), nullable=False)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
 
@@ -54,19 +85,108 @@ class Enrollment(Base):
     __table_args__ = (
         # One enrolment per person per session: a repeated request returns the existing one.
         UniqueConstraint("session_id", "email_key"),
-        # The waitlist is the session's waitlisted rows in arrival order (created under the session's
-        # row lock, so created_at order is arrival order).
-        Index("ix_enrollments_session_status_created", "session_id", "status", "created_at"),
+        # Arrival order: numbers handed out under the session's row lock.
+        UniqueConstraint("session_id", "arrival_seq"),
+        # The waitlist of a pool, in arrival order.
+        Index("ix_enrollments_session_mode_status_seq", "session_id", "mode", "status", "arrival_seq"),
+        Index("ix_enrollments_offer_expires_at", "offer_expires_at"),
+        Index("ix_enrollments_email_key", "email_key"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
     session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sessions.id"), nullable=False)
+    # Personal data (pseudonymised when the person asks to be forgotten).
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     email: Mapped[str] = mapped_column(String(254), nullable=False)
     email_key: Mapped[str] = mapped_column(String(254), nullable=False)
-    municipality_code: Mapped[str] = mapped_column(String(2), nullable=False, index=True)
     position: Mapped[str | None] = mapped_column(String(200))
+    # Kept for reports (anonymous once the person is erased).
+    municipality_code: Mapped[str] = mapped_column(String(2), nullable=False, index=True)
     language: Mapped[str] = mapped_column(String(2), nullable=False)
+    mode: Mapped[str] = mapped_column(String(10), nullable=False, server_default="in_person")
+    arrival_seq: Mapped[int] = mapped_column(Integer, nullable=False)
     status: Mapped[str] = mapped_column(String(20), nullable=False)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    offered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    offer_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(String(40))
+    attendance: Mapped[str | None] = mapped_column(String(10))
+    attended_hours: Mapped[Decimal | None] = mapped_column(Numeric(6, 1))
+    attendance_recorded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     created_by: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class IdempotencyKey(Base):
+    """An Idempotency-Key a client sent with an enrolment, so a retried request returns the first
+    answer. Scoped per token subject and role."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (PrimaryKeyConstraint("principal", "key"),)
+
+    principal: Mapped[str] = mapped_column(String(250), nullable=False)
+    key: Mapped[str] = mapped_column(String(200), nullable=False)
+    request_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    enrollment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("enrollments.id"), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+class Certificate(Base):
+    __tablename__ = "certificates"
+    __table_args__ = (
+        Index("ix_certificates_valid_until", "valid_until"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    number: Mapped[str] = mapped_column(String(30), nullable=False, unique=True)
+    verification_code: Mapped[str] = mapped_column(String(20), nullable=False)
+    enrollment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("enrollments.id"), nullable=False, unique=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sessions.id"), nullable=False, index=True)
+    holder_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    hours: Mapped[Decimal] = mapped_column(Numeric(6, 1), nullable=False)
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    valid_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(10), nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    expiry_notified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class CertificateCounter(Base):
+    """Last certificate number given per year (row-locked while numbering)."""
+
+    __tablename__ = "certificate_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class TrainingNeed(Base):
+    """A topic a municipality wants training on; other municipalities support it."""
+
+    __tablename__ = "training_needs"
+    __table_args__ = (
+        Index("ix_training_needs_region_theme", "region", "theme"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    theme: Mapped[str] = mapped_column(String(60), nullable=False)
+    region: Mapped[str] = mapped_column(String(2), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False)
+    municipality_code: Mapped[str] = mapped_column(String(2), nullable=False)
+    audience: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(10), nullable=False)
+    proposed_by: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+class TrainingNeedSupport(Base):
+    __tablename__ = "training_need_supports"
+    __table_args__ = (PrimaryKeyConstraint("need_id", "municipality_code"),)
+
+    need_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("training_needs.id"), nullable=False)
+    municipality_code: Mapped[str] = mapped_column(String(2), nullable=False)
+    supported_by: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)

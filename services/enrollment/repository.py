@@ -1,65 +1,197 @@
-"""Storage of courses, sessions and enrolments (SQLAlchemy; used by the service class only)."""
+"""Storage of courses, sessions, enrolments, certificates and training needs (SQLAlchemy; used by
+the service class and its seating and timer helpers only)."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timezone
+from typing import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, and_, func, literal, select
 from sqlalchemy.orm import Session
 
-from services.enrollment.domain.rules import EnrollmentStatus
-from services.enrollment.models import Course, Enrollment, TrainingSession
+from services.enrollment.domain.rules import HOLDS_SEAT, AttendanceMode, EnrollmentStatus, SessionStatus
+from services.enrollment.models import (
+    Certificate,
+    CertificateCounter,
+    Course,
+    Enrollment,
+    IdempotencyKey,
+    TrainingNeed,
+    TrainingNeedSupport,
+    TrainingSession,
+)
+from shared.db import UtcDateTime
 from shared.errors import NotFound
+
+HOLDING = [s.value for s in HOLDS_SEAT]
 
 
 class EnrollmentRepository:
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, dialect: str = "sqlite"):
         self.session = session
+        self.dialect = dialect
 
     def add(self, obj) -> None:
         self.session.add(obj)
         self.session.flush()
 
+    # ------------------------------------------------------------------ courses
     def course(self, course_id: uuid.UUID) -> Course:
         course = self.session.get(Course, course_id)
         if course is None:
             raise NotFound("course", course_id)
         return course
 
-    def courses(self) -> list[Course]:
-        return list(self.session.scalars(select(Course).order_by(Course.created_at)))
+    def courses(self, theme: str | None = None, audience: str | None = None, format: str | None = None) -> list[Course]:
+        # Themes and audience are small JSON lists; filtering them in Python keeps the query portable.
+        found = self.session.scalars(select(Course).order_by(Course.created_at)).all()
+        return [c for c in found if (theme is None or theme in c.themes) and (audience is None or audience in c.audience)
+                and (format is None or c.format == format)]
 
+    def courses_by_id(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Course]:
+        ids = set(ids)
+        if not ids:
+            return {}
+        return {c.id: c for c in self.session.scalars(select(Course).where(Course.id.in_(ids)))}
+
+    # ------------------------------------------------------------------ sessions
     def training_session(self, session_id: uuid.UUID, *, lock: bool = False) -> TrainingSession:
         """The session row; with lock=True it stays locked until commit, which serialises every
         seat decision of that session (PostgreSQL row lock; SQLite serialises writers anyway)."""
         query = select(TrainingSession).where(TrainingSession.id == session_id)
         if lock:
-            query = query.with_for_update()
+            # populate_existing: a worker that committed before may hold an older copy in its identity map.
+            query = query.with_for_update().execution_options(populate_existing=True)
         found = self.session.scalars(query).first()
         if found is None:
             raise NotFound("session", session_id)
         return found
 
-    def counts(self, session_id: uuid.UUID) -> dict[str, int]:
+    def try_lock_session(self, session_id: uuid.UUID) -> TrainingSession | None:
+        """Lock the session unless another transaction (another replica's timer, a request) holds
+        it; None then — that one is doing the work."""
+        query = (select(TrainingSession).where(TrainingSession.id == session_id).with_for_update(skip_locked=True)
+                 .execution_options(populate_existing=True))
+        return self.session.scalars(query).first()
+
+    def sessions(self, *, course_id=None, region=None, status=None, starts_from=None, starts_to=None,
+                 open_at: datetime | None = None) -> list[TrainingSession]:
+        query = select(TrainingSession).order_by(TrainingSession.starts_at, TrainingSession.id)
+        if course_id is not None:
+            query = query.where(TrainingSession.course_id == course_id)
+        if region is not None:
+            query = query.where(TrainingSession.region == region)
+        if status is not None:
+            query = query.where(TrainingSession.status == status)
+        if starts_from is not None:
+            query = query.where(TrainingSession.starts_at >= starts_from)
+        if starts_to is not None:
+            query = query.where(TrainingSession.starts_at < starts_to)
+        if open_at is not None:
+            query = query.where(TrainingSession.status == SessionStatus.SCHEDULED.value,
+                                TrainingSession.registration_opens_at <= open_at,
+                                TrainingSession.registration_closes_at > open_at)
+        return list(self.session.scalars(query))
+
+    def sessions_due_housekeeping(self, now: datetime, limit: int = 100) -> list[uuid.UUID]:
+        """Scheduled sessions whose quota is due for release or that have an expired offer."""
+        quota_due = select(TrainingSession.id).where(
+            TrainingSession.status == SessionStatus.SCHEDULED.value,
+            TrainingSession.quota_released_at.is_(None),
+            TrainingSession.quota_release_at.is_not(None),
+            TrainingSession.quota_release_at <= now,
+        )
+        offers_due = select(Enrollment.session_id).where(
+            Enrollment.status == EnrollmentStatus.OFFERED.value, Enrollment.offer_expires_at <= now)
+        ids = set(self.session.scalars(quota_due.limit(limit))) | set(self.session.scalars(offers_due.limit(limit)))
+        return sorted(ids)
+
+    def counts(self, session_id: uuid.UUID) -> dict[str, dict[str, int]]:
+        """mode -> status -> number of enrolments."""
         rows = self.session.execute(
-            select(Enrollment.status, func.count()).where(Enrollment.session_id == session_id)
-            .group_by(Enrollment.status)
+            select(Enrollment.mode, Enrollment.status, func.count()).where(Enrollment.session_id == session_id)
+            .group_by(Enrollment.mode, Enrollment.status)
         ).all()
-        counts = {status.value: 0 for status in EnrollmentStatus}
-        counts.update({status: n for status, n in rows})
+        counts: dict[str, dict[str, int]] = {m.value: {s.value: 0 for s in EnrollmentStatus} for m in AttendanceMode}
+        for mode, status, n in rows:
+            counts[mode][status] = n
         return counts
 
+    def counts_for(self, session_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, dict[str, int]]]:
+        result = {sid: {m.value: {s.value: 0 for s in EnrollmentStatus} for m in AttendanceMode} for sid in session_ids}
+        if not session_ids:
+            return result
+        rows = self.session.execute(
+            select(Enrollment.session_id, Enrollment.mode, Enrollment.status, func.count())
+            .where(Enrollment.session_id.in_(session_ids))
+            .group_by(Enrollment.session_id, Enrollment.mode, Enrollment.status)
+        ).all()
+        for sid, mode, status, n in rows:
+            result[sid][mode][status] = n
+        return result
+
+    def holders(self, session_id: uuid.UUID) -> list[tuple[str, str]]:
+        """(mode, municipality) of every seat held (confirmed or offered)."""
+        return [tuple(r) for r in self.session.execute(
+            select(Enrollment.mode, Enrollment.municipality_code)
+            .where(Enrollment.session_id == session_id, Enrollment.status.in_(HOLDING)))]
+
+    def waitlist(self, session_id: uuid.UUID, mode: str | None = None) -> list[Enrollment]:
+        query = select(Enrollment).where(Enrollment.session_id == session_id,
+                                         Enrollment.status == EnrollmentStatus.WAITLISTED.value)
+        if mode is not None:
+            query = query.where(Enrollment.mode == mode)
+        return list(self.session.scalars(query.order_by(Enrollment.arrival_seq)))
+
+    def due_offers(self, session_id: uuid.UUID, now: datetime) -> list[Enrollment]:
+        return list(self.session.scalars(select(Enrollment).where(
+            Enrollment.session_id == session_id, Enrollment.status == EnrollmentStatus.OFFERED.value,
+            Enrollment.offer_expires_at <= now).order_by(Enrollment.arrival_seq)))
+
+    def session_enrollments(self, session_id: uuid.UUID, *, statuses: Iterable[str] | None = None,
+                            municipality_code: str | None = None, mode: str | None = None) -> list[Enrollment]:
+        query = select(Enrollment).where(Enrollment.session_id == session_id)
+        if statuses is not None:
+            query = query.where(Enrollment.status.in_(list(statuses)))
+        if municipality_code is not None:
+            query = query.where(Enrollment.municipality_code == municipality_code)
+        if mode is not None:
+            query = query.where(Enrollment.mode == mode)
+        return list(self.session.scalars(query.order_by(Enrollment.arrival_seq)))
+
+    def take_arrival_seq(self, session: TrainingSession) -> int:
+        """The next arrival number; the caller holds the session's row lock."""
+        seq = session.next_arrival_seq
+        session.next_arrival_seq = seq + 1
+        return seq
+
+    # ------------------------------------------------------------------ enrolments
     def enrollment(self, enrollment_id: uuid.UUID) -> Enrollment:
         found = self.session.get(Enrollment, enrollment_id)
         if found is None:
             raise NotFound("enrolment", enrollment_id)
         return found
 
+    def enrollment_locked(self, enrollment_id: uuid.UUID) -> tuple[Enrollment, TrainingSession]:
+        """An enrolment and its session, the session row locked first (the order every seat change
+        takes, so two changes cannot deadlock)."""
+        session_id = self.session.scalar(select(Enrollment.session_id).where(Enrollment.id == enrollment_id))
+        if session_id is None:
+            raise NotFound("enrolment", enrollment_id)
+        training_session = self.training_session(session_id, lock=True)
+        enrollment = self.enrollment(enrollment_id)
+        self.session.refresh(enrollment)
+        return enrollment, training_session
+
     def enrollment_of(self, session_id: uuid.UUID, email_key: str) -> Enrollment | None:
         return self.session.scalars(
             select(Enrollment).where(Enrollment.session_id == session_id, Enrollment.email_key == email_key)
         ).first()
+
+    def enrollments_of_person(self, email_key: str) -> list[Enrollment]:
+        return list(self.session.scalars(select(Enrollment).where(Enrollment.email_key == email_key)
+                                         .order_by(Enrollment.created_at)))
 
     def waitlist_position(self, enrollment: Enrollment) -> int | None:
         if enrollment.status != EnrollmentStatus.WAITLISTED.value:
@@ -67,15 +199,146 @@ class EnrollmentRepository:
         ahead = self.session.execute(
             select(func.count()).where(
                 Enrollment.session_id == enrollment.session_id,
+                Enrollment.mode == enrollment.mode,
                 Enrollment.status == EnrollmentStatus.WAITLISTED.value,
-                (Enrollment.created_at < enrollment.created_at)
-                | ((Enrollment.created_at == enrollment.created_at) & (Enrollment.id < enrollment.id)),
+                Enrollment.arrival_seq < enrollment.arrival_seq,
             )
         ).scalar_one()
         return ahead + 1
 
-    @staticmethod
-    def now() -> datetime:
-        from shared.db import utcnow
+    def idempotency_key(self, principal: str, key: str) -> IdempotencyKey | None:
+        return self.session.get(IdempotencyKey, (principal, key))
 
-        return utcnow()
+    # ------------------------------------------------------------------ timers
+    def due_reminders(self, now: datetime, limit: int) -> list[tuple[Enrollment, TrainingSession]]:
+        """Confirmed enrolments of scheduled sessions starting within their reminder lead time and
+        not reminded yet — locked, skipping rows another replica's timer holds (PostgreSQL)."""
+        lead_ok = self._reminder_due(now)
+        query = (select(Enrollment, TrainingSession).join(TrainingSession, TrainingSession.id == Enrollment.session_id)
+                 .where(Enrollment.status == EnrollmentStatus.CONFIRMED.value, Enrollment.reminded_at.is_(None),
+                        TrainingSession.status == SessionStatus.SCHEDULED.value, TrainingSession.starts_at > now,
+                        lead_ok)
+                 .order_by(TrainingSession.starts_at, Enrollment.arrival_seq).limit(limit))
+        return [tuple(r) for r in self.session.execute(self._skip_locked(query, of=Enrollment)).all()]
+
+    def _reminder_due(self, now: datetime):
+        # starts_at - reminder_hours_before <= now, written per dialect (interval arithmetic differs).
+        if self.dialect == "postgresql":
+            return TrainingSession.starts_at <= literal(now, UtcDateTime()) + \
+                func.make_interval(0, 0, 0, 0, TrainingSession.reminder_hours_before)
+        stored_now = now.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")  # as SQLite stores them
+        seconds_until = (func.julianday(TrainingSession.starts_at) - func.julianday(stored_now)) * 86400.0
+        return seconds_until <= TrainingSession.reminder_hours_before * 3600
+
+    def due_expiry_notices(self, now: datetime, notice_until: datetime, limit: int) -> list[Certificate]:
+        query = (select(Certificate).where(Certificate.status == "valid", Certificate.expiry_notified_at.is_(None),
+                                           Certificate.valid_until.is_not(None), Certificate.valid_until > now,
+                                           Certificate.valid_until <= notice_until)
+                 .order_by(Certificate.valid_until).limit(limit))
+        return list(self.session.scalars(self._skip_locked(query, of=Certificate)))
+
+    def _skip_locked(self, query: Select, of) -> Select:
+        query = query.execution_options(populate_existing=True)
+        if self.dialect == "postgresql":
+            return query.with_for_update(skip_locked=True, of=of)
+        return query  # SQLite: one writer at a time already
+
+    # ------------------------------------------------------------------ certificates
+    def certificate_of(self, enrollment_id: uuid.UUID) -> Certificate | None:
+        return self.session.scalars(select(Certificate).where(Certificate.enrollment_id == enrollment_id)).first()
+
+    def certificate_by_number(self, number: str) -> Certificate | None:
+        return self.session.scalars(select(Certificate).where(Certificate.number == number)).first()
+
+    def certificates(self, *, session_id=None, municipality_code=None, email_key=None) -> list[tuple[Certificate, Enrollment]]:
+        query = select(Certificate, Enrollment).join(Enrollment, Enrollment.id == Certificate.enrollment_id)
+        if session_id is not None:
+            query = query.where(Certificate.session_id == session_id)
+        if municipality_code is not None:
+            query = query.where(Enrollment.municipality_code == municipality_code)
+        if email_key is not None:
+            query = query.where(Enrollment.email_key == email_key)
+        return [tuple(r) for r in self.session.execute(query.order_by(Certificate.number)).all()]
+
+    def next_certificate_serial(self, year: int) -> int:
+        """The next number of the year, under the counter row's lock (so numbers are unique and
+        gap-free however many sessions complete at once)."""
+        counter = self.session.scalars(
+            select(CertificateCounter).where(CertificateCounter.year == year).with_for_update()).first()
+        if counter is None:
+            self._insert_counter(year)
+            counter = self.session.scalars(
+                select(CertificateCounter).where(CertificateCounter.year == year).with_for_update()).first()
+        counter.last_number += 1
+        self.session.flush()
+        return counter.last_number
+
+    def _insert_counter(self, year: int) -> None:
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        self.session.execute(insert(CertificateCounter).values(year=year, last_number=0).on_conflict_do_nothing())
+
+    # ------------------------------------------------------------------ figures
+    def participation(self, *, starts_from=None, starts_to=None, municipality_code=None, email_key=None,
+                      session_ids: Iterable[uuid.UUID] | None = None):
+        """(session, course, enrolment, certificate-or-None) for every confirmed enrolment of the
+        sessions that match."""
+        query = (select(TrainingSession, Course, Enrollment, Certificate)
+                 .join(Course, Course.id == TrainingSession.course_id)
+                 .join(Enrollment, Enrollment.session_id == TrainingSession.id)
+                 .outerjoin(Certificate, and_(Certificate.enrollment_id == Enrollment.id, Certificate.status != "revoked"))
+                 .where(Enrollment.status == EnrollmentStatus.CONFIRMED.value))
+        query = self._session_window(query, starts_from, starts_to)
+        if municipality_code is not None:
+            query = query.where(Enrollment.municipality_code == municipality_code)
+        if email_key is not None:
+            query = query.where(Enrollment.email_key == email_key)
+        if session_ids is not None:
+            query = query.where(TrainingSession.id.in_(list(session_ids)))
+        return self.session.execute(query).all()
+
+    def sessions_with_courses(self, *, starts_from=None, starts_to=None, statuses: Iterable[str] | None = None):
+        query = select(TrainingSession, Course).join(Course, Course.id == TrainingSession.course_id)
+        query = self._session_window(query, starts_from, starts_to)
+        if statuses is not None:
+            query = query.where(TrainingSession.status.in_(list(statuses)))
+        return self.session.execute(query).all()
+
+    @staticmethod
+    def _session_window(query, starts_from, starts_to):
+        if starts_from is not None:
+            query = query.where(TrainingSession.starts_at >= starts_from)
+        if starts_to is not None:
+            query = query.where(TrainingSession.starts_at < starts_to)
+        return query
+
+    # ------------------------------------------------------------------ training needs
+    def training_need(self, need_id: uuid.UUID) -> TrainingNeed:
+        found = self.session.get(TrainingNeed, need_id)
+        if found is None:
+            raise NotFound("training need", need_id)
+        return found
+
+    def training_needs(self, *, theme=None, region=None, status=None) -> list[TrainingNeed]:
+        query = select(TrainingNeed).order_by(TrainingNeed.created_at)
+        if theme is not None:
+            query = query.where(TrainingNeed.theme == theme)
+        if region is not None:
+            query = query.where(TrainingNeed.region == region)
+        if status is not None:
+            query = query.where(TrainingNeed.status == status)
+        return list(self.session.scalars(query))
+
+    def supporters(self, need_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, set[str]]:
+        need_ids = list(need_ids)
+        result: dict[uuid.UUID, set[str]] = {n: set() for n in need_ids}
+        if need_ids:
+            for need_id, code in self.session.execute(
+                    select(TrainingNeedSupport.need_id, TrainingNeedSupport.municipality_code)
+                    .where(TrainingNeedSupport.need_id.in_(need_ids))):
+                result[need_id].add(code)
+        return result
+
+    def support(self, need_id: uuid.UUID, municipality_code: str) -> TrainingNeedSupport | None:
+        return self.session.get(TrainingNeedSupport, (need_id, municipality_code))

@@ -2,30 +2,49 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from shared.events.types import LocalizedText, check_language, check_municipality, check_themes
-from shared.reference import REGIONS
+from shared.events.types import EMAIL_PATTERN, LocalizedText, check_language, check_municipality, check_themes, one_of
+from shared.reference import REGIONS, THEMES
+
+check_region = one_of(REGIONS, "region")
+check_theme = one_of(THEMES, "theme")
 
 
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# ---------------------------------------------------------------- courses
+
 class CourseIn(StrictModel):
     title: LocalizedText
     description: LocalizedText | None = None
-    themes: list[str] = Field(min_length=1, description="codes from the shared theme vocabulary")
+    themes: list[str] = Field(min_length=1, description="codes from the shared theme vocabulary; the first is the "
+                                                          "primary theme (the hours ledger counts hours under it)")
     audience: list[Literal["officials", "council_members"]] = Field(min_length=1)
     duration_hours: Decimal = Field(gt=0, le=500, decimal_places=1)
     format: Literal["in_person", "online", "hybrid"]
+    completion_min_percent: int = Field(default=80, ge=1, le=100,
+                                        description="share of the hours a participant must attend for a certificate")
+    certificate_validity_months: int | None = Field(default=None, ge=1, le=240,
+                                                    description="certificates expire this many months after the "
+                                                                "session; null = they do not expire")
 
     _themes = field_validator("themes")(check_themes)
+
+
+class CourseQuery(StrictModel):
+    theme: str | None = None
+    audience: Literal["officials", "council_members"] | None = None
+    format: Literal["in_person", "online", "hybrid"] | None = None
+
+    _theme = field_validator("theme")(lambda v: v if v is None else check_theme(v))
 
 
 class CourseOut(BaseModel):
@@ -36,8 +55,12 @@ class CourseOut(BaseModel):
     audience: list[str]
     duration_hours: Decimal
     format: str
+    completion_min_percent: int
+    certificate_validity_months: int | None
     created_at: datetime
 
+
+# ---------------------------------------------------------------- sessions
 
 class SessionIn(StrictModel):
     starts_at: AwareDatetime
@@ -45,43 +68,122 @@ class SessionIn(StrictModel):
     region: str | None = Field(default=None, description="county code, e.g. KU")
     venue: str | None = Field(default=None, max_length=300)
     online_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://\S+$")
-    capacity: int = Field(ge=1, le=10000)
-    fee_eur: Decimal = Field(default=Decimal("0"), ge=0, le=100000, decimal_places=2)
+    capacity: int = Field(ge=1, le=10000, description="seats; for a hybrid session, the in-person seats")
+    online_capacity: int | None = Field(default=None, ge=1, le=10000, description="online seats of a hybrid session")
+    fee_eur: Decimal = Field(default=Decimal("0"), ge=0, le=100000, decimal_places=2,
+                             description="per participant; 0 = free. Fees are invoiced to the municipality")
+    min_participants: int = Field(default=0, ge=0, le=10000)
     registration_opens_at: AwareDatetime | None = Field(default=None, description="default: now")
     registration_closes_at: AwareDatetime | None = Field(default=None, description="default: the start")
+    quota_per_municipality: int | None = Field(default=None, ge=1, le=10000,
+                                               description="most seats one municipality may hold")
+    quota_release_days: int | None = Field(default=None, ge=0, le=365,
+                                           description="the quota stops applying this many days before the start "
+                                                       "(waitlisted people are then promoted in order); "
+                                                       "null = it applies until the start")
+    offer_hours: int | None = Field(default=None, ge=1, le=720,
+                                    description="a freed seat is offered to the next person for this long; "
+                                                "null = it is given at once")
+    reminder_hours_before: int = Field(default=48, ge=1, le=720)
 
-    @field_validator("region")
-    @classmethod
-    def _region(cls, value):
-        if value is not None and value not in REGIONS:
-            raise ValueError(f"unknown region {value!r}; one of {', '.join(REGIONS)}")
-        return value
+    _region = field_validator("region")(lambda v: v if v is None else check_region(v))
+
+
+class SessionPatch(StrictModel):
+    """Change seats, quota, offers or the registration window; only the fields sent change."""
+
+    capacity: int | None = Field(default=None, ge=1, le=10000)
+    online_capacity: int | None = Field(default=None, ge=1, le=10000)
+    min_participants: int | None = Field(default=None, ge=0, le=10000)
+    quota_per_municipality: int | None = Field(default=None, ge=1, le=10000, description="null removes the quota")
+    quota_release_days: int | None = Field(default=None, ge=0, le=365)
+    offer_hours: int | None = Field(default=None, ge=1, le=720, description="null: freed seats are given at once")
+    registration_opens_at: AwareDatetime | None = None
+    registration_closes_at: AwareDatetime | None = None
+    reminder_hours_before: int | None = Field(default=None, ge=1, le=720)
+
+    @model_validator(mode="after")
+    def _something(self):
+        if not self.model_fields_set:
+            raise ValueError("send at least one field to change")
+        for name in ("capacity", "min_participants", "registration_opens_at", "registration_closes_at",
+                     "reminder_hours_before"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+
+class SessionQuery(StrictModel):
+    course_id: UUID | None = None
+    theme: str | None = None
+    region: str | None = None
+    status: Literal["scheduled", "cancelled", "completed"] | None = None
+    starts_from: AwareDatetime | None = None
+    starts_to: AwareDatetime | None = None
+    open_for_registration: bool | None = Field(default=None, description="only sessions one can enrol in now")
+
+    _theme = field_validator("theme")(lambda v: v if v is None else check_theme(v))
+    _region = field_validator("region")(lambda v: v if v is None else check_region(v))
+
+
+class SeatPoolOut(BaseModel):
+    capacity: int
+    confirmed: int
+    offered: int
+    waitlisted: int
+    seats_left: int
 
 
 class SessionOut(BaseModel):
     id: UUID
     course_id: UUID
+    course_title: LocalizedText
+    format: str
     starts_at: datetime
     ends_at: datetime
     region: str | None
     venue: str | None
     online_url: str | None
     capacity: int
+    online_capacity: int | None
     fee_eur: Decimal
+    min_participants: int
+    minimum_reached: bool
     registration_opens_at: datetime
     registration_closes_at: datetime
+    quota_per_municipality: int | None
+    quota_release_at: datetime | None
+    quota_released_at: datetime | None
+    offer_hours: int | None
+    reminder_hours_before: int
     status: str
-    confirmed: int
+    cancel_reason: str | None
+    confirmed: int = Field(description="confirmed seats, all pools")
     waitlisted: int
-    seats_left: int
+    seats_left: int = Field(description="free seats, all pools (offered seats are held)")
+    pools: dict[str, SeatPoolOut] = Field(description="per attendance mode: in_person, online")
+    calendar_url: str
 
+
+class CancelSessionIn(StrictModel):
+    reason: str = Field(min_length=1, max_length=1000, description="told to every participant")
+
+
+class CompleteSessionIn(StrictModel):
+    mark_unmarked_absent: bool = Field(default=False, description="record confirmed people without attendance "
+                                                                  "as no-shows instead of refusing")
+
+
+# ---------------------------------------------------------------- enrolments
 
 class EnrollmentIn(StrictModel):
     name: str = Field(min_length=1, max_length=200)
-    email: str = Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    email: str = Field(max_length=254, pattern=EMAIL_PATTERN)
     municipality_code: str
     position: str | None = Field(default=None, max_length=200)
     language: Literal["lt", "en"] = "lt"
+    attendance_mode: Literal["in_person", "online"] | None = Field(
+        default=None, description="required for hybrid sessions; otherwise the session's format")
 
     _municipality = field_validator("municipality_code")(check_municipality)
     _language = field_validator("language")(check_language)
@@ -91,10 +193,254 @@ class EnrollmentOut(BaseModel):
     id: UUID
     session_id: UUID
     status: str
+    attendance_mode: str
     waitlist_position: int | None = Field(description="1 = next in line; null unless waitlisted")
+    waiting_for: str | None = Field(description="seat or municipality_quota; null unless waitlisted")
+    offer_expires_at: datetime | None
+    arrival: int = Field(description="arrival order in the session (1 = first)")
     name: str
     email: str
     municipality_code: str
     position: str | None
     language: str
+    attendance: str | None
+    attended_hours: Decimal | None
+    cancel_reason: str | None
     created_at: datetime
+    manage_url: str = Field(description="the person's self-service link (give it to them)")
+
+
+class EnrollmentQuery(StrictModel):
+    status: Literal["confirmed", "waitlisted", "offered", "cancelled", "expired"] | None = None
+    municipality_code: str | None = None
+
+    _municipality = field_validator("municipality_code")(lambda v: v if v is None else check_municipality(v))
+
+
+class CancelEnrollmentIn(StrictModel):
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class AttendanceIn(StrictModel):
+    attendance: Literal["attended", "no_show"]
+    hours: Decimal | None = Field(default=None, ge=0, le=500, decimal_places=1,
+                                  description="hours attended; default the course's duration (0 for a no-show)")
+
+
+class AttendanceRecordIn(AttendanceIn):
+    enrollment_id: UUID
+
+
+class BulkAttendanceIn(StrictModel):
+    records: list[AttendanceRecordIn] = Field(min_length=1, max_length=2000)
+
+    @model_validator(mode="after")
+    def _unique(self):
+        ids = [r.enrollment_id for r in self.records]
+        if len(ids) != len(set(ids)):
+            raise ValueError("each enrollment_id may appear once")
+        return self
+
+
+class BulkAttendanceOut(BaseModel):
+    recorded: int = Field(description="records that changed something")
+    unchanged: int
+
+
+class CompletionOut(BaseModel):
+    session: SessionOut
+    attended: int
+    no_shows: int
+    certificates_issued: int
+
+
+class SelfServiceOut(BaseModel):
+    """What a person sees through their link (no login)."""
+
+    enrollment_id: UUID
+    status: str
+    waitlist_position: int | None
+    waiting_for: str | None
+    offer_expires_at: datetime | None
+    name: str
+    course_title: LocalizedText
+    starts_at: datetime
+    ends_at: datetime
+    region: str | None
+    venue: str | None
+    online_url: str | None
+    attendance_mode: str
+    session_status: str
+    calendar_url: str
+
+
+# ---------------------------------------------------------------- certificates
+
+class CertificateQuery(StrictModel):
+    session_id: UUID | None = None
+    municipality_code: str | None = None
+    email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
+
+    _municipality = field_validator("municipality_code")(lambda v: v if v is None else check_municipality(v))
+
+
+class CertificateOut(BaseModel):
+    id: UUID
+    number: str
+    verification_code: str
+    enrollment_id: UUID
+    session_id: UUID
+    holder_name: str
+    municipality_code: str
+    hours: Decimal
+    issued_at: datetime
+    valid_until: datetime | None
+    status: str = Field(description="valid, expired or revoked")
+    verify_url: str
+
+
+class VerifyQuery(StrictModel):
+    number: str = Field(min_length=1, max_length=30)
+    code: str = Field(min_length=4, max_length=30)
+
+
+class VerificationOut(BaseModel):
+    number: str
+    valid: bool
+    status: str = Field(description="valid, expired or revoked")
+    holder_name: str
+    course_title: LocalizedText
+    hours: Decimal
+    session_starts_at: datetime
+    session_ends_at: datetime
+    issued_at: datetime
+    valid_until: datetime | None
+
+
+# ---------------------------------------------------------------- hours and reports
+
+class HoursQuery(StrictModel):
+    year: int | None = Field(default=None, ge=2000, le=2100)
+    municipality_code: str | None = None
+    email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
+    format: Literal["json", "csv"] = "json"
+
+    _municipality = field_validator("municipality_code")(lambda v: v if v is None else check_municipality(v))
+
+
+class HoursLineOut(BaseModel):
+    name: str
+    email: str
+    municipality_code: str
+    position: str | None
+    year: int
+    theme: str
+    hours: Decimal
+    sessions: int
+    certificates: int
+
+
+class ReportQuery(StrictModel):
+    group_by: Literal["municipality", "region", "theme", "month", "year"] = "municipality"
+    from_: date | None = Field(default=None, alias="from", description="sessions starting on or after (Lithuanian time)")
+    to: date | None = Field(default=None, description="sessions starting before this day")
+    municipality_code: str | None = None
+    region: str | None = None
+    theme: str | None = None
+    format: Literal["json", "csv"] = "json"
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    _municipality = field_validator("municipality_code")(lambda v: v if v is None else check_municipality(v))
+    _region = field_validator("region")(lambda v: v if v is None else check_region(v))
+    _theme = field_validator("theme")(lambda v: v if v is None else check_theme(v))
+
+    @model_validator(mode="after")
+    def _period(self):
+        if self.from_ and self.to and self.to <= self.from_:
+            raise ValueError("to must be after from")
+        return self
+
+
+class ReportLineOut(BaseModel):
+    group: str
+    sessions_held: int
+    participants_trained: int
+    attendances: int
+    no_shows: int
+    training_hours: Decimal
+    certificates_issued: int
+    fees_eur: Decimal
+
+
+class ReportOut(BaseModel):
+    group_by: str
+    period_from: date | None
+    period_to: date | None
+    lines: list[ReportLineOut]
+    total: ReportLineOut
+
+
+# ---------------------------------------------------------------- training needs
+
+class TrainingNeedIn(StrictModel):
+    theme: str
+    region: str
+    description: str = Field(min_length=10, max_length=4000)
+    municipality_code: str
+    audience: Literal["officials", "council_members"] | None = None
+
+    _theme = field_validator("theme")(check_theme)
+    _region = field_validator("region")(check_region)
+    _municipality = field_validator("municipality_code")(check_municipality)
+
+
+class TrainingNeedQuery(StrictModel):
+    theme: str | None = None
+    region: str | None = None
+    status: Literal["open", "planned", "closed"] | None = None
+
+    _theme = field_validator("theme")(lambda v: v if v is None else check_theme(v))
+    _region = field_validator("region")(lambda v: v if v is None else check_region(v))
+
+
+class SupportIn(StrictModel):
+    municipality_code: str
+
+    _municipality = field_validator("municipality_code")(check_municipality)
+
+
+class TrainingNeedStatusIn(StrictModel):
+    status: Literal["open", "planned", "closed"]
+
+
+class TrainingNeedOut(BaseModel):
+    id: UUID
+    theme: str
+    region: str
+    description: str
+    municipality_code: str
+    audience: str | None
+    status: str
+    supporters: list[str] = Field(description="municipalities supporting it, besides the proposer")
+    created_at: datetime
+
+
+class DemandQuery(StrictModel):
+    region: str | None = None
+
+    _region = field_validator("region")(lambda v: v if v is None else check_region(v))
+
+
+class DemandLineOut(BaseModel):
+    rank: int
+    region: str
+    theme: str
+    proposals: int
+    supporting_municipalities: int
+    municipalities: list[str]
+    planned_sessions: int
+
+
+class DemandOut(BaseModel):
+    regions: dict[str, list[DemandLineOut]]

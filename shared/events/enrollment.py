@@ -1,4 +1,9 @@
-"""Events published by the enrollment service (exchange `enrollment.events`)."""
+"""Events published by the enrollment service (exchange `enrollment.events`).
+
+Every event about one person carries what the notifications service needs to tell them without
+calling back: the participant (name, e-mail, municipality, language), the course title in both
+languages, the dates, the venue or link, and the person's self-service and calendar links.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,32 @@ from uuid import UUID
 from pydantic import Field
 
 from shared.events.envelope import EventData, event
+from shared.events.privacy import PersonErased
 from shared.events.types import LocalizedText, Person
 
+MANAGE_URL = "the person's self-service page: status, waitlist position, accept an offer, leave"
+CALENDAR_URL = "the person's enrolments as an iCalendar (.ics) feed"
+
+
+class ParticipantEvent(EventData):
+    """Shape shared by the events about one person's enrolment in a session."""
+
+    enrollment_id: UUID
+    session_id: UUID
+    course_id: UUID
+    course_title: LocalizedText
+    starts_at: datetime
+    ends_at: datetime
+    region: str | None = Field(default=None, description="County code; null for online sessions")
+    venue: str | None = None
+    online_url: str | None = None
+    attendance_mode: str = Field(description="in_person or online (hybrid sessions have both)")
+    participant: Person
+    manage_url: str | None = Field(default=None, description=MANAGE_URL)
+    calendar_url: str | None = Field(default=None, description=CALENDAR_URL)
+
+
+# ---------------------------------------------------------------- sessions
 
 @event("enrollment.session_scheduled", summary="A training session was scheduled and opens for enrolment.")
 class SessionScheduled(EventData):
@@ -27,7 +56,80 @@ class SessionScheduled(EventData):
     fee_eur: Decimal
     registration_opens_at: datetime
     registration_closes_at: datetime
+    format: str | None = Field(default=None, description="in_person, online or hybrid")
+    audience: list[str] = Field(default_factory=list, description="officials, council_members")
+    duration_hours: Decimal | None = None
+    online_capacity: int | None = Field(default=None, description="online seats of a hybrid session")
+    min_participants: int = 0
+    quota_per_municipality: int | None = Field(default=None, description="most seats one municipality may hold")
+    quota_release_at: datetime | None = Field(default=None, description="when the quota stops applying")
+    calendar_url: str | None = Field(default=None, description="the session as an iCalendar (.ics) file")
 
+
+@event("enrollment.session_updated", summary="Staff changed a session's seats, quota, offers or registration window.")
+class SessionUpdated(EventData):
+    session_id: UUID
+    course_id: UUID
+    course_title: LocalizedText
+    starts_at: datetime
+    changed: list[str] = Field(description="names of the fields that changed")
+    capacity: int
+    online_capacity: int | None = None
+    min_participants: int
+    quota_per_municipality: int | None = None
+    quota_release_at: datetime | None = None
+    offer_hours: int | None = None
+    registration_opens_at: datetime
+    registration_closes_at: datetime
+
+
+@event("enrollment.session_cancelled",
+       summary="A session was cancelled; every enrolment in it is cancelled (one enrollment_cancelled each).")
+class SessionCancelled(EventData):
+    session_id: UUID
+    course_id: UUID
+    course_title: LocalizedText
+    starts_at: datetime
+    ends_at: datetime
+    region: str | None = None
+    venue: str | None = None
+    online_url: str | None = None
+    reason: str
+    enrollments_cancelled: int
+
+
+@event("enrollment.session_completed", summary="A session took place; attendance is final and certificates issued.")
+class SessionCompleted(EventData):
+    session_id: UUID
+    course_id: UUID
+    course_title: LocalizedText
+    themes: list[str]
+    region: str | None = None
+    starts_at: datetime
+    ends_at: datetime
+    attended: int
+    no_shows: int
+    certificates_issued: int
+
+
+@event("enrollment.quota_released",
+       summary="A session's per-municipality quota stopped applying; waitlisted people were promoted in order.")
+class QuotaReleased(EventData):
+    session_id: UUID
+    course_id: UUID
+    course_title: LocalizedText
+    starts_at: datetime
+    quota_per_municipality: int
+    promoted: int
+
+
+@event("enrollment.session_reminder_due", summary="A confirmed participant's session starts soon.")
+class SessionReminderDue(ParticipantEvent):
+    fee_eur: Decimal
+    hours_before: int = Field(description="how long before the start the reminder is due")
+
+
+# ---------------------------------------------------------------- enrolments and the waitlist
 
 @event("enrollment.enrollment_confirmed", summary="A participant holds a confirmed seat in a session.")
 class EnrollmentConfirmed(EventData):
@@ -41,6 +143,10 @@ class EnrollmentConfirmed(EventData):
     online_url: str | None = None
     fee_eur: Decimal
     participant: Person
+    region: str | None = None
+    attendance_mode: str | None = Field(default=None, description="in_person or online")
+    manage_url: str | None = Field(default=None, description=MANAGE_URL)
+    calendar_url: str | None = Field(default=None, description=CALENDAR_URL)
 
 
 @event("enrollment.enrollment_waitlisted", summary="A session is full; the participant is on its waitlist.")
@@ -52,3 +158,100 @@ class EnrollmentWaitlisted(EventData):
     starts_at: datetime
     position: int = Field(ge=1, description="1 = next in line")
     participant: Person
+    ends_at: datetime | None = None
+    region: str | None = None
+    venue: str | None = None
+    online_url: str | None = None
+    attendance_mode: str | None = Field(default=None, description="in_person or online")
+    waiting_for: str | None = Field(
+        default=None, description="seat (the session is full) or municipality_quota (the municipality has its share)")
+    manage_url: str | None = Field(default=None, description=MANAGE_URL)
+    calendar_url: str | None = Field(default=None, description=CALENDAR_URL)
+
+
+@event("enrollment.enrollment_promoted", summary="A waitlisted participant got a seat.")
+class EnrollmentPromoted(ParticipantEvent):
+    fee_eur: Decimal
+    cause: str = Field(description="seat_freed, capacity_raised or quota_released")
+
+
+@event("enrollment.waitlist_offer_made",
+       summary="A freed seat is held for a waitlisted participant until the offer expires.")
+class WaitlistOfferMade(ParticipantEvent):
+    fee_eur: Decimal
+    expires_at: datetime = Field(description="accept before this (through manage_url) or the seat passes on")
+
+
+@event("enrollment.waitlist_offer_expired",
+       summary="A participant did not accept an offered seat in time; the seat passed to the next person.")
+class WaitlistOfferExpired(ParticipantEvent):
+    expired_at: datetime
+
+
+@event("enrollment.enrollment_cancelled", summary="An enrolment (a seat, an offer or a waitlist place) was cancelled.")
+class EnrollmentCancelled(ParticipantEvent):
+    reason: str = Field(description="by_participant, by_coordinator, offer_declined, session_cancelled or session_held")
+    previous_status: str = Field(description="confirmed, offered or waitlisted")
+    detail: str | None = Field(default=None, description="e.g. why the session was cancelled")
+
+
+# ---------------------------------------------------------------- attendance and certificates
+
+@event("enrollment.attendance_recorded", summary="A participant's attendance (attended or no-show) was recorded.")
+class AttendanceRecorded(ParticipantEvent):
+    attendance: str = Field(description="attended or no_show")
+    hours: Decimal = Field(description="hours attended (0 for a no-show)")
+
+
+class CertificateEvent(ParticipantEvent):
+    certificate_id: UUID
+    number: str = Field(description="unique certificate number, e.g. SAV-2026-00042")
+    verify_url: str = Field(description="public page that checks the certificate with its verification code")
+
+
+@event("enrollment.certificate_issued", summary="A participant who completed a course got a certificate.")
+class CertificateIssued(CertificateEvent):
+    verification_code: str
+    hours: Decimal
+    issued_at: datetime
+    valid_until: datetime | None = Field(default=None, description="null: does not expire")
+
+
+@event("enrollment.certificate_revoked", summary="A certificate was withdrawn after attendance was corrected.")
+class CertificateRevoked(CertificateEvent):
+    revoked_at: datetime
+
+
+@event("enrollment.certificate_expiring", summary="A certificate's validity ends soon.")
+class CertificateExpiring(CertificateEvent):
+    valid_until: datetime
+    days_left: int
+
+
+# ---------------------------------------------------------------- training needs
+
+@event("enrollment.training_need_submitted", summary="A municipality proposed a training topic.")
+class TrainingNeedSubmitted(EventData):
+    need_id: UUID
+    theme: str
+    region: str
+    description: str
+    municipality_code: str
+    audience: str | None = None
+
+
+@event("enrollment.training_need_supported", summary="A municipality supported another's training proposal.")
+class TrainingNeedSupported(EventData):
+    need_id: UUID
+    theme: str
+    region: str
+    municipality_code: str = Field(description="the supporting municipality")
+    supporters: int = Field(description="municipalities behind the proposal now, the proposer included")
+
+
+# ---------------------------------------------------------------- privacy
+
+@event("enrollment.person_erased",
+       summary="Enrollment erased or pseudonymised a person's data on request (counts only, no personal data).")
+class EnrollmentPersonErased(PersonErased):
+    pass

@@ -4,15 +4,16 @@ from decimal import Decimal
 import pytest
 
 from services.enrollment.domain.rules import (
+    AttendanceMode,
     CourseFormat,
     EnrollmentStatus,
     SessionPlan,
-    SessionSeats,
     SessionStatus,
+    check_registration_open,
     check_session_plan,
-    decide_enrollment,
     normalise_email,
 )
+from services.enrollment.domain.seats import SeatCounts, SeatPolicy, decide_arrival
 from services.grants.domain.rules import CallTerms, check_call_terms
 from services.partners.domain.rules import check_profile
 from shared.errors import Conflict, RuleViolation
@@ -52,25 +53,22 @@ def test_an_impossible_plan_names_the_field(changes, field):
     assert caught.value.field == field
 
 
-def seats(**changes):
-    values = dict(status=SessionStatus.SCHEDULED, capacity=2, confirmed=0, registration_opens_at=NOW - timedelta(days=1),
-                  registration_closes_at=NOW + timedelta(days=1))
-    values.update(changes)
-    return SessionSeats(**values)
-
-
 def test_confirmed_while_seats_remain_then_waitlisted():
-    assert decide_enrollment(seats(confirmed=1), NOW) is EnrollmentStatus.CONFIRMED
-    assert decide_enrollment(seats(confirmed=2), NOW) is EnrollmentStatus.WAITLISTED
+    policy = SeatPolicy({AttendanceMode.IN_PERSON: 2})
+    counts = SeatCounts.of([(AttendanceMode.IN_PERSON, "15")])
+    assert decide_arrival(policy, counts, AttendanceMode.IN_PERSON, "15").status is EnrollmentStatus.CONFIRMED
+    assert decide_arrival(policy, counts, AttendanceMode.IN_PERSON, "15").status is EnrollmentStatus.WAITLISTED
 
 
 def test_enrolment_outside_the_window_or_in_a_cancelled_session_is_refused():
+    opens, closes = NOW - timedelta(days=1), NOW + timedelta(days=1)
+    check_registration_open(SessionStatus.SCHEDULED, opens, closes, NOW)
     with pytest.raises(RuleViolation, match="registration opens"):
-        decide_enrollment(seats(registration_opens_at=NOW + timedelta(hours=1)), NOW)
+        check_registration_open(SessionStatus.SCHEDULED, NOW + timedelta(hours=1), closes, NOW)
     with pytest.raises(RuleViolation, match="registration closed"):
-        decide_enrollment(seats(registration_closes_at=NOW), NOW)
+        check_registration_open(SessionStatus.SCHEDULED, opens, NOW, NOW)
     with pytest.raises(Conflict):
-        decide_enrollment(seats(status=SessionStatus.CANCELLED), NOW)
+        check_registration_open(SessionStatus.CANCELLED, opens, closes, NOW)
 
 
 def test_same_person_is_recognised_whatever_the_case():

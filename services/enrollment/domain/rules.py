@@ -1,9 +1,9 @@
-"""Rules for sessions and enrolments, independent of storage and transport."""
+"""Rules for courses, sessions and enrolments, independent of storage and transport."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 
 from shared.errors import Conflict, RuleViolation
@@ -15,6 +15,13 @@ class CourseFormat(str, Enum):
     HYBRID = "hybrid"
 
 
+class AttendanceMode(str, Enum):
+    """How a participant takes part; hybrid sessions have a seat pool per mode."""
+
+    IN_PERSON = "in_person"
+    ONLINE = "online"
+
+
 class SessionStatus(str, Enum):
     SCHEDULED = "scheduled"
     CANCELLED = "cancelled"
@@ -24,7 +31,48 @@ class SessionStatus(str, Enum):
 class EnrollmentStatus(str, Enum):
     CONFIRMED = "confirmed"
     WAITLISTED = "waitlisted"
+    OFFERED = "offered"  # a freed seat is held for this person until the offer expires
     CANCELLED = "cancelled"
+    EXPIRED = "expired"  # an offer ran out; the person left the waitlist
+
+
+# Statuses that occupy a seat of the session's capacity.
+HOLDS_SEAT = frozenset({EnrollmentStatus.CONFIRMED, EnrollmentStatus.OFFERED})
+# Statuses a person can still cancel from (leave the session or the waitlist).
+ACTIVE = frozenset({EnrollmentStatus.CONFIRMED, EnrollmentStatus.OFFERED, EnrollmentStatus.WAITLISTED})
+
+
+class Attendance(str, Enum):
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+
+
+class CancelReason(str, Enum):
+    BY_PARTICIPANT = "by_participant"  # the person, through their self-service link
+    BY_COORDINATOR = "by_coordinator"  # staff or their municipality's coordinator
+    OFFER_DECLINED = "offer_declined"
+    SESSION_CANCELLED = "session_cancelled"
+    SESSION_HELD = "session_held"  # still waiting when the session was completed
+
+
+def modes_for(course_format: CourseFormat) -> tuple[AttendanceMode, ...]:
+    if course_format is CourseFormat.HYBRID:
+        return (AttendanceMode.IN_PERSON, AttendanceMode.ONLINE)
+    return (AttendanceMode(course_format.value),)
+
+
+def attendance_mode(course_format: CourseFormat, requested: str | None) -> AttendanceMode:
+    """The seat pool an enrolment goes to: a hybrid session needs the person to choose."""
+    modes = modes_for(course_format)
+    if requested is None:
+        if len(modes) > 1:
+            raise RuleViolation("a hybrid session needs attendance_mode: in_person or online",
+                                field="attendance_mode")
+        return modes[0]
+    mode = AttendanceMode(requested)
+    if mode not in modes:
+        raise RuleViolation(f"this session is {course_format.value} only", field="attendance_mode")
+    return mode
 
 
 @dataclass(frozen=True)
@@ -40,6 +88,11 @@ class SessionPlan:
     region: str | None
     venue: str | None
     online_url: str | None
+    online_capacity: int | None = None
+    min_participants: int = 0
+    quota_per_municipality: int | None = None
+    quota_release_days: int | None = None
+    offer_hours: int | None = None
 
 
 def check_session_plan(plan: SessionPlan, now: datetime) -> None:
@@ -48,11 +101,7 @@ def check_session_plan(plan: SessionPlan, now: datetime) -> None:
         raise RuleViolation("the session must end after it starts", field="ends_at")
     if plan.starts_at <= now:
         raise RuleViolation("the session must start in the future", field="starts_at")
-    if plan.registration_closes_at <= plan.registration_opens_at:
-        raise RuleViolation("registration must close after it opens", field="registration_closes_at")
-    if plan.registration_closes_at > plan.starts_at:
-        raise RuleViolation("registration must close no later than the session starts",
-                            field="registration_closes_at")
+    check_registration_window(plan.registration_opens_at, plan.registration_closes_at, plan.starts_at)
     if plan.capacity < 1:
         raise RuleViolation("capacity must be at least 1", field="capacity")
     in_person = plan.course_format in (CourseFormat.IN_PERSON, CourseFormat.HYBRID)
@@ -63,34 +112,70 @@ def check_session_plan(plan: SessionPlan, now: datetime) -> None:
         raise RuleViolation(f"a {plan.course_format.value} session needs a region", field="region")
     if online and not plan.online_url:
         raise RuleViolation(f"a {plan.course_format.value} session needs an online link", field="online_url")
+    if plan.course_format is CourseFormat.HYBRID and not plan.online_capacity:
+        raise RuleViolation("a hybrid session needs online_capacity (its online seats; capacity is the "
+                            "in-person seats)", field="online_capacity")
+    if plan.course_format is not CourseFormat.HYBRID and plan.online_capacity is not None:
+        raise RuleViolation("online_capacity is only for hybrid sessions; capacity counts the seats",
+                            field="online_capacity")
+    if plan.min_participants > total_seats(plan.capacity, plan.online_capacity):
+        raise RuleViolation("the minimum number of participants exceeds the seats", field="min_participants")
+    if plan.quota_release_days is not None and plan.quota_per_municipality is None:
+        raise RuleViolation("quota_release_days needs quota_per_municipality", field="quota_release_days")
 
 
-@dataclass(frozen=True)
-class SessionSeats:
-    """The state an enrolment decision needs, read under the session's row lock."""
-
-    status: SessionStatus
-    capacity: int
-    confirmed: int
-    registration_opens_at: datetime
-    registration_closes_at: datetime
+def check_registration_window(opens_at: datetime, closes_at: datetime, starts_at: datetime) -> None:
+    if closes_at <= opens_at:
+        raise RuleViolation("registration must close after it opens", field="registration_closes_at")
+    if closes_at > starts_at:
+        raise RuleViolation("registration must close no later than the session starts",
+                            field="registration_closes_at")
 
 
-def decide_enrollment(seats: SessionSeats, now: datetime) -> EnrollmentStatus:
-    """Confirmed while seats remain, otherwise waitlisted (in arrival order)."""
-    if seats.status is not SessionStatus.SCHEDULED:
-        raise Conflict(f"the session is {seats.status.value}; enrolment is closed", code="session_not_open")
-    if now < seats.registration_opens_at:
-        raise RuleViolation(
-            f"registration opens at {seats.registration_opens_at.isoformat()}", code="registration_not_open"
-        )
-    if now >= seats.registration_closes_at:
-        raise RuleViolation(
-            f"registration closed at {seats.registration_closes_at.isoformat()}", code="registration_closed"
-        )
-    if seats.confirmed < seats.capacity:
-        return EnrollmentStatus.CONFIRMED
-    return EnrollmentStatus.WAITLISTED
+def total_seats(capacity: int, online_capacity: int | None) -> int:
+    return capacity + (online_capacity or 0)
+
+
+def capacity_of(mode: AttendanceMode, course_format: CourseFormat, capacity: int, online_capacity: int | None) -> int:
+    """Seats of one pool: `capacity` is the in-person seats of a hybrid session, else all seats."""
+    if course_format is CourseFormat.HYBRID and mode is AttendanceMode.ONLINE:
+        return online_capacity or 0
+    return capacity
+
+
+def quota_release_at(starts_at: datetime, release_days: int | None) -> datetime | None:
+    return None if release_days is None else starts_at - timedelta(days=release_days)
+
+
+def check_registration_open(status: SessionStatus, opens_at: datetime, closes_at: datetime, now: datetime) -> None:
+    """Enrolment is possible only for a scheduled session inside its registration window."""
+    if status is not SessionStatus.SCHEDULED:
+        raise Conflict(f"the session is {status.value}; enrolment is closed", code="session_not_open")
+    if now < opens_at:
+        raise RuleViolation(f"registration opens at {opens_at.isoformat()}", code="registration_not_open")
+    if now >= closes_at:
+        raise RuleViolation(f"registration closed at {closes_at.isoformat()}", code="registration_closed")
+
+
+def check_can_cancel(status: EnrollmentStatus, session_status: SessionStatus, starts_at: datetime,
+                     now: datetime) -> None:
+    if session_status is not SessionStatus.SCHEDULED:
+        raise Conflict(f"the session is {session_status.value}", code="session_not_open")
+    if status not in ACTIVE:
+        raise Conflict(f"the enrolment is already {status.value}", code="not_active")
+    if now >= starts_at:
+        raise Conflict("the session has started; record attendance instead", code="session_started")
+
+
+def check_capacity_change(new_capacity: int, held: int, field: str) -> None:
+    """Capacity cannot drop below the seats already given (confirmed or offered)."""
+    if new_capacity < held:
+        raise RuleViolation(f"{held} seats are taken; capacity cannot drop below that", field=field)
+
+
+def offer_deadline(now: datetime, offer_hours: int, starts_at: datetime) -> datetime:
+    """An offer runs `offer_hours`, but never past the session's start."""
+    return min(now + timedelta(hours=offer_hours), starts_at)
 
 
 def normalise_email(email: str) -> str:

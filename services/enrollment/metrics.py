@@ -1,0 +1,68 @@
+"""Enrollment's business gauges, read from its database when Prometheus scrapes.
+
+    savivalda_enrollments{service, status}   enrolments by status (every status, zeros included)
+    savivalda_waitlist_length{service}       people waiting for a seat in sessions still scheduled
+
+Counting at scrape time (cached briefly by shared.observability.ScrapeTimeGauges) keeps the
+figures right with any number of replicas and across restarts, which counters kept in process
+memory would not. The service class opts in with one attribute:
+
+    class EnrollmentService(ServiceBase):
+        figures = EnrollmentGauges()
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from nameko.extensions import DependencyProvider
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from services.enrollment.domain.rules import EnrollmentStatus, SessionStatus
+from services.enrollment.models import Enrollment, TrainingSession
+from shared.db import engine_for
+from shared.observability import SCRAPE_GAUGES
+
+Sample = tuple[str, str, dict[str, str], float]
+
+
+def enrollment_gauges(engine: Engine, service: str = "enrollment") -> Iterator[Sample]:
+    enrollments = Enrollment.__table__
+    sessions = TrainingSession.__table__
+    with engine.connect() as connection:
+        by_status = dict(connection.execute(
+            select(enrollments.c.status, func.count()).group_by(enrollments.c.status)).all())
+        waiting = connection.execute(
+            select(func.count())
+            .select_from(enrollments.join(sessions, sessions.c.id == enrollments.c.session_id))
+            .where(enrollments.c.status == EnrollmentStatus.WAITLISTED.value,
+                   sessions.c.status == SessionStatus.SCHEDULED.value)
+        ).scalar_one()
+    counts = {status.value: 0 for status in EnrollmentStatus}
+    counts.update(by_status)
+    for status, count in sorted(counts.items()):
+        yield ("savivalda_enrollments", "Enrolments by status", {"service": service, "status": status}, float(count))
+    yield ("savivalda_waitlist_length", "People on the waitlists of sessions still scheduled",
+           {"service": service}, float(waiting))
+
+
+class EnrollmentGauges(DependencyProvider):
+    """Registers the gauges while the service runs; injects nothing into workers."""
+
+    def setup(self):
+        settings = self.container.config["SAVIVALDA"]
+        self.service = self.container.service_name
+        self.url = settings.database_url(self.service)
+        self.key = f"enrollment-figures:{self.service}"
+
+    def start(self):
+        SCRAPE_GAUGES.add(self.key, lambda: enrollment_gauges(engine_for(self.url), self.service))
+
+    def stop(self):
+        SCRAPE_GAUGES.remove(self.key)
+
+    kill = stop
+
+    def get_dependency(self, worker_ctx):
+        return None
