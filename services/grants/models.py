@@ -1,4 +1,4 @@
-"""Grants' tables."""
+"""Grants' tables (its own database; no other service reads them)."""
 
 from __future__ import annotations
 
@@ -6,16 +6,73 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, Date, Numeric, String, Uuid
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import UtcDateTime, new_metadata
+from shared.db import BigId, UtcDateTime, new_metadata
 
 metadata = new_metadata()
+Money = Numeric(14, 2)
 
 
 class Base(DeclarativeBase):
     metadata = metadata
+
+
+class Programme(Base):
+    """A funding programme (e.g. Norway Grants LT10) that calls belong to, with the projects it funded."""
+
+    __tablename__ = "programmes"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), nullable=False, unique=True)
+    funder: Mapped[str] = mapped_column(String(200), nullable=False)
+    source_kind: Mapped[str] = mapped_column(String(30), nullable=False)
+    title: Mapped[dict] = mapped_column(JSON, nullable=False)
+    summary: Mapped[dict | None] = mapped_column(JSON)
+    period: Mapped[str | None] = mapped_column(String(40))
+    operator: Mapped[str | None] = mapped_column(String(300))
+    budget_eur: Mapped[Decimal | None] = mapped_column(Money)
+    donor_countries: Mapped[list] = mapped_column(JSON, nullable=False)
+    themes: Mapped[list] = mapped_column(JSON, nullable=False)
+    url: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+class FundedProject(Base):
+    """A project a programme funded, as the funder reports it: initial vs final cost, grant, partners."""
+
+    __tablename__ = "funded_projects"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    programme_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("programmes.id"), nullable=False, index=True)
+    project_number: Mapped[str] = mapped_column(String(60), nullable=False, unique=True)
+    title: Mapped[str] = mapped_column(String(500), nullable=False)
+    promoter: Mapped[str] = mapped_column(String(300), nullable=False)
+    region: Mapped[str | None] = mapped_column(String(2))
+    target_groups: Mapped[list] = mapped_column(JSON, nullable=False)
+    themes: Mapped[list] = mapped_column(JSON, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False)
+    initial_cost_eur: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    final_cost_eur: Mapped[Decimal | None] = mapped_column(Money)
+    grant_eur: Mapped[Decimal | None] = mapped_column(Money)
+    partners: Mapped[list] = mapped_column(JSON, nullable=False)
+    summary: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
 
 class FundingCall(Base):
@@ -38,3 +95,154 @@ class FundingCall(Base):
     partner_countries: Mapped[list] = mapped_column(JSON, nullable=False)
     status: Mapped[str] = mapped_column(String(20), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    programme_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("programmes.id"), index=True)
+    first_stage_closes_on: Mapped[date | None] = mapped_column(Date)
+    required_documents: Mapped[list] = mapped_column(JSON, nullable=False, server_default="[]")
+    partner_organisation_types: Mapped[list] = mapped_column(JSON, nullable=False, server_default="[]")
+    url: Mapped[str | None] = mapped_column(String(500))
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Application(Base):
+    __tablename__ = "applications"
+    __table_args__ = (
+        Index("ix_applications_municipality_status", "municipality_code", "status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    call_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("funding_calls.id"), nullable=False, index=True)
+    municipality_code: Mapped[str] = mapped_column(String(2), nullable=False)
+    applicant_type: Mapped[str] = mapped_column(String(40), nullable=False)
+    title: Mapped[dict] = mapped_column(JSON, nullable=False)
+    summary: Mapped[dict | None] = mapped_column(JSON)
+    themes: Mapped[list] = mapped_column(JSON, nullable=False)
+    total_eligible_cost_eur: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    requested_grant_eur: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    own_contribution_eur: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, index=True)
+    internal_deadline: Mapped[date] = mapped_column(Date, nullable=False)
+    # The municipality's contact person and the centre's consultant: personal data (see erase_person).
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact_email: Mapped[str | None] = mapped_column(String(254), index=True)
+    contact_language: Mapped[str | None] = mapped_column(String(2))
+    consultant_name: Mapped[str | None] = mapped_column(String(200))
+    consultant_email: Mapped[str | None] = mapped_column(String(254), index=True)
+    consultant_language: Mapped[str | None] = mapped_column(String(2))
+    # Foreign partner requirement: not_required | requested | proposed | established
+    partner_status: Mapped[str] = mapped_column(String(20), nullable=False)
+    partner_request_id: Mapped[uuid.UUID | None] = mapped_column(Uuid())
+    partnership_id: Mapped[uuid.UUID | None] = mapped_column(Uuid())
+    partner_organisation_id: Mapped[uuid.UUID | None] = mapped_column(Uuid())
+    partner_name: Mapped[str | None] = mapped_column(String(300))
+    partner_country: Mapped[str | None] = mapped_column(String(2))
+    partner_contact_name: Mapped[str | None] = mapped_column(String(200))
+    partner_contact_email: Mapped[str | None] = mapped_column(String(254))
+    partner_established_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    submitted_on: Mapped[date | None] = mapped_column(Date)
+    decided_on: Mapped[date | None] = mapped_column(Date)
+    decision_outcome: Mapped[str | None] = mapped_column(String(10))
+    awarded_grant_eur: Mapped[Decimal | None] = mapped_column(Money)
+    decision_reasons: Mapped[dict | None] = mapped_column(JSON)
+    decision_reference: Mapped[str | None] = mapped_column(String(200))
+    contracted_on: Mapped[date | None] = mapped_column(Date)
+    final_cost_eur: Mapped[Decimal | None] = mapped_column(Money)
+    final_grant_eur: Mapped[Decimal | None] = mapped_column(Money)
+    completed_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    created_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+class StatusChange(Base):
+    """Who moved an application from which status to which, when, and why."""
+
+    __tablename__ = "application_status_changes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applications.id"), nullable=False, index=True)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20), nullable=False)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    changed_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class ChecklistItem(Base):
+    """One required document of an application, generated from its call."""
+
+    __tablename__ = "checklist_items"
+    __table_args__ = (PrimaryKeyConstraint("application_id", "code"),)
+
+    application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applications.id"), nullable=False)
+    code: Mapped[str] = mapped_column(String(60), nullable=False)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    title: Mapped[dict] = mapped_column(JSON, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    updated_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class Consultation(Base):
+    """The consultation log: each meeting, call or e-mail exchange with the municipality."""
+
+    __tablename__ = "consultations"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applications.id"), nullable=False, index=True)
+    held_on: Mapped[date] = mapped_column(Date, nullable=False)
+    channel: Mapped[str] = mapped_column(String(20), nullable=False)
+    summary: Mapped[str] = mapped_column(Text, nullable=False)
+    next_steps: Mapped[str | None] = mapped_column(Text)
+    follow_up_on: Mapped[date | None] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+class PartnerCandidate(Base):
+    """A foreign partner the partners service proposed for an application (from matches_proposed)."""
+
+    __tablename__ = "partner_candidates"
+    __table_args__ = (UniqueConstraint("application_id", "organisation_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applications.id"), nullable=False, index=True)
+    partner_request_id: Mapped[uuid.UUID] = mapped_column(Uuid(), nullable=False)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(Uuid(), nullable=False)
+    name: Mapped[str] = mapped_column(String(300), nullable=False)
+    country: Mapped[str] = mapped_column(String(2), nullable=False)
+    organisation_type: Mapped[str] = mapped_column(String(60), nullable=False)
+    rank: Mapped[int] = mapped_column(Integer, nullable=False)
+    score: Mapped[float] = mapped_column(Float, nullable=False)
+    components: Mapped[dict] = mapped_column(JSON, nullable=False)
+    introduction_id: Mapped[uuid.UUID | None] = mapped_column(Uuid())
+    # None until introduced; then introduced | accepted | declined | established
+    introduction_status: Mapped[str | None] = mapped_column(String(20))
+    proposed_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+class SentReminder(Base):
+    """A deadline reminder that went out. The primary key makes two timer replicas send it once."""
+
+    __tablename__ = "sent_reminders"
+    __table_args__ = (PrimaryKeyConstraint("application_id", "deadline_kind", "deadline", "days_before"),)
+
+    application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applications.id"), nullable=False)
+    deadline_kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    deadline: Mapped[date] = mapped_column(Date, nullable=False)
+    days_before: Mapped[int] = mapped_column(Integer, nullable=False)
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+class Erasure(Base):
+    """Erasure requests this service applied, with what it removed (counts only, no personal data)."""
+
+    __tablename__ = "erasures"
+
+    request_id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    removed: Mapped[dict] = mapped_column(JSON, nullable=False)
+    erased_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+__all__ = ["metadata", "Programme", "FundedProject", "FundingCall", "Application", "StatusChange", "ChecklistItem",
+           "Consultation", "PartnerCandidate", "SentReminder", "Erasure"]

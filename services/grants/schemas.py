@@ -4,38 +4,128 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from services.grants.domain.rules import APPLICANT_TYPES
-from shared.events.types import CountryCode, LocalizedText, check_themes, one_of
+from services.grants.domain.reports import GROUPINGS
+from services.grants.domain.rules import APPLICANT_TYPES, FUNDING_SOURCES
+from services.grants.domain.workflow import Status
+from shared.events.types import EMAIL_PATTERN, CountryCode, LocalizedText, check_municipality, check_themes, one_of
 from shared.reference import REGIONS
 
+ApplicationStatus = Literal["idea", "drafting", "internal_review", "submitted", "awarded", "rejected", "withdrawn",
+                            "contracted", "completed"]
+assert set(ApplicationStatus.__args__) == {s.value for s in Status}
+# Euro amounts in cents, whatever precision the client sent (checked by max_digits/decimal_places).
+Eur = Annotated[Decimal, AfterValidator(lambda value: value.quantize(Decimal("0.01")))]
+_applicant_type = one_of(APPLICANT_TYPES, "applicant type")
 
-class CallIn(BaseModel):
+
+class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+
+def _money(**kwargs):
+    return Field(max_digits=14, decimal_places=2, **kwargs)
+
+
+# ---------------------------------------------------------------- programmes and funded projects
+
+class PartnerName(StrictModel):
+    name: str = Field(min_length=1, max_length=300)
+    country: CountryCode
+
+
+class FundedProjectIn(StrictModel):
+    project_number: str = Field(min_length=1, max_length=60, description="the funder's number, e.g. LT10-0019")
+    title: str = Field(min_length=1, max_length=500, description="as the funder publishes it")
+    promoter: str = Field(min_length=1, max_length=300)
+    region: str | None = Field(default=None, description="county code; null = the whole country")
+    target_groups: list[str] = Field(default_factory=list)
+    themes: list[str] = Field(default_factory=list)
+    status: Literal["in_progress", "completed"] = "completed"
+    initial_cost_eur: Eur = _money(gt=0)
+    final_cost_eur: Eur | None = _money(default=None, gt=0)
+    grant_eur: Eur | None = _money(default=None, ge=0)
+    partners: list[PartnerName] = Field(default_factory=list)
+    summary: str | None = Field(default=None, max_length=5000)
+
+    _themes = field_validator("themes")(check_themes)
+    _region = field_validator("region")(lambda v: v if v is None else one_of(REGIONS, "region")(v))
+
+
+class FundedProjectOut(FundedProjectIn):
+    model_config = ConfigDict(extra="ignore")
+
+    id: UUID
+    programme_id: UUID
+    cost_change_eur: Decimal | None = Field(description="final minus initial cost")
+    cost_change_percent: Decimal | None
+
+
+class ProgrammeIn(StrictModel):
+    code: str = Field(min_length=1, max_length=60, description="e.g. LT10")
+    funder: str = Field(min_length=1, max_length=200, description="e.g. Norway Grants, European Regional Development Fund")
+    source_kind: Literal["eu_funds", "eea_norway_grants", "world_bank", "national", "small_grants", "other"]
+    title: LocalizedText
+    summary: LocalizedText | None = None
+    period: str | None = Field(default=None, max_length=40, description="e.g. 2021–2027")
+    operator: str | None = Field(default=None, max_length=300, description="the programme operator")
+    budget_eur: Eur | None = _money(default=None, gt=0)
+    donor_countries: list[CountryCode] = Field(default_factory=list)
+    themes: list[str] = Field(default_factory=list)
+    url: str | None = Field(default=None, max_length=500, pattern=r"^https?://\S+$")
+
+    _themes = field_validator("themes")(check_themes)
+
+
+class ProgrammeOut(ProgrammeIn):
+    model_config = ConfigDict(extra="ignore")
+
+    id: UUID
+    created_at: datetime
+    projects: list[FundedProjectOut]
+    calls: list[UUID] = Field(description="ids of the programme's calls in the catalogue")
+
+
+assert set(FUNDING_SOURCES) == set(ProgrammeIn.model_fields["source_kind"].annotation.__args__)
+
+
+# ---------------------------------------------------------------- calls
+
+class RequiredDocumentIn(StrictModel):
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9_]{0,59}$", description="e.g. budget_form")
+    title: LocalizedText
+
+
+class CallIn(StrictModel):
     code: str = Field(min_length=1, max_length=60)
     funder: str = Field(min_length=1, max_length=200)
+    programme_id: UUID | None = None
     title: LocalizedText
     summary: LocalizedText | None = None
     themes: list[str] = Field(min_length=1)
     eligible_applicant_types: list[str] = Field(min_length=1)
     eligible_regions: list[str] = Field(default_factory=list, description="county codes; empty = all of Lithuania")
     opens_on: date | None = None
-    closes_on: date
-    min_grant_eur: Decimal | None = Field(default=None, ge=0)
-    max_grant_eur: Decimal | None = Field(default=None, gt=0)
-    max_funding_rate: Decimal | None = Field(default=None, description="share of eligible cost, e.g. 0.85")
+    first_stage_closes_on: date | None = Field(default=None, description="two-stage calls: the concept note deadline")
+    closes_on: date = Field(description="the (final) application deadline")
+    min_grant_eur: Eur | None = _money(default=None, ge=0)
+    max_grant_eur: Eur | None = _money(default=None, gt=0)
+    max_funding_rate: Decimal | None = Field(default=None, max_digits=5, decimal_places=4,
+                                             description="share of eligible cost, e.g. 0.85")
+    required_documents: list[RequiredDocumentIn] = Field(default_factory=list)
     foreign_partner_required: bool = False
     partner_countries: list[CountryCode] = Field(default_factory=list)
+    partner_organisation_types: list[str] = Field(default_factory=list,
+                                                  description="kinds of partner sought; empty = any")
+    url: str | None = Field(default=None, max_length=500, pattern=r"^https?://\S+$")
     status: Literal["forecast", "open", "closed"] = "open"
 
     _themes = field_validator("themes")(check_themes)
-
-    _types = field_validator("eligible_applicant_types")(one_of(APPLICANT_TYPES, "applicant type"))
+    _types = field_validator("eligible_applicant_types")(_applicant_type)
     _regions = field_validator("eligible_regions")(one_of(REGIONS, "region"))
 
 
@@ -43,4 +133,331 @@ class CallOut(CallIn):
     model_config = ConfigDict(extra="ignore")
 
     id: UUID
+    programme_code: str | None
+    eligible_municipalities: list[str] = Field(description="municipality codes the call is open to")
     created_at: datetime
+    updated_at: datetime | None
+
+
+class CallChange(StrictModel):
+    status: Literal["forecast", "open", "closed"] | None = None
+    opens_on: date | None = None
+    first_stage_closes_on: date | None = None
+    closes_on: date | None = None
+
+    @model_validator(mode="after")
+    def something_to_change(self):
+        if not self.model_fields_set:
+            raise ValueError("give at least one of status, opens_on, first_stage_closes_on, closes_on")
+        return self
+
+
+class CallQuery(StrictModel):
+    status: list[Literal["forecast", "open", "closed"]] = Field(default_factory=list)
+    theme: str | None = None
+    programme_id: UUID | None = None
+
+    _theme = field_validator("theme")(lambda v: v if v is None else check_themes(v))
+
+
+# ---------------------------------------------------------------- call fit
+
+class FitQuery(StrictModel):
+    municipality_code: str | None = Field(default=None, description="default: the token's municipality")
+    applicant_type: str = "municipality"
+    themes: list[str] = Field(min_length=1)
+    total_cost_eur: Eur = _money(gt=0, description="the idea's total eligible cost")
+    requested_grant_eur: Eur | None = _money(default=None, gt=0,
+                                                 description="default: the most each call would give")
+    has_foreign_partner: bool = False
+    partner_country: CountryCode | None = None
+
+    _municipality = field_validator("municipality_code")(lambda v: v if v is None else check_municipality(v))
+    _themes = field_validator("themes")(check_themes)
+    _type = field_validator("applicant_type")(_applicant_type)
+
+
+class RuleOut(BaseModel):
+    rule: Literal["applicant_type", "region", "themes", "amount_range", "funding_rate", "partner", "deadline"]
+    verdict: Literal["pass", "warn", "fail"]
+    explanation: LocalizedText
+
+
+class CallFitOut(BaseModel):
+    call_id: UUID
+    code: str
+    title: LocalizedText
+    funder: str
+    status: str
+    fits: bool
+    warnings: int
+    grant_eur: Decimal = Field(description="requested, or the most the call would give")
+    own_contribution_eur: Decimal
+    days_left: int = Field(description="to the next official deadline")
+    shared_themes: list[str]
+    rules: list[RuleOut]
+
+
+class FitOut(BaseModel):
+    municipality_code: str
+    assessed_on: date
+    calls: list[CallFitOut]
+
+
+# ---------------------------------------------------------------- applications
+
+class ContactIn(StrictModel):
+    name: str = Field(min_length=1, max_length=200)
+    email: str = Field(min_length=3, max_length=254, pattern=EMAIL_PATTERN)
+    language: Literal["lt", "en"] = "lt"
+
+
+class BudgetIn(StrictModel):
+    total_eligible_cost_eur: Eur = _money(gt=0)
+    requested_grant_eur: Eur = _money(gt=0)
+    own_contribution_eur: Eur | None = _money(default=None, ge=0, description="default: total minus grant")
+
+
+class OwnPartnerIn(StrictModel):
+    """A foreign partner the municipality already has (no search needed)."""
+
+    name: str = Field(min_length=1, max_length=300)
+    country: CountryCode
+
+
+class ApplicationIn(StrictModel):
+    call_id: UUID
+    municipality_code: str
+    applicant_type: str = "municipality"
+    title: LocalizedText
+    summary: LocalizedText | None = None
+    themes: list[str] = Field(min_length=1)
+    budget: BudgetIn
+    internal_deadline: date | None = Field(default=None, description="default: a week before the next official one")
+    contact: ContactIn | None = Field(default=None, description="the municipality's contact person")
+    consultant: ContactIn | None = Field(default=None, description="staff only: the centre's consultant")
+    partner: OwnPartnerIn | None = None
+    status: Literal["idea", "drafting"] = "idea"
+
+    _municipality = field_validator("municipality_code")(check_municipality)
+    _themes = field_validator("themes")(check_themes)
+    _type = field_validator("applicant_type")(_applicant_type)
+
+
+class ApplicationChange(StrictModel):
+    title: LocalizedText | None = None
+    summary: LocalizedText | None = None
+    themes: list[str] | None = Field(default=None, min_length=1)
+    budget: BudgetIn | None = None
+    internal_deadline: date | None = None
+    contact: ContactIn | None = None
+
+    _themes = field_validator("themes")(lambda v: v if v is None else check_themes(v))
+
+    @model_validator(mode="after")
+    def something_to_change(self):
+        if not self.model_fields_set:
+            raise ValueError("give at least one field to change")
+        return self
+
+
+class TransitionIn(StrictModel):
+    to: ApplicationStatus
+    note: str | None = Field(default=None, max_length=2000)
+    effective_on: date | None = Field(default=None, description="e.g. the submission or contract date; default today")
+
+
+class ChecklistChange(StrictModel):
+    status: Literal["missing", "in_progress", "ready", "not_applicable"]
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ConsultationIn(StrictModel):
+    held_on: date
+    channel: Literal["meeting", "phone", "email", "video"]
+    summary: str = Field(min_length=1, max_length=5000)
+    next_steps: str | None = Field(default=None, max_length=5000)
+    follow_up_on: date | None = None
+
+
+class DecisionIn(StrictModel):
+    outcome: Literal["awarded", "rejected"]
+    decided_on: date
+    awarded_grant_eur: Eur | None = _money(default=None, ge=0)
+    reasons: LocalizedText | None = None
+    reference: str | None = Field(default=None, max_length=200)
+
+
+class FinalReportIn(StrictModel):
+    final_cost_eur: Eur = _money(gt=0)
+    final_grant_eur: Eur = _money(ge=0)
+    completed_on: date
+
+
+class ApplicationQuery(StrictModel):
+    status: list[ApplicationStatus] = Field(default_factory=list)
+    call_id: UUID | None = None
+    municipality_code: str | None = None
+
+    _municipality = field_validator("municipality_code")(lambda v: v if v is None else check_municipality(v))
+
+
+class ContactOut(BaseModel):
+    name: str
+    email: str
+    language: str
+
+
+class BudgetOut(BaseModel):
+    total_eligible_cost_eur: Decimal
+    requested_grant_eur: Decimal
+    own_contribution_eur: Decimal
+    funding_rate: Decimal
+
+
+class CandidateOut(BaseModel):
+    organisation_id: UUID
+    name: str
+    country: str
+    organisation_type: str
+    rank: int
+    score: float
+    components: dict[str, float]
+    introduction_status: str | None
+
+
+class PartnerOut(BaseModel):
+    required: bool
+    countries: list[str]
+    status: Literal["not_required", "requested", "proposed", "established"]
+    met: bool
+    organisation_id: UUID | None
+    name: str | None
+    country: str | None
+    contact: ContactOut | None
+    established_at: datetime | None
+    candidates: list[CandidateOut]
+
+
+class DecisionOut(BaseModel):
+    outcome: Literal["awarded", "rejected"]
+    decided_on: date
+    awarded_grant_eur: Decimal | None
+    reasons: LocalizedText | None
+    reference: str | None
+
+
+class CostsOut(BaseModel):
+    """The end of the story, as the funder reports projects: initial vs final cost and grant."""
+
+    initial_cost_eur: Decimal
+    final_cost_eur: Decimal | None
+    cost_change_eur: Decimal | None
+    cost_change_percent: Decimal | None
+    requested_grant_eur: Decimal
+    awarded_grant_eur: Decimal | None
+    final_grant_eur: Decimal | None
+    contracted_on: date | None
+    completed_on: date | None
+
+
+class StatusChangeOut(BaseModel):
+    from_status: str | None
+    to_status: str
+    changed_at: datetime
+    changed_by: str
+    note: str | None
+
+
+class ChecklistItemOut(BaseModel):
+    code: str
+    title: LocalizedText
+    status: str
+    note: str | None
+    updated_at: datetime
+    updated_by: str | None
+
+
+class ConsultationOut(ConsultationIn):
+    model_config = ConfigDict(extra="ignore")
+
+    id: UUID
+    recorded_by: str
+    recorded_at: datetime
+
+
+class ReminderOut(BaseModel):
+    deadline_kind: str
+    deadline: date
+    days_before: int
+    sent_at: datetime
+
+
+class DeadlinesOut(BaseModel):
+    internal: date
+    first_stage: date | None
+    official: date
+    next_official: date
+    days_to_next_official: int
+
+
+class ApplicationSummaryOut(BaseModel):
+    id: UUID
+    call_id: UUID
+    call_code: str
+    call_title: LocalizedText
+    funder: str
+    municipality_code: str
+    applicant_type: str
+    title: LocalizedText
+    themes: list[str]
+    status: ApplicationStatus
+    budget: BudgetOut
+    deadlines: DeadlinesOut
+    partner_status: str
+    consultant: ContactOut | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ApplicationOut(ApplicationSummaryOut):
+    summary: LocalizedText | None
+    contact: ContactOut | None
+    partner: PartnerOut
+    decision: DecisionOut | None
+    costs: CostsOut
+    checklist: list[ChecklistItemOut]
+    history: list[StatusChangeOut]
+    consultations: list[ConsultationOut]
+    reminders_sent: list[ReminderOut]
+    allowed_transitions: list[str]
+    created_by: str
+
+
+# ---------------------------------------------------------------- reports
+
+class ReportQuery(StrictModel):
+    group_by: Literal["status", "funder", "theme", "municipality", "call"] = "status"
+
+
+assert set(GROUPINGS) == set(ReportQuery.model_fields["group_by"].annotation.__args__)
+
+
+class ReportRowOut(BaseModel):
+    group: str
+    applications: int
+    by_status: dict[str, int]
+    requested_eur: Decimal
+    awarded_eur: Decimal
+    final_cost_eur: Decimal
+    final_grant_eur: Decimal
+    decided: int
+    successful: int
+    success_rate: Decimal | None = Field(description="successful ÷ decided; null before any decision")
+
+
+class ReportOut(BaseModel):
+    group_by: str
+    municipality_code: str | None = Field(description="set when the report is limited to one municipality")
+    rows: list[ReportRowOut]
+    totals: ReportRowOut

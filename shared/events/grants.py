@@ -8,8 +8,23 @@ from uuid import UUID
 
 from pydantic import Field
 
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
 from shared.events.envelope import EventData, event
+from shared.events.privacy import PersonErased
 from shared.events.types import Contact, CountryCode, LanguageCode, LocalizedText
+
+
+class RequiredDocument(BaseModel):
+    """A document the funder requires with an application."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    code: str
+    title: LocalizedText
 
 
 @event("grants.call_published", summary="A funding call is open (or forecast) with its themes and eligibility.")
@@ -29,6 +44,14 @@ class CallPublished(EventData):
     foreign_partner_required: bool = False
     partner_countries: list[str] = []
     status: str
+    summary: LocalizedText | None = None
+    programme_code: str | None = Field(default=None, description="e.g. LT10 (Norway Grants 2009-2014)")
+    first_stage_closes_on: date | None = Field(default=None, description="two-stage calls: concept note deadline")
+    required_documents: list[RequiredDocument] = Field(default_factory=list)
+    partner_organisation_types: list[str] = Field(default_factory=list)
+    eligible_municipality_codes: list[str] = Field(
+        default_factory=list, description="municipalities the call is open to (applicant type and region)")
+    url: str | None = None
 
 
 @event("grants.partner_requested",
@@ -45,3 +68,64 @@ class PartnerRequested(EventData):
     languages: list[LanguageCode] = Field(default_factory=list, description="preferred working languages")
     deadline: date = Field(description="when the partnership must be agreed (before the call closes)")
     consultant: Contact | None = Field(default=None, description="the centre's consultant on the application")
+
+
+class ApplicationEvent(EventData):
+    """What every application event carries, so notifications can tell the municipality's contact
+    person and the centre's consultant without calling back."""
+
+    application_id: UUID
+    call_id: UUID
+    call_code: str
+    call_title: LocalizedText
+    funder: str
+    municipality_code: str
+    title: LocalizedText
+    contact: Contact | None = Field(default=None, description="the municipality's contact person for the application")
+    consultant: Contact | None = Field(default=None, description="the centre's consultant on the application")
+
+
+@event("grants.application_created", summary="A municipality started an application to a call.")
+class ApplicationCreated(ApplicationEvent):
+    status: str
+    themes: list[str]
+    total_eligible_cost_eur: Decimal
+    requested_grant_eur: Decimal
+    own_contribution_eur: Decimal
+    internal_deadline: date
+    first_stage_deadline: date | None = None
+    official_deadline: date
+    foreign_partner_required: bool
+
+
+@event("grants.application_status_changed", summary="An application moved in its internal status workflow.")
+class ApplicationStatusChanged(ApplicationEvent):
+    from_status: str
+    to_status: str
+    changed_at: datetime
+    note: str | None = None
+
+
+@event("grants.application_decided", summary="The funder decided on an application: awarded (with the amount) or rejected.")
+class ApplicationDecided(ApplicationEvent):
+    outcome: Literal["awarded", "rejected"]
+    requested_grant_eur: Decimal
+    awarded_grant_eur: Decimal | None = None
+    decided_on: date
+    reasons: LocalizedText | None = None
+    reference: str | None = None
+
+
+@event("grants.call_deadline_approaching",
+       summary="An application's internal or official deadline is 14, 7 or 1 days away and it is not submitted yet.")
+class CallDeadlineApproaching(ApplicationEvent):
+    status: str
+    deadline_kind: Literal["internal", "first_stage", "official"]
+    deadline: date
+    days_left: int
+    reminder_days: int = Field(description="which reminder this is: 14, 7 or 1 days before")
+
+
+@event("grants.person_erased", summary="Grants erased or pseudonymised what it held about a person (counts only).")
+class GrantsPersonErased(PersonErased):
+    pass

@@ -1,15 +1,24 @@
-"""Rules of funding calls, independent of storage and transport."""
+"""Rules of funding programmes and calls, independent of storage and transport."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import Decimal
 
-from shared.errors import RuleViolation
+from shared.errors import Conflict, RuleViolation
+from shared.reference import MUNICIPALITIES
 
 APPLICANT_TYPES = ("municipality", "municipal_institution", "ngo", "association", "university", "company")
+# Who applies on a municipality's behalf: the municipality itself or one of its institutions.
+MUNICIPAL_APPLICANT_TYPES = ("municipality", "municipal_institution")
+FUNDING_SOURCES = ("eu_funds", "eea_norway_grants", "world_bank", "national", "small_grants", "other")
 CALL_STATUSES = ("forecast", "open", "closed")
+CALL_STATUS_CHANGES = {
+    "forecast": ("open", "closed"),
+    "open": ("closed",),
+    "closed": ("open",),  # reopened, e.g. when the funder extends the deadline
+}
 
 
 @dataclass(frozen=True)
@@ -22,19 +31,81 @@ class CallTerms:
     foreign_partner_required: bool
     partner_countries: list[str]
     status: str
+    first_stage_closes_on: date | None = None
+    required_document_codes: tuple[str, ...] = field(default_factory=tuple)
 
 
 def check_call_terms(terms: CallTerms) -> None:
     if terms.opens_on and terms.closes_on <= terms.opens_on:
         raise RuleViolation("the call must close after it opens", field="closes_on")
+    if terms.first_stage_closes_on is not None:
+        if terms.first_stage_closes_on >= terms.closes_on:
+            raise RuleViolation("the first stage (concept note) must close before the full application deadline",
+                                field="first_stage_closes_on")
+        if terms.opens_on and terms.first_stage_closes_on <= terms.opens_on:
+            raise RuleViolation("the first stage must close after the call opens", field="first_stage_closes_on")
     if terms.min_grant_eur is not None and terms.max_grant_eur is not None and terms.min_grant_eur > terms.max_grant_eur:
         raise RuleViolation("the minimum grant exceeds the maximum", field="min_grant_eur")
     if terms.max_funding_rate is not None and not (0 < terms.max_funding_rate <= 1):
         raise RuleViolation("the funding rate is a share between 0 and 1", field="max_funding_rate")
     if terms.foreign_partner_required and not terms.partner_countries:
         raise RuleViolation("name the countries a foreign partner may come from", field="partner_countries")
+    codes = terms.required_document_codes
+    duplicates = sorted({c for c in codes if codes.count(c) > 1})
+    if duplicates:
+        raise RuleViolation(f"document code(s) {', '.join(duplicates)} appear more than once",
+                            field="required_documents")
 
 
 def is_announced(status: str) -> bool:
     """Open and forecast calls are announced to municipalities; closed ones are not."""
     return status in ("open", "forecast")
+
+
+def check_call_status_change(current: str, new: str) -> None:
+    if new == current:
+        return
+    if new not in CALL_STATUS_CHANGES[current]:
+        allowed = ", ".join(CALL_STATUS_CHANGES[current])
+        raise Conflict(f"a {current} call cannot become {new} (allowed: {allowed})", field="status",
+                       code="call_status")
+
+
+def eligible_municipalities(applicant_types: list[str], regions: list[str]) -> list[str]:
+    """Codes of the municipalities a call is open to: municipal applicants allowed, and the
+    municipality's county among the eligible regions (no regions = the whole country)."""
+    if not set(applicant_types) & set(MUNICIPAL_APPLICANT_TYPES):
+        return []
+    return [code for code, m in MUNICIPALITIES.items() if not regions or m.region in regions]
+
+
+def official_deadlines(first_stage_closes_on: date | None, closes_on: date) -> list[tuple[str, date]]:
+    """The funder's deadlines of a call, earliest first: ('first_stage', d) for two-stage calls,
+    then ('official', closes_on)."""
+    deadlines = [("first_stage", first_stage_closes_on)] if first_stage_closes_on else []
+    return deadlines + [("official", closes_on)]
+
+
+def next_official_deadline(first_stage_closes_on: date | None, closes_on: date, today: date) -> date:
+    """The next funder deadline still ahead (or the final one when all have passed)."""
+    for _, deadline in official_deadlines(first_stage_closes_on, closes_on):
+        if deadline >= today:
+            return deadline
+    return closes_on
+
+
+# The internal deadline the centre sets when none is given: a week before the funder's.
+DEFAULT_INTERNAL_LEAD_DAYS = 7
+
+
+def default_internal_deadline(next_official: date, today: date) -> date:
+    return max(today, next_official - timedelta(days=DEFAULT_INTERNAL_LEAD_DAYS))
+
+
+def check_internal_deadline(internal: date, next_official: date, today: date) -> None:
+    """The internal deadline leaves time before the funder's (equal only when that is today)."""
+    if internal < today:
+        raise RuleViolation("the internal deadline is in the past", field="internal_deadline")
+    if internal > next_official or (internal == next_official and next_official > today):
+        raise RuleViolation(f"the internal deadline must come before the official one ({next_official.isoformat()})",
+                            field="internal_deadline")

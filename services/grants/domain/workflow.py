@@ -1,0 +1,144 @@
+"""An application's internal status workflow, from idea to completed project.
+
+    idea → drafting → internal_review → submitted → awarded → contracted → completed
+                          ↑      │                 ↘ rejected
+                          └──────┘ (changes requested)
+    withdrawn from any status before the contract (the municipality drops it or declines the grant)
+
+`awarded`/`rejected` are reached only by recording the decision (amount, reasons, date) and
+`completed` only by the final report (final cost beside the initial one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+
+from shared.errors import Conflict, RuleViolation
+
+
+class Status(str, Enum):
+    IDEA = "idea"
+    DRAFTING = "drafting"
+    INTERNAL_REVIEW = "internal_review"
+    SUBMITTED = "submitted"
+    AWARDED = "awarded"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    CONTRACTED = "contracted"
+    COMPLETED = "completed"
+
+
+TRANSITIONS: dict[Status, tuple[Status, ...]] = {
+    Status.IDEA: (Status.DRAFTING, Status.WITHDRAWN),
+    Status.DRAFTING: (Status.INTERNAL_REVIEW, Status.WITHDRAWN),
+    Status.INTERNAL_REVIEW: (Status.DRAFTING, Status.SUBMITTED, Status.WITHDRAWN),
+    Status.SUBMITTED: (Status.AWARDED, Status.REJECTED, Status.WITHDRAWN),
+    Status.AWARDED: (Status.CONTRACTED, Status.WITHDRAWN),
+    Status.CONTRACTED: (Status.COMPLETED,),
+    Status.REJECTED: (),
+    Status.WITHDRAWN: (),
+    Status.COMPLETED: (),
+}
+BY_DECISION = (Status.AWARDED, Status.REJECTED)
+BY_FINAL_REPORT = (Status.COMPLETED,)
+INITIAL = (Status.IDEA, Status.DRAFTING)
+# The budget, texts and internal deadline may change only while the application is being written.
+EDITABLE = (Status.IDEA, Status.DRAFTING, Status.INTERNAL_REVIEW)
+# Deadline reminders go out in these statuses and stop by themselves once submitted or withdrawn.
+REMINDED = EDITABLE
+SUCCESSFUL = (Status.AWARDED, Status.CONTRACTED, Status.COMPLETED)
+DECIDED = SUCCESSFUL + (Status.REJECTED,)
+
+
+@dataclass(frozen=True)
+class SubmissionReadiness:
+    missing_documents: tuple[str, ...]
+    partner_required: bool
+    partner_established: bool
+    official_deadline: date
+    today: date
+
+
+def check_transition(current: Status, target: Status, *, via: str = "transition",
+                     readiness: SubmissionReadiness | None = None) -> None:
+    """Raise unless `current` → `target` is allowed; `via` is 'transition', 'decision' or 'final_report'."""
+    if target == current:
+        raise Conflict(f"the application is already {current.value}", field="to", code="same_status")
+    allowed = TRANSITIONS[current]
+    if target not in allowed:
+        names = ", ".join(s.value for s in allowed) or "none: the application is closed"
+        raise Conflict(f"an application that is {current.value} cannot become {target.value} (allowed: {names})",
+                       field="to", code="invalid_transition")
+    if target in BY_DECISION and via != "decision":
+        raise RuleViolation(f"record the funder's decision (POST …/decision) to make the application {target.value}",
+                            field="to")
+    if target in BY_FINAL_REPORT and via != "final_report":
+        raise RuleViolation("file the final report (POST …/final-report) to complete the application", field="to")
+    if target == Status.SUBMITTED:
+        check_ready_to_submit(readiness)
+
+
+def check_ready_to_submit(readiness: SubmissionReadiness | None) -> None:
+    if readiness is None:
+        raise ValueError("submission needs the readiness facts")
+    if readiness.today > readiness.official_deadline:
+        raise RuleViolation(f"the official deadline passed on {readiness.official_deadline.isoformat()}", field="to")
+    if readiness.missing_documents:
+        raise RuleViolation("required documents are not ready: " + ", ".join(readiness.missing_documents),
+                            field="checklist")
+    if readiness.partner_required and not readiness.partner_established:
+        raise RuleViolation("the call requires a foreign partner and no partnership is established yet",
+                            field="partner")
+
+
+def check_editable(current: Status) -> None:
+    if current not in EDITABLE:
+        raise Conflict(f"an application that is {current.value} can no longer be edited", field="status",
+                       code="not_editable")
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: Status  # AWARDED or REJECTED
+    decided_on: date
+    awarded_grant_eur: Decimal | None
+
+
+def check_decision(decision: Decision, *, requested_grant_eur: Decimal, submitted_on: date | None,
+                   today: date) -> None:
+    if decision.decided_on > today:
+        raise RuleViolation("a decision cannot be dated in the future", field="decided_on")
+    if submitted_on is not None and decision.decided_on < submitted_on:
+        raise RuleViolation(f"the decision predates the submission ({submitted_on.isoformat()})", field="decided_on")
+    if decision.outcome == Status.AWARDED:
+        if not decision.awarded_grant_eur:
+            raise RuleViolation("an award needs the awarded amount", field="awarded_grant_eur")
+        if decision.awarded_grant_eur > requested_grant_eur:
+            raise RuleViolation(f"the awarded amount exceeds the {requested_grant_eur} requested",
+                                field="awarded_grant_eur")
+    elif decision.awarded_grant_eur not in (None, Decimal("0")):
+        raise RuleViolation("a rejection awards nothing", field="awarded_grant_eur")
+
+
+def check_final_report(*, final_cost_eur: Decimal, final_grant_eur: Decimal, awarded_grant_eur: Decimal,
+                       completed_on: date, decided_on: date | None, today: date) -> None:
+    if final_grant_eur > awarded_grant_eur:
+        raise RuleViolation(f"the final grant exceeds the {awarded_grant_eur} awarded", field="final_grant_eur")
+    if final_grant_eur > final_cost_eur:
+        raise RuleViolation("the final grant exceeds the final cost", field="final_grant_eur")
+    if completed_on > today:
+        raise RuleViolation("the completion date is in the future", field="completed_on")
+    if decided_on is not None and completed_on < decided_on:
+        raise RuleViolation(f"the project cannot end before the decision ({decided_on.isoformat()})",
+                            field="completed_on")
+
+
+def cost_change(initial: Decimal, final: Decimal | None) -> tuple[Decimal | None, Decimal | None]:
+    """Final minus initial cost, in euro and as a percentage of the initial cost (one decimal)."""
+    if final is None:
+        return None, None
+    delta = final - initial
+    return delta, (delta * 100 / initial).quantize(Decimal("0.1"))

@@ -1,0 +1,327 @@
+"""The grants rules on their own: call terms, budget, call fit, workflow, reminders, reports."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from services.grants.domain import fit, reminders, reports
+from services.grants.domain.budget import Budget, GrantLimits, check_budget, complete_budget, max_grant_for
+from services.grants.domain.rules import (
+    CallTerms,
+    check_call_status_change,
+    check_call_terms,
+    check_internal_deadline,
+    default_internal_deadline,
+    eligible_municipalities,
+    next_official_deadline,
+)
+from services.grants.domain.text import days, eur
+from services.grants.domain.workflow import (
+    Decision,
+    Status,
+    SubmissionReadiness,
+    check_decision,
+    check_final_report,
+    check_transition,
+    cost_change,
+)
+from shared.errors import Conflict, RuleViolation
+
+TODAY = date(2026, 11, 24)
+D = Decimal
+NORWAY_LIMITS = GrantLimits(D("20000"), D("200000"), D("0.85"))
+
+
+# ---------------------------------------------------------------- call terms
+
+def terms(**changes):
+    values = dict(opens_on=TODAY, closes_on=TODAY + timedelta(days=60), min_grant_eur=D("1000"),
+                  max_grant_eur=D("5000"), max_funding_rate=D("0.85"), foreign_partner_required=False,
+                  partner_countries=[], status="open", first_stage_closes_on=None, required_document_codes=())
+    values.update(changes)
+    return CallTerms(**values)
+
+
+@pytest.mark.parametrize("changes, field", [
+    ({"closes_on": TODAY}, "closes_on"),
+    ({"first_stage_closes_on": TODAY + timedelta(days=60)}, "first_stage_closes_on"),
+    ({"first_stage_closes_on": TODAY}, "first_stage_closes_on"),
+    ({"min_grant_eur": D("6000")}, "min_grant_eur"),
+    ({"max_funding_rate": D("1.2")}, "max_funding_rate"),
+    ({"max_funding_rate": D("0")}, "max_funding_rate"),
+    ({"foreign_partner_required": True}, "partner_countries"),
+    ({"required_document_codes": ("budget", "cv", "budget")}, "required_documents"),
+])
+def test_impossible_call_terms_name_the_field(changes, field):
+    with pytest.raises(RuleViolation) as caught:
+        check_call_terms(terms(**changes))
+    assert caught.value.field == field
+
+
+def test_valid_two_stage_terms_pass():
+    check_call_terms(terms(first_stage_closes_on=TODAY + timedelta(days=20), required_document_codes=("a", "b")))
+
+
+def test_call_status_changes():
+    check_call_status_change("forecast", "open")
+    check_call_status_change("closed", "open")
+    check_call_status_change("open", "open")
+    with pytest.raises(Conflict):
+        check_call_status_change("open", "forecast")
+
+
+def test_eligible_municipalities_follow_applicant_types_and_regions():
+    alytus_county = eligible_municipalities(["municipality"], ["AL"])
+    assert alytus_county == ["02", "03", "07", "24", "55"]
+    assert len(eligible_municipalities(["municipal_institution"], [])) == 60
+    assert eligible_municipalities(["ngo", "university"], []) == []
+
+
+def test_next_official_deadline_of_a_two_stage_call():
+    first, final = TODAY + timedelta(days=10), TODAY + timedelta(days=40)
+    assert next_official_deadline(first, final, TODAY) == first
+    assert next_official_deadline(first, final, first + timedelta(days=1)) == final
+    assert next_official_deadline(None, final, TODAY) == final
+
+
+def test_internal_deadline_comes_before_the_official_one():
+    official = TODAY + timedelta(days=30)
+    assert default_internal_deadline(official, TODAY) == official - timedelta(days=7)
+    assert default_internal_deadline(TODAY + timedelta(days=3), TODAY) == TODAY
+    check_internal_deadline(official - timedelta(days=1), official, TODAY)
+    for bad in (official, official + timedelta(days=1), TODAY - timedelta(days=1)):
+        with pytest.raises(RuleViolation) as caught:
+            check_internal_deadline(bad, official, TODAY)
+        assert caught.value.field == "internal_deadline"
+    check_internal_deadline(TODAY, TODAY, TODAY)  # deadline day: nothing earlier is possible
+
+
+# ---------------------------------------------------------------- budget
+
+def test_the_grant_is_capped_by_rate_then_by_amount():
+    assert max_grant_for(D("100000"), NORWAY_LIMITS) == D("85000.00")
+    assert max_grant_for(D("1000000"), NORWAY_LIMITS) == D("200000")
+    assert max_grant_for(D("333.33"), GrantLimits(None, None, D("0.85"))) == D("283.33")  # rounded down
+    assert complete_budget(D("100000"), D("85000"), None).own_contribution_eur == D("15000")
+
+
+@pytest.mark.parametrize("budget, field, words", [
+    (Budget(D("100000"), D("90000"), D("10000")), "budget.requested_grant_eur", "at most €85,000.00"),
+    (Budget(D("100000"), D("85000"), D("10000")), "budget.own_contribution_eur", "€15,000.00"),
+    (Budget(D("10000"), D("8000"), D("2000")), "budget.requested_grant_eur", "minimum grant is €20,000.00"),
+    (Budget(D("400000"), D("250000"), D("150000")), "budget.requested_grant_eur", "maximum grant is €200,000.00"),
+    (Budget(D("100000"), D("120000"), D("-20000")), "budget.requested_grant_eur", "exceeds the total"),
+])
+def test_a_budget_off_the_call_rules_says_what_would_pass(budget, field, words):
+    with pytest.raises(RuleViolation) as caught:
+        check_budget(budget, NORWAY_LIMITS)
+    assert caught.value.field == field
+    assert words in caught.value.detail
+
+
+def test_a_budget_within_the_rules_passes():
+    check_budget(Budget(D("100000"), D("85000"), D("15000")), NORWAY_LIMITS)
+    check_budget(Budget(D("100000"), D("50000"), D("50000")), NORWAY_LIMITS)
+    check_budget(Budget(D("100"), D("100"), D("0")), GrantLimits(None, None, None))
+
+
+# ---------------------------------------------------------------- call fit
+
+def call(**changes) -> fit.CallFacts:
+    values = dict(code="C1", status="open", themes=("anti_corruption", "public_service_quality"),
+                  eligible_applicant_types=("municipality",), eligible_regions=("KU",), opens_on=TODAY,
+                  first_stage_closes_on=None, closes_on=TODAY + timedelta(days=60), limits=NORWAY_LIMITS,
+                  foreign_partner_required=True, partner_countries=("NO", "IS", "LI"))
+    values.update(changes)
+    return fit.CallFacts(**values)
+
+
+KAUNAS_IDEA = fit.ProjectIdea(municipality_code="15", applicant_type="municipality", themes=("anti_corruption",),
+                              total_cost_eur=D("100000"))
+
+
+def verdicts(assessment) -> dict:
+    return {r.rule: r.verdict.value for r in assessment.rules}
+
+
+def test_a_fitting_call_explains_every_rule_in_both_languages():
+    assessed = fit.assess(call(), KAUNAS_IDEA, TODAY)
+    assert verdicts(assessed) == {"applicant_type": "pass", "region": "pass", "themes": "pass",
+                                  "amount_range": "pass", "funding_rate": "pass", "partner": "warn",
+                                  "deadline": "pass"}
+    assert assessed.fits and assessed.warnings == 1
+    assert assessed.grant_eur == D("85000.00") and assessed.own_contribution_eur == D("15000.00")
+    rate = next(r for r in assessed.rules if r.rule == "funding_rate")
+    assert "€15,000.00" in rate.explanation.en and "15 000,00 €" in rate.explanation.lt
+    partner = next(r for r in assessed.rules if r.rule == "partner").explanation
+    assert "NO, IS, LI" in partner.en and "partneris" in partner.lt
+
+
+@pytest.mark.parametrize("call_changes, idea_changes, failing", [
+    ({"eligible_applicant_types": ("ngo",)}, {}, "applicant_type"),
+    ({"eligible_regions": ("AL",)}, {}, "region"),
+    ({"themes": ("culture_tourism",)}, {}, "themes"),
+    ({}, {"total_cost_eur": D("10000")}, "amount_range"),  # even 85 % is below the minimum
+    ({}, {"requested_grant_eur": D("250000"), "total_cost_eur": D("400000")}, "amount_range"),
+    ({}, {"requested_grant_eur": D("95000")}, "funding_rate"),
+    ({}, {"has_foreign_partner": True, "partner_country": "SE"}, "partner"),
+    ({"closes_on": TODAY - timedelta(days=1), "opens_on": TODAY - timedelta(days=30)}, {}, "deadline"),
+])
+def test_each_rule_can_fail_on_its_own(call_changes, idea_changes, failing):
+    idea = fit.ProjectIdea(**{**KAUNAS_IDEA.__dict__, **idea_changes})
+    assessed = fit.assess(call(**call_changes), idea, TODAY)
+    assert [rule for rule, verdict in verdicts(assessed).items() if verdict == "fail"] == [failing]
+    assert not assessed.fits
+
+
+def test_little_time_left_and_a_forecast_call_are_warnings():
+    tight = fit.assess(call(closes_on=TODAY + timedelta(days=5)), KAUNAS_IDEA, TODAY)
+    assert verdicts(tight)["deadline"] == "warn" and "5 days" in tight.rules[-1].explanation.en
+    assert "5 dienos" in tight.rules[-1].explanation.lt
+    forecast = fit.assess(call(status="forecast", opens_on=TODAY + timedelta(days=20)), KAUNAS_IDEA, TODAY)
+    assert verdicts(forecast)["deadline"] == "warn" and "not open yet" in forecast.rules[-1].explanation.en
+    two_stage = fit.assess(call(first_stage_closes_on=TODAY + timedelta(days=20)), KAUNAS_IDEA, TODAY)
+    assert two_stage.days_left == 20 and "first-stage" in two_stage.rules[-1].explanation.en
+
+
+def test_ranking_puts_fitting_calls_first_then_fewer_warnings_and_more_shared_themes():
+    with_partner = fit.ProjectIdea(**{**KAUNAS_IDEA.__dict__, "themes": ("anti_corruption", "public_service_quality"),
+                                      "has_foreign_partner": True, "partner_country": "NO"})
+    calls = [
+        call(code="WRONG-REGION", eligible_regions=("VL",)),
+        call(code="ONE-THEME", themes=("anti_corruption",)),
+        call(code="TWO-THEMES"),
+        call(code="TIGHT", closes_on=TODAY + timedelta(days=3)),
+        call(code="CLOSED", status="closed"),
+    ]
+    ranked = [a.call.code for a in fit.rank(calls, with_partner, TODAY)]
+    assert ranked == ["TWO-THEMES", "ONE-THEME", "TIGHT", "WRONG-REGION"]
+
+
+# ---------------------------------------------------------------- workflow
+
+def ready(**changes):
+    values = dict(missing_documents=(), partner_required=True, partner_established=True,
+                  official_deadline=TODAY + timedelta(days=5), today=TODAY)
+    values.update(changes)
+    return SubmissionReadiness(**values)
+
+
+def test_the_normal_path_from_idea_to_contract():
+    path = [Status.IDEA, Status.DRAFTING, Status.INTERNAL_REVIEW, Status.DRAFTING, Status.INTERNAL_REVIEW,
+            Status.SUBMITTED]
+    for current, target in zip(path, path[1:]):
+        check_transition(current, target, readiness=ready())
+    check_transition(Status.SUBMITTED, Status.AWARDED, via="decision")
+    check_transition(Status.AWARDED, Status.CONTRACTED)
+    check_transition(Status.CONTRACTED, Status.COMPLETED, via="final_report")
+
+
+@pytest.mark.parametrize("current, target", [
+    (Status.IDEA, Status.SUBMITTED), (Status.DRAFTING, Status.AWARDED), (Status.REJECTED, Status.DRAFTING),
+    (Status.WITHDRAWN, Status.IDEA), (Status.COMPLETED, Status.WITHDRAWN), (Status.CONTRACTED, Status.WITHDRAWN),
+    (Status.IDEA, Status.IDEA),
+])
+def test_invalid_transitions_are_conflicts(current, target):
+    with pytest.raises(Conflict) as caught:
+        check_transition(current, target, readiness=ready())
+    assert caught.value.field == "to"
+
+
+def test_decision_and_completion_have_their_own_entrypoints():
+    with pytest.raises(RuleViolation, match="decision"):
+        check_transition(Status.SUBMITTED, Status.AWARDED)
+    with pytest.raises(RuleViolation, match="final report"):
+        check_transition(Status.CONTRACTED, Status.COMPLETED)
+
+
+@pytest.mark.parametrize("changes, field", [
+    ({"missing_documents": ("budget",)}, "checklist"),
+    ({"partner_established": False}, "partner"),
+    ({"official_deadline": TODAY - timedelta(days=1)}, "to"),
+])
+def test_submission_needs_documents_partner_and_time(changes, field):
+    with pytest.raises(RuleViolation) as caught:
+        check_transition(Status.INTERNAL_REVIEW, Status.SUBMITTED, readiness=ready(**changes))
+    assert caught.value.field == field
+    check_transition(Status.INTERNAL_REVIEW, Status.SUBMITTED,
+                     readiness=ready(partner_required=False, partner_established=False))
+
+
+def test_decision_rules():
+    award = Decision(Status.AWARDED, TODAY, D("80000"))
+    check_decision(award, requested_grant_eur=D("85000"), submitted_on=TODAY - timedelta(days=30), today=TODAY)
+    for decision, field in [
+        (Decision(Status.AWARDED, TODAY, None), "awarded_grant_eur"),
+        (Decision(Status.AWARDED, TODAY, D("90000")), "awarded_grant_eur"),
+        (Decision(Status.REJECTED, TODAY, D("10")), "awarded_grant_eur"),
+        (Decision(Status.REJECTED, TODAY + timedelta(days=1), None), "decided_on"),
+        (Decision(Status.REJECTED, TODAY - timedelta(days=31), None), "decided_on"),
+    ]:
+        with pytest.raises(RuleViolation) as caught:
+            check_decision(decision, requested_grant_eur=D("85000"), submitted_on=TODAY - timedelta(days=30),
+                           today=TODAY)
+        assert caught.value.field == field
+
+
+def test_final_report_rules_and_cost_change_as_the_seeds_report_it():
+    check_final_report(final_cost_eur=D("253718"), final_grant_eur=D("183304"), awarded_grant_eur=D("200000"),
+                       completed_on=TODAY, decided_on=TODAY - timedelta(days=400), today=TODAY)
+    with pytest.raises(RuleViolation) as caught:
+        check_final_report(final_cost_eur=D("100"), final_grant_eur=D("200"), awarded_grant_eur=D("300"),
+                           completed_on=TODAY, decided_on=None, today=TODAY)
+    assert caught.value.field == "final_grant_eur"
+    with pytest.raises(RuleViolation) as caught:
+        check_final_report(final_cost_eur=D("1000"), final_grant_eur=D("200"), awarded_grant_eur=D("100"),
+                           completed_on=TODAY, decided_on=None, today=TODAY)
+    assert caught.value.field == "final_grant_eur"
+    # LT10-0019: initial €304,833, final €253,718
+    assert cost_change(D("304833"), D("253718")) == (D("-51115"), D("-16.8"))
+    assert cost_change(D("1"), None) == (None, None)
+
+
+# ---------------------------------------------------------------- reminders
+
+@pytest.mark.parametrize("days_left, sent, due", [
+    (30, set(), None), (14, set(), 14), (10, set(), 14), (10, {14}, None), (7, {14}, 7), (5, set(), 7),
+    (5, {7}, None), (1, {14, 7}, 1), (0, {14, 7}, 1), (1, {1}, None), (-1, set(), None), (3, {1}, None),
+])
+def test_only_the_most_urgent_reminder_not_yet_sent_is_due(days_left, sent, due):
+    assert reminders.due_threshold(TODAY + timedelta(days=days_left), TODAY, sent) == due
+
+
+def test_the_deadlines_reminded_are_internal_first_stage_and_official_still_ahead():
+    found = reminders.deadlines(TODAY + timedelta(days=3), TODAY - timedelta(days=1), TODAY + timedelta(days=9),
+                                TODAY)
+    assert [(d.kind, (d.on - TODAY).days) for d in found] == [("internal", 3), ("official", 9)]
+
+
+# ---------------------------------------------------------------- reports
+
+def facts(status, funder="Norway Grants", themes=("anti_corruption",), requested="100", awarded=None, final=None):
+    return reports.ApplicationFacts(status=status, funder=funder, themes=themes, municipality_code="15",
+                                    call_code="C", requested_grant_eur=D(requested),
+                                    awarded_grant_eur=D(awarded) if awarded else None,
+                                    final_cost_eur=D(final) if final else None,
+                                    final_grant_eur=D(awarded) if final else None)
+
+
+def test_success_rate_is_awarded_over_decided_per_funder_and_theme():
+    data = [facts("awarded", awarded="90"), facts("completed", awarded="80", final="120"), facts("rejected"),
+            facts("drafting"), facts("rejected", funder="ERDF", themes=("anti_corruption", "education"))]
+    by_funder = {r.group: r for r in reports.report(data, "funder")}
+    norway = by_funder["Norway Grants"]
+    assert (norway.applications, norway.decided, norway.successful) == (4, 3, 2)
+    assert norway.success_rate == D("0.667")
+    assert norway.requested_eur == D("400") and norway.awarded_eur == D("170") and norway.final_cost_eur == D("120")
+    assert by_funder["ERDF"].success_rate == D("0.000")
+    by_theme = {r.group: r for r in reports.report(data, "theme")}
+    assert by_theme["anti_corruption"].applications == 5 and by_theme["education"].applications == 1
+    assert reports.report([facts("idea")], "status")[0].success_rate is None
+
+
+def test_money_and_plural_formatting():
+    assert eur(D("1234567.5")).en == "€1,234,567.50" and eur(D("1234567.5")).lt == "1 234 567,50 €"
+    assert [days(n).lt for n in (1, 2, 10, 11, 21, 22)] == [
+        "1 diena", "2 dienos", "10 dienų", "11 dienų", "21 diena", "22 dienos"]
