@@ -9,7 +9,8 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events.envelope import EventData, event
-from shared.events.types import Contact, CountryCode
+from shared.events.privacy import PersonErased
+from shared.events.types import Contact, CountryCode, LocalizedText
 
 
 @event("partners.organisation_registered", summary="A partner organisation profile was created.")
@@ -32,6 +33,7 @@ class Candidate(BaseModel):
     organisation_type: str
     score: float
     components: dict[str, float] = Field(description="e.g. theme_overlap, shared_language, free_capacity")
+    rank: int | None = Field(default=None, description="1 = best")
 
 
 @event("partners.matches_proposed", summary="Ranked, explained partner candidates for a partner request.")
@@ -41,6 +43,10 @@ class MatchesProposed(EventData):
     municipality_code: str
     candidates: list[Candidate]
     requester: Contact | None = None
+    title: LocalizedText | None = Field(default=None, description="the project the partner is sought for")
+    call_code: str | None = None
+    excluded: dict[str, int] = Field(default_factory=dict,
+                                     description="profiles left out, counted by reason (e.g. full_capacity)")
 
 
 @event("partners.introduction_sent",
@@ -56,6 +62,13 @@ class IntroductionSent(EventData):
     requester: Contact | None = None
     candidate_contact: Contact | None = None
     answer_by: date
+    title: LocalizedText | None = None
+    requester_answer_url: str | None = Field(
+        default=None, description="where the requester answers without logging in (only in the requester's e-mail)")
+    candidate_answer_url: str | None = Field(
+        default=None, description="where the candidate answers (only in the candidate's e-mail)")
+    requester_answer: Literal["accepted", "declined"] | None = Field(
+        default=None, description="already given when the requesting municipality picked the candidate itself")
 
 
 @event("partners.introduction_answered", summary="One side of an introduction accepted or declined.")
@@ -67,6 +80,8 @@ class IntroductionAnswered(EventData):
     side: Literal["requester", "candidate"]
     answer: Literal["accepted", "declined"]
     both_accepted: bool
+    municipality_code: str | None = None
+    organisation_name: str | None = None
 
 
 @event("partners.partnership_established",
@@ -82,3 +97,66 @@ class PartnershipEstablished(EventData):
     requester: Contact | None = None
     candidate_contact: Contact | None = None
     established_at: datetime
+    title: LocalizedText | None = None
+    themes: list[str] = Field(default_factory=list)
+
+
+@event("partners.introduction_reminder_due",
+       summary="A side of an introduction has not answered yet; remind them (contact details of the other side are not included).")
+class IntroductionReminderDue(EventData):
+    introduction_id: UUID
+    partner_request_id: UUID
+    application_id: UUID | None = None
+    municipality_code: str
+    organisation_id: UUID
+    organisation_name: str
+    side: Literal["requester", "candidate"]
+    recipient: Contact
+    answer_url: str | None = Field(default=None, description="where the recipient answers without logging in")
+    answer_by: date
+    reminder: int = Field(description="1 = first reminder")
+    title: LocalizedText | None = None
+
+
+@event("partners.introduction_expired",
+       summary="An introduction was not answered by both sides in time; the candidate is not proposed again for the request.")
+class IntroductionExpired(EventData):
+    introduction_id: UUID
+    partner_request_id: UUID
+    application_id: UUID | None = None
+    municipality_code: str
+    organisation_id: UUID
+    organisation_name: str
+    unanswered: list[Literal["requester", "candidate"]]
+
+
+@event("partners.profile_renewal_due",
+       summary="An organisation profile expires soon (or has expired); its contact person is asked to renew it.")
+class ProfileRenewalDue(EventData):
+    organisation_id: UUID
+    name: str
+    country: CountryCode
+    contact: Contact
+    expires_at: datetime
+    renew_url: str | None = Field(default=None, description="where the owner renews without logging in")
+
+
+@event("partners.letter_of_intent_recorded",
+       summary="A letter of intent of a partnership was recorded (e.g. for the application's documents).")
+class LetterOfIntentRecorded(EventData):
+    letter_id: UUID
+    partnership_id: UUID
+    partner_request_id: UUID
+    application_id: UUID | None = None
+    municipality_code: str
+    organisation_id: UUID
+    organisation_name: str
+    issued_by: Literal["partner", "requester"]
+    signed_on: date
+    reference: str
+
+
+@event("partners.person_erased",
+       summary="The partners service erased or pseudonymised a person's data (counts only).")
+class PartnersPersonErased(PersonErased):
+    pass

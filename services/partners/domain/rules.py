@@ -1,18 +1,183 @@
-"""Rules of organisation profiles, independent of storage and transport."""
+"""Rules of profiles, partner requests, introductions and partnerships, independent of storage
+and transport."""
 
 from __future__ import annotations
 
-from shared.errors import RuleViolation
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import Enum
+
+from shared.errors import Conflict, Forbidden, RuleViolation
 
 ORGANISATION_TYPES = (
     "municipality", "county_council", "university", "research_institute", "ngo", "association",
     "public_agency", "company", "education_provider",
 )
 
+# A profile is trusted for a year; its owner is asked to renew a month before it lapses.
+PROFILE_VALIDITY = timedelta(days=365)
+RENEWAL_NOTICE = timedelta(days=30)
 
-def check_profile(*, country: str, organisation_type: str, region: str | None, capacity: int) -> None:
-    """A Lithuanian municipality names its county; every profile can take at least one partnership."""
-    if country == "LT" and organisation_type == "municipality" and not region:
-        raise RuleViolation("a Lithuanian municipality's profile needs its county", field="region")
+# Each side that has not answered an introduction is reminded after 3 days, then again 3 days
+# later; an introduction nobody completed by its answer-by date expires.
+DEFAULT_ANSWER_WINDOW = timedelta(days=14)
+REMINDER_AFTER = timedelta(days=3)
+MAX_REMINDERS = 2
+
+# How many candidates a proposal (matches_proposed) carries.
+PROPOSAL_SIZE = 10
+
+
+def check_profile(*, country: str, organisation_type: str, region: str | None, capacity: int,
+                  municipality_code: str | None = None) -> None:
+    """A Lithuanian municipality names its county and its municipality code; only Lithuanian
+    municipalities carry a municipality code; every profile can take at least one partnership."""
+    if country == "LT" and organisation_type == "municipality":
+        if not region:
+            raise RuleViolation("a Lithuanian municipality's profile needs its county", field="region")
+        if not municipality_code:
+            raise RuleViolation("a Lithuanian municipality's profile needs its municipality code",
+                                field="municipality_code")
+    elif municipality_code:
+        raise RuleViolation("only a Lithuanian municipality's profile has a municipality code",
+                            field="municipality_code")
     if capacity < 1:
         raise RuleViolation("an organisation must be able to take at least one partnership", field="capacity")
+
+
+def check_capacity_change(*, capacity: int, active_partnerships: int) -> None:
+    if capacity < active_partnerships:
+        raise RuleViolation(f"the organisation has {active_partnerships} active partnerships; capacity cannot be "
+                            f"lower", field="capacity")
+
+
+def profile_expiry(renewed_at: datetime) -> datetime:
+    return renewed_at + PROFILE_VALIDITY
+
+
+def renewal_due(*, expires_at: datetime, reminded_for: datetime | None, now: datetime) -> bool:
+    """Remind once per expiry date, from a month before it (also after it lapsed: the profile is
+    out of matching until renewed)."""
+    return expires_at - RENEWAL_NOTICE <= now and reminded_for != expires_at
+
+
+def check_request(*, deadline: date, today: date) -> None:
+    if deadline < today:
+        raise RuleViolation("the deadline has passed", field="deadline")
+
+
+# ---------------------------------------------------------------- introductions (double opt-in)
+
+class Side(str, Enum):
+    REQUESTER = "requester"
+    CANDIDATE = "candidate"
+
+
+class Answer(str, Enum):
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
+class IntroductionStatus(str, Enum):
+    PENDING = "pending"  # at least one side has not answered, nobody declined
+    ESTABLISHED = "established"  # both accepted: a partnership exists
+    DECLINED = "declined"  # one side declined
+    EXPIRED = "expired"  # the answer-by date passed without both answers
+
+
+@dataclass(frozen=True)
+class IntroductionState:
+    status: IntroductionStatus
+    requester_answer: Answer | None
+    candidate_answer: Answer | None
+    answer_by: date
+
+    def answer_of(self, side: Side) -> Answer | None:
+        return self.requester_answer if side is Side.REQUESTER else self.candidate_answer
+
+
+def answer_by_date(requested: date | None, *, today: date, deadline: date) -> date:
+    """When both sides must have answered: as asked, or two weeks, but never after the request's deadline."""
+    chosen = requested or min(today + DEFAULT_ANSWER_WINDOW, deadline)
+    if chosen < today:
+        raise RuleViolation("the answer-by date has passed", field="answer_by")
+    if chosen > deadline:
+        raise RuleViolation(f"answers are needed by the request's deadline {deadline.isoformat()}", field="answer_by")
+    return chosen
+
+
+def apply_answer(state: IntroductionState, side: Side, answer: Answer, *, today: date) -> IntroductionState:
+    """The introduction after one side's answer. A side answers once; answering the same again is
+    harmless (idempotent), changing one's answer is refused."""
+    given = state.answer_of(side)
+    if given is not None:
+        if given is answer:
+            return state
+        raise Conflict(f"the {side.value} already {given.value} this introduction", field="answer",
+                       code="already_answered")
+    if state.status is IntroductionStatus.EXPIRED or (state.status is IntroductionStatus.PENDING
+                                                        and today > state.answer_by):
+        raise Conflict(f"the introduction expired on {state.answer_by.isoformat()}", field="answer", code="expired")
+    if state.status is not IntroductionStatus.PENDING:
+        raise Conflict(f"the introduction is {state.status.value}", field="answer", code="introduction_closed")
+    requester = answer if side is Side.REQUESTER else state.requester_answer
+    candidate = answer if side is Side.CANDIDATE else state.candidate_answer
+    if answer is Answer.DECLINED:
+        status = IntroductionStatus.DECLINED
+    elif requester is Answer.ACCEPTED and candidate is Answer.ACCEPTED:
+        status = IntroductionStatus.ESTABLISHED
+    else:
+        status = IntroductionStatus.PENDING
+    return IntroductionState(status, requester, candidate, state.answer_by)
+
+
+def sides_to_remind(state: IntroductionState, *, reminders_sent: int, last_contact: datetime,
+                    now: datetime) -> list[Side]:
+    """Sides still to answer a pending introduction whose next reminder is due."""
+    if state.status is not IntroductionStatus.PENDING or now.date() > state.answer_by:
+        return []
+    if reminders_sent >= MAX_REMINDERS or now - last_contact < REMINDER_AFTER:
+        return []
+    return [side for side in Side if state.answer_of(side) is None]
+
+
+def expired(state: IntroductionState, *, today: date) -> bool:
+    return state.status is IntroductionStatus.PENDING and today > state.answer_by
+
+
+def contacts_visible(status: IntroductionStatus) -> bool:
+    """Contact details are shared only after both sides accepted."""
+    return status is IntroductionStatus.ESTABLISHED
+
+
+def check_answering_side(side: Side, *, is_staff: bool, is_requesting_municipality: bool) -> None:
+    """Staff record either side's answer; the requesting municipality answers for itself only."""
+    if is_staff:
+        return
+    if side is Side.REQUESTER and is_requesting_municipality:
+        return
+    raise Forbidden(f"this token may not answer for the {side.value}", field="side")
+
+
+# ---------------------------------------------------------------- partnerships
+
+class VisitDirection(str, Enum):
+    TO_PARTNER = "to_partner"  # from Lithuania to the partner's country
+    TO_LITHUANIA = "to_lithuania"  # the partner visits Lithuania
+
+
+def check_visit(*, starts_on: date, ends_on: date, established_on: date, direction: VisitDirection,
+                country: str, partner_country: str) -> None:
+    if ends_on < starts_on:
+        raise RuleViolation("a visit cannot end before it starts", field="ends_on")
+    if ends_on < established_on:
+        raise RuleViolation("the visit ended before the partnership was established", field="ends_on")
+    if direction is VisitDirection.TO_LITHUANIA and country != "LT":
+        raise RuleViolation("a visit to Lithuania takes place in LT", field="country")
+    if direction is VisitDirection.TO_PARTNER and country == "LT" and partner_country != "LT":
+        raise RuleViolation("a visit to the partner takes place outside Lithuania", field="country")
+
+
+def check_partnership_open(status: str) -> None:
+    if status != "active":
+        raise Conflict(f"the partnership is {status}", field="status", code="partnership_closed")

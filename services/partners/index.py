@@ -1,0 +1,65 @@
+"""The in-memory profile index of one service process, kept current from the database.
+
+Every profile change bumps the profile's `revision` (a locked counter, so revisions commit in
+order). Before ranking, the index reads the counter; if it has not seen that revision it loads
+only the rows above its mark. A change made by another replica is therefore visible to the next
+ranking here, at the cost of one single-row query when nothing changed. The index reads through
+its own connection, so it only ever sees committed profiles (never a worker's unfinished change).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Mapping
+from uuid import UUID
+
+from eventlet.semaphore import Semaphore
+from nameko.extensions import DependencyProvider
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from services.partners.domain.matching import MatchCriteria, ProfileFacts, ProfileIndex, Ranking
+from services.partners.store import PartnersStore, facts_from_row
+from shared.db import engine_for
+
+
+class IndexedProfiles:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.index = ProfileIndex()
+        self.seen_revision = 0
+        self._lock = Semaphore(1)
+
+    def refresh(self) -> int:
+        """Load what changed since the last refresh; returns how many profiles were (re)loaded."""
+        with self._lock:  # one loader at a time; the others then find nothing new
+            with Session(self.engine) as session:
+                store = PartnersStore(session)
+                if store.current_revision() <= self.seen_revision:
+                    return 0
+                loaded = 0
+                for row in store.changed_profiles(self.seen_revision):
+                    self.index.put(facts_from_row(row))
+                    self.seen_revision = max(self.seen_revision, row.revision)
+                    loaded += 1
+                return loaded
+
+    def rank(self, criteria: MatchCriteria, *, now: datetime, previous: Mapping[UUID, str] | None = None,
+             limit: int | None = None, explain_limit: int = 50) -> Ranking:
+        self.refresh()
+        return self.index.rank(criteria, now=now, previous=previous, limit=limit, explain_limit=explain_limit)
+
+    def profile(self, organisation_id: UUID) -> ProfileFacts | None:
+        self.refresh()
+        return self.index.get(organisation_id)
+
+
+class ProfileIndexProvider(DependencyProvider):
+    """`profiles = ProfileIndexProvider()` gives every worker the container's one index."""
+
+    def setup(self):
+        settings = self.container.config["SAVIVALDA"]
+        self.profiles = IndexedProfiles(engine_for(settings.database_url(self.container.service_name)))
+
+    def get_dependency(self, worker_ctx) -> IndexedProfiles:
+        return self.profiles
