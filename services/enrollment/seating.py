@@ -70,7 +70,7 @@ class Seating:
         return waiting_for(self.policy(session, course), self.counts(session), AttendanceMode(enrollment.mode),
                            enrollment.municipality_code).value
 
-    def settle(self, session: TrainingSession, course: Course) -> None:
+    def settle(self, session: TrainingSession, course: Course, cause: str = "seat_freed") -> None:
         """Apply what time has made due — a quota release, expired offers — and fill free seats,
         so that no decision is taken on a stale state (a newcomer never overtakes someone the
         timer has not promoted yet)."""
@@ -85,7 +85,7 @@ class Seating:
             self.db.emit(WaitlistOfferExpired(**participant_fields(enrollment, session, course, self.links),
                                               expired_at=enrollment.offer_expires_at), subject=str(enrollment.id))
         self.repo.session.flush()
-        self.fill(session, course, cause="seat_freed")
+        self.fill(session, course, cause)
 
     def fill(self, session: TrainingSession, course: Course, cause: str) -> list[Enrollment]:
         """Give free seats to the waitlist in arrival order (or offer them, if the session gives

@@ -286,8 +286,7 @@ class EnrollmentService(ServiceBase):
             # A new or moved quota applies again until its release time (settle releases it if due).
             session.quota_released_at = None
         repo.session.flush()
-        seating.settle(session, course)
-        seating.fill(session, course, cause="capacity_raised")
+        seating.settle(session, course, cause="capacity_raised")
         if changed:
             self.db.emit(SessionUpdated(
                 session_id=session.id, course_id=course.id, course_title=title_of(course), starts_at=session.starts_at,
