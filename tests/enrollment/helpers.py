@@ -62,8 +62,9 @@ class Api:
         self.database_url = database_url
 
     # ---------------------------------------------------------------- HTTP
-    def call(self, method: str, path: str, body=None, *, role: str | None = "staff", headers=None, raw=None):
-        token = self.token(role) if role else None
+    def call(self, method: str, path: str, body=None, *, role: str | None = "staff", headers=None, raw=None,
+             token: str | None = None):
+        token = token or (self.token(role) if role else None)
         return http(method, f"{self.base_url}/enrollment{path}", body, token=token, headers=headers, raw=raw)
 
     def get(self, path, **kw):
@@ -94,8 +95,8 @@ class Api:
         assert reply.status == 201, reply.body
         return reply.body
 
-    def enrol(self, session_id: str, body: dict, role: str = "staff", headers=None):
-        return self.post(f"/sessions/{session_id}/enrollments", body, role=role, headers=headers)
+    def enrol(self, session_id: str, body: dict, role: str = "staff", headers=None, token=None):
+        return self.post(f"/sessions/{session_id}/enrollments", body, role=role, headers=headers, token=token)
 
     def session(self, session_id: str) -> dict:
         return self.get(f"/sessions/{session_id}").body
@@ -135,6 +136,17 @@ class Api:
         self.travel(TrainingSession, TrainingSession.id == _uuid(session_id),
                     starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=ends_in_hours),
                     registration_opens_at=now - timedelta(days=10), registration_closes_at=now - timedelta(hours=1))
+
+    def texts(self) -> str:
+        """Every value of every table of the service's database, as one lower-case text."""
+        from services.enrollment.models import metadata
+
+        parts = []
+        with self.uow() as uow:
+            for table in metadata.sorted_tables:
+                for row in uow.session.execute(select(table)).all():
+                    parts.extend(str(value) for value in row)
+        return "\n".join(parts).lower()
 
     def rows(self, model, *where):
         with self.uow() as uow:
