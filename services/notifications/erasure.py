@@ -54,7 +54,7 @@ def erase(uow: UnitOfWork, request: ErasureRequested) -> dict[str, int]:
         for notification in notifications:
             notification.subject = notification.body_text = notification.body_html = None
             if notification.status in ("pending", "held", "sending"):
-                notification.status, notification.suppressed_reason = "suppressed", "the person asked to be forgotten"
+                notification.status, notification.status_reason = "suppressed", "the person asked to be forgotten"
         removed["notifications"] = len(notifications)
         for attempt in session.scalars(select(DeliveryAttempt).where(
                 DeliveryAttempt.notification_id.in_([n.id for n in notifications]))):

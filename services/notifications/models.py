@@ -74,7 +74,8 @@ class Notification(Base):
     message_id: Mapped[str] = mapped_column(String(200), nullable=False)
     # pending, sending, sent, failed; held (for the digest), digested (sent in one); suppressed
     status: Mapped[str] = mapped_column(String(20), nullable=False)
-    suppressed_reason: Mapped[str | None] = mapped_column(Text)
+    # why it is held, deferred (quiet hours) or suppressed (opted out, bounced, forgotten)
+    status_reason: Mapped[str | None] = mapped_column(Text)
     digest_id: Mapped[uuid.UUID | None] = mapped_column(Uuid())
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)

@@ -125,7 +125,7 @@ class DeliveryOut(BaseModel):
     subject: str | None
     message_id: str
     status: str
-    suppressed_reason: str | None
+    status_reason: str | None
     attempts: int
     next_attempt_at: datetime
     last_error: str | None

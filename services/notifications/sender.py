@@ -172,15 +172,17 @@ class DeliveryLoop:
         with self._uow() as uow:
             store = NotificationStore(uow)
             now = utcnow()
+            notifications = store.by_ids(list(results))
             for nid, result in results.items():
-                notification = store.get(nid)
+                notification = notifications[nid]
                 # The events this emits continue the story of the event that caused the notification.
                 uow.correlation_id = notification.correlation_id
                 notification.attempts += 1
                 notification.lease_until = None
                 store.record_attempt(notification, outcome="sent" if result.ok else "failed", via=result.via,
                                      error=result.error)
-                outcome = self._settle(uow, notification, result, now)
+                with uow.session.no_autoflush:  # one flush at commit, not one per outbox insert
+                    outcome = self._settle(uow, notification, result, now)
                 NOTIFICATIONS_DELIVERED.labels(self.service, notification.channel, notification.template, outcome).inc()
             uow.commit()
 

@@ -138,7 +138,7 @@ class NotificationStore:
             correlation_id=envelope.correlationid, recipient_id=recipient.id, channel=channel, template=template,
             category=category, critical=critical, language=recipient.language,
             message_id=message_id(str(envelope.id), str(recipient.id), channel), status=status,
-            suppressed_reason=reason, attempts=0, next_attempt_at=send_at, created_at=now,
+            status_reason=reason, attempts=0, next_attempt_at=send_at, created_at=now,
         )
 
     def claim_due(self, limit: int, now: datetime) -> list[tuple[Notification, Recipient]]:
@@ -180,6 +180,10 @@ class NotificationStore:
         if found is None:
             raise NotFound("notification", notification_id)
         return found
+
+    def by_ids(self, ids: list[uuid.UUID]) -> dict[uuid.UUID, Notification]:
+        found = self.session.scalars(select(Notification).where(Notification.id.in_(ids)))
+        return {n.id: n for n in found}
 
     def attempts(self, notification_id: uuid.UUID) -> list[DeliveryAttempt]:
         return list(self.session.scalars(select(DeliveryAttempt).where(

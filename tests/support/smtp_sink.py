@@ -1,4 +1,5 @@
-"""A real SMTP server (aiosmtpd) that stores every message it accepts as an .eml file.
+"""A real SMTP server (aiosmtpd) that stores every message it accepts as an .eml file, and
+refuses recipients whose address starts with "refused" (550) or "busy" (451).
 
     python smtp_sink.py <port> <folder>
 
@@ -20,6 +21,17 @@ class SaveToFolder:
         self.folder = folder
         self.count = 0
         self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        # Addresses that start with "refused" are rejected for good, "busy" ones for now:
+        # the tests use them to see bounces and retries.
+        local = address.split("@", 1)[0].lower()
+        if local.startswith("refused"):
+            return "550 5.1.1 No such user here"
+        if local.startswith("busy"):
+            return "451 4.3.0 Mailbox temporarily unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:

@@ -26,7 +26,7 @@ def upgrade() -> None:
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.add_column(sa.Column('category', sa.String(length=30), server_default='training', nullable=False))
         batch_op.add_column(sa.Column('critical', sa.Boolean(), server_default='0', nullable=False))
-        batch_op.add_column(sa.Column('suppressed_reason', sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column('status_reason', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('digest_id', sa.Uuid(), nullable=True))
         batch_op.alter_column('subject',
                existing_type=sa.TEXT(),
@@ -92,7 +92,7 @@ def downgrade() -> None:
                existing_type=sa.TEXT(),
                nullable=False)
         batch_op.drop_column('digest_id')
-        batch_op.drop_column('suppressed_reason')
+        batch_op.drop_column('status_reason')
         batch_op.drop_column('critical')
         batch_op.drop_column('category')
 
