@@ -56,6 +56,13 @@ def request_body(**changes) -> dict:
     return body
 
 
+def key_of(url: str) -> str:
+    """The access key in an answer or renewal link."""
+    import urllib.parse
+
+    return urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["key"][0]
+
+
 def post(base_url: str, path: str, body, token: str | None = None):
     return http("POST", f"{base_url}/partners{path}", body, token=token)
 
@@ -86,6 +93,30 @@ class PartnersDatabase:
     def events(self, event_type: str | None = None) -> list[dict]:
         query = "SELECT body FROM outbox" + (" WHERE event_type = :t" if event_type else "") + " ORDER BY id"
         return [json.loads(row.body) for row in self.rows(query, t=event_type)]
+
+    def update(self, model, row_id, **values) -> None:
+        """Change a row as time would (e.g. move a date into the past), through the model's types."""
+        from sqlalchemy import update
+
+        table = model.__table__
+        primary = list(table.primary_key.columns)[0]
+        with self.engine.begin() as connection:
+            connection.execute(update(table).where(primary == row_id).values(**values))
+
+    def unpublished(self) -> int:
+        return self.rows("SELECT count(*) AS n FROM outbox WHERE published_at IS NULL")[0].n
+
+    def business_snapshot(self) -> str:
+        """Every row of the service's own tables, plus how many events it emitted: what bad input must not change."""
+        from sqlalchemy import inspect
+
+        infrastructure = {"outbox", "inbox", "dead_letters", "runtime_marks", "alembic_version"}
+        parts = [f"events={self.rows('SELECT count(*) AS n FROM outbox')[0].n}"]
+        with self.engine.connect() as connection:
+            for table in sorted(set(inspect(self.engine).get_table_names()) - infrastructure):
+                for row in connection.execute(text(f'SELECT * FROM "{table}" ORDER BY 1')):
+                    parts.append(f"{table}: {tuple(row)}")
+        return "\n".join(parts)
 
     def everything(self) -> str:
         """Every value of every row of every table, as one lower-cased text."""

@@ -1,55 +1,11 @@
 """The partners service on the embedded default: profiles, explained matching, double opt-in
-introductions, partnerships with letters and visits, the report, timers and erasure."""
+introductions, partnerships with letters and visits, the report, example profiles."""
 
-import urllib.parse
-import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
-import pytest
-
-from tests.partners.helpers import (
-    CONSULTANT,
-    HORDALAND,
-    KAUNAS_PROFILE,
-    REYKJAVIK,
-    SWEDISH,
-    WESTERN_NORWAY,
-    PartnersDatabase,
-    created,
-    get,
-    post,
-    request_body,
-)
-from tests.support import http, wait_until
-
-
-@pytest.fixture
-def partners(embedded):
-    database = PartnersDatabase(embedded.settings.database_url("partners"))
-    staff = embedded.token()
-    kaunas = embedded.token("municipality:16")
-
-    class Partners:
-        base = embedded.base_url
-        db = database
-
-        def post(self, path, body, token=staff):
-            return post(embedded.base_url, path, body, token)
-
-        def get(self, path, token=staff):
-            return get(embedded.base_url, path, token)
-
-        def profile(self, body, token=staff):
-            return created(post(embedded.base_url, "/organisations", body, token))
-
-    running = Partners()
-    running.staff, running.kaunas, running.embedded = staff, kaunas, embedded
-    yield running
-    database.close()
-
-
-def key_of(url: str) -> str:
-    return urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["key"][0]
+from tests.partners.helpers import CONSULTANT, HORDALAND, KAUNAS_PROFILE, REYKJAVIK, SWEDISH, WESTERN_NORWAY, created, \
+    key_of, request_body
+from tests.support import http
 
 
 def test_a_request_is_ranked_explained_and_proposed(partners):
