@@ -119,6 +119,9 @@ log = logging.getLogger(__name__)
 ANYONE = ("staff", "operator", "municipality")
 STAFF = ("staff",)
 STAFF_OR_MUNICIPALITY = ("staff", "municipality")
+# What grants.person_erased reports, always all of it (zeros included).
+ERASURE_COUNTS = ("application_contacts", "consultant_assignments", "partner_contacts", "applications_created",
+                  "status_changes", "checklist_updates", "consultation_entries", "published_events")
 # Deadlines are calendar days in Lithuania.
 LOCAL_TIME = ZoneInfo("Europe/Vilnius")
 
@@ -623,7 +626,8 @@ class GrantsService(ServiceBase):
     # ------------------------------------------------------------------ partners' events
     @subscribe("partners.matches_proposed")
     def on_matches_proposed(self, event: MatchesProposed, envelope: Envelope):
-        """Show the proposed partners on the application (replacing candidates not yet introduced)."""
+        """Show the proposed partners on the application. A new proposal for the same partner request
+        replaces that request's candidates not yet introduced; introduced ones stay."""
         repo = self.repo
         application = repo.find_application(event.application_id)
         if application is None:
@@ -632,8 +636,9 @@ class GrantsService(ServiceBase):
         now = utcnow()
         proposed = {c.organisation_id for c in event.candidates}
         repo.session.execute(delete(PartnerCandidate).where(
-            PartnerCandidate.application_id == application.id, PartnerCandidate.introduction_status.is_(None),
-            PartnerCandidate.organisation_id.not_in(proposed)))
+            PartnerCandidate.application_id == application.id,
+            PartnerCandidate.partner_request_id == event.partner_request_id,
+            PartnerCandidate.introduction_status.is_(None), PartnerCandidate.organisation_id.not_in(proposed)))
         for rank, candidate in enumerate(event.candidates, start=1):
             row = repo.candidate(application.id, candidate.organisation_id)
             if row is None:
@@ -742,7 +747,8 @@ class GrantsService(ServiceBase):
         and their amounts stay, so reports keep their counts."""
         email = event.email.strip().lower()
         pseudonym = f"erased-person-{str(event.request_id)[:8]}"
-        session, removed = self.db.session, Counter()
+        session = self.db.session
+        removed = Counter(dict.fromkeys(ERASURE_COUNTS, 0))
         # How the person appears here: the e-mail, and the names recorded with it. SQLite's lower()
         # folds ASCII only, so both the original and the lowered spelling are matched.
         identities = {event.email.strip()}

@@ -67,7 +67,7 @@ def check_call_status_change(current: str, new: str) -> None:
         return
     if new not in CALL_STATUS_CHANGES[current]:
         allowed = ", ".join(CALL_STATUS_CHANGES[current])
-        raise Conflict(f"a {current} call cannot become {new} (allowed: {allowed})", field="status",
+        raise Conflict(f"a call that is {current} cannot become {new} (allowed: {allowed})", field="status",
                        code="call_status")
 
 
