@@ -32,6 +32,7 @@ from services.partners.domain.rules import (
     contacts_visible,
     expired,
     profile_expiry,
+    renewal_due,
     sides_to_remind,
 )
 from services.partners.erasure import erase_person
@@ -106,6 +107,7 @@ STAFF = ("staff",)
 STAFF_OR_MUNICIPALITY = ("staff", "municipality")
 ANYONE = ("staff", "operator", "municipality")
 TIMER_BATCH = 100
+TIMER_ROUNDS = 10
 ANSWER_PURPOSE = "introduction_answer"
 RENEWAL_PURPOSE = "profile_renewal"
 # A renewal link stays usable for a while after the profile lapsed.
@@ -731,8 +733,9 @@ class PartnersService(ServiceBase):
         """Reminders to sides that have not answered, expiry of unanswered introductions, profile
         renewal reminders. Safe with several replicas (rows are claimed, see PartnersStore)."""
         for job in (self._remind_unanswered, self._expire_unanswered, self._remind_renewals):
-            while job() == TIMER_BATCH:
-                pass
+            for _ in range(TIMER_ROUNDS):  # a backlog drains over a few ticks, never in one endless loop
+                if job() < TIMER_BATCH:
+                    break
 
     def _remind_unanswered(self) -> int:
         store, now = self.store, utcnow()
@@ -783,6 +786,9 @@ class PartnersService(ServiceBase):
         store, now = self.store, utcnow()
         due = store.claim_renewals_due(now, TIMER_BATCH)
         for organisation in due:
+            if not renewal_due(expires_at=organisation.expires_at, reminded_for=organisation.renewal_reminded_for,
+                               now=now):
+                continue
             organisation.renewal_reminded_for = organisation.expires_at
             contact = organisation_contact(organisation)
             key = store.issue_key(RENEWAL_PURPOSE, organisation.id, None, now,
