@@ -639,7 +639,8 @@ class GrantsService(ServiceBase):
             PartnerCandidate.application_id == application.id,
             PartnerCandidate.partner_request_id == event.partner_request_id,
             PartnerCandidate.introduction_status.is_(None), PartnerCandidate.organisation_id.not_in(proposed)))
-        for rank, candidate in enumerate(event.candidates, start=1):
+        for position, candidate in enumerate(event.candidates, start=1):
+            rank = candidate.rank or position
             row = repo.candidate(application.id, candidate.organisation_id)
             if row is None:
                 row = PartnerCandidate(id=uuid.uuid4(), application_id=application.id,
@@ -649,7 +650,7 @@ class GrantsService(ServiceBase):
             row.organisation_type, row.rank, row.score = candidate.organisation_type, rank, candidate.score
             row.components, row.proposed_at = dict(candidate.components), now
         application.partner_request_id = event.partner_request_id
-        if application.partner_status == "requested":
+        if application.partner_status == "requested" and event.candidates:
             application.partner_status = "proposed"
         application.updated_at = now
 

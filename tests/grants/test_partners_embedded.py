@@ -65,6 +65,14 @@ def test_partner_request_proposals_introductions_and_partnership_meet_the_requir
         return {c["organisation_id"]: c for c in candidates if c["organisation_id"] in
                 (str(VESTLAND), str(WESTERN_NORWAY_RESEARCH))}
 
+    # No organisation fits (yet): the request stays open rather than look answered.
+    handled = consumed(grants_system, "on_matches_proposed", "applied")
+    publish(MatchesProposed(partner_request_id=uuid.uuid4(), application_id=uuid.UUID(application_id),
+                            municipality_code="15", candidates=[]))
+    wait_until(lambda: consumed(grants_system, "on_matches_proposed", "applied") > handled,
+               message="the empty proposal handled")
+    assert on_application()["partner"]["status"] == "requested"
+
     partner_request_id = uuid.uuid4()
     publish(MatchesProposed(
         partner_request_id=partner_request_id, application_id=uuid.UUID(application_id), municipality_code="15",
