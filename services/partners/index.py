@@ -37,11 +37,10 @@ class IndexedProfiles:
                 store = PartnersStore(session)
                 if store.current_revision() <= self.seen_revision:
                     return 0
-                loaded = 0
-                for row in store.changed_profiles(self.seen_revision):
-                    self.index.put(facts_from_row(row))
-                    self.seen_revision = max(self.seen_revision, row.revision)
-                    loaded += 1
+                rows = store.changed_profiles(self.seen_revision).all()
+                loaded = self.index.put_many(facts_from_row(row) for row in rows)
+                if rows:
+                    self.seen_revision = max(self.seen_revision, rows[-1].revision)
                 return loaded
 
     def rank(self, criteria: MatchCriteria, *, now: datetime, previous: Mapping[UUID, str] | None = None,
