@@ -83,6 +83,7 @@ from services.grants.views import (
     application_facts,
     application_out,
     application_summary_out,
+    applications_csv,
     call_facts,
     call_fit_out,
     call_out,
@@ -402,6 +403,18 @@ class GrantsService(ServiceBase):
                                       statuses=query.status, call_id=query.call_id)
         return [application_summary_out(a, c, today) for a, c in rows]
 
+    @route("GET", "/grants/applications.csv", roles=STAFF_OR_MUNICIPALITY, query=ApplicationQuery)
+    def export_applications(self, request, query: ApplicationQuery, principal):
+        """The application list as CSV (amounts, dates, statuses; no personal data), same filters."""
+        visible = principal.visible_municipality()
+        if visible and query.municipality_code and query.municipality_code != visible:
+            raise Forbidden(f"this token may not act for municipality {query.municipality_code}",
+                            field="municipality_code")
+        rows = self.repo.applications(municipality_code=visible or query.municipality_code, statuses=query.status,
+                                      call_id=query.call_id)
+        return Response(applications_csv(rows), status=200, content_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="grant-applications.csv"'})
+
     @route("GET", "/grants/applications/<uuid:application_id>", roles=STAFF_OR_MUNICIPALITY,
            response=ApplicationOut, errors=(404,))
     def get_application(self, request, application_id, principal):
@@ -551,7 +564,7 @@ class GrantsService(ServiceBase):
         application.decision_reasons = body.reasons and body.reasons.model_dump()
         application.decision_reference = body.reference
         self._record_status(application, call, outcome, principal.subject,
-                            body.reasons.en or body.reasons.lt if body.reasons else None)
+                            (body.reasons.en or body.reasons.lt) if body.reasons else None)
         self.db.emit(ApplicationDecided(
             **application_event_fields(application, call), outcome=body.outcome,
             requested_grant_eur=application.requested_grant_eur, awarded_grant_eur=application.awarded_grant_eur,
@@ -781,5 +794,6 @@ class GrantsService(ServiceBase):
             *[func.lower(OUTBOX.c.body).contains(spelling, autoescape=True) for spelling in spellings])))
         removed["published_events"] += result.rowcount
         counts = {key: removed[key] for key in sorted(removed)}
-        session.add(Erasure(request_id=event.request_id, removed=counts, erased_at=utcnow()))
+        # merge: the same request delivered again under another event id updates its record
+        session.merge(Erasure(request_id=event.request_id, removed=counts, erased_at=utcnow()))
         self.db.emit(GrantsPersonErased(request_id=event.request_id, removed=counts), subject=str(event.request_id))

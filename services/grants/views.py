@@ -198,3 +198,26 @@ def report_csv(group_by: str, rows: list[ReportRow], totals: ReportRow) -> str:
                          row.awarded_eur, row.final_cost_eur, row.final_grant_eur, row.decided, row.successful,
                          "" if row.success_rate is None else row.success_rate])
     return out.getvalue()
+
+
+APPLICATION_COLUMNS = ("id", "municipality_code", "municipality", "call_code", "funder", "title_lt", "title_en",
+                       "themes", "status", "total_eligible_cost_eur", "requested_grant_eur", "own_contribution_eur",
+                       "internal_deadline", "official_deadline", "partner_status", "submitted_on", "decided_on",
+                       "awarded_grant_eur", "final_cost_eur", "final_grant_eur", "completed_on")
+
+
+def applications_csv(rows: list[tuple[Application, FundingCall]]) -> str:
+    """One line per application, amounts and dates only: no contact or consultant details."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(APPLICATION_COLUMNS)
+    for application, call in rows:
+        writer.writerow([
+            application.id, application.municipality_code, MUNICIPALITIES[application.municipality_code].name_lt,
+            call.code, call.funder, application.title["lt"], application.title.get("en") or "",
+            " ".join(application.themes), application.status, application.total_eligible_cost_eur,
+            application.requested_grant_eur, application.own_contribution_eur, application.internal_deadline,
+            call.closes_on, application.partner_status, application.submitted_on or "", application.decided_on or "",
+            application.awarded_grant_eur or "", application.final_cost_eur or "", application.final_grant_eur or "",
+            application.completed_on or ""])
+    return out.getvalue()

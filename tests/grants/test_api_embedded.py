@@ -311,6 +311,16 @@ def test_reports_by_status_funder_theme_and_municipality_with_success_rate_and_c
     assert rows[0]["awarded"] == "1" and rows[0]["rejected"] == "1" and rows[0]["success_rate"] == "0.500"
     assert rows[-1]["applications"] == "4"
 
+    listed = http("GET", f"{grants_system.base_url}/grants/applications.csv?status=awarded", token=staff)
+    assert listed.status == 200 and listed.headers["Content-Type"].startswith("text/csv")
+    awarded = list(csv.DictReader(io.StringIO(listed.body)))
+    assert sorted((r["municipality_code"], r["funder"], r["awarded_grant_eur"]) for r in awarded) == [
+        ("15", "Norway Grants", "80000.00"), ("57", "European Regional Development Fund", "50000.00")]
+    assert "@" not in listed.body  # no contact details in exports
+    kaunas_only = http("GET", f"{grants_system.base_url}/grants/applications.csv",
+                       token=grants_system.token("municipality:15")).body
+    assert {r["municipality_code"] for r in csv.DictReader(io.StringIO(kaunas_only))} == {"15"}
+
     metrics = http("GET", f"{grants_system.ops_url}/metrics").body
     assert metric_value(metrics, "savivalda_grant_applications", status="awarded") == 2
     assert metric_value(metrics, "savivalda_grant_applications", status="idea") == 1
@@ -322,6 +332,7 @@ def test_bad_input_on_every_endpoint_is_a_problem_naming_the_field_and_changes_n
     # No partner requirement: the partners service would otherwise (rightly) change the application meanwhile.
     call = create(grants_system, "/grants/calls", call_body(foreign_partner_required=False, partner_countries=[]))
     application = create(grants_system, "/grants/applications", application_body(call["id"]))
+    closed = create(grants_system, "/grants/calls", call_body("CLOSED-CALL", status="closed"))
     app_url = f"{base}/grants/applications/{application['id']}"
     before_events = len(events(grants_system))
     before_application = get(grants_system, f"/grants/applications/{application['id']}")
@@ -387,8 +398,10 @@ def test_bad_input_on_every_endpoint_is_a_problem_naming_the_field_and_changes_n
         ("POST", "/grants/applications", application_body(call["id"], contact={"name": "R", "email": "not-mail"}),
          422, "contact.email"),
         ("POST", "/grants/applications", application_body(str(missing)), 404, None),
+        ("POST", "/grants/applications", application_body(closed["id"]), 409, "call_id"),
         ("POST", "/grants/applications", application_body(call["id"], status="submitted"), 422, "status"),
         ("GET", "/grants/applications?status=lost", None, 422, "status.0"),
+        ("GET", "/grants/applications.csv?call_id=not-a-uuid", None, 422, "call_id"),
         ("PATCH", f"/grants/applications/{application['id']}", {}, 422, "body"),
         ("PATCH", f"/grants/applications/{application['id']}", {"budget": {
             "total_eligible_cost_eur": "100000", "requested_grant_eur": "300000"}}, 422, "budget.requested_grant_eur"),

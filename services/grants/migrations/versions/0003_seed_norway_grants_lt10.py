@@ -120,15 +120,21 @@ def _tables():
 
 def upgrade() -> None:
     programmes, projects = _tables()
+    bind = op.get_bind()
     # SQLite keeps datetimes naive; shared.db.UtcDateTime reads them back as UTC.
     now = datetime.now(timezone.utc)
-    if op.get_bind().dialect.name == "sqlite":
+    if bind.dialect.name == "sqlite":
         now = now.replace(tzinfo=None)
-    op.bulk_insert(programmes, [dict(PROGRAMME, created_at=now)])
+    # Idempotent even if someone entered LT10 or one of its projects by hand first.
+    programme_id = bind.execute(sa.select(programmes.c.id).where(programmes.c.code == PROGRAMME["code"])).scalar()
+    if programme_id is None:
+        op.bulk_insert(programmes, [dict(PROGRAMME, created_at=now)])
+        programme_id = PROGRAMME_ID
+    known = set(bind.execute(sa.select(projects.c.project_number)).scalars())
     op.bulk_insert(projects, [
-        dict(project, id=_id(f"funded_projects/{project['project_number']}"), programme_id=PROGRAMME_ID,
+        dict(project, id=_id(f"funded_projects/{project['project_number']}"), programme_id=programme_id,
              target_groups=[CIVIL_SERVANTS], status="completed", created_at=now)
-        for project in PROJECTS
+        for project in PROJECTS if project["project_number"] not in known
     ])
 
 
