@@ -25,40 +25,40 @@ def read_csv(reply):
     return list(csv.DictReader(io.StringIO(reply.body.lstrip("\ufeff"))))
 
 
-def test_the_hours_ledger_gives_each_municipality_its_staff_s_hours_as_csv(system):
-    held_session(system, {1: ("15", True, None), 2: ("15", True, "3"), 3: ("20", True, None), 4: ("15", False, None)})
-    held_session(system, {1: ("15", True, "2")}, course={"themes": ["anti_corruption"], "duration_hours": 2})
+def test_the_hours_ledger_gives_each_municipality_its_staff_s_hours_as_csv(any_system):
+    held_session(any_system, {1: ("15", True, None), 2: ("15", True, "3"), 3: ("20", True, None), 4: ("15", False, None)})
+    held_session(any_system, {1: ("15", True, "2")}, course={"themes": ["anti_corruption"], "duration_hours": 2})
     year = datetime.now(timezone.utc).year  # the sessions were moved to today
 
-    lines = system.get(f"/hours?year={year}&municipality_code=15").body
+    lines = any_system.get(f"/hours?year={year}&municipality_code=15").body
     assert [(l["name"], l["theme"], l["hours"], l["sessions"]) for l in lines] == [
         ("Dalyvė Nr. 1", "anti_corruption", "2.0", 1), ("Dalyvė Nr. 1", "budgeting", "6.0", 1),
         ("Dalyvė Nr. 2", "budgeting", "3.0", 1)]
-    assert system.get(f"/hours?year={year - 1}").body == []
+    assert any_system.get(f"/hours?year={year - 1}").body == []
 
-    rows = read_csv(system.get(f"/hours?year={year}&format=csv", role="municipality:15"))
+    rows = read_csv(any_system.get(f"/hours?year={year}&format=csv", role="municipality:15"))
     assert {r["municipality_code"] for r in rows} == {"15"} and len(rows) == 3
     assert rows[0]["name"] == "Dalyvė Nr. 1" and rows[0]["email"] == "dalyve1@savivaldybe.lt"
     assert sum(float(r["hours"]) for r in rows) == 11.0
-    one_person = system.get("/hours?email=DALYVE3@savivaldybe.lt").body
+    one_person = any_system.get("/hours?email=DALYVE3@savivaldybe.lt").body
     assert [(l["municipality_code"], l["hours"]) for l in one_person] == [("20", "6.0")]
 
-    assert_problem(system.get("/hours?municipality_code=20", role="municipality:15"), 403)
+    assert_problem(any_system.get("/hours?municipality_code=20", role="municipality:15"), 403)
     for query, field in (("?year=last", "year"), ("?format=xlsx", "format"), ("?municipality_code=99",
                                                                              "municipality_code")):
-        assert_problem(system.get(f"/hours{query}"), 422, field=field)
+        assert_problem(any_system.get(f"/hours{query}"), 422, field=field)
 
 
-def test_the_report_matches_the_figures_told_to_funders(system):
-    held_session(system, {1: ("15", True, None), 2: ("20", True, None), 3: ("20", False, None)})
-    held_session(system, {1: ("15", True, None), 4: ("57", True, "1")},
+def test_the_report_matches_the_figures_told_to_funders(any_system):
+    held_session(any_system, {1: ("15", True, None), 2: ("20", True, None), 3: ("20", False, None)})
+    held_session(any_system, {1: ("15", True, None), 4: ("57", True, "1")},
                  course={"themes": ["anti_corruption"], "duration_hours": 2})
-    cancelled = system.schedule(capacity=3)
-    system.enrol(cancelled["id"], person(7))
-    system.post(f"/sessions/{cancelled['id']}/cancel", {"reason": "per mažai dalyvių"})
+    cancelled = any_system.schedule(capacity=3)
+    any_system.enrol(cancelled["id"], person(7))
+    any_system.post(f"/sessions/{cancelled['id']}/cancel", {"reason": "per mažai dalyvių"})
     today = datetime.now(timezone.utc).date()
 
-    report = system.get(f"/reports/summary?group_by=municipality&from={today.replace(day=1)}").body
+    report = any_system.get(f"/reports/summary?group_by=municipality&from={today.replace(day=1)}").body
     total = report["total"]
     # events held, participants trained (distinct people), certificates (only those who attended enough)
     assert (total["sessions_held"], total["participants_trained"], total["attendances"], total["no_shows"]) == (2, 3, 4, 1)
@@ -68,65 +68,65 @@ def test_the_report_matches_the_figures_told_to_funders(system):
     assert (by["15"]["sessions_held"], by["15"]["participants_trained"], by["15"]["training_hours"]) == (2, 1, "8.0")
     assert (by["20"]["attendances"], by["20"]["no_shows"], by["57"]["certificates_issued"]) == (1, 1, 0)
 
-    themes = {l["group"]: l["sessions_held"] for l in system.get("/reports/summary?group_by=theme").body["lines"]}
+    themes = {l["group"]: l["sessions_held"] for l in any_system.get("/reports/summary?group_by=theme").body["lines"]}
     assert themes == {"budgeting": 1, "strategic_planning": 1, "anti_corruption": 1}
     regions = {l["group"]: l["participants_trained"] for l in
-               system.get("/reports/summary?group_by=region").body["lines"]}
+               any_system.get("/reports/summary?group_by=region").body["lines"]}
     assert regions == {"KU": 1, "KL": 1, "VL": 1}
-    month = system.get("/reports/summary?group_by=month").body["lines"]
+    month = any_system.get("/reports/summary?group_by=month").body["lines"]
     assert [(l["group"], l["sessions_held"]) for l in month] == [(today.strftime("%Y-%m"), 2)]
 
-    own = system.get("/reports/summary", role="municipality:20").body
+    own = any_system.get("/reports/summary", role="municipality:20").body
     assert [l["group"] for l in own["lines"]] == ["20"] and own["total"]["sessions_held"] == 1
-    rows = read_csv(system.get("/reports/summary?group_by=region&format=csv"))
+    rows = read_csv(any_system.get("/reports/summary?group_by=region&format=csv"))
     assert rows[-1]["region"] == "total" and rows[-1]["participants_trained"] == "3"
-    assert system.get(f"/reports/summary?to={today.replace(day=1)}").body["total"]["sessions_held"] == 0
+    assert any_system.get(f"/reports/summary?to={today.replace(day=1)}").body["total"]["sessions_held"] == 0
 
     for query, field in (("?group_by=colour", "group_by"), ("?from=yesterday", "from"),
                          ("?from=2026-05-01&to=2026-04-01", None), ("?region=XX", "region")):
-        assert_problem(system.get(f"/reports/summary{query}"), 422, field=field)
-    assert_problem(system.get("/reports/summary?municipality_code=15", role="municipality:20"), 403)
+        assert_problem(any_system.get(f"/reports/summary{query}"), 422, field=field)
+    assert_problem(any_system.get("/reports/summary?municipality_code=15", role="municipality:20"), 403)
 
 
-def test_municipalities_propose_and_support_topics_and_staff_see_the_demand(system):
+def test_municipalities_propose_and_support_topics_and_staff_see_the_demand(any_system):
     proposal = {"theme": "anti_corruption", "region": "KU", "municipality_code": "15",
                 "description": "Korupcijos rizikos valdymas viešuosiuose pirkimuose"}
     for body, field in ((dict(proposal, theme="astrology"), "theme"), (dict(proposal, region="XX"), "region"),
                         (dict(proposal, description="short"), "description"), (dict(proposal, extra=1), "extra")):
-        assert_problem(system.post("/training-needs", body, role="municipality:15"), 422, field=field)
-    assert_problem(system.post("/training-needs", proposal, role="municipality:20"), 403, field="municipality_code")
-    assert system.get("/training-needs").body == []
+        assert_problem(any_system.post("/training-needs", body, role="municipality:15"), 422, field=field)
+    assert_problem(any_system.post("/training-needs", proposal, role="municipality:20"), 403, field="municipality_code")
+    assert any_system.get("/training-needs").body == []
 
-    need = system.post("/training-needs", proposal, role="municipality:15")
+    need = any_system.post("/training-needs", proposal, role="municipality:15")
     assert need.status == 201
-    other = system.post("/training-needs", dict(proposal, theme="budgeting", municipality_code="16"),
+    other = any_system.post("/training-needs", dict(proposal, theme="budgeting", municipality_code="16"),
                         role="municipality:16").body
-    supported = system.post(f"/training-needs/{need.body['id']}/support", {"municipality_code": "16"},
+    supported = any_system.post(f"/training-needs/{need.body['id']}/support", {"municipality_code": "16"},
                             role="municipality:16")
     assert supported.status == 200 and supported.body["supporters"] == ["16"]
-    system.post(f"/training-needs/{need.body['id']}/support", {"municipality_code": "16"}, role="municipality:16")
-    system.post(f"/training-needs/{need.body['id']}/support", {"municipality_code": "18"}, role="municipality:18")
-    assert_problem(system.post(f"/training-needs/{need.body['id']}/support", {"municipality_code": "15"},
+    any_system.post(f"/training-needs/{need.body['id']}/support", {"municipality_code": "16"}, role="municipality:16")
+    any_system.post(f"/training-needs/{need.body['id']}/support", {"municipality_code": "18"}, role="municipality:18")
+    assert_problem(any_system.post(f"/training-needs/{need.body['id']}/support", {"municipality_code": "15"},
                                role="municipality:15"), 422, field="municipality_code")
-    assert_problem(system.post(f"/training-needs/{need.body['id']}/support", {"municipality_code": "18"},
+    assert_problem(any_system.post(f"/training-needs/{need.body['id']}/support", {"municipality_code": "18"},
                                role="municipality:16"), 403)
-    submitted = system.events("training_need_submitted")
+    submitted = any_system.events("training_need_submitted")
     assert len(submitted) == 2 and submitted[0]["description"] == proposal["description"]
-    assert [e["supporters"] for e in system.events("training_need_supported")] == [2, 3]
+    assert [e["supporters"] for e in any_system.events("training_need_supported")] == [2, 3]
 
-    demand = system.get("/training-needs/demand?region=KU", role="municipality:33").body["regions"]["KU"]
+    demand = any_system.get("/training-needs/demand?region=KU", role="municipality:33").body["regions"]["KU"]
     assert [(l["rank"], l["theme"], l["supporting_municipalities"], l["planned_sessions"]) for l in demand] == [
         (1, "anti_corruption", 3, 0), (2, "budgeting", 1, 0)]
-    system.schedule(capacity=5, course={"themes": ["anti_corruption"]})
-    demand = system.get("/training-needs/demand").body["regions"]["KU"]
+    any_system.schedule(capacity=5, course={"themes": ["anti_corruption"]})
+    demand = any_system.get("/training-needs/demand").body["regions"]["KU"]
     assert demand[0]["planned_sessions"] == 1
 
-    withdrawn = system.call("DELETE", f"/training-needs/{need.body['id']}/support/18", role="municipality:18")
+    withdrawn = any_system.call("DELETE", f"/training-needs/{need.body['id']}/support/18", role="municipality:18")
     assert withdrawn.status == 200 and withdrawn.body["supporters"] == ["16"]
-    closed = system.put(f"/training-needs/{other['id']}/status", {"status": "closed"})
+    closed = any_system.put(f"/training-needs/{other['id']}/status", {"status": "closed"})
     assert closed.status == 200
-    assert_problem(system.put(f"/training-needs/{other['id']}/status", {"status": "done"}), 422, field="status")
-    assert_problem(system.put(f"/training-needs/{other['id']}/status", {"status": "open"}, role="municipality:16"), 403)
-    assert [l["theme"] for l in system.get("/training-needs/demand").body["regions"]["KU"]] == ["anti_corruption"]
-    assert [n["theme"] for n in system.get("/training-needs?status=open").body] == ["anti_corruption"]
-    assert_problem(system.get("/training-needs/demand?region=Kaunas"), 422, field="region")
+    assert_problem(any_system.put(f"/training-needs/{other['id']}/status", {"status": "done"}), 422, field="status")
+    assert_problem(any_system.put(f"/training-needs/{other['id']}/status", {"status": "open"}, role="municipality:16"), 403)
+    assert [l["theme"] for l in any_system.get("/training-needs/demand").body["regions"]["KU"]] == ["anti_corruption"]
+    assert [n["theme"] for n in any_system.get("/training-needs?status=open").body] == ["anti_corruption"]
+    assert_problem(any_system.get("/training-needs/demand?region=Kaunas"), 422, field="region")

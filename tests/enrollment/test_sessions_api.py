@@ -52,26 +52,26 @@ def test_scheduling_rules_name_the_field_and_create_nothing(system):
     assert system.events("session_scheduled") == []
 
 
-def test_a_hybrid_session_has_separate_in_person_and_online_seats(system):
-    session = system.schedule(capacity=1, online_capacity=1, online_url="https://meet.example.lt/biudzetas",
+def test_a_hybrid_session_has_separate_in_person_and_online_seats(any_system):
+    session = any_system.schedule(capacity=1, online_capacity=1, online_url="https://meet.example.lt/biudzetas",
                               course={"format": "hybrid"})
     assert session["pools"] == {"in_person": {"capacity": 1, "confirmed": 0, "offered": 0, "waitlisted": 0,
                                               "seats_left": 1},
                                 "online": {"capacity": 1, "confirmed": 0, "offered": 0, "waitlisted": 0,
                                            "seats_left": 1}}
-    assert_problem(system.enrol(session["id"], person(1)), 422, field="attendance_mode")
-    assert_problem(system.enrol(session["id"], person(1, attendance_mode="by_post")), 422, field="attendance_mode")
-    hall = system.enrol(session["id"], person(1, attendance_mode="in_person"))
-    screen = system.enrol(session["id"], person(2, attendance_mode="online"))
-    late = system.enrol(session["id"], person(3, attendance_mode="in_person"))
+    assert_problem(any_system.enrol(session["id"], person(1)), 422, field="attendance_mode")
+    assert_problem(any_system.enrol(session["id"], person(1, attendance_mode="by_post")), 422, field="attendance_mode")
+    hall = any_system.enrol(session["id"], person(1, attendance_mode="in_person"))
+    screen = any_system.enrol(session["id"], person(2, attendance_mode="online"))
+    late = any_system.enrol(session["id"], person(3, attendance_mode="in_person"))
     assert [r.body["status"] for r in (hall, screen, late)] == ["confirmed", "confirmed", "waitlisted"]
-    seats = system.session(session["id"])
+    seats = any_system.session(session["id"])
     assert (seats["confirmed"], seats["waitlisted"], seats["seats_left"]) == (2, 1, 0)
-    scheduled = system.events("session_scheduled")[0]
+    scheduled = any_system.events("session_scheduled")[0]
     assert (scheduled["capacity"], scheduled["online_capacity"], scheduled["format"]) == (1, 1, "hybrid")
-    waitlisted = system.events("enrollment_waitlisted")[0]
+    waitlisted = any_system.events("enrollment_waitlisted")[0]
     assert waitlisted["attendance_mode"] == "in_person" and waitlisted["position"] == 1
-    online_one = system.events("enrollment_confirmed")[1]
+    online_one = any_system.events("enrollment_confirmed")[1]
     assert online_one["online_url"] == "https://meet.example.lt/biudzetas"
 
 
@@ -91,65 +91,65 @@ def test_sessions_are_listed_by_theme_region_status_and_open_registration(system
         assert_problem(system.get(f"/sessions{query}"), 422, field=field)
 
 
-def test_capacity_cannot_drop_below_the_seats_taken_and_raising_it_promotes_in_order(system):
-    session = system.schedule(capacity=2)
-    replies = [system.enrol(session["id"], person(n)) for n in range(1, 6)]
+def test_capacity_cannot_drop_below_the_seats_taken_and_raising_it_promotes_in_order(any_system):
+    session = any_system.schedule(capacity=2)
+    replies = [any_system.enrol(session["id"], person(n)) for n in range(1, 6)]
     assert [r.body["status"] for r in replies] == ["confirmed"] * 2 + ["waitlisted"] * 3
 
-    assert_problem(system.patch(f"/sessions/{session['id']}", {"capacity": 1}), 422, field="capacity")
+    assert_problem(any_system.patch(f"/sessions/{session['id']}", {"capacity": 1}), 422, field="capacity")
     for body, field in (({}, None), ({"capacity": None}, None), ({"capacity": 0}, "capacity"),
                         ({"seats": 4}, "seats"), ({"online_capacity": 3}, "online_capacity")):
-        assert_problem(system.patch(f"/sessions/{session['id']}", body), 422, field=field)
-    assert_problem(system.patch(f"/sessions/{session['id']}", {"capacity": 9}, role="municipality:15"), 403)
-    assert system.session(session["id"])["capacity"] == 2 and system.events("session_updated") == []
+        assert_problem(any_system.patch(f"/sessions/{session['id']}", body), 422, field=field)
+    assert_problem(any_system.patch(f"/sessions/{session['id']}", {"capacity": 9}, role="municipality:15"), 403)
+    assert any_system.session(session["id"])["capacity"] == 2 and any_system.events("session_updated") == []
 
-    raised = system.patch(f"/sessions/{session['id']}", {"capacity": 4, "min_participants": 3})
+    raised = any_system.patch(f"/sessions/{session['id']}", {"capacity": 4, "min_participants": 3})
     assert raised.status == 200, raised.body
     assert (raised.body["confirmed"], raised.body["waitlisted"], raised.body["minimum_reached"]) == (4, 1, True)
-    promoted = system.events("enrollment_promoted")
+    promoted = any_system.events("enrollment_promoted")
     assert [e["participant"]["email"] for e in promoted] == ["dalyve3@savivaldybe.lt", "dalyve4@savivaldybe.lt"]
     assert {e["cause"] for e in promoted} == {"capacity_raised"}
-    assert system.enrollment(replies[4].body["id"])["waitlist_position"] == 1
-    updated = system.events("session_updated")
+    assert any_system.enrollment(replies[4].body["id"])["waitlist_position"] == 1
+    updated = any_system.events("session_updated")
     assert len(updated) == 1 and updated[0]["changed"] == ["capacity", "min_participants"]
 
 
-def test_cancelling_a_session_cancels_every_enrolment_and_tells_everyone(system):
-    session = system.schedule(capacity=1)
-    first = system.enrol(session["id"], person(1))
-    second = system.enrol(session["id"], person(2, language="en"))
-    assert_problem(system.post(f"/sessions/{session['id']}/cancel", {"reason": ""}), 422, field="reason")
-    assert_problem(system.post(f"/sessions/{session['id']}/cancel", {"reason": "x"}, role="municipality:15"), 403)
+def test_cancelling_a_session_cancels_every_enrolment_and_tells_everyone(any_system):
+    session = any_system.schedule(capacity=1)
+    first = any_system.enrol(session["id"], person(1))
+    second = any_system.enrol(session["id"], person(2, language="en"))
+    assert_problem(any_system.post(f"/sessions/{session['id']}/cancel", {"reason": ""}), 422, field="reason")
+    assert_problem(any_system.post(f"/sessions/{session['id']}/cancel", {"reason": "x"}, role="municipality:15"), 403)
 
-    cancelled = system.post(f"/sessions/{session['id']}/cancel", {"reason": "Lektorius susirgo"})
+    cancelled = any_system.post(f"/sessions/{session['id']}/cancel", {"reason": "Lektorius susirgo"})
     assert cancelled.status == 200 and cancelled.body["status"] == "cancelled"
     assert cancelled.body["confirmed"] == 0 and cancelled.body["cancel_reason"] == "Lektorius susirgo"
-    told = {e["participant"]["email"]: e for e in system.events("enrollment_cancelled")}
+    told = {e["participant"]["email"]: e for e in any_system.events("enrollment_cancelled")}
     assert set(told) == {"dalyve1@savivaldybe.lt", "dalyve2@savivaldybe.lt"}
     assert told["dalyve2@savivaldybe.lt"]["previous_status"] == "waitlisted"
     assert told["dalyve1@savivaldybe.lt"]["reason"] == "session_cancelled"
     assert told["dalyve1@savivaldybe.lt"]["detail"] == "Lektorius susirgo"
     assert told["dalyve2@savivaldybe.lt"]["participant"]["language"] == "en"
     assert told["dalyve2@savivaldybe.lt"]["course_title"]["en"] == "Municipal budget planning"
-    summary = system.events("session_cancelled")
+    summary = any_system.events("session_cancelled")
     assert len(summary) == 1 and summary[0]["enrollments_cancelled"] == 2
-    assert system.enrollment(first.body["id"])["status"] == "cancelled"
-    assert system.enrollment(second.body["id"])["cancel_reason"] == "session_cancelled"
+    assert any_system.enrollment(first.body["id"])["status"] == "cancelled"
+    assert any_system.enrollment(second.body["id"])["cancel_reason"] == "session_cancelled"
 
-    assert_problem(system.enrol(session["id"], person(3)), 409, code="session_not_open")
-    assert_problem(system.post(f"/sessions/{session['id']}/cancel", {"reason": "again"}), 409)
-    assert_problem(system.patch(f"/sessions/{session['id']}", {"capacity": 5}), 409)
+    assert_problem(any_system.enrol(session["id"], person(3)), 409, code="session_not_open")
+    assert_problem(any_system.post(f"/sessions/{session['id']}/cancel", {"reason": "again"}), 409)
+    assert_problem(any_system.patch(f"/sessions/{session['id']}", {"capacity": 5}), 409)
 
 
-def test_a_session_calendar_file_is_public(system):
-    session = system.schedule(capacity=3)
-    reply = system.call("GET", f"/sessions/{session['id']}/calendar.ics", role=None)
+def test_a_session_calendar_file_is_public(any_system):
+    session = any_system.schedule(capacity=3)
+    reply = any_system.call("GET", f"/sessions/{session['id']}/calendar.ics", role=None)
     assert reply.status == 200 and reply.headers["Content-Type"].startswith("text/calendar")
     text = reply.body.replace("\r\n ", "")
     assert "SUMMARY:Biudžeto planavimas savivaldybėje" in text
     assert "LOCATION:Kaunas\\, Laisvės al. 96 (Kauno apskritis)" in text
     assert f"UID:session-{session['id']}@savivalda" in text and "STATUS:CONFIRMED" in text
-    english = system.call("GET", f"/sessions/{session['id']}/calendar.ics?lang=en", role=None).body
+    english = any_system.call("GET", f"/sessions/{session['id']}/calendar.ics?lang=en", role=None).body
     assert "SUMMARY:Municipal budget planning" in english
     assert session["calendar_url"].endswith(f"/enrollment/sessions/{session['id']}/calendar.ics")
-    assert_problem(system.call("GET", "/sessions/00000000-0000-0000-0000-000000000000/calendar.ics", role=None), 404)
+    assert_problem(any_system.call("GET", "/sessions/00000000-0000-0000-0000-000000000000/calendar.ics", role=None), 404)
