@@ -7,6 +7,9 @@ import uuid
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
+from shared.events import enrollment as E
+from shared.events import grants as G
+from shared.events import partners as P
 from shared.events.enrollment import EnrollmentConfirmed, EnrollmentWaitlisted
 from shared.events.grants import CallPublished, PartnerRequested
 from shared.events.partners import Candidate, IntroductionSent, MatchesProposed, PartnershipEstablished
@@ -38,7 +41,82 @@ def _norway() -> Contact:
                    organisation="Vestland fylkeskommune")
 
 
+def _participant_fields() -> dict:
+    return dict(enrollment_id=_ID, session_id=_ID, course_id=_ID, course_title=_course(), starts_at=_soon(12),
+                ends_at=_soon(12) + timedelta(hours=6), venue="Kaunas, Laisvės al. 96", attendance_mode="in_person",
+                participant=_person(), manage_url="https://savivalda.example/enrollment/manage/abc",
+                calendar_url="https://savivalda.example/enrollment/sessions/1/calendar.ics")
+
+
+def _certificate_fields() -> dict:
+    return dict(_participant_fields(), certificate_id=_ID, number="SAV-2026-00042",
+                verify_url="https://savivalda.example/enrollment/certificates/verify/SAV-2026-00042")
+
+
+def _application_fields() -> dict:
+    return dict(application_id=_ID, call_id=_ID, call_code="LT10-2027-01",
+                call_title=LocalizedText(lt="Savivaldybių gebėjimų stiprinimas", en="Capacity building of municipalities"),
+                funder="EEA and Norway Grants", municipality_code="15",
+                title=LocalizedText(lt="Viešųjų paslaugų kokybė", en="Quality of public services"),
+                contact=Contact(name="Rūta Petrauskienė", email="ruta@kaunas.lt", language="lt"),
+                consultant=_consultant())
+
+
+def _more_examples():
+    today = date.today()
+    return {
+        "enrollment_promoted": lambda: E.EnrollmentPromoted(**_participant_fields(), fee_eur=Decimal("15"),
+                                                            cause="seat_freed"),
+        "waitlist_offer_made": lambda: E.WaitlistOfferMade(**_participant_fields(), fee_eur=Decimal("0"),
+                                                           expires_at=_soon(2)),
+        "waitlist_offer_expired": lambda: E.WaitlistOfferExpired(**_participant_fields(), expired_at=_soon(0)),
+        "enrollment_cancelled": lambda: E.EnrollmentCancelled(**_participant_fields(), reason="session_cancelled",
+                                                              previous_status="confirmed",
+                                                              detail="lektorius susirgo / the trainer fell ill"),
+        "session_reminder_due": lambda: E.SessionReminderDue(**_participant_fields(), fee_eur=Decimal("15"),
+                                                             hours_before=24),
+        "certificate_issued": lambda: E.CertificateIssued(**_certificate_fields(), verification_code="7K3Q-9XPM",
+                                                          hours=Decimal("6"), issued_at=_soon(0),
+                                                          valid_until=_soon(3 * 365)),
+        "certificate_revoked": lambda: E.CertificateRevoked(**_certificate_fields(), revoked_at=_soon(0)),
+        "certificate_expiring": lambda: E.CertificateExpiring(**_certificate_fields(), valid_until=_soon(30),
+                                                              days_left=30),
+        "application_created": lambda: G.ApplicationCreated(
+            **_application_fields(), status="idea", themes=["public_service_quality"],
+            total_eligible_cost_eur=Decimal("300000"), requested_grant_eur=Decimal("255000"),
+            own_contribution_eur=Decimal("45000"), internal_deadline=today + timedelta(days=30),
+            official_deadline=today + timedelta(days=40), foreign_partner_required=True),
+        "application_status_changed": lambda: G.ApplicationStatusChanged(
+            **_application_fields(), from_status="drafting", to_status="internal_review",
+            changed_at=datetime.now(timezone.utc), note="biudžetas suderintas"),
+        "application_decided": lambda: G.ApplicationDecided(
+            **_application_fields(), outcome="awarded", requested_grant_eur=Decimal("255000"),
+            awarded_grant_eur=Decimal("183304"), decided_on=today, reference="LT10-0019",
+            reasons=LocalizedText(lt="Atitinka programos tikslus", en="Meets the programme's aims")),
+        "call_deadline_approaching": lambda: G.CallDeadlineApproaching(
+            **_application_fields(), status="drafting", deadline_kind="official", deadline=today + timedelta(days=7),
+            days_left=7, reminder_days=7),
+        "introduction_reminder_due": lambda: P.IntroductionReminderDue(
+            introduction_id=_ID, partner_request_id=_ID, municipality_code="15", organisation_id=_ID,
+            organisation_name="Vestland fylkeskommune", side="candidate", recipient=_norway(),
+            answer_url="https://savivalda.example/partners/answer/xyz", answer_by=today + timedelta(days=5),
+            reminder=1, title=LocalizedText(lt="Viešųjų paslaugų kokybė", en="Quality of public services")),
+        "introduction_expired": lambda: P.IntroductionExpired(
+            introduction_id=_ID, partner_request_id=_ID, municipality_code="15", organisation_id=_ID,
+            organisation_name="Vestland fylkeskommune", unanswered=["candidate"]),
+        "profile_renewal_due": lambda: P.ProfileRenewalDue(
+            organisation_id=_ID, name="Vestland fylkeskommune", country="NO", contact=_norway(),
+            expires_at=_soon(14), renew_url="https://savivalda.example/partners/renew/xyz"),
+        "letter_of_intent_recorded": lambda: P.LetterOfIntentRecorded(
+            letter_id=_ID, partnership_id=_ID, partner_request_id=_ID, municipality_code="15", organisation_id=_ID,
+            organisation_name="Vestland fylkeskommune", issued_by="partner", signed_on=today, reference="LOI-2027-3"),
+    }
+
+
 def example_event(template: str):
+    more = _more_examples()
+    if template in more:
+        return more[template]()
     if template == "enrollment_confirmed":
         return EnrollmentConfirmed(enrollment_id=_ID, session_id=_ID, course_id=_ID, course_title=_course(),
                                    starts_at=_soon(12), ends_at=_soon(12) + timedelta(hours=6),
@@ -64,16 +142,18 @@ def example_event(template: str):
     if template == "matches_proposed":
         return MatchesProposed(partner_request_id=_ID, application_id=_ID, municipality_code="15", requester=_consultant(),
                                candidates=[Candidate(organisation_id=_ID, name="Vestland fylkeskommune", country="NO",
-                                                     organisation_type="county_council", score=0.82,
+                                                     organisation_type="county_council", score=82.4, rank=1,
                                                      components={"theme_overlap": 0.4, "shared_language": 0.2}),
                                            Candidate(organisation_id=uuid.uuid4(), name="Western Norway Research Institute",
-                                                     country="NO", organisation_type="research_institute", score=0.74,
+                                                     country="NO", organisation_type="research_institute", score=74.0, rank=2,
                                                      components={"theme_overlap": 0.35})])
     if template == "introduction_sent":
         return IntroductionSent(introduction_id=_ID, partner_request_id=_ID, application_id=_ID, municipality_code="15",
                                 organisation_id=_ID, organisation_name="Vestland fylkeskommune", country="NO",
                                 requester=_consultant(), candidate_contact=_norway(),
-                                answer_by=date.today() + timedelta(days=7))
+                                answer_by=date.today() + timedelta(days=7),
+                                requester_answer_url="https://savivalda.example/partners/answer/req",
+                                candidate_answer_url="https://savivalda.example/partners/answer/cand")
     if template == "partnership_established":
         return PartnershipEstablished(partnership_id=_ID, partner_request_id=_ID, application_id=_ID,
                                       municipality_code="15", organisation_id=_ID,

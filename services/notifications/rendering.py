@@ -48,6 +48,18 @@ def _municipality_name(code: str, language: str) -> str:
     return code if found is None else (found.name_lt if language == "lt" else found.name_en)
 
 
+def _answer_url(event, recipient):
+    """An introduction's answer link for the side this recipient is on (each side gets its own)."""
+    me = (getattr(recipient, "email", "") or "").lower()
+    requester = getattr(event, "requester", None)
+    if requester is not None and requester.email.lower() == me:
+        return getattr(event, "requester_answer_url", None)
+    candidate = getattr(event, "candidate_contact", None)
+    if candidate is not None and candidate.email.lower() == me:
+        return getattr(event, "candidate_answer_url", None)
+    return None
+
+
 def _counterpart(event, recipient):
     """In a two-sided event, the other side's contact as seen by this recipient."""
     requester = getattr(event, "requester", None)
@@ -98,6 +110,11 @@ class TemplateLibrary:
             "percent": lambda share: lang.format_percent(share, language),
             "days_until": lambda day: (day - now.astimezone(lang.LOCAL_TZ).date()).days,
             "counterpart": lambda event: _counterpart(event, recipient),
+            "my_answer_url": lambda event: _answer_url(event, recipient),
+            "eur": lambda amount: lang.format_eur(amount, language),
+            "hours": lambda amount: lang.format_hours(amount, language),
+            "status": lambda code: lang.label(lang.APPLICATION_STATUSES, code, language),
+            "deadline_kind": lambda code: lang.label(lang.DEADLINE_KINDS, code, language),
             **extra,
         }
         title = getattr(event, "course_title", None) or getattr(event, "title", None)

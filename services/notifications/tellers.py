@@ -44,16 +44,36 @@ class Teller:
     critical: bool = False
 
 
+PARTICIPANT = (person("participant"),)
+APPLICATION = (contact("contact"), contact("consultant"))
+COORDINATOR = role("eu_projects_coordinator")
+
 TELLERS: dict[str, Teller] = {
-    "enrollment.enrollment_confirmed": Teller("enrollment_confirmed", "training", (person("participant"),)),
-    "enrollment.enrollment_waitlisted": Teller("enrollment_waitlisted", "training", (person("participant"),)),
+    "enrollment.enrollment_confirmed": Teller("enrollment_confirmed", "training", PARTICIPANT),
+    "enrollment.enrollment_waitlisted": Teller("enrollment_waitlisted", "training", PARTICIPANT),
+    "enrollment.enrollment_promoted": Teller("enrollment_promoted", "training", PARTICIPANT),
+    # An offer runs out in hours and a cancellation or reminder is about days: none may wait for a
+    # digest or the end of quiet hours.
+    "enrollment.waitlist_offer_made": Teller("waitlist_offer_made", "training", PARTICIPANT, critical=True),
+    "enrollment.waitlist_offer_expired": Teller("waitlist_offer_expired", "training", PARTICIPANT),
+    "enrollment.enrollment_cancelled": Teller("enrollment_cancelled", "training", PARTICIPANT, critical=True),
+    "enrollment.session_reminder_due": Teller("session_reminder_due", "training", PARTICIPANT, critical=True),
+    "enrollment.certificate_issued": Teller("certificate_issued", "certificates", PARTICIPANT),
+    "enrollment.certificate_revoked": Teller("certificate_revoked", "certificates", PARTICIPANT),
+    "enrollment.certificate_expiring": Teller("certificate_expiring", "certificates", PARTICIPANT),
+    "grants.application_created": Teller("application_created", "grants", APPLICATION),
+    "grants.application_status_changed": Teller("application_status_changed", "grants", APPLICATION + (COORDINATOR,)),
+    "grants.application_decided": Teller("application_decided", "grants", APPLICATION + (COORDINATOR,)),
+    "grants.call_deadline_approaching": Teller("call_deadline_approaching", "grants", APPLICATION, critical=True),
+    "partners.introduction_reminder_due": Teller("introduction_reminder_due", "partners", (contact("recipient"),)),
+    "partners.introduction_expired": Teller("introduction_expired", "partners", (COORDINATOR,)),
+    "partners.profile_renewal_due": Teller("profile_renewal_due", "partners", (contact("contact"),)),
+    "partners.letter_of_intent_recorded": Teller("letter_of_intent_recorded", "partners", (COORDINATOR,)),
     "grants.call_published": Teller("call_published", "call_alerts", (CALL_SUBSCRIBERS,)),
-    "grants.partner_requested": Teller("partner_requested", "partners", (contact("consultant"),
-                                                                         role("eu_projects_coordinator"))),
+    "grants.partner_requested": Teller("partner_requested", "partners", (contact("consultant"), COORDINATOR)),
     "partners.matches_proposed": Teller("matches_proposed", "partners", (contact("requester"),)),
     "partners.introduction_sent": Teller("introduction_sent", "partners",
                                          (contact("requester"), contact("candidate_contact"))),
     "partners.partnership_established": Teller("partnership_established", "partners",
-                                               (contact("requester"), contact("candidate_contact"),
-                                                role("eu_projects_coordinator"))),
+                                               (contact("requester"), contact("candidate_contact"), COORDINATOR)),
 }

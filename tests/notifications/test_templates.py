@@ -49,11 +49,24 @@ def test_lithuanian_forms_in_templates():
     assert "Viešųjų paslaugų kokybė" in call.text  # theme labels in the recipient's language
     matches = render("matches_proposed", "lt")
     assert matches.subject == "Pasiūlyti partneriai: 2 kandidatai"
-    assert "82 %" in matches.text
+    assert "tinkamumas 82 iš 100" in matches.text  # the partners score is out of 100
     english = render("matches_proposed", "en")
     assert english.subject == "Partner candidates proposed: 2 candidates"
     partnership = render("partnership_established", "en")
     assert "Ingrid Haugen" in partnership.text  # the Lithuanian side sees the Norwegian contact
+    certificate = render("certificate_issued", "lt")
+    assert "(6 valandos)" in certificate.text and "SAV-2026-00042" in certificate.subject
+    assert "Liko 7 dienos: oficialus terminas" in render("call_deadline_approaching", "lt").subject
+    assert "255 000,00 €" in render("application_created", "lt").text
+    assert "vidinė peržiūra" in render("application_status_changed", "lt").subject
+    class Norwegian:
+        name, email = "Ingrid Haugen", "ingrid.haugen@example.no"
+
+    intro = LIBRARY.render("introduction_sent", "en", recipient=Norwegian(), now=NOW,
+                           event=example_event("introduction_sent"))
+    assert "/answer/cand" in intro.text and "/answer/req" not in intro.text  # each side its own link
+    cancelled = render("enrollment_cancelled", "en")
+    assert "has been cancelled" in cancelled.text and "the trainer fell ill" in cancelled.text
 
 
 def test_an_unknown_template_is_refused():

@@ -77,3 +77,47 @@ def format_percent(share, language: str) -> str:
 
     value = (Decimal(str(share)) * 100).quantize(Decimal("1"))
     return f"{value} %" if language == "lt" else f"{value}%"
+
+
+def format_eur(amount, language: str) -> str:
+    """An amount of money (never "free": 0 is "0,00 €")."""
+    from decimal import Decimal
+
+    text = f"{Decimal(str(amount)):,.2f}"
+    if language == "lt":
+        return text.replace(",", " ").replace(".", ",") + " €"
+    return "€" + text
+
+
+def format_hours(amount, language: str) -> str:
+    """6 → "6 valandos" / "6 hours"; 1.5 → "1,5 val." / "1.5 hours"."""
+    from decimal import Decimal
+
+    value = Decimal(str(amount))
+    if value == value.to_integral_value():
+        return count(int(value), language, ("valanda", "valandos", "valandų"), ("hour", "hours"))
+    text = f"{value.normalize()}"
+    return f"{text.replace('.', ',')} val." if language == "lt" else f"{text} hours"
+
+
+APPLICATION_STATUSES = {
+    "idea": ("idėja", "idea"),
+    "drafting": ("rengiama", "drafting"),
+    "internal_review": ("vidinė peržiūra", "internal review"),
+    "submitted": ("pateikta", "submitted"),
+    "awarded": ("skirtas finansavimas", "awarded"),
+    "rejected": ("atmesta", "rejected"),
+    "withdrawn": ("atsiimta", "withdrawn"),
+    "contracted": ("pasirašyta sutartis", "contracted"),
+    "completed": ("įgyvendinta", "completed"),
+}
+DEADLINE_KINDS = {
+    "internal": ("vidinis", "internal"),
+    "first_stage": ("pirmojo etapo", "first-stage"),
+    "official": ("oficialus", "official"),
+}
+
+
+def label(labels: dict, code: str, language: str) -> str:
+    lt, en = labels.get(code, (code, code))
+    return lt if language == "lt" else en
