@@ -217,6 +217,13 @@ def test_the_index_ranks_exactly_as_the_reference(seed):
         assert [(e.profile.id, e.reasons) for e in got.excluded] == [(e.profile.id, e.reasons) for e in expected.excluded]
         assert got.excluded_counts == expected.excluded_counts
         assert (got.considered, got.eligible) == (expected.considered, expected.eligible)
+        # a short list of exclusions is picked by walking the name order instead of sorting
+        # and few places asked for: big tiers are scored group by group, stopping early
+        few = index.rank(request, now=NOW, previous=previous, limit=5, explain_limit=2)
+        assert [(e.profile.id, e.reasons) for e in few.excluded] == [(e.profile.id, e.reasons)
+                                                                     for e in expected.excluded[:2]]
+        assert [(c.profile.id, c.score, c.components) for c in few.candidates] == \
+               [(c.profile.id, c.score, c.components) for c in expected.candidates[:5]]
 
 
 def test_the_index_takes_changed_profiles_in_place():
@@ -232,3 +239,37 @@ def test_the_index_takes_changed_profiles_in_place():
     index.put(moved)
     assert index.rank(criteria(), now=NOW).excluded_counts == {"no_shared_theme": 1}
     assert len(index) == 1
+
+
+def test_early_stopping_never_changes_the_top_places():
+    # Many ties (few names, sizes and themes): the groups' bounds meet the last place's score often.
+    population = synthetic_profiles(3000, seed=99)
+    index = ProfileIndex()
+    index.put_many(population)
+    generator = random.Random(99)
+    for _ in range(20):
+        request = MatchCriteria(themes=frozenset(generator.sample(sorted(m._THEME_BITS), generator.randint(1, 2))),
+                                countries=frozenset(generator.sample(COUNTRIES, generator.randint(0, 2))),
+                                organisation_types=frozenset(generator.sample(tuple(m.TYPE_FAMILIES), 1)))
+        for limit in (1, 3, 10):
+            expected = rank(request, population, now=NOW, limit=limit)
+            got = index.rank(request, now=NOW, limit=limit)
+            assert [(c.profile.id, c.score) for c in got.candidates] == \
+                   [(c.profile.id, c.score) for c in expected.candidates]
+
+
+def test_a_group_whose_bound_equals_the_last_place_is_still_scored_for_the_name_tie_break():
+    # Two groups with the same best possible score (100 − 10 = 90, reached: perfect size): the
+    # first scored holds "Zeta", the second holds "Alpha", which must win the tie on its name.
+    zeta = profile("Zeta council", languages=("no",), capacity=1, track=3, size=520000)  # no language, a record
+    alpha = profile("Alpha council", capacity=2, active=1, track=0, size=520000)  # language, half free, no record
+    fillers = [profile(f"Filler {n}", organisation_type="company", languages=("pl",), size=None) for n in range(12)]
+    index = ProfileIndex()
+    for p in [zeta, alpha, *fillers]:
+        index.put(p)
+    request = criteria()
+    expected = rank(request, [zeta, alpha, *fillers], now=NOW, limit=1)
+    assert [(c.profile.name, c.score) for c in expected.candidates] == [("Alpha council", 90.0)]
+    assert evaluate(request, zeta, now=NOW).score == 90.0
+    assert [(c.profile.name, c.score) for c in index.rank(request, now=NOW, limit=1).candidates] == \
+           [("Alpha council", 90.0)]

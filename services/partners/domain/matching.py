@@ -113,6 +113,8 @@ class ProfileFacts:
     sort_name: str = field(init=False, compare=False)
     sort_id: str = field(init=False, compare=False)
     full: bool = field(init=False, compare=False)
+    capacity_points: float = field(init=False, compare=False)
+    track_points: float = field(init=False, compare=False)
 
     def __post_init__(self):
         object.__setattr__(self, "theme_bits", theme_mask(self.themes))
@@ -120,6 +122,11 @@ class ProfileFacts:
         object.__setattr__(self, "sort_name", self.name.casefold())
         object.__setattr__(self, "sort_id", str(self.id))
         object.__setattr__(self, "full", self.active_partnerships >= self.capacity)
+        # The two components that depend on the profile alone.
+        object.__setattr__(self, "capacity_points", round(
+            WEIGHTS[FREE_CAPACITY] * max(0, self.capacity - self.active_partnerships) / self.capacity, 2))
+        object.__setattr__(self, "track_points", round(
+            WEIGHTS[TRACK_RECORD] * min(self.track_record, TRACK_RECORD_SATURATION) / TRACK_RECORD_SATURATION, 2))
 
 
 @dataclass(frozen=True)
@@ -444,29 +451,62 @@ class ProfileIndex:
         # (all of its theme points plus every other component in full) cannot beat the last
         # place kept: on a tie in score, fewer theme points rank lower anyway. Exact, not a guess.
         best: list[tuple] = []
-        for shared in range(len(tiers) - 1, 0, -1):
-            if limit is not None and len(best) >= limit and \
-                    score.theme_points[shared] + _OTHER_COMPONENTS_MAX <= -best[-1][0]:
-                break
-            for slot in tiers[shared]():
+
+        def cannot_beat_last(bound: float, theme_points: float) -> bool:
+            # Scores are rounded sums of rounded components: a bound is comparable exactly.
+            if limit is None or len(best) < limit:
+                return False
+            last_score, last_theme = -best[-1][0], -best[-1][1]
+            bound = round(bound, 2)
+            return bound < last_score or (bound == last_score and theme_points < last_theme)
+
+        def keep(slots) -> None:
+            nonlocal best
+            for slot in slots:
                 profile = profiles[slot]
                 total_points, theme_points = score(profile)
                 best.append((-total_points, -theme_points, profile.sort_name, profile.sort_id, slot))
             best = heapq.nsmallest(limit, best) if limit is not None and limit < len(best) else sorted(best)
 
+        for shared in range(len(tiers) - 1, 0, -1):
+            theme_points = score.theme_points[shared]
+            if cannot_beat_last(theme_points + _OTHER_COMPONENTS_MAX, theme_points):
+                break  # lower tiers have fewer theme points still
+            members = tiers[shared]()
+            if limit is None or len(members) <= _BUCKET_ABOVE * limit:
+                keep(members)
+                continue
+            # A big tier: group it by the components that take few values (country, type, language,
+            # capacity, track record) and score the groups best bound first.
+            for bound, slots in score.buckets(members, profiles, theme_points):
+                if cannot_beat_last(bound, theme_points):
+                    break
+                keep(slots)
+
         candidates = [Candidate(profiles[entry[-1]], -entry[0], score.components(profiles[entry[-1]]), rank=position)
                       for position, entry in enumerate(best, start=1)]
-        excluded = []
-        if explain_limit and len(pool) > eligible:
+        return Ranking(candidates, self._first_by_name(pool - rest, explain_limit, criteria, now, previous),
+                       {k: v for k, v in sorted(counts.items()) if v}, len(self._slots), eligible)
+
+    def _first_by_name(self, slots: set[int], count: int, criteria: MatchCriteria, now: datetime,
+                       previous: Mapping[UUID, str]) -> list[Exclusion]:
+        """The first `count` of these excluded slots in name order, with every reason. Few: pick
+        them by sorting; many: walk the index's name order until enough are met (expected steps:
+        profiles × count ÷ excluded)."""
+        if not count or not slots:
+            return []
+        profiles = self._profiles
+        if len(slots) ** 2 < len(profiles) * count:
+            chosen = heapq.nsmallest(count, slots, key=lambda s: (profiles[s].sort_name, profiles[s].sort_id))
+        else:
+            chosen = []
             for slot in self._name_slots:
-                if slot in pool and slot not in rest:
-                    profile = profiles[slot]
-                    excluded.append(Exclusion(profile, exclusion_reasons(criteria, profile, now=now,
-                                                                         previous=previous)))
-                    if len(excluded) == explain_limit:
+                if slot in slots:
+                    chosen.append(slot)
+                    if len(chosen) == count:
                         break
-        return Ranking(candidates, excluded, {k: v for k, v in sorted(counts.items()) if v}, len(self._slots),
-                       eligible)
+        return [Exclusion(profiles[slot], exclusion_reasons(criteria, profiles[slot], now=now, previous=previous))
+                for slot in chosen]
 
     def _tiers(self, eligible: set[int], theme_sets: list[set[int]], request_bits: int) -> list:
         """tiers[k]() gives the eligible slots sharing exactly k of the request's themes."""
@@ -519,9 +559,6 @@ class _Scorer:
         self.target = math.log10(criteria.target_size) if criteria.target_size else None
         self._country_points: dict[str, float] = {}
         self._type_points: dict[str, float] = {}
-        self._capacity_points: dict[tuple[int, int], float] = {}
-        self.track_points = [round(WEIGHTS[TRACK_RECORD] * k / TRACK_RECORD_SATURATION, 2)
-                             for k in range(TRACK_RECORD_SATURATION + 1)]
         self.language_points = (round(WEIGHTS[SHARED_LANGUAGE] * 0.0, 2), round(WEIGHTS[SHARED_LANGUAGE] * 1.0, 2))
         self.unknown_size_points = round(WEIGHTS[SIZE_SIMILARITY] * 0.5, 2)
 
@@ -547,14 +584,6 @@ class _Scorer:
             points = self._type_points[organisation_type] = round(WEIGHTS[ORGANISATION_TYPE] * fit, 2)
         return points
 
-    def _capacity(self, capacity: int, active: int) -> float:
-        key = (capacity, active)
-        points = self._capacity_points.get(key)
-        if points is None:
-            points = self._capacity_points[key] = round(
-                WEIGHTS[FREE_CAPACITY] * max(0, capacity - active) / capacity, 2)
-        return points
-
     def _size(self, profile: ProfileFacts) -> float:
         if self.target is None or profile.log_size is None:
             return self.unknown_size_points
@@ -567,9 +596,29 @@ class _Scorer:
             self._type(profile.organisation_type),
             self.language_points[not self.languages.isdisjoint(profile.languages)],
             self._size(profile),
-            self._capacity(profile.capacity, profile.active_partnerships),
-            self.track_points[min(profile.track_record, TRACK_RECORD_SATURATION)],
+            profile.capacity_points,
+            profile.track_points,
         )
+
+    def buckets(self, slots, profiles: list[ProfileFacts], theme_points: float) -> list[tuple[float, list[int]]]:
+        """Slots grouped by every component but size (all take few values), with each group's best
+        possible score (its points plus a perfect size), best first."""
+        groups: dict[tuple[float, ...], list[int]] = {}
+        country, organisation_type, languages = self._country, self._type, self.languages
+        shared, not_shared = self.language_points[1], self.language_points[0]
+        for slot in slots:
+            profile = profiles[slot]
+            key = (country(profile.country), organisation_type(profile.organisation_type),
+                   not_shared if languages.isdisjoint(profile.languages) else shared, profile.capacity_points,
+                   profile.track_points)
+            group = groups.get(key)
+            if group is None:
+                groups[key] = [slot]
+            else:
+                group.append(slot)
+        bounded = [(theme_points + sum(key) + WEIGHTS[SIZE_SIMILARITY], members) for key, members in groups.items()]
+        bounded.sort(key=lambda item: -item[0])
+        return bounded
 
     def __call__(self, profile: ProfileFacts) -> tuple[float, float]:
         """(score, theme points)."""
@@ -581,5 +630,7 @@ class _Scorer:
 
 
 _OTHER_COMPONENTS_MAX = sum(weight for name, weight in WEIGHTS.items() if name != THEME_OVERLAP)
+# A tier with more members than this many times the places asked for is scored bucket by bucket.
+_BUCKET_ABOVE = 8
 _COMPONENT_ORDER = (THEME_OVERLAP, COUNTRY_ELIGIBILITY, ORGANISATION_TYPE, SHARED_LANGUAGE, SIZE_SIMILARITY,
                     FREE_CAPACITY, TRACK_RECORD)
