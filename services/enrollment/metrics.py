@@ -8,7 +8,7 @@ figures right with any number of replicas and across restarts, which counters ke
 memory would not. The service class opts in with one attribute:
 
     class EnrollmentService(ServiceBase):
-        figures = EnrollmentGauges()
+        gauges = EnrollmentGauges()
 """
 
 from __future__ import annotations

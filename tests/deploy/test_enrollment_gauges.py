@@ -77,7 +77,7 @@ def test_enrolments_by_status_and_the_waitlist_of_scheduled_sessions(tmp_path):
             config = {"SAVIVALDA": SimpleNamespace(database_url=lambda service: url)}
 
         container = Container()
-        gauges = EnrollmentGauges().bind(container, "figures")
+        gauges = EnrollmentGauges().bind(container, "gauges")
         gauges.setup()
         gauges.start()
         scrape = generate_latest(metrics_registry()).decode()
