@@ -131,6 +131,25 @@ class EnrollmentRepository:
             result[sid][mode][status] = n
         return result
 
+    def seat_state(self, session_id: uuid.UUID) -> list[tuple[str, str, str, int]]:
+        """(mode, status, municipality, number) of the enrolments holding or waiting for a seat."""
+        statuses = HOLDING + [EnrollmentStatus.WAITLISTED.value]
+        return [tuple(r) for r in self.session.execute(
+            select(Enrollment.mode, Enrollment.status, Enrollment.municipality_code, func.count())
+            .where(Enrollment.session_id == session_id, Enrollment.status.in_(statuses))
+            .group_by(Enrollment.mode, Enrollment.status, Enrollment.municipality_code))]
+
+    def session_and_course(self, session_id: uuid.UUID, *, lock: bool = False) -> tuple[TrainingSession, Course]:
+        """The session (row-locked with lock=True) and its course, in one round trip."""
+        query = (select(TrainingSession, Course).join(Course, Course.id == TrainingSession.course_id)
+                 .where(TrainingSession.id == session_id).execution_options(populate_existing=True))
+        if lock:
+            query = query.with_for_update(of=TrainingSession)
+        found = self.session.execute(query).first()
+        if found is None:
+            raise NotFound("session", session_id)
+        return tuple(found)
+
     def holders(self, session_id: uuid.UUID) -> list[tuple[str, str]]:
         """(mode, municipality) of every seat held (confirmed or offered)."""
         return [tuple(r) for r in self.session.execute(

@@ -8,6 +8,7 @@ row lock (EnrollmentRepository.training_session(..., lock=True) or try_lock_sess
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 
 from services.enrollment.domain.rules import (
@@ -70,7 +71,8 @@ class Seating:
         return waiting_for(self.policy(session, course), self.counts(session), AttendanceMode(enrollment.mode),
                            enrollment.municipality_code).value
 
-    def settle(self, session: TrainingSession, course: Course, cause: str = "seat_freed") -> None:
+    def settle(self, session: TrainingSession, course: Course, cause: str = "seat_freed",
+               expire_offers: bool = True) -> None:
         """Apply what time has made due — a quota release, expired offers — and fill free seats,
         so that no decision is taken on a stale state (a newcomer never overtakes someone the
         timer has not promoted yet)."""
@@ -79,24 +81,35 @@ class Seating:
         if (session.quota_released_at is None and session.quota_release_at is not None
                 and session.quota_release_at <= self.now):
             self.release_quota(session, course)
+        if expire_offers:
+            self.expire_offers(session, course)
+        self.fill(session, course, cause)
+
+    def expire_offers(self, session: TrainingSession, course: Course) -> int:
         expired = self.repo.due_offers(session.id, self.now)
         for enrollment in expired:
             enrollment.status = EnrollmentStatus.EXPIRED.value
             self.db.emit(WaitlistOfferExpired(**participant_fields(enrollment, session, course, self.links),
                                               expired_at=enrollment.offer_expires_at), subject=str(enrollment.id))
         self.repo.session.flush()
-        self.fill(session, course, cause)
+        return len(expired)
 
-    def fill(self, session: TrainingSession, course: Course, cause: str) -> list[Enrollment]:
+    def fill(self, session: TrainingSession, course: Course, cause: str,
+             counts: SeatCounts | None = None) -> list[Enrollment]:
         """Give free seats to the waitlist in arrival order (or offer them, if the session gives
-        time-boxed offers). Nobody is promoted once the session has started."""
+        time-boxed offers). Nobody is promoted once the session has started. `counts`, if given,
+        is the current state and is updated with the promotions."""
         if session.status != SessionStatus.SCHEDULED.value or self.now >= session.starts_at:
             return []
+        policy = self.policy(session, course)
+        counts = counts if counts is not None else self.counts(session)
+        if not any(counts.free(policy, mode) for mode in policy.capacities):
+            return []  # the common case in a rush: no seat to give, no need to read the waitlist
         waitlist = self.repo.waitlist(session.id)
         if not waitlist:
             return []
         by_id = {e.id: e for e in waitlist}
-        plan = plan_promotions(self.policy(session, course), self.counts(session), [
+        plan = plan_promotions(policy, counts, [
             Waiting(e.id, AttendanceMode(e.mode), e.municipality_code, e.arrival_seq) for e in waitlist])
         promoted = []
         for promotion in plan:
@@ -127,19 +140,42 @@ class Seating:
         return promoted
 
     # ------------------------------------------------------------------ arrivals
-    def admit(self, session: TrainingSession, course: Course, enrollment: Enrollment) -> Arrival:
-        """Decide a new (or returning) arrival's seat: it gets the next arrival number."""
-        self.settle(session, course)
-        arrival = decide_arrival(self.policy(session, course), self.counts(session),
-                                 AttendanceMode(enrollment.mode), enrollment.municipality_code)
+    def admit(self, session: TrainingSession, course: Course, enrollment: Enrollment) -> tuple[Arrival, int | None]:
+        """Decide a new (or returning) arrival's seat; it gets the next arrival number. Returns the
+        decision and, if waitlisted, the place in line.
+
+        This is the hot path of a registration rush (every arrival waits for the session's lock),
+        so it reads the seat state once and the waitlist only when a seat is free."""
+        if (session.quota_released_at is None and session.quota_release_at is not None
+                and session.quota_release_at <= self.now):
+            self.release_quota(session, course)
+        if session.offer_hours is not None:
+            # (offers left over from before offers were switched off expire through the timer)
+            self.expire_offers(session, course)
+        counts, waiting = self.state(session)
+        for promoted in self.fill(session, course, "seat_freed", counts):
+            waiting[promoted.mode] -= 1
+        mode = AttendanceMode(enrollment.mode)
+        arrival = decide_arrival(self.policy(session, course), counts, mode, enrollment.municipality_code)
         enrollment.arrival_seq = self.repo.take_arrival_seq(session)
         enrollment.status = arrival.status.value
         enrollment.confirmed_at = self.now if arrival.status is EnrollmentStatus.CONFIRMED else None
-        return arrival
+        position = waiting[mode.value] + 1 if arrival.status is EnrollmentStatus.WAITLISTED else None
+        return arrival, position
+
+    def state(self, session: TrainingSession) -> tuple[SeatCounts, Counter]:
+        """Seats held (per pool and municipality) and people waiting per pool, in one query."""
+        counts, waiting = SeatCounts(), Counter()
+        for mode, status, municipality, number in self.repo.seat_state(session.id):
+            if status == EnrollmentStatus.WAITLISTED.value:
+                waiting[mode] += number
+            else:
+                counts.held[AttendanceMode(mode)] += number
+                counts.by_municipality[municipality] += number
+        return counts, waiting
 
     def announce_arrival(self, session: TrainingSession, course: Course, enrollment: Enrollment,
-                         arrival: Arrival) -> int | None:
-        position = self.repo.waitlist_position(enrollment)
+                         arrival: Arrival, position: int | None) -> None:
         if arrival.status is EnrollmentStatus.CONFIRMED:
             self.emit_confirmed(session, course, enrollment)
         else:
@@ -151,7 +187,6 @@ class Seating:
                 waiting_for=arrival.waiting_for.value, manage_url=self.links.manage(enrollment.id),
                 calendar_url=self.links.person_calendar(enrollment.id),
             ), subject=str(enrollment.id))
-        return position
 
     def emit_confirmed(self, session: TrainingSession, course: Course, enrollment: Enrollment) -> None:
         self.db.emit(EnrollmentConfirmed(

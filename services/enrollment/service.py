@@ -384,8 +384,7 @@ class EnrollmentService(ServiceBase):
             if replayed is not None:
                 return 200, self._enrollment_out(repo, replayed)
         email_key = normalise_email(body.email)
-        session = repo.training_session(session_id, lock=True)
-        course = repo.course(session.course_id)
+        session, course = repo.session_and_course(session_id, lock=True)
         existing = repo.enrollment_of(session.id, email_key)
         if existing is not None and EnrollmentStatus(existing.status) in ACTIVE:
             if key:
@@ -402,11 +401,11 @@ class EnrollmentService(ServiceBase):
         enrollment.municipality_code, enrollment.language, enrollment.mode = body.municipality_code, body.language, mode.value
         enrollment.cancelled_at = enrollment.cancel_reason = enrollment.offered_at = enrollment.offer_expires_at = None
         seating = self.seating(repo, now)
-        arrival = seating.admit(session, course, enrollment)
+        arrival, position = seating.admit(session, course, enrollment)
         repo.add(enrollment)
         if key:
             self._remember_key(repo, key, scope, fingerprint, enrollment, now)
-        position = seating.announce_arrival(session, course, enrollment, arrival)
+        seating.announce_arrival(session, course, enrollment, arrival, position)
         self.db.commit()
         waiting = arrival.waiting_for.value if arrival.waiting_for else None
         return 201, enrollment_out(enrollment, position, waiting, self.links)
