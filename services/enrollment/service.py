@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.enrollment import privacy, timers
 from services.enrollment.certification import Certification
+from services.enrollment.gauges import EnrollmentGauges
 from services.enrollment.domain.codes import check_enrollment_code, normalise_verification_code
 from services.enrollment.domain.completion import certificate_status
 from services.enrollment.domain.figures import (
@@ -137,6 +138,7 @@ class EnrollmentService(ServiceBase):
     name = "enrollment"
     db = Database()
     settings = ServiceSettings()
+    gauges = EnrollmentGauges()
 
     @property
     def repo(self) -> EnrollmentRepository:

@@ -52,13 +52,18 @@ def run_all(db: UnitOfWork, repo: EnrollmentRepository, links: Links, now: datet
 def settle_due_sessions(db: UnitOfWork, repo: EnrollmentRepository, links: Links, now: datetime) -> int:
     settled = 0
     for session_id in repo.sessions_due_housekeeping(now, BATCH):
-        session = repo.try_lock_session(session_id)
-        if session is None:
-            db.rollback()  # another replica or a request holds it and settles it
-            continue
-        Seating(db, repo, links, now).settle(session, repo.course(session.course_id))
-        db.commit()
-        settled += 1
+        try:
+            session = repo.try_lock_session(session_id)
+            if session is None:
+                db.rollback()  # another replica or a request holds it and settles it
+                continue
+            Seating(db, repo, links, now).settle(session, repo.course(session.course_id))
+            db.commit()
+            settled += 1
+        except Exception:
+            # One broken session must not stop the others; it is tried again at the next run.
+            db.rollback()
+            log.exception("settling session %s failed", session_id)
     return settled
 
 

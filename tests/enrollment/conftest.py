@@ -27,6 +27,7 @@ def _embedded(tmp_path, extra_env):
               lambda role="staff", **kw: issue_token(settings.auth_secret, subject="tester", role=role, **kw),
               settings.database_url("enrollment"))
     api.settings = settings
+    api.ops_url = f"http://{settings.ops_address}"
     api.wait_until = wait_until
     yield api
     process.stop()

@@ -2,6 +2,7 @@
 hybrid seat pools, capacity changes, cancellation, calendars — and bad input changing nothing."""
 
 from tests.enrollment.helpers import COURSE, assert_problem, future, person, session_body
+from tests.support import http, metric_value
 
 
 def test_courses_are_bilingual_and_filterable(system):
@@ -153,3 +154,22 @@ def test_a_session_calendar_file_is_public(any_system):
     assert "SUMMARY:Municipal budget planning" in english
     assert session["calendar_url"].endswith(f"/enrollment/sessions/{session['id']}/calendar.ics")
     assert_problem(any_system.call("GET", "/sessions/00000000-0000-0000-0000-000000000000/calendar.ics", role=None), 404)
+
+
+def test_sessions_and_upcoming_seats_are_gauges(system):
+    open_one = system.schedule(capacity=2, online_capacity=1, online_url="https://meet.example.lt/x",
+                               course={"format": "hybrid"})
+    for n in range(1, 4):
+        system.enrol(open_one["id"], person(n, attendance_mode="in_person"))
+    cancelled = system.schedule(capacity=5)
+    system.post(f"/sessions/{cancelled['id']}/cancel", {"reason": "per mažai dalyvių"})
+    system.wait_until(lambda: metric_value(http("GET", f"{system.ops_url}/metrics").body,
+                                           "savivalda_enrollment_sessions", status="cancelled") == 1, timeout=5,
+                      message="the gauges to catch up")
+    text = http("GET", f"{system.ops_url}/metrics").body
+    sessions = {s: metric_value(text, "savivalda_enrollment_sessions", status=s)
+                for s in ("scheduled", "cancelled", "completed")}
+    assert sessions == {"scheduled": 1, "cancelled": 1, "completed": 0}
+    seats = {s: metric_value(text, "savivalda_enrollment_upcoming_seats", state=s)
+             for s in ("capacity", "confirmed", "offered", "waitlisted")}
+    assert seats == {"capacity": 3, "confirmed": 2, "offered": 0, "waitlisted": 1}
