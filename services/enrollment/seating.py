@@ -211,7 +211,7 @@ class Seating:
                                              reason=reason.value, previous_status=previous.value, detail=detail),
                          subject=str(enrollment.id))
         if refill and previous in HOLDS_SEAT:
-            self.fill(session, course, cause="seat_freed")
+            self.settle(session, course)  # (applies a quota release that is due before giving the seat)
 
     def accept_offer(self, session: TrainingSession, course: Course, enrollment: Enrollment) -> None:
         enrollment.status = EnrollmentStatus.CONFIRMED.value
