@@ -90,6 +90,7 @@ def test_double_opt_in_shares_contacts_only_after_both_accept(partners):
     assert metric_value(metrics, "savivalda_partner_introductions", status="established") == 1
     assert metric_value(metrics, "savivalda_partner_introductions", status="pending") == 0
     assert metric_value(metrics, "savivalda_partner_profiles", state="active") == 1
+    assert metric_value(metrics, "savivalda_partner_index_profiles", service="partners") == 1
     assert partners.get(f"/requests/{request['id']}").body["status"] == "partnered"
     # Answering again the same is harmless; changing one's answer is not.
     assert http("POST", f"{partners.base}/partners/answers", {"key": key, "answer": "accepted"}).status == 200
