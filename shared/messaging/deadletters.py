@@ -10,6 +10,7 @@ there and performed by the running process (or on its next start).
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from dataclasses import dataclass, field
 from kombu import Connection, Producer
@@ -17,6 +18,8 @@ from sqlalchemy import delete, func, select, update
 
 from shared.db import DEAD_LETTERS, UnitOfWork, engine_for, utcnow
 from shared.messaging import topology
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -88,6 +91,7 @@ class AmqpDeadLetters:
 
     def _act(self, service: str, selectors: list[str] | None, replay: bool) -> int:
         done = 0
+        skipped: list[str] = []
         with Connection(self.amqp_uri, connect_timeout=5,
                         transport_options={"confirm_publish": True}) as connection:
             channel, messages = self._browse(connection, service)
@@ -96,6 +100,10 @@ class AmqpDeadLetters:
             for message in messages:
                 letter = self._as_dead_letter(service, message)
                 if letter.id not in chosen:
+                    continue
+                if replay and not letter.queue:
+                    # Without its original queue it has nowhere to go back to: keep it parked.
+                    skipped.append(letter.id)
                     continue
                 if replay:
                     headers = {k: v for k, v in (message.headers or {}).items() if not k.startswith("x-savivalda-")}
@@ -110,6 +118,9 @@ class AmqpDeadLetters:
                 channel.basic_ack(message.delivery_tag)
                 done += 1
             channel.close()
+        if skipped:
+            log.warning("left %d dead letter(s) parked: they do not name their original queue (%s)",
+                        len(skipped), ", ".join(skipped))
         return done
 
     def replay(self, service: str, selectors: list[str] | None) -> int:

@@ -29,6 +29,11 @@ def test_distributed_mode_refuses_a_missing_or_placeholder_secret(secret):
         distributed_settings(("enrollment",), env)
 
 
+def test_a_random_secret_is_accepted_even_when_it_happens_to_contain_a_short_word():
+    env = dict(GOOD, SAVIVALDA_AUTH_SECRET="q7ZxXxPn2Lw9Rv4Tk8Mb3Yd6Hs1Fc5Jg0Ue")
+    assert distributed_settings(("enrollment",), env).auth_secret.startswith("q7Zx")
+
+
 def test_distributed_mode_names_what_is_missing():
     with pytest.raises(ConfigurationError, match="SAVIVALDA_GRANTS_DATABASE_URL"):
         distributed_settings(("enrollment", "grants"), GOOD)
