@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Mapping
 from uuid import UUID
 
+import eventlet
 from eventlet.semaphore import Semaphore
 from nameko.extensions import DependencyProvider
 from sqlalchemy.engine import Engine
@@ -25,6 +26,7 @@ from shared.db import engine_for
 from shared.observability import SCRAPE_GAUGES
 
 log = logging.getLogger(__name__)
+LOAD_SLICE = 5000
 
 
 class IndexedProfiles:
@@ -41,10 +43,18 @@ class IndexedProfiles:
                 store = PartnersStore(session)
                 if store.current_revision() <= self.seen_revision:
                     return 0
-                rows = store.changed_profiles(self.seen_revision).all()
-                loaded = self.index.put_many(facts_from_row(row) for row in rows)
-                if rows:
-                    self.seen_revision = max(self.seen_revision, rows[-1].revision)
+                newest = self.seen_revision
+
+                def facts():
+                    nonlocal newest
+                    for n, row in enumerate(store.changed_profiles(self.seen_revision), start=1):
+                        newest = max(newest, row.revision)
+                        if n % LOAD_SLICE == 0:
+                            eventlet.sleep(0)  # a big load lets requests and health checks through
+                        yield facts_from_row(row)
+
+                loaded = self.index.put_many(facts())
+                self.seen_revision = newest
                 return loaded
 
     def rank(self, criteria: MatchCriteria, *, now: datetime, previous: Mapping[UUID, str] | None = None,

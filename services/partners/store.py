@@ -74,7 +74,7 @@ class PartnersStore:
     def changed_profiles(self, after_revision: int) -> Iterable:
         return self.session.execute(
             select(*FACT_COLUMNS).where(Organisation.revision > after_revision).order_by(Organisation.revision)
-        )
+            .execution_options(yield_per=5000))
 
     def organisation(self, organisation_id: uuid.UUID, *, lock: bool = False) -> Organisation:
         query = select(Organisation).where(Organisation.id == organisation_id)

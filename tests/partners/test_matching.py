@@ -273,3 +273,9 @@ def test_a_group_whose_bound_equals_the_last_place_is_still_scored_for_the_name_
     assert evaluate(request, zeta, now=NOW).score == 90.0
     assert [(c.profile.name, c.score) for c in index.rank(request, now=NOW, limit=1).candidates] == \
            [("Alpha council", 90.0)]
+
+
+def test_a_bulk_load_keeps_the_last_version_of_a_profile():
+    index = ProfileIndex()
+    assert index.put_many([profile(track=1), profile(track=1, capacity=1, active=1)]) == 1
+    assert index.rank(criteria(), now=NOW).excluded_counts == {"full_capacity": 1}

@@ -378,10 +378,8 @@ class ProfileIndex:
                 self.put(profile)
                 count += 1
             return count
-        for profile in profiles:
-            if profile.id in self._slots:  # the same profile twice in one load: the last one wins
-                self.put(profile)
-                continue
+        latest = {profile.id: profile for profile in profiles}  # the same profile twice: the last one wins
+        for profile in latest.values():
             slot = self._slots[profile.id] = len(self._profiles)
             self._profiles.append(profile)
             self._add_to_sets(slot, profile)
