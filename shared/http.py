@@ -299,7 +299,7 @@ class Route(Entrypoint):
     def __init__(self, method: str, path: str, *, roles: tuple[str, ...] | None = None, public: bool = False,
                  body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
                  response: Any = None, status: int = 200, summary: str | None = None,
-                 errors: tuple[int, ...] = (), **kwargs):
+                 errors: tuple[int, ...] = (), content_types: tuple[str, ...] = (), **kwargs):
         if roles is None and not public:
             raise ValueError(f"{method} {path}: give roles=(...) or public=True")
         self.method = method.upper()
@@ -312,6 +312,7 @@ class Route(Entrypoint):
         self.status = status
         self.summary = summary
         self.errors = errors
+        self.content_types = content_types  # non-JSON success bodies (text/csv, text/calendar), for OpenAPI
         super().__init__(**kwargs)
 
     def setup(self):

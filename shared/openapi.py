@@ -109,6 +109,8 @@ def openapi_document(service: str, routes: list) -> dict:
         ok: dict[str, Any] = {"description": "success"}
         if schema is not None:
             ok["content"] = {"application/json": {"schema": schema}}
+        for content_type in getattr(r, "content_types", ()):
+            ok.setdefault("content", {})[content_type] = {"schema": {"type": "string"}}
         operation["responses"][str(r.status)] = ok
         problem = {"content": {"application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}}}
         codes = set(r.errors)

@@ -340,7 +340,8 @@ class EnrollmentService(ServiceBase):
         self.db.commit()
         return CompletionOut(session=self._session_out(repo, session, course), **figures)
 
-    @route("GET", "/enrollment/sessions/<uuid:session_id>/calendar.ics", public=True, errors=(404,))
+    @route("GET", "/enrollment/sessions/<uuid:session_id>/calendar.ics", public=True, errors=(404,),
+           content_types=("text/calendar",))
     def session_calendar(self, request, session_id):
         """The session as an iCalendar file (public: it holds no personal data). ?lang=en for English."""
         repo = self.repo
@@ -587,7 +588,7 @@ class EnrollmentService(ServiceBase):
         return self._self_service_out(repo, enrollment)
 
     @route("GET", "/enrollment/self-service/<uuid:enrollment_id>/<string:code>/calendar.ics", public=True,
-           errors=(404,))
+           errors=(404,), content_types=("text/calendar",))
     def person_calendar(self, request, enrollment_id, code):
         """All the person's enrolments as an iCalendar feed, in their language (subscribe to it)."""
         repo = self.repo
@@ -680,7 +681,8 @@ class EnrollmentService(ServiceBase):
         )
 
     # ================================================================== hours ledger and reports
-    @route("GET", "/enrollment/hours", roles=STAFF_OR_MUNICIPALITY, query=HoursQuery, response=list[HoursLineOut])
+    @route("GET", "/enrollment/hours", roles=STAFF_OR_MUNICIPALITY, query=HoursQuery, response=list[HoursLineOut],
+           content_types=("text/csv",))
     def training_hours(self, request, query: HoursQuery, principal):
         """Training hours per person, year and (primary) theme, from recorded attendance; format=csv
         gives the file for the municipality's HR. Municipality tokens see their own staff."""
@@ -706,7 +708,8 @@ class EnrollmentService(ServiceBase):
                                 [[getattr(l, h) for h in header] for l in lines])
         return lines
 
-    @route("GET", "/enrollment/reports/summary", roles=STAFF_OR_MUNICIPALITY, query=ReportQuery, response=ReportOut)
+    @route("GET", "/enrollment/reports/summary", roles=STAFF_OR_MUNICIPALITY, query=ReportQuery, response=ReportOut,
+           content_types=("text/csv",))
     def report(self, request, query: ReportQuery, principal):
         """Sessions held, participants trained, attendances, no-shows, hours, certificates and fees
         per municipality, region, theme, month or year, for a period (as reported to funders);

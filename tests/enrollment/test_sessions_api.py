@@ -173,3 +173,18 @@ def test_sessions_and_upcoming_seats_are_gauges(system):
     seats = {s: metric_value(text, "savivalda_enrollment_upcoming_seats", state=s)
              for s in ("capacity", "confirmed", "offered", "waitlisted")}
     assert seats == {"capacity": 3, "confirmed": 2, "offered": 0, "waitlisted": 1}
+
+
+def test_the_openapi_document_describes_every_route_with_its_media_types(system):
+    from openapi_spec_validator import validate
+
+    document = http("GET", f"{system.base_url}/enrollment/openapi.json").body
+    validate(document)
+    paths = document["paths"]
+    assert len(paths) >= 25
+    assert set(paths["/enrollment/hours"]["get"]["responses"]["200"]["content"]) == {"application/json", "text/csv"}
+    assert set(paths["/enrollment/sessions/{session_id}/calendar.ics"]["get"]["responses"]["200"]["content"]) == {
+        "text/calendar"}
+    assert "security" not in paths["/enrollment/certificates/verify"]["get"]
+    enrol = paths["/enrollment/sessions/{session_id}/enrollments"]["post"]
+    assert "Idempotency-Key" in enrol["description"] and {"201", "403", "404", "409", "422"} <= set(enrol["responses"])
