@@ -20,7 +20,7 @@ from collections import Counter
 from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.orm import Session
 
-from services.partners.domain.privacy import ERASED_NAME, email_key, scrub_people
+from services.partners.domain.privacy import ERASED_NAME, email_key, pseudonym_email, scrub_people
 from services.partners.models import Introduction, Organisation, Partnership, PartnerRequest, Visit
 from shared.db import DEAD_LETTERS, OUTBOX
 
@@ -81,8 +81,6 @@ def erase_person(session: Session, address: str) -> dict[str, int]:
 
 
 def _replace_casefolded(text: str, address: str) -> str:
-    from services.partners.domain.privacy import pseudonym_email
-
     lowered, key, out, start = text.lower(), email_key(address), [], 0
     while True:
         found = lowered.find(key, start)

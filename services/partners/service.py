@@ -74,7 +74,7 @@ from services.partners.schemas import (
     VisitOut,
 )
 from services.partners.seeds import EXAMPLE_PROFILES, example_id
-from services.partners.store import PartnersStore
+from services.partners.store import PartnersStore, facts_from_row
 from services.partners.timers import configured_timer
 from shared.auth import Principal
 from shared.database import Database
@@ -414,8 +414,6 @@ class PartnersService(ServiceBase):
         return self.profiles.rank(self._criteria(partner_request), now=now, previous=previous, limit=limit)
 
     def _evaluate(self, partner_request: PartnerRequest, organisation: Organisation, now: datetime):
-        from services.partners.store import facts_from_row
-
         previous = self.store.previous_introductions(partner_request.id)
         return matching.evaluate(self._criteria(partner_request), facts_from_row(organisation), now=now,
                                  previous=previous)
