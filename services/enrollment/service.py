@@ -23,6 +23,7 @@ from services.enrollment.domain.figures import (
     SessionFacts,
     demand_ranking,
     hours_ledger,
+    restrict,
     summary_report,
 )
 from services.enrollment.domain.rules import (
@@ -33,18 +34,17 @@ from services.enrollment.domain.rules import (
     CourseFormat,
     EnrollmentStatus,
     SessionPlan,
+    SessionSettings,
     SessionStatus,
     attendance_mode,
     capacity_of,
     check_can_cancel,
-    check_capacity_change,
     check_registration_open,
-    check_registration_window,
+    check_session_change,
     check_session_plan,
     modes_for,
     normalise_email,
     quota_release_at,
-    total_seats,
 )
 from services.enrollment.models import (
     Course,
@@ -118,7 +118,6 @@ from shared.events.envelope import Envelope
 from shared.events.privacy import ErasureRequested
 from shared.http import Problem, route
 from shared.messaging.subscriptions import subscribe
-from shared.reference import MUNICIPALITIES
 from shared.service import ServiceBase
 
 ANYONE = ("staff", "operator", "municipality")
@@ -256,43 +255,23 @@ class EnrollmentService(ServiceBase):
             raise Conflict(f"the session is {session.status}", code="session_not_open")
         seating = self.seating(repo, now)
         seating.settle(session, course)
-        changes = body.model_dump(include=body.model_fields_set)
-        course_format = CourseFormat(course.format)
-        if "online_capacity" in changes and course_format is not CourseFormat.HYBRID:
-            raise RuleViolation("online_capacity is only for hybrid sessions", field="online_capacity")
-        if course_format is CourseFormat.HYBRID and "online_capacity" in changes and changes["online_capacity"] is None:
-            raise RuleViolation("a hybrid session needs online seats", field="online_capacity")
-        held = seating.counts(session).held
-        for field in ("capacity", "online_capacity"):
-            if field in changes:
-                mode = AttendanceMode.ONLINE if field == "online_capacity" else (
-                    AttendanceMode.ONLINE if course_format is CourseFormat.ONLINE else AttendanceMode.IN_PERSON)
-                check_capacity_change(changes[field], held[mode], field)
-        opens = changes.get("registration_opens_at", session.registration_opens_at)
-        closes = changes.get("registration_closes_at", session.registration_closes_at)
-        check_registration_window(opens, closes, session.starts_at)
-        quota = changes.get("quota_per_municipality", session.quota_per_municipality)
-        release_days = changes.get("quota_release_days", session.quota_release_days)
-        if quota is None and "quota_release_days" in changes and release_days is not None:
-            raise RuleViolation("quota_release_days needs quota_per_municipality", field="quota_release_days")
-        capacity = changes.get("capacity", session.capacity)
-        online_capacity = changes.get("online_capacity", session.online_capacity)
-        if changes.get("min_participants", session.min_participants) > total_seats(capacity, online_capacity):
-            raise RuleViolation("the minimum number of participants exceeds the seats", field="min_participants")
-        changed = [name for name, value in changes.items() if getattr(session, name) != value]
-        for name in changed:
-            setattr(session, name, changes[name])
-        if {"quota_per_municipality", "quota_release_days"} & set(changed):
-            session.quota_release_days = release_days if quota is not None else None
-            session.quota_release_at = quota_release_at(session.starts_at, session.quota_release_days)
-            # A new or moved quota applies again until its release time (settle releases it if due).
-            session.quota_released_at = None
+        changed = check_session_change(SessionSettings(
+            course_format=CourseFormat(course.format), starts_at=session.starts_at, capacity=session.capacity,
+            online_capacity=session.online_capacity, min_participants=session.min_participants,
+            registration_opens_at=session.registration_opens_at, registration_closes_at=session.registration_closes_at,
+            quota_per_municipality=session.quota_per_municipality, quota_release_days=session.quota_release_days,
+            offer_hours=session.offer_hours, reminder_hours_before=session.reminder_hours_before,
+        ), body.model_dump(include=body.model_fields_set), seating.counts(session).held)
+        for name, value in changed.items():
+            setattr(session, name, value)
+        if "quota_release_at" in changed:
+            session.quota_released_at = None  # a new or moved quota applies until its release time
         repo.session.flush()
         seating.settle(session, course, cause="capacity_raised")
         if changed:
             self.db.emit(SessionUpdated(
                 session_id=session.id, course_id=course.id, course_title=title_of(course), starts_at=session.starts_at,
-                changed=sorted(changed), capacity=session.capacity, online_capacity=session.online_capacity,
+                changed=sorted(set(changed) - {"quota_release_at"}), capacity=session.capacity, online_capacity=session.online_capacity,
                 min_participants=session.min_participants, quota_per_municipality=session.quota_per_municipality,
                 quota_release_at=session.quota_release_at, offer_hours=session.offer_hours,
                 registration_opens_at=session.registration_opens_at,
@@ -726,15 +705,8 @@ class EnrollmentService(ServiceBase):
         sessions, facts = self._facts(rows)
         for session, course in held:
             sessions.setdefault(session.id, self._session_facts(session, course))
-        if query.theme:
-            sessions = {k: s for k, s in sessions.items() if query.theme in s.themes}
-        if municipality or query.region:
-            # Only sessions someone from there attended count as held for them.
-            facts = [f for f in facts if (query.region is None or
-                                          MUNICIPALITIES[f.municipality_code].region == query.region)]
-            attended_sessions = {f.session_id for f in facts if f.attendance == "attended"}
-            sessions = {k: s for k, s in sessions.items() if k in attended_sessions}
-        facts = [f for f in facts if f.session_id in sessions]
+        sessions, facts = restrict(sessions, facts, theme=query.theme, region=query.region,
+                                   by_participants=bool(municipality or query.region))
         lines, total = summary_report(query.group_by, sessions, facts)
         report = ReportOut(group_by=query.group_by, period_from=query.from_, period_to=query.to,
                            lines=[l.as_dict() for l in lines], total=total.as_dict())

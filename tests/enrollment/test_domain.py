@@ -23,6 +23,7 @@ from services.enrollment.domain.figures import (
     demand_ranking,
     hours_ledger,
     local_year,
+    restrict,
     summary_report,
 )
 from services.enrollment.domain.rules import (
@@ -31,10 +32,12 @@ from services.enrollment.domain.rules import (
     CourseFormat,
     EnrollmentStatus,
     SessionPlan,
+    SessionSettings,
     SessionStatus,
     attendance_mode,
     check_can_cancel,
     check_capacity_change,
+    check_session_change,
     check_session_plan,
     offer_deadline,
     quota_release_at,
@@ -300,3 +303,45 @@ def test_demand_is_ranked_by_municipalities_behind_a_theme_next_to_planned_sessi
     assert {l["theme"]: l["planned_sessions"] for l in ku} == {"budgeting": 0, "anti_corruption": 1}
     assert ranking["VL"][0]["planned_sessions"] == 0  # the Vilnius session is on anti-corruption, not education
     assert ranking["VL"][0]["theme"] == "education"
+
+
+def settings(**changes):
+    values = dict(course_format=CourseFormat.HYBRID, starts_at=NOW + timedelta(days=10), capacity=4, online_capacity=2,
+                  min_participants=0, registration_opens_at=NOW, registration_closes_at=NOW + timedelta(days=9),
+                  quota_per_municipality=None, quota_release_days=None, offer_hours=None, reminder_hours_before=48)
+    values.update(changes)
+    return SessionSettings(**values)
+
+
+def test_a_session_change_is_checked_against_the_seats_taken_in_each_pool():
+    held = {IN_PERSON: 3, ONLINE: 2}
+    assert check_session_change(settings(), {"capacity": 3, "online_capacity": 2}, held) == {"capacity": 3}
+    for changes, field in (({"capacity": 2}, "capacity"), ({"online_capacity": 1}, "online_capacity"),
+                           ({"online_capacity": None}, "online_capacity"), ({"min_participants": 7}, "min_participants"),
+                           ({"quota_release_days": 3}, "quota_release_days"),
+                           ({"registration_closes_at": NOW + timedelta(days=11)}, "registration_closes_at")):
+        with pytest.raises(RuleViolation) as caught:
+            check_session_change(settings(), changes, held)
+        assert caught.value.field == field
+    with pytest.raises(RuleViolation):
+        check_session_change(settings(course_format=CourseFormat.ONLINE, online_capacity=None),
+                             {"online_capacity": 3}, held)
+
+
+def test_a_new_or_removed_quota_moves_its_release_time():
+    quota = check_session_change(settings(), {"quota_per_municipality": 2, "quota_release_days": 3}, {})
+    assert quota == {"quota_per_municipality": 2, "quota_release_days": 3, "quota_release_at": NOW + timedelta(days=7)}
+    removed = check_session_change(settings(quota_per_municipality=2, quota_release_days=3),
+                                   {"quota_per_municipality": None}, {})
+    assert removed == {"quota_per_municipality": None, "quota_release_days": None, "quota_release_at": None}
+
+
+def test_a_report_narrowed_to_a_region_counts_only_the_sessions_people_from_there_attended():
+    a, b = session(day=1), session(day=2, themes=("anti_corruption",))
+    rows = [took_part(a, "ona", "15"), took_part(b, "jonas", "20"),  # Kaunas county, Klaipėda county
+            took_part(b, "ema", "16", attendance="no_show", hours=0, certified=False)]
+    sessions = {s.session_id: s for s in (a, b)}
+    kaunas, kaunas_rows = restrict(sessions, rows, region="KU", by_participants=True)
+    assert list(kaunas) == [a.session_id] and [r.person_key for r in kaunas_rows] == ["ona"]
+    themed, themed_rows = restrict(sessions, rows, theme="anti_corruption")
+    assert list(themed) == [b.session_id] and {r.person_key for r in themed_rows} == {"jonas", "ema"}

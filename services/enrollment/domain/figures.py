@@ -178,6 +178,22 @@ def summary_report(group_by: str, sessions: dict[UUID, SessionFacts],
     return sorted(finished, key=lambda l: l.group), total.finish()
 
 
+def restrict(sessions: dict[UUID, SessionFacts], rows: list[ParticipationFacts], *, theme: str | None = None,
+             region: str | None = None, by_participants: bool = False
+             ) -> tuple[dict[UUID, SessionFacts], list[ParticipationFacts]]:
+    """Narrow a report to a theme (the sessions' courses) and/or a region (the participants'
+    municipalities). When narrowed by who took part (a municipality or a region), only the sessions
+    someone from there attended count as held for them."""
+    if theme is not None:
+        sessions = {k: s for k, s in sessions.items() if theme in s.themes}
+    if region is not None:
+        rows = [r for r in rows if MUNICIPALITIES[r.municipality_code].region == region]
+    if by_participants:
+        attended = {r.session_id for r in rows if r.attendance == "attended"}
+        sessions = {k: s for k, s in sessions.items() if k in attended}
+    return sessions, [r for r in rows if r.session_id in sessions]
+
+
 # ---------------------------------------------------------------- training demand
 
 @dataclass(frozen=True)

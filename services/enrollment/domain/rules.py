@@ -124,6 +124,51 @@ def check_session_plan(plan: SessionPlan, now: datetime) -> None:
         raise RuleViolation("quota_release_days needs quota_per_municipality", field="quota_release_days")
 
 
+@dataclass(frozen=True)
+class SessionSettings:
+    """What staff may change on a scheduled session (PATCH), as it stands."""
+
+    course_format: CourseFormat
+    starts_at: datetime
+    capacity: int
+    online_capacity: int | None
+    min_participants: int
+    registration_opens_at: datetime
+    registration_closes_at: datetime
+    quota_per_municipality: int | None
+    quota_release_days: int | None
+    offer_hours: int | None
+    reminder_hours_before: int
+
+
+def check_session_change(current: SessionSettings, changes: dict, held: dict[AttendanceMode, int]) -> dict:
+    """Validate a change of settings against the session and the seats taken (`held` per pool);
+    returns the fields that really change, with `quota_release_at` recomputed when the quota moved."""
+    hybrid = current.course_format is CourseFormat.HYBRID
+    if "online_capacity" in changes and not hybrid:
+        raise RuleViolation("online_capacity is only for hybrid sessions", field="online_capacity")
+    if hybrid and "online_capacity" in changes and changes["online_capacity"] is None:
+        raise RuleViolation("a hybrid session needs online seats", field="online_capacity")
+    if "capacity" in changes:
+        pool = AttendanceMode.ONLINE if current.course_format is CourseFormat.ONLINE else AttendanceMode.IN_PERSON
+        check_capacity_change(changes["capacity"], held.get(pool, 0), "capacity")
+    if "online_capacity" in changes:
+        check_capacity_change(changes["online_capacity"], held.get(AttendanceMode.ONLINE, 0), "online_capacity")
+    after = {**current.__dict__, **changes}
+    check_registration_window(after["registration_opens_at"], after["registration_closes_at"], current.starts_at)
+    if after["quota_per_municipality"] is None and changes.get("quota_release_days") is not None:
+        raise RuleViolation("quota_release_days needs quota_per_municipality", field="quota_release_days")
+    if after["min_participants"] > total_seats(after["capacity"], after["online_capacity"]):
+        raise RuleViolation("the minimum number of participants exceeds the seats", field="min_participants")
+    changed = {name: value for name, value in changes.items() if getattr(current, name) != value}
+    if {"quota_per_municipality", "quota_release_days"} & set(changed):
+        release_days = after["quota_release_days"] if after["quota_per_municipality"] is not None else None
+        if release_days != current.quota_release_days:
+            changed["quota_release_days"] = release_days
+        changed["quota_release_at"] = quota_release_at(current.starts_at, release_days)
+    return changed
+
+
 def check_registration_window(opens_at: datetime, closes_at: datetime, starts_at: datetime) -> None:
     if closes_at <= opens_at:
         raise RuleViolation("registration must close after it opens", field="registration_closes_at")
