@@ -94,6 +94,12 @@ class EnrollmentRepository:
                                 TrainingSession.registration_closes_at > open_at)
         return list(self.session.scalars(query))
 
+    def sessions_by_id(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, TrainingSession]:
+        ids = set(ids)
+        if not ids:
+            return {}
+        return {s.id: s for s in self.session.scalars(select(TrainingSession).where(TrainingSession.id.in_(ids)))}
+
     def sessions_due_housekeeping(self, now: datetime, limit: int = 100) -> list[uuid.UUID]:
         """Scheduled sessions whose quota is due for release or that have an expired offer."""
         quota_due = select(TrainingSession.id).where(

@@ -574,7 +574,7 @@ class EnrollmentService(ServiceBase):
         enrollment = self._self_service(repo, enrollment_id, code)
         entries = []
         mine = repo.enrollments_of_person(enrollment.email_key)
-        sessions = {s.id: s for s in repo.sessions() if s.id in {e.session_id for e in mine}}
+        sessions = repo.sessions_by_id(e.session_id for e in mine)
         courses = repo.courses_by_id(s.course_id for s in sessions.values())
         for item in mine:
             session = sessions[item.session_id]
