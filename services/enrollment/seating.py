@@ -71,8 +71,7 @@ class Seating:
         return waiting_for(self.policy(session, course), self.counts(session), AttendanceMode(enrollment.mode),
                            enrollment.municipality_code).value
 
-    def settle(self, session: TrainingSession, course: Course, cause: str = "seat_freed",
-               expire_offers: bool = True) -> None:
+    def settle(self, session: TrainingSession, course: Course, cause: str = "seat_freed") -> None:
         """Apply what time has made due — a quota release, expired offers — and fill free seats,
         so that no decision is taken on a stale state (a newcomer never overtakes someone the
         timer has not promoted yet)."""
@@ -81,8 +80,7 @@ class Seating:
         if (session.quota_released_at is None and session.quota_release_at is not None
                 and session.quota_release_at <= self.now):
             self.release_quota(session, course)
-        if expire_offers:
-            self.expire_offers(session, course)
+        self.expire_offers(session, course)
         self.fill(session, course, cause)
 
     def expire_offers(self, session: TrainingSession, course: Course) -> int:
