@@ -31,7 +31,8 @@ class EmbeddedRun:
     def ready(self):
         if self.popen.poll() is not None:
             raise AssertionError(f"exited {self.popen.returncode}: {self.output()}")
-        return port_open("127.0.0.1", self.ops_port, 0.2) and http(
+        # the banner (with the token) is printed once every service has started, after /health/ready
+        return "export TOKEN=" in self.output() and port_open("127.0.0.1", self.ops_port, 0.2) and http(
             "GET", f"http://127.0.0.1:{self.ops_port}/health/ready").status == 200
 
     def output(self):
