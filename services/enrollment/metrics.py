@@ -2,6 +2,9 @@
 
     savivalda_enrollments{service, status}   enrolments by status (every status, zeros included)
     savivalda_waitlist_length{service}       people waiting for a seat in sessions still scheduled
+    savivalda_enrollment_sessions{service, status}        sessions by status
+    savivalda_enrollment_upcoming_seats{service, state}   seats of the scheduled sessions still ahead:
+                                                          capacity, confirmed, offered, waitlisted
 
 Counting at scrape time (cached briefly by shared.observability.ScrapeTimeGauges) keeps the
 figures right with any number of replicas and across restarts, which counters kept in process
@@ -21,10 +24,11 @@ from sqlalchemy.engine import Engine
 
 from services.enrollment.domain.rules import EnrollmentStatus, SessionStatus
 from services.enrollment.models import Enrollment, TrainingSession
-from shared.db import engine_for
+from shared.db import engine_for, utcnow
 from shared.observability import SCRAPE_GAUGES
 
 Sample = tuple[str, str, dict[str, str], float]
+SEAT_STATES = (EnrollmentStatus.CONFIRMED.value, EnrollmentStatus.OFFERED.value, EnrollmentStatus.WAITLISTED.value)
 
 
 def enrollment_gauges(engine: Engine, service: str = "enrollment") -> Iterator[Sample]:
@@ -39,12 +43,31 @@ def enrollment_gauges(engine: Engine, service: str = "enrollment") -> Iterator[S
             .where(enrollments.c.status == EnrollmentStatus.WAITLISTED.value,
                    sessions.c.status == SessionStatus.SCHEDULED.value)
         ).scalar_one()
+        sessions_by_status = dict(connection.execute(
+            select(sessions.c.status, func.count()).group_by(sessions.c.status)).all())
+        upcoming = (sessions.c.status == SessionStatus.SCHEDULED.value) & (sessions.c.starts_at > utcnow())
+        capacity = connection.execute(
+            select(func.coalesce(func.sum(sessions.c.capacity + func.coalesce(sessions.c.online_capacity, 0)), 0))
+            .where(upcoming)).scalar_one()
+        seats = dict(connection.execute(
+            select(enrollments.c.status, func.count())
+            .select_from(enrollments.join(sessions, sessions.c.id == enrollments.c.session_id))
+            .where(upcoming, enrollments.c.status.in_(SEAT_STATES)).group_by(enrollments.c.status)).all())
     counts = {status.value: 0 for status in EnrollmentStatus}
     counts.update(by_status)
     for status, count in sorted(counts.items()):
         yield ("savivalda_enrollments", "Enrolments by status", {"service": service, "status": status}, float(count))
     yield ("savivalda_waitlist_length", "People on the waitlists of sessions still scheduled",
            {"service": service}, float(waiting))
+    for status in SessionStatus:
+        yield ("savivalda_enrollment_sessions", "Training sessions by status",
+               {"service": service, "status": status.value}, float(sessions_by_status.get(status.value, 0)))
+    seats_help = "Seats of scheduled sessions still ahead: capacity, confirmed, offered, waitlisted"
+    yield ("savivalda_enrollment_upcoming_seats", seats_help, {"service": service, "state": "capacity"},
+           float(capacity))
+    for state in SEAT_STATES:
+        yield ("savivalda_enrollment_upcoming_seats", seats_help, {"service": service, "state": state},
+               float(seats.get(state, 0)))
 
 
 class EnrollmentGauges(DependencyProvider):

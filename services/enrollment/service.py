@@ -13,7 +13,6 @@ from sqlalchemy.exc import IntegrityError
 
 from services.enrollment import privacy, timers
 from services.enrollment.certification import Certification
-from services.enrollment.gauges import EnrollmentGauges
 from services.enrollment.domain.codes import check_enrollment_code, normalise_verification_code
 from services.enrollment.domain.completion import certificate_status
 from services.enrollment.domain.figures import (
@@ -46,6 +45,8 @@ from services.enrollment.domain.rules import (
     normalise_email,
     quota_release_at,
 )
+from services.enrollment.domain.seats import waiting_for as seat_waiting_for
+from services.enrollment.metrics import EnrollmentGauges
 from services.enrollment.models import (
     Course,
     Enrollment,
@@ -91,7 +92,6 @@ from services.enrollment.schemas import (
     VerificationOut,
     VerifyQuery,
 )
-from services.enrollment.domain.seats import waiting_for as seat_waiting_for
 from services.enrollment.seating import Seating
 from services.enrollment.views import (
     ENTRY_STATUS,
