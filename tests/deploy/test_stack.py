@@ -294,7 +294,7 @@ def test_the_compose_stack_runs_scales_and_is_scraped(local_stack, stack_env, br
                "Retried and dead-lettered per second", "Dead-letter queue depth", "Outbox backlog",
                "Enrolments per hour, by outcome", "Notifications sent and failed per hour",
                "Stored notifications by status", "Grant applications by status", "Partner introductions by status",
-               "Partner profiles"}
+               "Partner profiles", "Enrolments by status", "Waitlist length"}
 
         def blank_panels():
             with_data = {q.panel for q in dashboard.queries() if prometheus.vector(q.for_prometheus())}
