@@ -16,7 +16,7 @@ from datetime import timedelta
 
 import eventlet
 from eventlet.event import Event
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 
 from shared.db import OUTBOX, UnitOfWork, engine_for, get_mark, set_mark, utcnow
 from shared.messaging.publishing import OutgoingMessage, PublishError, publisher_for
@@ -149,7 +149,7 @@ class Relay:
                 uow.commit()
                 raise
             now = utcnow()
-            settled = 0
+            published: list[dict] = []
             for message, outcome in zip(messages, outcomes):
                 if outcome == "nacked":
                     # Keep order: stop at the first message the broker refused; retry from there.
@@ -159,18 +159,22 @@ class Relay:
                     )
                     break
                 unroutable = outcome == "unroutable"
-                session.execute(
-                    update(OUTBOX).where(OUTBOX.c.id == message.row_id)
-                    .values(published_at=now, unroutable=unroutable,
-                            publish_attempts=OUTBOX.c.publish_attempts + 1)
-                )
+                published.append({"row_id": message.row_id, "was_unroutable": unroutable})
                 EVENTS_PUBLISHED.labels(self.service, message.event_type).inc()
                 if unroutable:
                     EVENTS_UNROUTABLE.labels(self.service, message.event_type).inc()
                     log.debug("event %s had no subscriber queue", message.event_type,
                               extra={"service": self.service, "event_id": message.event_id,
                                      "correlation_id": message.correlation_id})
-                settled += 1
+            if published:
+                # One statement for the batch (executemany), not one round trip per row.
+                session.execute(
+                    update(OUTBOX).where(OUTBOX.c.id == bindparam("row_id"))
+                    .values(published_at=now, unroutable=bindparam("was_unroutable"),
+                            publish_attempts=OUTBOX.c.publish_attempts + 1),
+                    published,
+                )
+            settled = len(published)
             uow.commit()
             self.last_success = time.monotonic()
             self.last_error = None

@@ -21,6 +21,7 @@ from services.enrollment.notices import Links
 from services.enrollment.repository import EnrollmentRepository
 from services.enrollment.seating import Seating
 from shared.db import OUTBOX, UnitOfWork, utcnow
+from shared.erasure import scrub_dead_letters
 from shared.events.enrollment import EnrollmentPersonErased
 from shared.events.privacy import ErasureRequested
 
@@ -32,10 +33,12 @@ def erase(db: UnitOfWork, repo: EnrollmentRepository, links: Links, request: Era
     now = utcnow()
     session = repo.session
     removed = {"enrollments": 0, "open_enrollments_cancelled": 0, "certificates": 0, "training_needs": 0,
-               "supports": 0, "authored_enrollments": 0, "idempotency_keys": 0, "events": 0}
+               "supports": 0, "authored_enrollments": 0, "idempotency_keys": 0, "events": 0, "dead_letters": 0}
     pseudonym = uuid.uuid4().hex
+    names: set[str] = set()
     for found in repo.enrollments_of_person(email_key):
         enrollment, training_session = repo.enrollment_locked(found.id)
+        names.add(enrollment.name)
         if (EnrollmentStatus(enrollment.status) in ACTIVE
                 and training_session.status == SessionStatus.SCHEDULED.value):
             # Nobody is told (the person asked to be forgotten); the seat goes to the waitlist.
@@ -62,6 +65,7 @@ def erase(db: UnitOfWork, repo: EnrollmentRepository, links: Links, request: Era
     ).rowcount
     # Events about the person, published or not: once they are forgotten nobody should tell them more.
     removed["events"] = session.execute(delete(OUTBOX).where(_mentions(db, OUTBOX.c.body, email_key))).rowcount
+    removed["dead_letters"] = scrub_dead_letters(db, [email_key, *names])
     db.emit(EnrollmentPersonErased(request_id=request.request_id, removed=removed), subject=str(request.request_id))
     return removed
 

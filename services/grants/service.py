@@ -96,6 +96,7 @@ from services.grants.views import (
 )
 from shared.database import Database
 from shared.db import OUTBOX, utcnow
+from shared.erasure import scrub_dead_letters
 from shared.errors import Conflict, Forbidden, RuleViolation
 from shared.events.envelope import Envelope
 from shared.events.grants import (
@@ -122,7 +123,7 @@ STAFF = ("staff",)
 STAFF_OR_MUNICIPALITY = ("staff", "municipality")
 # What grants.person_erased reports, always all of it (zeros included).
 ERASURE_COUNTS = ("application_contacts", "consultant_assignments", "partner_contacts", "applications_created",
-                  "status_changes", "checklist_updates", "consultation_entries", "published_events")
+                  "status_changes", "checklist_updates", "consultation_entries", "published_events", "dead_letters")
 # Deadlines are calendar days in Lithuania.
 LOCAL_TIME = ZoneInfo("Europe/Vilnius")
 
@@ -793,6 +794,7 @@ class GrantsService(ServiceBase):
             *[OUTBOX.c.body.contains(spelling, autoescape=True) for spelling in spellings],
             *[func.lower(OUTBOX.c.body).contains(spelling, autoescape=True) for spelling in spellings])))
         removed["published_events"] += result.rowcount
+        removed["dead_letters"] = scrub_dead_letters(self.db, sorted(spellings))
         counts = {key: removed[key] for key in sorted(removed)}
         # merge: the same request delivered again under another event id updates its record
         session.merge(Erasure(request_id=event.request_id, removed=counts, erased_at=utcnow()))

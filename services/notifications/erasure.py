@@ -6,28 +6,17 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import uuid
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 
 from services.notifications.models import DeliveryAttempt, Notification, ReceivedEvent, Recipient
-from shared.db import DEAD_LETTERS, UnitOfWork, utcnow
+from shared.db import UnitOfWork, utcnow
+from shared.erasure import ERASED, scrub, scrub_dead_letters
 from shared.events.notifications import NotificationsPersonErased
 from shared.events.privacy import ErasureRequested
 
 log = logging.getLogger(__name__)
-ERASED = "[erased]"
-
-
-def _scrub(text: str | None, needles: list[str]) -> tuple[str | None, bool]:
-    if not text:
-        return text, False
-    scrubbed = text
-    for needle in needles:
-        if needle:
-            scrubbed = re.sub(re.escape(needle), ERASED, scrubbed, flags=re.IGNORECASE)
-    return scrubbed, scrubbed != text
 
 
 def _scrub_json(value, email: str):
@@ -58,7 +47,7 @@ def erase(uow: UnitOfWork, request: ErasureRequested) -> dict[str, int]:
         removed["notifications"] = len(notifications)
         for attempt in session.scalars(select(DeliveryAttempt).where(
                 DeliveryAttempt.notification_id.in_([n.id for n in notifications]))):
-            attempt.error, changed = _scrub(attempt.error, needles)
+            attempt.error, changed = scrub(attempt.error, needles)
             removed["delivery_attempts"] += changed
         pseudonym = f"erased-{uuid.uuid4().hex}"
         recipient.email_key, recipient.email, recipient.name = pseudonym, f"{pseudonym}@erased.invalid", ERASED
@@ -69,14 +58,9 @@ def erase(uow: UnitOfWork, request: ErasureRequested) -> dict[str, int]:
         removed["recipients"] = 1
     for event in session.scalars(select(ReceivedEvent).where(ReceivedEvent.body.ilike(f"%{email}%"))):
         event.body = json.dumps(_scrub_json(json.loads(event.body), email), ensure_ascii=False)
-        event.body, _ = _scrub(event.body, [email])
+        event.body, _ = scrub(event.body, [email])
         removed["received_events"] += 1
-    for row in session.execute(select(DEAD_LETTERS.c.id, DEAD_LETTERS.c.body, DEAD_LETTERS.c.reason).where(
-            or_(DEAD_LETTERS.c.body.ilike(f"%{email}%"), DEAD_LETTERS.c.reason.ilike(f"%{email}%")))).all():
-        body, _ = _scrub(row.body, needles)
-        reason, _ = _scrub(row.reason, needles)
-        session.execute(update(DEAD_LETTERS).where(DEAD_LETTERS.c.id == row.id).values(body=body, reason=reason))
-        removed["dead_letters"] += 1
+    removed["dead_letters"] = scrub_dead_letters(uow, needles)
     uow.emit(NotificationsPersonErased(request_id=request.request_id, removed=removed), subject=str(request.request_id))
     log.info("erased a person's data", extra={"request_id": str(request.request_id), **removed})
     return removed
