@@ -206,30 +206,11 @@ def reset_process_state():
 @pytest.fixture
 def embedded(tmp_path, reset_process_state):
     """All four services running in this process on the embedded default, with free ports."""
-    from services.runner import Process
-    from shared.auth import issue_token
-    from shared.config import embedded_settings
+    from tests.support import EmbeddedSystem
 
-    env = {"SAVIVALDA_HTTP_ADDRESS": f"127.0.0.1:{free_port()}", "SAVIVALDA_OPS_ADDRESS": f"127.0.0.1:{free_port()}",
-           "SAVIVALDA_RETRY_DELAYS": "0.1,0.2", "SAVIVALDA_RELAY_INTERVAL": "0.1"}
-    settings = embedded_settings(tmp_path / "data", env=env)
-    process = Process(settings)
-    process.prepare()
-    process.start()
-
-    class Running:
-        pass
-
-    running = Running()
-    running.process = process
-    running.settings = settings
-    running.base_url = f"http://{settings.http_address}"
-    running.ops_url = f"http://{settings.ops_address}"
-    running.token = lambda role="staff", **kw: issue_token(settings.auth_secret, subject="tester", role=role, **kw)
-    running.mailbox = settings.mailbox_dir
-    running.wait_until = wait_until
-    yield running
-    process.stop()
+    system = EmbeddedSystem(tmp_path / "data")
+    yield system
+    system.stop()
 
 
 @pytest.fixture(scope="session")

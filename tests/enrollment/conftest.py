@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.support import free_port, wait_until
+from tests.support import EmbeddedSystem, wait_until
 
 
 @pytest.fixture
@@ -12,25 +12,13 @@ def system(tmp_path, reset_process_state):
 
 
 def _embedded(tmp_path, extra_env):
-    from services.runner import Process
-    from shared.auth import issue_token
-    from shared.config import embedded_settings
     from tests.enrollment.helpers import Api
 
-    env = {"SAVIVALDA_HTTP_ADDRESS": f"127.0.0.1:{free_port()}", "SAVIVALDA_OPS_ADDRESS": f"127.0.0.1:{free_port()}",
-           "SAVIVALDA_RETRY_DELAYS": "0.1,0.2", "SAVIVALDA_RELAY_INTERVAL": "0.1", **extra_env}
-    settings = embedded_settings(tmp_path / "data", env=env)
-    process = Process(settings)
-    process.prepare()
-    process.start()
-    api = Api(f"http://{settings.http_address}",
-              lambda role="staff", **kw: issue_token(settings.auth_secret, subject="tester", role=role, **kw),
-              settings.database_url("enrollment"))
-    api.settings = settings
-    api.ops_url = f"http://{settings.ops_address}"
-    api.wait_until = wait_until
+    system = EmbeddedSystem(tmp_path / "data", env=extra_env)
+    api = Api(system.base_url, system.token, system.settings.database_url("enrollment"))
+    api.settings, api.ops_url, api.wait_until = system.settings, system.ops_url, system.wait_until
     yield api
-    process.stop()
+    system.stop()
 
 
 @pytest.fixture(scope="module")

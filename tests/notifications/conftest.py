@@ -46,24 +46,9 @@ def webhook_receiver():
 @pytest.fixture
 def embedded_smtp(tmp_path, reset_process_state, smtp_sink):
     """All four services in this process (SQLite, in-memory broker) sending e-mail over real SMTP."""
-    from services.runner import Process
-    from shared.auth import issue_token
-    from shared.config import embedded_settings
+    from tests.support import EmbeddedSystem
 
-    env = {"SAVIVALDA_HTTP_ADDRESS": f"127.0.0.1:{free_port()}", "SAVIVALDA_OPS_ADDRESS": f"127.0.0.1:{free_port()}",
-           "SAVIVALDA_RETRY_DELAYS": "0.1,0.2", "SAVIVALDA_RELAY_INTERVAL": "0.1"}
-    settings = embedded_settings(tmp_path / "data", env=env).with_changes(smtp_url=smtp_sink.url)
-    process = Process(settings)
-    process.prepare()
-    process.start()
-
-    class Running:
-        pass
-
-    running = Running()
-    running.process, running.settings, running.smtp = process, settings, smtp_sink
-    running.base_url = f"http://{settings.http_address}"
-    running.ops_url = f"http://{settings.ops_address}"
-    running.token = lambda role="staff", **kw: issue_token(settings.auth_secret, subject="tester", role=role, **kw)
-    yield running
-    process.stop()
+    system = EmbeddedSystem(tmp_path / "data", smtp_url=smtp_sink.url)
+    system.smtp = smtp_sink
+    yield system
+    system.stop()

@@ -269,27 +269,15 @@ def test_a_forgotten_person_leaves_no_trace(embedded):
 
 
 def test_the_fallback_relay_takes_over_when_the_primary_is_down(tmp_path, reset_process_state, smtp_sink):
-    from services.runner import Process
-    from shared.auth import issue_token
-    from shared.config import embedded_settings
-    from tests.support import free_port
+    from tests.support import EmbeddedSystem, free_port
 
-    env = {"SAVIVALDA_HTTP_ADDRESS": f"127.0.0.1:{free_port()}", "SAVIVALDA_OPS_ADDRESS": f"127.0.0.1:{free_port()}"}
     dead_primary = f"smtp://127.0.0.1:{free_port()}?timeout=2"  # nothing listens there
-    settings = embedded_settings(tmp_path / "data", env=env).with_changes(
-        smtp_url=dead_primary, smtp_fallback_url=smtp_sink.url)
-    process = Process(settings)
-    process.prepare()
-    process.start()
+    running = EmbeddedSystem(tmp_path / "data", smtp_url=dead_primary, smtp_fallback_url=smtp_sink.url)
     try:
-        class Running:
-            base_url = f"http://{settings.http_address}"
-            token = staticmethod(lambda role="staff": issue_token(settings.auth_secret, subject="t", role=role))
-
-        register(Running, email="ona@kaunas.lt", name="Ona")
-        publish_call(Running)
+        register(running, email="ona@kaunas.lt", name="Ona")
+        publish_call(running)
         wait_until(lambda: len(smtp_sink.messages()) == 1, message="the e-mail through the fallback")
-        sent = wait_until(lambda: deliveries(Running, status="sent"), message="the recorded delivery")
+        sent = wait_until(lambda: deliveries(running, status="sent"), message="the recorded delivery")
         assert sent[0]["delivered_via"] == f"smtp:127.0.0.1:{smtp_sink.port}" and sent[0]["attempts"] == 1
     finally:
-        process.stop()
+        running.stop()

@@ -4,32 +4,11 @@ client of the partners API with a staff and a municipality token."""
 import pytest
 
 from tests.partners.helpers import PartnersDatabase, created, get, post
-from tests.support import free_port, wait_until
+from tests.support import EmbeddedSystem
 
 
 def start_embedded(tmp_path, **env_changes):
-    from services.runner import Process
-    from shared.auth import issue_token
-    from shared.config import embedded_settings
-
-    env = {"SAVIVALDA_HTTP_ADDRESS": f"127.0.0.1:{free_port()}", "SAVIVALDA_OPS_ADDRESS": f"127.0.0.1:{free_port()}",
-           "SAVIVALDA_RETRY_DELAYS": "0.1,0.2", "SAVIVALDA_RELAY_INTERVAL": "0.1", **env_changes}
-    settings = embedded_settings(tmp_path / "data", env=env)
-    process = Process(settings)
-    process.prepare()
-    process.start()
-
-    class Running:
-        pass
-
-    running = Running()
-    running.process, running.settings = process, settings
-    running.base_url = f"http://{settings.http_address}"
-    running.ops_url = f"http://{settings.ops_address}"
-    running.token = lambda role="staff", subject="tester", **kw: issue_token(settings.auth_secret, subject=subject,
-                                                                             role=role, **kw)
-    running.wait_until = wait_until
-    return running
+    return EmbeddedSystem(tmp_path / "data", env=env_changes)
 
 
 class PartnersClient:

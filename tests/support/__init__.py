@@ -262,3 +262,36 @@ class ProcessLauncher:
 def run_cli(*args: str, env: dict | None = None, timeout: float = 60, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([str(BIN / "savivalda"), *args], env={**os.environ, **(env or {})}, capture_output=True,
                           text=True, timeout=timeout, cwd=str(cwd) if cwd else None)
+
+
+# ---------------------------------------------------------------- the embedded system in this process
+
+class EmbeddedSystem:
+    """All four services running in the test process on the embedded default (SQLite files, the
+    in-memory broker), on free ports. `stop()` shuts them down gracefully."""
+
+    def __init__(self, data_dir: Path, env: dict | None = None, default_subject: str = "tester", **changes):
+        from services.runner import Process
+        from shared.config import embedded_settings
+
+        defaults = {"SAVIVALDA_HTTP_ADDRESS": f"127.0.0.1:{free_port()}",
+                    "SAVIVALDA_OPS_ADDRESS": f"127.0.0.1:{free_port()}",
+                    "SAVIVALDA_RETRY_DELAYS": "0.1,0.2", "SAVIVALDA_RELAY_INTERVAL": "0.1"}
+        settings = embedded_settings(data_dir, env={**defaults, **(env or {})})
+        self.settings = settings.with_changes(**changes) if changes else settings
+        self.default_subject = default_subject
+        self.process = Process(self.settings)
+        self.process.prepare()
+        self.process.start()
+        self.base_url = f"http://{self.settings.http_address}"
+        self.ops_url = f"http://{self.settings.ops_address}"
+        self.mailbox = self.settings.mailbox_dir
+        self.wait_until = wait_until
+
+    def token(self, role: str = "staff", subject: str | None = None, **kwargs) -> str:
+        from shared.auth import issue_token
+
+        return issue_token(self.settings.auth_secret, subject=subject or self.default_subject, role=role, **kwargs)
+
+    def stop(self) -> None:
+        self.process.stop()
