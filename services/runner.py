@@ -98,10 +98,6 @@ class OpsServer:
         self._thread = eventlet.spawn(wsgi.server, self._sock, self, log_output=False,
                                       log=logging.getLogger("eventlet.wsgi.server"))
 
-    @property
-    def port(self) -> int:
-        return self._sock.getsockname()[1]
-
     def stop(self) -> None:
         if self._thread is not None:
             self._thread.kill()

@@ -89,10 +89,6 @@ class Database(DependencyProvider):
         if uow is not None:
             uow.close()
 
-    def unit_of_work(self, correlation_id: str) -> UnitOfWork:
-        """A unit of work for code outside workers (timers' helpers, start-up jobs)."""
-        return UnitOfWork(self.engine, self.service, correlation_id, on_commit_with_events=self.relay.relay.wake)
-
     def _database_health(self) -> str | None:
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))

@@ -165,11 +165,6 @@ class HttpFrontend:
         self._map: Map | None = None
         self._sock = None
         self._thread = None
-        self.openapi_builders: dict[str, Any] = {}
-
-    @property
-    def port(self) -> int:
-        return self._sock.getsockname()[1]
 
     def add(self, route: "Route") -> None:
         self.routes.add(route)

@@ -27,7 +27,6 @@ from tests.support import (  # noqa: E402
     ProcessLauncher,
     free_port,
     port_open,
-    wait_until,
 )
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

@@ -21,7 +21,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import time
 import uuid
 from datetime import datetime, timezone
 from functools import partial

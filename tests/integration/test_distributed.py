@@ -9,7 +9,6 @@ retry path the failing event is dropped instead of waiting in dead letters for r
 
 import collections
 import json
-import uuid
 
 import eventlet
 import pytest
@@ -67,7 +66,7 @@ def test_enrolment_to_e_mail_across_four_processes(launcher, smtp_sink, pg_admin
 def test_requests_succeed_while_the_broker_is_stopped_and_events_flow_after_it_returns(
         launcher, smtp_sink, broker_admin):
     enrollment = launcher.start("enrollment")
-    notifications = launcher.start("notifications")
+    launcher.start("notifications")
     _, session_id = create_session(enrollment.base_url, STAFF, capacity=50)
     enrol(enrollment.base_url, STAFF, session_id, person(0))
     wait_until(lambda: len(smtp_sink.messages()) == 1, timeout=30, message="the first e-mail")

@@ -8,7 +8,6 @@ import urllib.parse
 from datetime import datetime, timedelta
 from email import policy
 
-import pytest
 from sqlalchemy import text, update
 
 from services.notifications.domain.language import LOCAL_TZ

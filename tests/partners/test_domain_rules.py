@@ -1,7 +1,7 @@
 """Rules of profiles, introductions (double opt-in), reminders, visits, the report and erasure,
 in plain Python."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 

@@ -1,7 +1,6 @@
 """The HTTP layer on the embedded default: validation, auth, problem+json, and that bad input
 changes nothing."""
 
-import json
 import uuid
 
 from openapi_spec_validator import validate
