@@ -178,7 +178,7 @@ class HttpFrontend:
         self._users += 1
         if self._users == 1:
             bind = parse_address(self.address)
-            self._sock = eventlet.listen((bind.address or "0.0.0.0", bind.port))
+            self._sock = eventlet.listen((bind.address or "0.0.0.0", bind.port), reuse_port=False)
             self._thread = eventlet.spawn(
                 wsgi.server, self._sock, self, log=logging.getLogger("eventlet.wsgi.server"),
                 log_output=False, socket_timeout=60, debug=False,
