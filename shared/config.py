@@ -5,6 +5,7 @@ Every variable is documented in docs/configuration.md; tests check that the two 
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import secrets
@@ -16,6 +17,10 @@ SERVICE_NAMES: tuple[str, ...] = ("enrollment", "grants", "partners", "notificat
 
 ENV_PREFIX = "SAVIVALDA_"
 MIN_SECRET_LENGTH = 32
+MIN_SECRET_DISTINCT = 8
+# Observed character entropy (count x -log2 frequency, summed): a 32-character random hex secret
+# (128 real bits) shows 91 bits at the very least, typically 115; `aaaa...ab` shows almost none.
+MIN_SECRET_BITS = 88
 # Words people leave in templates. Short fragments such as "xxx" are left out on purpose: they turn up
 # by chance in random secrets (token_urlsafe(48) contains "xxx", in any case, about 1 time in 500).
 _PLACEHOLDER = re.compile(r"change.?me|example|placeholder|your.?secret|^secret|secret$|password|default", re.I)
@@ -29,19 +34,54 @@ def database_url_variable(service: str) -> str:
     return f"{ENV_PREFIX}{service.upper()}_DATABASE_URL"
 
 
-def check_secret(secret: str | None) -> str:
-    """Refuse a missing, short or placeholder secret: tokens signed with it guard every API."""
+_RUNS = ("abcdefghijklmnopqrstuvwxyz", "0123456789", "qwertyuiop", "asdfghjkl", "zxcvbnm")
+
+
+def _in_runs(secret: str, length: int = 4) -> int:
+    """How many characters belong to a run of `length` or more neighbours on the alphabet, the
+    digits or a keyboard row (either way)."""
+    text = secret.lower()
+    covered = [False] * len(text)
+    for start in range(len(text) - length + 1):
+        window = text[start:start + length]
+        if any(window in run or window[::-1] in run for run in _RUNS):
+            covered[start:start + length] = [True] * length
+    return sum(covered)
+
+
+def secret_weakness(secret: str) -> str | None:
+    """Why a secret is guessable, or None. Estimates, not proofs: a secret made by
+    `secrets.token_urlsafe(48)` (or `openssl rand -hex 32`) passes, and what people type
+    (a word, a repeated pattern such as `abcdefgh` four times, a keyboard run) does not."""
+    if len(secret) < MIN_SECRET_LENGTH:
+        return f"is {len(secret)} characters; use at least {MIN_SECRET_LENGTH}"
+    if _PLACEHOLDER.search(secret):
+        return "looks like a placeholder; set a random value"
+    distinct = len(set(secret))
+    if distinct < MIN_SECRET_DISTINCT:
+        return f"has only {distinct} different characters; set a random value"
+    for period in range(1, len(secret) // 2 + 1):
+        if all(secret[i] == secret[i - period] for i in range(period, len(secret))):
+            return f"repeats a pattern of {period} characters; set a random value"
+    if _in_runs(secret) * 2 > len(secret):
+        return "is mostly runs of neighbouring characters (abcd..., 1234..., qwerty...); set a random value"
+    counts = [secret.count(ch) for ch in set(secret)]
+    bits = -sum(c * math.log2(c / len(secret)) for c in counts)  # observed character entropy, whole secret
+    if bits < MIN_SECRET_BITS:
+        return f"carries about {bits:.0f} bits; use at least {MIN_SECRET_BITS} (a longer random value)"
+    return None
+
+
+def check_secret(secret: str | None, name: str = "AUTH_SECRET") -> str:
+    """Refuse a missing, short, placeholder or low-entropy secret: tokens signed with it guard every API."""
     if not secret:
         raise ConfigurationError(
-            f"{ENV_PREFIX}AUTH_SECRET is not set; generate one with "
+            f"{ENV_PREFIX}{name} is not set; generate one with "
             "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
         )
-    if len(secret) < MIN_SECRET_LENGTH:
-        raise ConfigurationError(
-            f"{ENV_PREFIX}AUTH_SECRET is {len(secret)} characters; use at least {MIN_SECRET_LENGTH}"
-        )
-    if _PLACEHOLDER.search(secret) or len(set(secret)) < 8:
-        raise ConfigurationError(f"{ENV_PREFIX}AUTH_SECRET looks like a placeholder; set a random value")
+    weakness = secret_weakness(secret)
+    if weakness:
+        raise ConfigurationError(f"{ENV_PREFIX}{name} {weakness}")
     return secret
 
 
@@ -76,6 +116,11 @@ class Settings:
     log_level: str = "INFO"
     max_workers: int = 10
     timer_interval: float = 60.0
+    # HTTP input limits (docs/security.md, "Limits and fuzzing")
+    max_body_bytes: int = 1 << 20
+    http_header_timeout: float = 10.0
+    http_body_timeout: float = 30.0
+    http_max_connections: int = 1000
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -128,7 +173,22 @@ def _common(env: Mapping[str, str]) -> dict:
         log_level=_env(env, "LOG_LEVEL", "INFO").upper(),
         max_workers=int(_env(env, "MAX_WORKERS", "10")),
         timer_interval=float(_env(env, "TIMER_INTERVAL", "60")),
+        max_body_bytes=_positive(env, "MAX_BODY_BYTES", "1048576", int),
+        http_header_timeout=_positive(env, "HTTP_HEADER_TIMEOUT", "10", float),
+        http_body_timeout=_positive(env, "HTTP_BODY_TIMEOUT", "30", float),
+        http_max_connections=_positive(env, "HTTP_MAX_CONNECTIONS", "1000", int),
     )
+
+
+def _positive(env: Mapping[str, str], name: str, default: str, kind: type):
+    text = _env(env, name, default)
+    try:
+        value = kind(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ConfigurationError(f"{ENV_PREFIX}{name} must be a positive {kind.__name__}, got {text!r}")
+    return value
 
 
 def distributed_settings(services: tuple[str, ...], env: Mapping[str, str] | None = None) -> Settings:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import datetime
-from decimal import Decimal
 
 from werkzeug.wrappers import Response
 
@@ -17,6 +15,7 @@ from services.enrollment.notices import Links, title_of
 from services.enrollment.schemas import CertificateOut, CourseOut, EnrollmentOut, SeatPoolOut, SessionOut
 from shared.events.types import LocalizedText
 from shared.reference import REGIONS
+from shared.spreadsheet import csv_writer
 
 
 def course_out(course: Course) -> CourseOut:
@@ -84,10 +83,10 @@ def certificate_out(certificate: Certificate, enrollment: Enrollment, links: Lin
 def csv_response(filename: str, header: list[str], rows: list[list]) -> Response:
     """CSV with a UTF-8 byte-order mark, so spreadsheet programs show Lithuanian letters right."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv_writer(buffer)  # formula-like cells neutralised (shared/spreadsheet.py)
     writer.writerow(header)
     for row in rows:
-        writer.writerow(["" if v is None else (f"{v:f}" if isinstance(v, Decimal) else v) for v in row])
+        writer.writerow(row)
     return Response("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date
 from decimal import Decimal
@@ -24,6 +23,7 @@ from services.grants.schemas import (
 )
 from shared.events.types import Contact, LocalizedText
 from shared.reference import MUNICIPALITIES
+from shared.spreadsheet import csv_writer
 
 
 # ---------------------------------------------------------------- programmes and calls
@@ -190,7 +190,7 @@ def report_row_out(row: ReportRow) -> ReportRowOut:
 def report_csv(group_by: str, rows: list[ReportRow], totals: ReportRow) -> str:
     statuses = [s.value for s in Status]
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_writer(out)  # formula-like cells neutralised
     writer.writerow([group_by, "applications", *statuses, "requested_eur", "awarded_eur", "final_cost_eur",
                      "final_grant_eur", "decided", "successful", "success_rate"])
     for row in rows + [totals]:
@@ -209,7 +209,7 @@ APPLICATION_COLUMNS = ("id", "municipality_code", "municipality", "call_code", "
 def applications_csv(rows: list[tuple[Application, FundingCall]]) -> str:
     """One line per application, amounts and dates only: no contact or consultant details."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_writer(out)  # formula-like cells neutralised
     writer.writerow(APPLICATION_COLUMNS)
     for application, call in rows:
         writer.writerow([
