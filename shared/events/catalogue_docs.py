@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from shared.events.envelope import Envelope, exchange_for, registered_events, routing_key_for
+from shared.messaging.binding import STRUCTURED_CONTENT_TYPE
 
 SCHEMA_BASE = "https://savivalda.example/schemas/events"
 
@@ -83,34 +84,73 @@ def markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
+ASYNCAPI_BINDING_VERSION = "0.3.0"
+
+
+def _refs_to_components(node):
+    """A copy of a schema whose `#/$defs/X` references point to `#/components/schemas/X`."""
+    if isinstance(node, dict):
+        return {key: (f"#/components/schemas/{value.rsplit('/', 1)[-1]}"
+                      if key == "$ref" and isinstance(value, str) and value.startswith("#/$defs/")
+                      else _refs_to_components(value))
+                for key, value in node.items()}
+    if isinstance(node, list):
+        return [_refs_to_components(item) for item in node]
+    return node
+
+
 def asyncapi() -> dict:
-    channels, operations, messages = {}, {}, {}
+    """The AsyncAPI 3.0 document: one channel per event type (routing key on its exchange), one
+    message whose payload is the whole CloudEvents envelope (structured mode), every schema under
+    components.schemas so the document stands alone (no reference leaves it)."""
+    channels, operations, messages, schemas = {}, {}, {}, {}
+    for name, schema in json_schemas().items():
+        for def_name, definition in schema.pop("$defs", {}).items():
+            definition = _refs_to_components(definition)
+            if schemas.setdefault(def_name, definition) != definition:
+                raise ValueError(f"two different schemas are called {def_name}; rename one of the models")
+        schema.pop("$schema", None)
+        schema.pop("$id", None)
+        schemas[name.replace(".", "_")] = _refs_to_components(schema)
     for (event_type, version), model in registered_events().items():
         key = f"{event_type}.v{version}".replace(".", "_")
         messages[key] = {
             "name": event_type,
             "title": f"{event_type} v{version}",
             "summary": model.summary,
-            "contentType": "application/json",
-            "payload": {"$ref": schema_id(event_type, version)},
+            "contentType": STRUCTURED_CONTENT_TYPE,
+            "correlationId": {"description": "the envelope's correlationid (also the AMQP correlation_id)",
+                              "location": "$message.payload#/correlationid"},
+            "payload": {"$ref": f"#/components/schemas/{key}"},
+            "bindings": {"amqp": {"contentEncoding": "utf-8", "messageType": event_type,
+                                  "bindingVersion": ASYNCAPI_BINDING_VERSION}},
         }
         channel = key
         channels[channel] = {
             "address": routing_key_for(event_type),
+            "title": f"{routing_key_for(event_type)} on {exchange_for(event_type)}",
             "messages": {key: {"$ref": f"#/components/messages/{key}"}},
             "bindings": {"amqp": {"is": "routingKey", "exchange": {
-                "name": exchange_for(event_type), "type": "topic", "durable": True, "autoDelete": False}}},
+                "name": exchange_for(event_type), "type": "topic", "durable": True, "autoDelete": False},
+                "bindingVersion": ASYNCAPI_BINDING_VERSION}},
         }
         operations[f"publish_{key}"] = {
             "action": "send", "channel": {"$ref": f"#/channels/{channel}"},
             "summary": f"{model.publisher} publishes {event_type}",
+            "messages": [{"$ref": f"#/channels/{channel}/messages/{key}"}],
+            "bindings": {"amqp": {"deliveryMode": 2, "mandatory": True,
+                                  "bindingVersion": ASYNCAPI_BINDING_VERSION}},
         }
     return {
-        "asyncapi": "3.0.0",
+        "asyncapi": "3.1.0",
         "info": {"title": "Savivalda events", "version": "0.1.0",
-                 "description": "CloudEvents 1.0 envelopes on RabbitMQ topic exchanges."},
-        "defaultContentType": "application/json",
+                 "description": "CloudEvents 1.0 envelopes on RabbitMQ topic exchanges, in the CloudEvents AMQP "
+                                "binding's structured mode: the body is the whole envelope, the content type "
+                                f"`{STRUCTURED_CONTENT_TYPE}`. Consumers also accept `application/json` with the "
+                                "same body, and binary mode (attributes in `cloudEvents_*` or `ce-*` headers). "
+                                "The exchange is `<publisher>.events`, the routing key the event name."},
+        "defaultContentType": STRUCTURED_CONTENT_TYPE,
         "channels": channels,
         "operations": operations,
-        "components": {"messages": messages},
+        "components": {"schemas": dict(sorted(schemas.items())), "messages": messages},
     }

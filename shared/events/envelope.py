@@ -37,17 +37,28 @@ class Envelope(BaseModel):
     # CloudEvents allows further extension attributes; keep them rather than refuse the event.
     model_config = ConfigDict(extra="allow")
 
-    specversion: Literal["1.0"]
-    id: uuid.UUID
-    source: str = Field(min_length=1)
-    type: str = Field(pattern=TYPE_PATTERN)
-    time: AwareDatetime
-    subject: str | None = None
-    datacontenttype: Literal["application/json"] = "application/json"
-    dataschema: str | None = None
-    correlationid: str = Field(min_length=1, max_length=200)
-    schemaversion: int = Field(default=1, ge=1)
-    data: dict[str, Any]
+    specversion: Literal["1.0"] = Field(description="CloudEvents version of the envelope; always \"1.0\"")
+    id: uuid.UUID = Field(description="Unique id of the event (a UUID); consumers apply an id once. "
+                                      "Also the AMQP message_id")
+    source: str = Field(min_length=1, description="Who published it: `savivalda/<service>` for the services, "
+                                                  "a name of your own for an external publisher")
+    type: str = Field(pattern=TYPE_PATTERN, description="`<publisher>.<event name>`, one of the types below; "
+                                                        "also the AMQP type property")
+    time: AwareDatetime = Field(description="When it happened: RFC 3339 with a UTC offset, "
+                                            "e.g. 2026-03-01T09:30:00+00:00")
+    subject: str | None = Field(default=None, description="Id of the aggregate the event is about "
+                                                          "(e.g. the enrolment or the application)")
+    datacontenttype: Literal["application/json"] = Field(default="application/json",
+                                                         description="Media type of `data`; only application/json")
+    dataschema: str | None = Field(default=None, description="URI of the schema of `data`; informative, "
+                                                             "consumers validate against (`type`, `schemaversion`)")
+    correlationid: str = Field(min_length=1, max_length=200,
+                               description="Id of the request or conversation the event belongs to (extension "
+                                           "attribute); copied into every event it causes and every log line. "
+                                           "Also the AMQP correlation_id")
+    schemaversion: int = Field(default=1, ge=1, description="Version of the `data` schema of this type "
+                                                            "(extension attribute); 1 when absent")
+    data: dict[str, Any] = Field(description="The event itself, a JSON object; its fields per type are below")
 
     @property
     def exchange(self) -> str:
