@@ -128,7 +128,12 @@ def cmd_token(args) -> int:
             secret = config.embedded_settings(args.data_dir).auth_secret
     except config.ConfigurationError as error:
         return _fail(str(error))
-    print(issue_token(secret, subject=args.subject, role=args.role, ttl_seconds=parse_duration(args.ttl)))
+    try:  # a lifetime beyond the role's maximum (SAVIVALDA_TOKEN_MAX_TTL) is refused
+        token = issue_token(secret, subject=args.subject, role=args.role, ttl_seconds=parse_duration(args.ttl),
+                            max_lifetimes=config.parse_token_lifetimes(os.environ.get("SAVIVALDA_TOKEN_MAX_TTL", "")))
+    except (ValueError, config.ConfigurationError) as error:
+        return _fail(str(error))
+    print(token)
     return 0
 
 

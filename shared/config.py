@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping
 
+from shared.auth import MAX_TOKEN_LIFETIME
+
 SERVICE_NAMES: tuple[str, ...] = ("enrollment", "grants", "partners", "notifications")
 
 ENV_PREFIX = "SAVIVALDA_"
@@ -85,6 +87,53 @@ def check_secret(secret: str | None, name: str = "AUTH_SECRET") -> str:
     return secret
 
 
+def parse_list(text: str) -> tuple[str, ...]:
+    return tuple(part.strip().lower() for part in text.split(",") if part.strip())
+
+
+def parse_networks(text: str, name: str) -> tuple[str, ...]:
+    """Comma-separated IP addresses or networks (10.0.0.0/8, ::1); ConfigurationError naming the
+    variable for anything else."""
+    import ipaddress
+
+    items = parse_list(text)
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ConfigurationError(f"{ENV_PREFIX}{name}: {item!r} is not an IP address or network") from None
+    return items
+
+
+def parse_token_lifetimes(text: str) -> dict[str, int]:
+    """`staff=30d,municipality=30d,operator=1d` (any of them; the others keep their default)."""
+    from shared.auth import BASE_ROLES
+
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    lifetimes = dict(MAX_TOKEN_LIFETIME)
+    for part in parse_list(text):
+        role, _, value = part.partition("=")
+        try:
+            seconds = int(float(value[:-1]) * units[value[-1]]) if value[-1:] in units else int(value)
+        except (ValueError, KeyError):
+            seconds = 0
+        if role.strip() not in BASE_ROLES or seconds <= 0:
+            raise ConfigurationError(
+                f"{ENV_PREFIX}TOKEN_MAX_TTL must look like staff=30d,municipality=30d,operator=1d, got {text!r}")
+        lifetimes[role.strip()] = seconds
+    return lifetimes
+
+
+def parse_rate_limit_setting(text: str) -> str:
+    from shared.ratelimit import parse_rate_limit
+
+    try:
+        parse_rate_limit(text)
+    except ValueError as error:
+        raise ConfigurationError(f"{ENV_PREFIX}PUBLIC_RATE_LIMIT: {error}") from None
+    return text
+
+
 def parse_delays(text: str) -> tuple[float, ...]:
     try:
         delays = tuple(float(part) for part in text.split(",") if part.strip())
@@ -116,6 +165,11 @@ class Settings:
     log_level: str = "INFO"
     max_workers: int = 10
     timer_interval: float = 60.0
+    # Issue 13 (docs/security.md): token lifetimes, webhook targets, rate limits of public routes.
+    token_max_ttl: Mapping[str, int] = field(default_factory=lambda: dict(MAX_TOKEN_LIFETIME))
+    webhook_allowed_hosts: tuple[str, ...] = ()
+    trusted_proxies: tuple[str, ...] = ()
+    public_rate_limit: str = "60/minute"
     # HTTP input limits (docs/security.md, "Limits and fuzzing")
     max_body_bytes: int = 1 << 20
     http_header_timeout: float = 10.0
@@ -173,6 +227,10 @@ def _common(env: Mapping[str, str]) -> dict:
         log_level=_env(env, "LOG_LEVEL", "INFO").upper(),
         max_workers=int(_env(env, "MAX_WORKERS", "10")),
         timer_interval=float(_env(env, "TIMER_INTERVAL", "60")),
+        token_max_ttl=parse_token_lifetimes(_env(env, "TOKEN_MAX_TTL", "")),
+        webhook_allowed_hosts=parse_list(_env(env, "WEBHOOK_ALLOWED_HOSTS", "")),
+        trusted_proxies=parse_networks(_env(env, "TRUSTED_PROXIES", ""), "TRUSTED_PROXIES"),
+        public_rate_limit=parse_rate_limit_setting(_env(env, "PUBLIC_RATE_LIMIT", "60/minute")),
         max_body_bytes=_positive(env, "MAX_BODY_BYTES", "1048576", int),
         http_header_timeout=_positive(env, "HTTP_HEADER_TIMEOUT", "10", float),
         http_body_timeout=_positive(env, "HTTP_BODY_TIMEOUT", "30", float),
@@ -243,7 +301,7 @@ def embedded_settings(data_dir: Path | str | None = None, env: Mapping[str, str]
     """Settings for `savivalda run` with no configuration: everything under one data folder."""
     env = os.environ if env is None else env
     data = Path(data_dir or _env(env, "DATA_DIR", "savivalda-data")).resolve()
-    data.mkdir(parents=True, exist_ok=True)
+    private_data_folder(data)
     http_address = _env(env, "HTTP_ADDRESS", "127.0.0.1:8000")
     return Settings(
         mode="embedded",
@@ -260,10 +318,29 @@ def embedded_settings(data_dir: Path | str | None = None, env: Mapping[str, str]
     )
 
 
+def private_data_folder(data: Path) -> None:
+    """The embedded data folder holds personal data (SQLite files, e-mails): the folder and the
+    mailbox are made 0700, each service's SQLite file is created empty with 0600 before SQLite
+    opens it (SQLite gives its -wal, -shm and -journal files the database file's mode), and
+    files left readable by an older version are narrowed to the owner."""
+    data.mkdir(mode=0o700, parents=True, exist_ok=True)
+    (data / "mailbox").mkdir(mode=0o700, exist_ok=True)
+    for folder in (data, data / "mailbox"):
+        os.chmod(folder, 0o700)
+    for service in SERVICE_NAMES:
+        path = data / f"{service}.sqlite3"
+        if not path.exists():
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for path in data.glob("*.sqlite3*"):  # e-mails are written 0600 already (mkstemp)
+        if path.is_file() and path.stat().st_mode & 0o077:
+            os.chmod(path, 0o600)
+
+
 def embedded_secret(data_dir: Path) -> str:
     """The embedded mode's signing secret: made once, kept in the data folder (mode 0600)."""
     path = data_dir / "auth-secret"
     if not path.exists():
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(48))
+        # Created 0600 whatever the umask (touch(mode=) is narrowed by it, never widened past it).
+        with os.fdopen(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600), "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
     return path.read_text().strip()

@@ -38,6 +38,7 @@ from werkzeug.wrappers import Request, Response
 from shared.auth import InvalidToken, Principal, decode_token
 from shared.errors import DomainError
 from shared.observability import HEALTH, HTTP_DURATION, HTTP_REQUESTS
+from shared.ratelimit import RateLimits, enforce as enforce_rate_limit, route_limit
 
 log = logging.getLogger(__name__)
 
@@ -289,12 +290,14 @@ class ApiGateway(SharedExtension, ProviderCollector):
 
 class Route(Entrypoint):
     gateway = ApiGateway()
+    rate_limits = RateLimits()  # shared/ratelimit.py: public routes answer 429 past their limit
     kind = "http"
 
     def __init__(self, method: str, path: str, *, roles: tuple[str, ...] | None = None, public: bool = False,
                  body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
                  response: Any = None, status: int = 200, summary: str | None = None,
-                 errors: tuple[int, ...] = (), content_types: tuple[str, ...] = (), **kwargs):
+                 errors: tuple[int, ...] = (), content_types: tuple[str, ...] = (),
+                 rate_limit: str | None = None, **kwargs):
         if roles is None and not public:
             raise ValueError(f"{method} {path}: give roles=(...) or public=True")
         self.method = method.upper()
@@ -308,10 +311,14 @@ class Route(Entrypoint):
         self.summary = summary
         self.errors = errors
         self.content_types = content_types  # non-JSON success bodies (text/csv, text/calendar), for OpenAPI
+        self.rate_limit = rate_limit  # e.g. "10/minute"; public routes default to SAVIVALDA_PUBLIC_RATE_LIMIT
+        if public or rate_limit:
+            self.errors = tuple(sorted(set(self.errors) | {429}))
         super().__init__(**kwargs)
 
     def setup(self):
         self.settings = self.container.config["SAVIVALDA"]
+        self.limit = route_limit(self, self.settings)
         self.gateway.register_provider(self)
 
     def stop(self):
@@ -332,7 +339,8 @@ class Route(Entrypoint):
             raise Problem(401, "Unauthorized", "send a bearer token: Authorization: Bearer <token>",
                           code="unauthorized", headers={"WWW-Authenticate": 'Bearer realm="savivalda"'})
         try:
-            principal = decode_token(self.settings.auth_secret, token.strip())
+            principal = decode_token(self.settings.auth_secret, token.strip(),
+                                     max_lifetimes=self.settings.token_max_ttl)
         except InvalidToken as error:
             raise Problem(401, "Unauthorized", str(error), code="unauthorized",
                           headers={"WWW-Authenticate": 'Bearer realm="savivalda", error="invalid_token"'}) from None
@@ -345,6 +353,7 @@ class Route(Entrypoint):
         started = time.perf_counter()
         service = self.container.service_name
         try:
+            enforce_rate_limit(self, request)
             principal = self.authenticate(request)
             kwargs = dict(path_values)
             if self.body is not None:

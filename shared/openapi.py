@@ -151,4 +151,5 @@ _REASONS = {
     409: "conflicts with the current state",
     415: "body is not JSON",
     422: "invalid fields or a broken business rule; `errors` names each field",
+    429: "too many requests from this client; wait the seconds in Retry-After",
 }

@@ -643,7 +643,7 @@ class EnrollmentService(ServiceBase):
         return [certificate_out(c, e, self.links, now) for c, e in rows]
 
     @route("GET", "/enrollment/certificates/verify", public=True, query=VerifyQuery, response=VerificationOut,
-           errors=(404,))
+           errors=(404,), rate_limit="10/minute")  # its own bucket, tighter than other public routes
     def verify_certificate(self, request, query: VerifyQuery):
         """Check a certificate without logging in: its number and verification code, as printed."""
         repo = self.repo

@@ -82,7 +82,7 @@ class MailboxMailer:
     def __init__(self, directory: Path, sender: str):
         self.directory = Path(directory)
         self.sender = sender
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # e-mails are personal data
 
     def send_many(self, outgoings: list[Outgoing]) -> list[Result]:
         results = []
