@@ -20,6 +20,47 @@ _CONVERTER_SCHEMAS = {
 REF = "#/components/schemas/{model}"
 
 
+class Codes:
+    """`Annotated[str, Codes(...)]`: a code from a closed list, an `enum` in the JSON Schema.
+
+    Only the schema: the models keep checking the codes in their validators (whose errors list
+    the allowed codes), so the list is declared once, where the check takes it from."""
+
+    def __init__(self, codes):
+        self.codes = tuple(codes)
+
+    def __get_pydantic_json_schema__(self, core_schema, handler):
+        schema = handler(core_schema)
+        schema["enum"] = list(self.codes)
+        return schema
+
+    def __repr__(self):
+        return f"Codes({len(self.codes)} codes)"
+
+
+class DecimalText:
+    """`Annotated[Decimal, Field(max_digits=..., decimal_places=...), DecimalText(...)]`: pydantic
+    accepts a number or a string but documents no bounds on the string; this adds the pattern
+    (non-negative, at most `integer_digits` digits before the point and `places` after) and the
+    largest number."""
+
+    def __init__(self, integer_digits: int, places: int):
+        self.pattern = rf"^\d{{1,{integer_digits}}}(\.\d{{1,{places}}})?$"
+        self.maximum = float(10 ** integer_digits - 10 ** -places)
+
+    def __get_pydantic_json_schema__(self, core_schema, handler):
+        schema = handler(core_schema)
+        for branch in schema.get("anyOf", [schema]):
+            if branch.get("type") == "string":
+                branch.setdefault("pattern", self.pattern)
+            elif branch.get("type") == "number":
+                branch.setdefault("maximum", self.maximum)
+        return schema
+
+    def __repr__(self):
+        return f"DecimalText({self.pattern!r})"
+
+
 def _problem_schema() -> dict:
     return {
         "type": "object",
@@ -118,7 +159,9 @@ def openapi_document(service: str, routes: list) -> dict:
             codes |= {400, 415, 422}
         if r.query is not None:
             codes.add(422)
-        if not r.public:
+        if r.public:
+            operation["security"] = []  # overrides the document's default: no token needed
+        else:
             codes |= {401, 403}
             operation["security"] = [{"bearer": []}]
             operation["description"] = (operation.get("description", "") +
@@ -133,8 +176,11 @@ def openapi_document(service: str, routes: list) -> dict:
             "title": f"Savivalda {service} API",
             "version": "0.1.0",
             "description": f"HTTP API of the {service} service. Errors are application/problem+json (RFC 9457).",
+            "contact": {"name": "Savivalda training centre"},
         },
-        "servers": [{"url": "/"}],
+        "servers": [{"url": "/", "description": "this server (the gateway or the embedded process)"}],
+        "security": [{"bearer": []}],
+        "tags": [{"name": service, "description": f"the {service} service"}],
         "paths": dict(sorted(paths.items())),
         "components": {
             "schemas": dict(sorted(definitions.items())),

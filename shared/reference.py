@@ -8,7 +8,9 @@ partner profiles and subscriptions; labels are given in Lithuanian and English.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
+
+from shared.openapi import Codes
 
 Language = Literal["lt", "en"]
 LANGUAGES: tuple[str, ...] = ("lt", "en")
@@ -149,3 +151,13 @@ THEMES: dict[str, Theme] = {
 def municipality(code: str) -> Municipality:
     """The municipality with this code; KeyError names the code when it is unknown."""
     return MUNICIPALITIES[code]
+
+
+# ---------------------------------------------------------------- the code lists as schema types
+# `themes: list[ThemeCode]` documents the codes as a JSON Schema enum (shared.openapi.Codes); the
+# models still check them with shared.events.types' validators, whose errors list the codes.
+
+MunicipalityCode = Annotated[str, Codes(MUNICIPALITIES)]
+RegionCode = Annotated[str, Codes(REGIONS)]
+ThemeCode = Annotated[str, Codes(THEMES)]
+SupportedLanguage = Annotated[str, Codes(LANGUAGES)]

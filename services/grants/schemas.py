@@ -13,22 +13,31 @@ from services.grants.domain.reports import GROUPINGS
 from services.grants.domain.rules import APPLICANT_TYPES, FUNDING_SOURCES
 from services.grants.domain.workflow import Status
 from shared.events.types import EMAIL_PATTERN, CountryCode, LocalizedText, check_municipality, check_themes, one_of
-from shared.reference import REGIONS
+from shared.openapi import Codes, DecimalText
+from shared.reference import REGIONS, MunicipalityCode, RegionCode, ThemeCode
 
 ApplicationStatus = Literal["idea", "drafting", "internal_review", "submitted", "awarded", "rejected", "withdrawn",
                             "contracted", "completed"]
 assert set(ApplicationStatus.__args__) == {s.value for s in Status}
-# Euro amounts in cents, whatever precision the client sent (checked by max_digits/decimal_places).
-Eur = Annotated[Decimal, AfterValidator(lambda value: value.quantize(Decimal("0.01")))]
 _applicant_type = one_of(APPLICANT_TYPES, "applicant type")
+ApplicantType = Annotated[str, Codes(APPLICANT_TYPES)]
+
+
+def _cents(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"))
+
+
+# Euro amounts: at most 12 digits before the point and 2 after (checked before rounding to cents).
+# The bounds are part of the type, so they stay JSON Schema (exclusiveMinimum/minimum, a pattern
+# for the string form) when the field is optional too.
+PositiveEur = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2), AfterValidator(_cents),
+                        DecimalText(12, 2)]
+NonNegativeEur = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2), AfterValidator(_cents),
+                           DecimalText(12, 2)]
 
 
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-def _money(**kwargs):
-    return Field(max_digits=14, decimal_places=2, **kwargs)
 
 
 # ---------------------------------------------------------------- programmes and funded projects
@@ -42,13 +51,13 @@ class FundedProjectIn(StrictModel):
     project_number: str = Field(min_length=1, max_length=60, description="the funder's number, e.g. LT10-0019")
     title: str = Field(min_length=1, max_length=500, description="as the funder publishes it")
     promoter: str = Field(min_length=1, max_length=300)
-    region: str | None = Field(default=None, description="county code; null = the whole country")
+    region: RegionCode | None = Field(default=None, description="county code; null = the whole country")
     target_groups: list[str] = Field(default_factory=list)
-    themes: list[str] = Field(default_factory=list)
+    themes: list[ThemeCode] = Field(default_factory=list)
     status: Literal["in_progress", "completed"] = "completed"
-    initial_cost_eur: Eur = _money(gt=0)
-    final_cost_eur: Eur | None = _money(default=None, gt=0)
-    grant_eur: Eur | None = _money(default=None, ge=0)
+    initial_cost_eur: PositiveEur
+    final_cost_eur: PositiveEur | None = None
+    grant_eur: NonNegativeEur | None = None
     partners: list[PartnerName] = Field(default_factory=list)
     summary: str | None = Field(default=None, max_length=5000)
 
@@ -73,9 +82,9 @@ class ProgrammeIn(StrictModel):
     summary: LocalizedText | None = None
     period: str | None = Field(default=None, max_length=40, description="e.g. 2021–2027")
     operator: str | None = Field(default=None, max_length=300, description="the programme operator")
-    budget_eur: Eur | None = _money(default=None, gt=0)
+    budget_eur: PositiveEur | None = None
     donor_countries: list[CountryCode] = Field(default_factory=list)
-    themes: list[str] = Field(default_factory=list)
+    themes: list[ThemeCode] = Field(default_factory=list)
     url: str | None = Field(default=None, max_length=500, pattern=r"^https?://\S+$")
 
     _themes = field_validator("themes")(check_themes)
@@ -106,14 +115,14 @@ class CallIn(StrictModel):
     programme_id: UUID | None = None
     title: LocalizedText
     summary: LocalizedText | None = None
-    themes: list[str] = Field(min_length=1)
-    eligible_applicant_types: list[str] = Field(min_length=1)
-    eligible_regions: list[str] = Field(default_factory=list, description="county codes; empty = all of Lithuania")
+    themes: list[ThemeCode] = Field(min_length=1)
+    eligible_applicant_types: list[ApplicantType] = Field(min_length=1)
+    eligible_regions: list[RegionCode] = Field(default_factory=list, description="county codes; empty = all of Lithuania")
     opens_on: date | None = None
     first_stage_closes_on: date | None = Field(default=None, description="two-stage calls: the concept note deadline")
     closes_on: date = Field(description="the (final) application deadline")
-    min_grant_eur: Eur | None = _money(default=None, ge=0)
-    max_grant_eur: Eur | None = _money(default=None, gt=0)
+    min_grant_eur: NonNegativeEur | None = None
+    max_grant_eur: PositiveEur | None = None
     max_funding_rate: Decimal | None = Field(default=None, max_digits=5, decimal_places=4,
                                              description="share of eligible cost, e.g. 0.85")
     required_documents: list[RequiredDocumentIn] = Field(default_factory=list)
@@ -134,7 +143,7 @@ class CallOut(CallIn):
 
     id: UUID
     programme_code: str | None
-    eligible_municipalities: list[str] = Field(description="municipality codes the call is open to")
+    eligible_municipalities: list[MunicipalityCode] = Field(description="municipality codes the call is open to")
     created_at: datetime
     updated_at: datetime | None
 
@@ -154,7 +163,7 @@ class CallChange(StrictModel):
 
 class CallQuery(StrictModel):
     status: list[Literal["forecast", "open", "closed"]] = Field(default_factory=list)
-    theme: str | None = None
+    theme: ThemeCode | None = None
     programme_id: UUID | None = None
 
     _theme = field_validator("theme")(lambda v: v if v is None else check_themes(v))
@@ -163,12 +172,12 @@ class CallQuery(StrictModel):
 # ---------------------------------------------------------------- call fit
 
 class FitQuery(StrictModel):
-    municipality_code: str | None = Field(default=None, description="default: the token's municipality")
-    applicant_type: str = "municipality"
-    themes: list[str] = Field(min_length=1)
-    total_cost_eur: Eur = _money(gt=0, description="the idea's total eligible cost")
-    requested_grant_eur: Eur | None = _money(default=None, gt=0,
-                                                 description="default: the most each call would give")
+    municipality_code: MunicipalityCode | None = Field(default=None, description="default: the token's municipality")
+    applicant_type: ApplicantType = "municipality"
+    themes: list[ThemeCode] = Field(min_length=1)
+    total_cost_eur: PositiveEur = Field(description="the idea's total eligible cost")
+    requested_grant_eur: PositiveEur | None = Field(default=None,
+                                                      description="default: the most each call would give")
     has_foreign_partner: bool = False
     partner_country: CountryCode | None = None
 
@@ -199,7 +208,7 @@ class CallFitOut(BaseModel):
 
 
 class FitOut(BaseModel):
-    municipality_code: str
+    municipality_code: MunicipalityCode
     assessed_on: date
     calls: list[CallFitOut]
 
@@ -213,9 +222,9 @@ class ContactIn(StrictModel):
 
 
 class BudgetIn(StrictModel):
-    total_eligible_cost_eur: Eur = _money(gt=0)
-    requested_grant_eur: Eur = _money(gt=0)
-    own_contribution_eur: Eur | None = _money(default=None, ge=0, description="default: total minus grant")
+    total_eligible_cost_eur: PositiveEur
+    requested_grant_eur: PositiveEur
+    own_contribution_eur: NonNegativeEur | None = Field(default=None, description="default: total minus grant")
 
 
 class OwnPartnerIn(StrictModel):
@@ -227,11 +236,11 @@ class OwnPartnerIn(StrictModel):
 
 class ApplicationIn(StrictModel):
     call_id: UUID
-    municipality_code: str
-    applicant_type: str = "municipality"
+    municipality_code: MunicipalityCode
+    applicant_type: ApplicantType = "municipality"
     title: LocalizedText
     summary: LocalizedText | None = None
-    themes: list[str] = Field(min_length=1)
+    themes: list[ThemeCode] = Field(min_length=1)
     budget: BudgetIn
     internal_deadline: date | None = Field(default=None, description="default: a week before the next official one")
     contact: ContactIn | None = Field(default=None, description="the municipality's contact person")
@@ -247,7 +256,7 @@ class ApplicationIn(StrictModel):
 class ApplicationChange(StrictModel):
     title: LocalizedText | None = None
     summary: LocalizedText | None = None
-    themes: list[str] | None = Field(default=None, min_length=1)
+    themes: list[ThemeCode] | None = Field(default=None, min_length=1)
     budget: BudgetIn | None = None
     internal_deadline: date | None = None
     contact: ContactIn | None = None
@@ -283,21 +292,21 @@ class ConsultationIn(StrictModel):
 class DecisionIn(StrictModel):
     outcome: Literal["awarded", "rejected"]
     decided_on: date
-    awarded_grant_eur: Eur | None = _money(default=None, ge=0)
+    awarded_grant_eur: NonNegativeEur | None = None
     reasons: LocalizedText | None = None
     reference: str | None = Field(default=None, max_length=200)
 
 
 class FinalReportIn(StrictModel):
-    final_cost_eur: Eur = _money(gt=0)
-    final_grant_eur: Eur = _money(ge=0)
+    final_cost_eur: PositiveEur
+    final_grant_eur: NonNegativeEur
     completed_on: date
 
 
 class ApplicationQuery(StrictModel):
     status: list[ApplicationStatus] = Field(default_factory=list)
     call_id: UUID | None = None
-    municipality_code: str | None = None
+    municipality_code: MunicipalityCode | None = None
 
     _municipality = field_validator("municipality_code")(lambda v: v if v is None else check_municipality(v))
 
@@ -407,10 +416,10 @@ class ApplicationSummaryOut(BaseModel):
     call_code: str
     call_title: LocalizedText
     funder: str
-    municipality_code: str
-    applicant_type: str
+    municipality_code: MunicipalityCode
+    applicant_type: ApplicantType
     title: LocalizedText
-    themes: list[str]
+    themes: list[ThemeCode]
     status: ApplicationStatus
     budget: BudgetOut
     deadlines: DeadlinesOut
