@@ -10,7 +10,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.events.types import EMAIL_PATTERN, LocalizedText, check_language, check_municipality, check_themes, one_of
-from shared.reference import REGIONS, THEMES
+from shared.reference import REGIONS, THEMES, MunicipalityCode, RegionCode, ThemeCode
 
 check_region = one_of(REGIONS, "region")
 check_theme = one_of(THEMES, "theme")
@@ -25,7 +25,7 @@ class StrictModel(BaseModel):
 class CourseIn(StrictModel):
     title: LocalizedText
     description: LocalizedText | None = None
-    themes: list[str] = Field(min_length=1, description="codes from the shared theme vocabulary; the first is the "
+    themes: list[ThemeCode] = Field(min_length=1, description="codes from the shared theme vocabulary; the first is the "
                                                           "primary theme (the hours ledger counts hours under it)")
     audience: list[Literal["officials", "council_members"]] = Field(min_length=1)
     duration_hours: Decimal = Field(gt=0, le=500, decimal_places=1)
@@ -40,7 +40,7 @@ class CourseIn(StrictModel):
 
 
 class CourseQuery(StrictModel):
-    theme: str | None = None
+    theme: ThemeCode | None = None
     audience: Literal["officials", "council_members"] | None = None
     format: Literal["in_person", "online", "hybrid"] | None = None
 
@@ -51,7 +51,7 @@ class CourseOut(BaseModel):
     id: UUID
     title: LocalizedText
     description: LocalizedText | None
-    themes: list[str]
+    themes: list[ThemeCode]
     audience: list[str]
     duration_hours: Decimal
     format: str
@@ -65,7 +65,7 @@ class CourseOut(BaseModel):
 class SessionIn(StrictModel):
     starts_at: AwareDatetime
     ends_at: AwareDatetime
-    region: str | None = Field(default=None, description="county code, e.g. KU")
+    region: RegionCode | None = Field(default=None, description="county code, e.g. KU")
     venue: str | None = Field(default=None, max_length=300)
     online_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://\S+$")
     capacity: int = Field(ge=1, le=10000, description="seats; for a hybrid session, the in-person seats")
@@ -115,8 +115,8 @@ class SessionPatch(StrictModel):
 
 class SessionQuery(StrictModel):
     course_id: UUID | None = None
-    theme: str | None = None
-    region: str | None = None
+    theme: ThemeCode | None = None
+    region: RegionCode | None = None
     status: Literal["scheduled", "cancelled", "completed"] | None = None
     starts_from: AwareDatetime | None = None
     starts_to: AwareDatetime | None = None
@@ -141,7 +141,7 @@ class SessionOut(BaseModel):
     format: str
     starts_at: datetime
     ends_at: datetime
-    region: str | None
+    region: RegionCode | None
     venue: str | None
     online_url: str | None
     capacity: int
@@ -179,7 +179,7 @@ class CompleteSessionIn(StrictModel):
 class EnrollmentIn(StrictModel):
     name: str = Field(min_length=1, max_length=200)
     email: str = Field(max_length=254, pattern=EMAIL_PATTERN)
-    municipality_code: str
+    municipality_code: MunicipalityCode
     position: str | None = Field(default=None, max_length=200)
     language: Literal["lt", "en"] = "lt"
     attendance_mode: Literal["in_person", "online"] | None = Field(
@@ -200,7 +200,7 @@ class EnrollmentOut(BaseModel):
     arrival: int = Field(description="arrival order in the session (1 = first)")
     name: str
     email: str
-    municipality_code: str
+    municipality_code: MunicipalityCode
     position: str | None
     language: str
     attendance: str | None
@@ -212,7 +212,7 @@ class EnrollmentOut(BaseModel):
 
 class EnrollmentQuery(StrictModel):
     status: Literal["confirmed", "waitlisted", "offered", "cancelled", "expired"] | None = None
-    municipality_code: str | None = None
+    municipality_code: MunicipalityCode | None = None
 
     _municipality = field_validator("municipality_code")(lambda v: v if v is None else check_municipality(v))
 
@@ -266,7 +266,7 @@ class SelfServiceOut(BaseModel):
     course_title: LocalizedText
     starts_at: datetime
     ends_at: datetime
-    region: str | None
+    region: RegionCode | None
     venue: str | None
     online_url: str | None
     attendance_mode: str
@@ -278,7 +278,7 @@ class SelfServiceOut(BaseModel):
 
 class CertificateQuery(StrictModel):
     session_id: UUID | None = None
-    municipality_code: str | None = None
+    municipality_code: MunicipalityCode | None = None
     email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
 
     _municipality = field_validator("municipality_code")(lambda v: v if v is None else check_municipality(v))
@@ -291,7 +291,7 @@ class CertificateOut(BaseModel):
     enrollment_id: UUID
     session_id: UUID
     holder_name: str
-    municipality_code: str
+    municipality_code: MunicipalityCode
     hours: Decimal
     issued_at: datetime
     valid_until: datetime | None
@@ -321,7 +321,7 @@ class VerificationOut(BaseModel):
 
 class HoursQuery(StrictModel):
     year: int | None = Field(default=None, ge=2000, le=2100)
-    municipality_code: str | None = None
+    municipality_code: MunicipalityCode | None = None
     email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
     format: Literal["json", "csv"] = "json"
 
@@ -331,10 +331,10 @@ class HoursQuery(StrictModel):
 class HoursLineOut(BaseModel):
     name: str
     email: str
-    municipality_code: str
+    municipality_code: MunicipalityCode
     position: str | None
     year: int
-    theme: str
+    theme: ThemeCode
     hours: Decimal
     sessions: int
     certificates: int
@@ -344,9 +344,9 @@ class ReportQuery(StrictModel):
     group_by: Literal["municipality", "region", "theme", "month", "year"] = "municipality"
     from_: date | None = Field(default=None, alias="from", description="sessions starting on or after (Lithuanian time)")
     to: date | None = Field(default=None, description="sessions starting before this day")
-    municipality_code: str | None = None
-    region: str | None = None
-    theme: str | None = None
+    municipality_code: MunicipalityCode | None = None
+    region: RegionCode | None = None
+    theme: ThemeCode | None = None
     format: Literal["json", "csv"] = "json"
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -384,10 +384,10 @@ class ReportOut(BaseModel):
 # ---------------------------------------------------------------- training needs
 
 class TrainingNeedIn(StrictModel):
-    theme: str
-    region: str
+    theme: ThemeCode
+    region: RegionCode
     description: str = Field(min_length=10, max_length=4000)
-    municipality_code: str
+    municipality_code: MunicipalityCode
     audience: Literal["officials", "council_members"] | None = None
 
     _theme = field_validator("theme")(check_theme)
@@ -396,8 +396,8 @@ class TrainingNeedIn(StrictModel):
 
 
 class TrainingNeedQuery(StrictModel):
-    theme: str | None = None
-    region: str | None = None
+    theme: ThemeCode | None = None
+    region: RegionCode | None = None
     status: Literal["open", "planned", "closed"] | None = None
 
     _theme = field_validator("theme")(lambda v: v if v is None else check_theme(v))
@@ -405,7 +405,7 @@ class TrainingNeedQuery(StrictModel):
 
 
 class SupportIn(StrictModel):
-    municipality_code: str
+    municipality_code: MunicipalityCode
 
     _municipality = field_validator("municipality_code")(check_municipality)
 
@@ -416,10 +416,10 @@ class TrainingNeedStatusIn(StrictModel):
 
 class TrainingNeedOut(BaseModel):
     id: UUID
-    theme: str
-    region: str
+    theme: ThemeCode
+    region: RegionCode
     description: str
-    municipality_code: str
+    municipality_code: MunicipalityCode
     audience: str | None
     status: str
     supporters: list[str] = Field(description="municipalities supporting it, besides the proposer")
@@ -427,15 +427,15 @@ class TrainingNeedOut(BaseModel):
 
 
 class DemandQuery(StrictModel):
-    region: str | None = None
+    region: RegionCode | None = None
 
     _region = field_validator("region")(lambda v: v if v is None else check_region(v))
 
 
 class DemandLineOut(BaseModel):
     rank: int
-    region: str
-    theme: str
+    region: RegionCode
+    theme: ThemeCode
     proposals: int
     supporting_municipalities: int
     municipalities: list[str]

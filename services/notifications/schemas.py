@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -12,10 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from services.notifications.domain.preferences import CATEGORIES
 from services.notifications.domain.roles import ROLES
 from shared.events.types import EMAIL_PATTERN, check_municipality, check_themes, one_of
-from shared.reference import REGIONS
+from shared.openapi import Codes
+from shared.reference import REGIONS, MunicipalityCode, RegionCode, ThemeCode
 
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 APPLICANT_TYPES = ("municipality", "municipal_institution", "ngo", "association", "university", "company")
+ApplicantType = Annotated[str, Codes(APPLICANT_TYPES)]
+Category = Annotated[str, Codes(CATEGORIES)]
+Role = Annotated[str, Codes(ROLES)]
 
 
 class StrictModel(BaseModel):
@@ -25,11 +29,11 @@ class StrictModel(BaseModel):
 class PreferencesIn(StrictModel):
     channels: list[Literal["email", "webhook"]] = Field(default_factory=lambda: ["email"], min_length=1)
     webhook_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://\S+$")
-    opt_out_categories: list[str] = Field(default_factory=list, description=f"any of {', '.join(CATEGORIES)}")
+    opt_out_categories: list[Category] = Field(default_factory=list, description=f"any of {', '.join(CATEGORIES)}")
     call_alerts: bool = Field(default=False, description="tell me about funding calls that match my interests")
-    alert_themes: list[str] = Field(default_factory=list, description="themes to be alerted about; empty = all")
-    alert_regions: list[str] = Field(default_factory=list, description="counties; empty = my municipality's county")
-    alert_applicant_types: list[str] = Field(default_factory=lambda: ["municipality"])
+    alert_themes: list[ThemeCode] = Field(default_factory=list, description="themes to be alerted about; empty = all")
+    alert_regions: list[RegionCode] = Field(default_factory=list, description="counties; empty = my municipality's county")
+    alert_applicant_types: list[ApplicantType] = Field(default_factory=lambda: ["municipality"])
     delivery_mode: Literal["immediate", "daily_digest"] = "immediate"
     digest_hour: int = Field(default=8, ge=0, le=23, description="local hour (Europe/Vilnius) of the daily digest")
     quiet_start: str | None = Field(default=None, description="HH:MM, Europe/Vilnius")
@@ -60,8 +64,8 @@ class RecipientIn(PreferencesIn):
     email: str = Field(max_length=254, pattern=EMAIL_PATTERN)
     name: str = Field(min_length=1, max_length=200)
     language: Literal["lt", "en"] = "lt"
-    municipality_code: str | None = None
-    roles: list[str] = Field(default_factory=list, description=f"any of {', '.join(ROLES)}")
+    municipality_code: MunicipalityCode | None = None
+    roles: list[Role] = Field(default_factory=list, description=f"any of {', '.join(ROLES)}")
 
     _municipality = field_validator("municipality_code")(lambda v: v if v is None else check_municipality(v))
     _roles = field_validator("roles")(one_of(ROLES, "role"))
@@ -72,16 +76,16 @@ class RecipientOut(BaseModel):
     email: str
     name: str
     language: str
-    municipality_code: str | None
-    roles: list[str]
+    municipality_code: MunicipalityCode | None
+    roles: list[Role]
     channels: list[str]
     webhook_url: str | None
     webhook_secret: str | None = Field(description="HMAC key of the webhook signatures")
-    opt_out_categories: list[str]
+    opt_out_categories: list[Category]
     call_alerts: bool
-    alert_themes: list[str]
-    alert_regions: list[str]
-    alert_applicant_types: list[str]
+    alert_themes: list[ThemeCode]
+    alert_regions: list[RegionCode]
+    alert_applicant_types: list[ApplicantType]
     delivery_mode: str
     digest_hour: int
     quiet_start: str | None
@@ -94,8 +98,8 @@ class RecipientOut(BaseModel):
 
 
 class RecipientQuery(StrictModel):
-    municipality_code: str | None = None
-    role: str | None = None
+    municipality_code: MunicipalityCode | None = None
+    role: Role | None = None
     limit: int = Field(default=100, ge=1, le=1000)
 
     _municipality = field_validator("municipality_code")(lambda v: v if v is None else check_municipality(v))

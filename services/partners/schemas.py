@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -21,8 +21,11 @@ from shared.events.types import (
     check_themes,
     one_of,
 )
+from shared.openapi import Codes
+from shared.reference import MunicipalityCode, SupportedLanguage, ThemeCode
 
 _organisation_types = one_of(ORGANISATION_TYPES, "organisation type")
+OrganisationType = Annotated[str, Codes(ORGANISATION_TYPES)]
 
 
 class Strict(BaseModel):
@@ -43,15 +46,15 @@ class OrganisationIn(Strict):
     name: str = Field(min_length=1, max_length=300)
     country: CountryCode
     region: str | None = Field(default=None, max_length=100)
-    municipality_code: str | None = Field(default=None, description="Lithuanian municipalities only ('01'..'60')")
-    organisation_type: str
+    municipality_code: MunicipalityCode | None = Field(default=None, description="Lithuanian municipalities only ('01'..'60')")
+    organisation_type: OrganisationType
     size: int | None = Field(default=None, ge=1, description="population or staff")
-    themes: list[str] = Field(min_length=1)
+    themes: list[ThemeCode] = Field(min_length=1)
     languages: list[LanguageCode] = Field(min_length=1, description="working languages, e.g. no, en")
     description: LocalizedText | None = None
     contact_name: str | None = Field(default=None, min_length=1, max_length=200)
     contact_email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
-    contact_language: str = Field(default="en", description="language of e-mails to the contact: lt or en")
+    contact_language: SupportedLanguage = Field(default="en", description="language of e-mails to the contact: lt or en")
     capacity: int = Field(default=1, ge=1, le=100, description="partnerships it can take at once")
     past_cooperation: list[PastCooperation] = Field(default_factory=list, max_length=100)
 
@@ -80,8 +83,8 @@ class OrganisationOut(OrganisationIn):
 
 class OrganisationQuery(Strict):
     country: CountryCode | None = None
-    organisation_type: str | None = None
-    theme: str | None = None
+    organisation_type: OrganisationType | None = None
+    theme: ThemeCode | None = None
     include_expired: bool = False
     limit: int = Field(default=100, ge=1, le=500)
     offset: int = Field(default=0, ge=0)
@@ -110,11 +113,11 @@ class RenewalOut(BaseModel):
 # ---------------------------------------------------------------- partner requests and matching
 
 class PartnerRequestIn(Strict):
-    municipality_code: str
+    municipality_code: MunicipalityCode
     title: LocalizedText = Field(description="the project the partner is sought for")
-    themes: list[str] = Field(min_length=1)
+    themes: list[ThemeCode] = Field(min_length=1)
     countries: list[CountryCode] = Field(default_factory=list, description="empty = any country")
-    organisation_types: list[str] = Field(default_factory=list, description="empty = any type")
+    organisation_types: list[OrganisationType] = Field(default_factory=list, description="empty = any type")
     languages: list[LanguageCode] = Field(default_factory=list, description="empty = English")
     preferred_size: int | None = Field(default=None, ge=1,
                                        description="population/staff; default the requesting municipality's own")
@@ -133,7 +136,7 @@ class CandidateOut(BaseModel):
     organisation_id: UUID
     name: str
     country: str
-    organisation_type: str
+    organisation_type: OrganisationType
     score: float
     components: dict[str, float]
 
@@ -142,17 +145,17 @@ class ExcludedOut(BaseModel):
     organisation_id: UUID
     name: str
     country: str
-    organisation_type: str
+    organisation_type: OrganisationType
     reasons: list[str]
 
 
 class PartnerRequestOut(BaseModel):
     id: UUID
-    municipality_code: str
+    municipality_code: MunicipalityCode
     title: LocalizedText
-    themes: list[str]
+    themes: list[ThemeCode]
     countries: list[str]
-    organisation_types: list[str]
+    organisation_types: list[OrganisationType]
     languages: list[str]
     preferred_size: int | None
     deadline: date
@@ -220,7 +223,7 @@ class IntroductionOut(BaseModel):
     organisation_id: UUID
     organisation_name: str
     country: str
-    municipality_code: str
+    municipality_code: MunicipalityCode
     status: str
     requester_answer: str | None
     candidate_answer: str | None
@@ -242,8 +245,8 @@ class AnswerPreviewOut(BaseModel):
     your_answer: str | None
     answer_by: date
     title: LocalizedText
-    themes: list[str]
-    municipality_code: str
+    themes: list[ThemeCode]
+    municipality_code: MunicipalityCode
     municipality_name: LocalizedText
     organisation_name: str
     organisation_country: str
@@ -308,9 +311,9 @@ class PartnershipOut(BaseModel):
     organisation_id: UUID
     organisation_name: str
     country: str
-    municipality_code: str
+    municipality_code: MunicipalityCode
     application_id: UUID | None
-    themes: list[str]
+    themes: list[ThemeCode]
     status: str
     established_at: datetime
     completed_at: datetime | None
@@ -348,7 +351,7 @@ class ReportCountry(BaseModel):
 
 
 class ReportTheme(BaseModel):
-    theme: str
+    theme: ThemeCode
     label: LocalizedText
     partnerships: int
 
