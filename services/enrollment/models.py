@@ -142,7 +142,7 @@ class Certificate(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
     number: Mapped[str] = mapped_column(String(30), nullable=False, unique=True)
-    verification_code: Mapped[str] = mapped_column(String(20), nullable=False)
+    verification_code: Mapped[str] = mapped_column(String(40), nullable=False)  # 34 since migration 0003
     enrollment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("enrollments.id"), nullable=False, unique=True)
     session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sessions.id"), nullable=False, index=True)
     holder_name: Mapped[str] = mapped_column(String(200), nullable=False)

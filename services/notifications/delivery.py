@@ -4,20 +4,21 @@ over SMTP (distributed) with a fallback relay, and signed webhooks. No nameko he
 from __future__ import annotations
 
 import functools
+import http.client
 import json
 import os
 import smtplib
+import socket
 import ssl
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlparse
+from urllib.parse import parse_qs, unquote, urlparse, urlsplit
 
+from services.notifications import outbound
 from services.notifications.domain.tokens import webhook_signature
 from services.notifications.rendering import Rendered
 from shared.db import utcnow
@@ -53,11 +54,17 @@ class Result:
         return self.error is None
 
 
+def one_line(text: str) -> str:
+    """Header text on one line: line breaks and other control characters become spaces (the APIs
+    refuse them in names; data stored before they did must not break, or inject, a header)."""
+    return " ".join("".join(" " if ord(ch) < 32 or 127 <= ord(ch) < 160 else ch for ch in text).split())
+
+
 def build_email(outgoing: Outgoing, sender: str) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
-    message["To"] = formataddr((outgoing.to_name, outgoing.to_address))
-    message["Subject"] = outgoing.rendered.subject
+    message["To"] = formataddr((one_line(outgoing.to_name), outgoing.to_address))
+    message["Subject"] = one_line(outgoing.rendered.subject)
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = outgoing.message_id
     message["X-Savivalda-Event-ID"] = outgoing.event_id
@@ -203,31 +210,69 @@ class SmtpMailer:
 
 class WebhookSender:
     """POSTs the notification as JSON, signed: `X-Savivalda-Signature: v1=<HMAC-SHA256>` over
-    "<timestamp>.<body>" with the recipient's secret, and the timestamp in `X-Savivalda-Timestamp`."""
+    "<timestamp>.<body>" with the recipient's secret, and the timestamp in `X-Savivalda-Timestamp`.
 
-    def __init__(self, timeout: float = 10.0):
+    Only to addresses `outbound.safe_addresses` allows (public ones, or those the operator allows),
+    connecting to the very address that was checked; redirects are not followed; `timeout` bounds
+    the connection and each read, and at most `max_response_bytes` of the answer is read."""
+
+    def __init__(self, timeout: float = 10.0, allowed_hosts: tuple[str, ...] = (), resolver=None,
+                 max_response_bytes: int = 64 * 1024):
         self.timeout = timeout
+        self.allowed_hosts = tuple(allowed_hosts)
+        self.resolver = resolver or outbound.resolve
+        self.max_response_bytes = max_response_bytes
+
+    @functools.cached_property
+    def tls_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context()
 
     def send(self, url: str, secret: str, payload: dict, idempotency_key: str) -> Result:
         body = json.dumps(payload, ensure_ascii=False).encode()
         timestamp = int(time.time())
-        request = urllib.request.Request(url, data=body, method="POST", headers={
+        headers = {
             "Content-Type": "application/json",
             "User-Agent": "savivalda-notifications",
             "X-Savivalda-Timestamp": str(timestamp),
             "X-Savivalda-Signature": webhook_signature(secret, timestamp, body),
             "Idempotency-Key": idempotency_key,
-        })
-        label = f"webhook:{urlparse(url).netloc}"
+        }
+        parts = urlsplit(url)
+        label = f"webhook:{parts.hostname}" + (f":{parts.port}" if parts.port else "")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                response.read()
-            return Result(via=label)
-        except urllib.error.HTTPError as error:
-            permanent = 400 <= error.code < 500 and error.code not in (408, 425, 429)
-            return Result(error=f"{label} answered {error.code}", permanent=permanent)
-        except (urllib.error.URLError, OSError) as error:
-            return Result(error=f"{label}: {type(error).__name__}: {error}")
+            scheme, host, port, addresses = outbound.safe_addresses(url, self.allowed_hosts, self.resolver)
+        except outbound.UnsafeWebhook as error:
+            return Result(error=f"{label} refused: {error}", permanent=True)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        failure: Exception | None = None
+        for address in addresses[:3]:
+            if scheme == "https":
+                connection = http.client.HTTPSConnection(host, port, timeout=self.timeout, context=self.tls_context)
+            else:
+                connection = http.client.HTTPConnection(host, port, timeout=self.timeout)
+            # Connect to the checked address (no second DNS lookup); Host and TLS SNI keep the name.
+            connection._create_connection = functools.partial(_connect_to, address)
+            try:
+                connection.request("POST", target, body=body, headers=headers)
+                response = connection.getresponse()
+                response.read(self.max_response_bytes)
+                status = response.status
+            except (OSError, http.client.HTTPException) as error:
+                failure = error
+                continue
+            finally:
+                connection.close()
+            if 200 <= status < 300:
+                return Result(via=label)
+            if 300 <= status < 400:
+                return Result(error=f"{label} answered {status}; redirects are not followed", permanent=True)
+            permanent = 400 <= status < 500 and status not in (408, 425, 429)
+            return Result(error=f"{label} answered {status}", permanent=permanent)
+        return Result(error=f"{label}: {type(failure).__name__}: {failure}")
+
+
+def _connect_to(address: str, host_port, timeout, source_address=None):
+    return socket.create_connection((address, host_port[1]), timeout, source_address)
 
 
 def mailer_for(settings):

@@ -80,7 +80,10 @@ class RecipientOut(BaseModel):
     roles: list[Role]
     channels: list[str]
     webhook_url: str | None
-    webhook_secret: str | None = Field(description="HMAC key of the webhook signatures")
+    webhook_secret: str | None = Field(
+        default=None, description="HMAC key of the webhook signatures: only in the answer that created it (the "
+                                  "first registration with a webhook_url) or rotated it "
+                                  "(POST .../webhook-secret); null in every other answer, to anyone")
     opt_out_categories: list[Category]
     call_alerts: bool
     alert_themes: list[ThemeCode]
@@ -95,6 +98,11 @@ class RecipientOut(BaseModel):
     source: str
     created_at: datetime
     updated_at: datetime
+
+
+class WebhookSecretOut(BaseModel):
+    recipient_id: UUID
+    webhook_secret: str = Field(description="the new HMAC key; shown this once, keep it where the receiver can read it")
 
 
 class RecipientQuery(StrictModel):

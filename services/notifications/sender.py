@@ -276,7 +276,8 @@ class Delivery(DependencyProvider):
         settings = self.container.config["SAVIVALDA"]
         service = self.container.service_name
         self.loop = DeliveryLoop(service, settings.database_url(service), mailer_for(settings),
-                                 Links(settings.public_url, settings.auth_secret), on_events_emitted=self._wake_relay)
+                                 Links(settings.public_url, settings.auth_secret), on_events_emitted=self._wake_relay,
+                                 webhooks=WebhookSender(allowed_hosts=settings.webhook_allowed_hosts))
 
     def _wake_relay(self):
         from shared.database import OutboxRelay

@@ -8,7 +8,7 @@ from prometheus_client import Counter
 from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
-from services.notifications import erasure
+from services.notifications import erasure, outbound
 from services.notifications.domain.tokens import BadToken, read_unsubscribe_token
 from services.notifications.examples import example_digest_items, example_event
 from services.notifications.models import Recipient
@@ -32,6 +32,7 @@ from services.notifications.schemas import (
     TemplateOut,
     UnsubscribedOut,
     UnsubscribeQuery,
+    WebhookSecretOut,
 )
 from services.notifications.sender import NOTIFICATIONS_DELIVERED, Delivery
 from services.notifications.store import NotificationStore
@@ -97,6 +98,7 @@ class NotificationsService(ServiceBase):
                 raise RuleViolation("a municipality registers its own people: give municipality_code",
                                     field="municipality_code")
             principal.require_municipality(body.municipality_code)
+        self._check_webhook(body.webhook_url)
         store = NotificationStore(self.db)
         existing = store.recipient_by_email(body.email)
         if existing is not None and existing.municipality_code and principal.role == "municipality":
@@ -127,6 +129,7 @@ class NotificationsService(ServiceBase):
            response=RecipientOut, errors=(404,))
     def set_preferences(self, request, recipient_id, body: PreferencesIn, principal):
         """Replace a recipient's preferences."""
+        self._check_webhook(body.webhook_url)
         recipient = self._visible_recipient(recipient_id, principal)
         store = NotificationStore(self.db)
         recipient, _ = store.register({"email": recipient.email, "name": recipient.name, "language": recipient.language,
@@ -142,6 +145,25 @@ class NotificationsService(ServiceBase):
                 raise NotFound("recipient", recipient_id)
             principal.require_municipality(recipient.municipality_code)
         return recipient
+
+    @route("POST", "/notifications/recipients/<uuid:recipient_id>/webhook-secret", roles=MANAGERS,
+           response=WebhookSecretOut, errors=(404,))
+    def rotate_webhook_secret(self, request, recipient_id, principal):
+        """A new HMAC key for the recipient's webhook signatures, shown in this answer only (reads
+        never show it). The old key stops signing at once."""
+        store = NotificationStore(self.db)
+        secret = store.rotate_webhook_secret(self._visible_recipient(recipient_id, principal))
+        self.db.commit()
+        return WebhookSecretOut(recipient_id=recipient_id, webhook_secret=secret)
+
+    def _check_webhook(self, url: str | None) -> None:
+        """422 naming webhook_url for a webhook the service may not call (services/notifications/outbound.py)."""
+        try:
+            outbound.check_registration(url, self.settings.webhook_allowed_hosts)
+        except outbound.UnsafeWebhook as error:
+            raise Problem(422, "Invalid request", f"invalid body: webhook_url: {error}", code="validation",
+                          errors=[{"field": "webhook_url", "location": "body", "message": str(error),
+                                   "type": "unsafe_webhook"}]) from None
 
     @route("POST", "/notifications/bounces", roles=OPERATORS, body=BounceIn, response=RecipientOut, errors=(404,))
     def record_bounce(self, request, body: BounceIn, principal):
@@ -311,7 +333,9 @@ def _mask(email: str) -> str:
 
 
 def recipient_out(r: Recipient) -> RecipientOut:
-    return RecipientOut.model_validate({field: getattr(r, field) for field in RecipientOut.model_fields})
+    """A recipient as the API shows it: the webhook secret only in the answer that made it."""
+    values = {field: getattr(r, field) for field in RecipientOut.model_fields if field != "webhook_secret"}
+    return RecipientOut.model_validate({**values, "webhook_secret": getattr(r, "fresh_webhook_secret", None)})
 
 
 def delivery_out(n) -> DeliveryOut:

@@ -91,9 +91,17 @@ class NotificationStore:
         existing.source = "api"
         existing.updated_at = now
         if existing.webhook_url and not existing.webhook_secret:
-            existing.webhook_secret = secrets.token_urlsafe(32)
+            self.rotate_webhook_secret(existing)
         self.session.flush()
         return existing, created
+
+    def rotate_webhook_secret(self, recipient: Recipient) -> str:
+        """A new signing key for the recipient's webhooks. The API shows it in this one answer
+        (`fresh_webhook_secret`, not stored as such) and never again."""
+        recipient.webhook_secret = secrets.token_urlsafe(32)
+        recipient.fresh_webhook_secret = recipient.webhook_secret
+        recipient.updated_at = utcnow()
+        return recipient.webhook_secret
 
     def recipients(self, *, municipality_code: str | None, role: str | None, limit: int) -> list[Recipient]:
         query = select(Recipient).where(Recipient.erased_at.is_(None)).order_by(Recipient.email_key).limit(limit)

@@ -44,6 +44,17 @@ def webhook_receiver():
 
 
 @pytest.fixture
+def embedded_webhooks(tmp_path, reset_process_state):
+    """The embedded system with webhooks allowed to 127.0.0.1, where the tests' receivers listen
+    (without SAVIVALDA_WEBHOOK_ALLOWED_HOSTS loopback addresses are refused: docs/security.md)."""
+    from tests.support import EmbeddedSystem
+
+    system = EmbeddedSystem(tmp_path / "data", env={"SAVIVALDA_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1"})
+    yield system
+    system.stop()
+
+
+@pytest.fixture
 def embedded_smtp(tmp_path, reset_process_state, smtp_sink):
     """All four services in this process (SQLite, in-memory broker) sending e-mail over real SMTP."""
     from tests.support import EmbeddedSystem

@@ -166,7 +166,8 @@ def test_quiet_hours_defer_a_notification(embedded):
     assert mailbox(embedded) == []
 
 
-def test_webhooks_are_signed_and_their_failures_classified(embedded, webhook_receiver):
+def test_webhooks_are_signed_and_their_failures_classified(embedded_webhooks, webhook_receiver):
+    embedded = embedded_webhooks  # webhooks allowed to the local receiver
     subscriber = register(embedded, email="hook@kaunas.lt", name="Integracija", channels=["email", "webhook"],
                           webhook_url=webhook_receiver.url)
     secret = subscriber["webhook_secret"]

@@ -3,7 +3,7 @@
 A person has no login. Their enrolment's self-service link (status, waitlist position, accepting
 an offer, leaving, their calendar feed) carries a code derived with HMAC from the service's
 signing secret, so nothing secret needs storing and the code cannot be guessed; certificate
-verification codes are random and stored.
+verification codes are random (138 bits) and stored.
 """
 
 from __future__ import annotations
@@ -32,8 +32,16 @@ def check_enrollment_code(secret: str, enrollment_id: UUID, code: str) -> bool:
     return hmac.compare_digest(enrollment_code(secret, enrollment_id), code)
 
 
-def verification_code(length: int = 12) -> str:
-    """Printed on a certificate, shown in groups of four: 'K7Q2-MX9P-4TWC'."""
+# 28 characters of a 31-letter alphabet: 138 bits. Certificate numbers are sequential (SAV-2026-00017)
+# and anyone may try codes at the public verification endpoint (rate-limited to 10 a minute per
+# client), so the code alone must be unguessable: at a billion tries a second, 2^138 takes longer
+# than the universe has existed. Certificates issued before 2026-11 carry 12 characters (59 bits)
+# and stay valid; docs/security.md.
+VERIFICATION_CODE_LENGTH = 28
+
+
+def verification_code(length: int = VERIFICATION_CODE_LENGTH) -> str:
+    """Printed on a certificate, shown in groups of four: 'K7Q2-MX9P-4TWC-...' (seven groups)."""
     raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(length))
     return "-".join(raw[i:i + 4] for i in range(0, length, 4))
 
