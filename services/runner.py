@@ -5,8 +5,11 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import logging
 import signal
+import socket
 import sys
 import time
 
@@ -94,7 +97,9 @@ class OpsServer:
 
     def start(self) -> None:
         bind = parse_address(self.address)
-        self._sock = eventlet.listen((bind.address or "0.0.0.0", bind.port))
+        # Without SO_REUSEPORT (eventlet's default sets it): a second process on this address
+        # must fail to bind, not share the port with the first.
+        self._sock = eventlet.listen((bind.address or "0.0.0.0", bind.port), reuse_port=False)
         self._thread = eventlet.spawn(wsgi.server, self._sock, self, log_output=False,
                                       log=logging.getLogger("eventlet.wsgi.server"))
 
@@ -186,12 +191,73 @@ class Process:
             relay.relay.mark_clean_stop()
 
 
+# ---------------------------------------------------------------- refusing to start twice
+
+ADDRESS_SETTINGS = (("HTTP API", "http_address", "--http", "SAVIVALDA_HTTP_ADDRESS"),
+                    ("metrics and health", "ops_address", "--ops", "SAVIVALDA_OPS_ADDRESS"))
+
+
+def address_in_use(settings: Settings, label: str, address: str, option: str, variable: str) -> ConfigurationError:
+    hint = f"choose another address with {option} or {variable}" if settings.embedded else f"set {variable}"
+    return ConfigurationError(f"cannot listen on {address} ({label}): the address is in use, by another "
+                              f"`savivalda run` or another program; stop it or {hint}")
+
+
+def check_addresses_free(settings: Settings) -> None:
+    """Refuse early, before migrations and the broker, when a listening address is taken."""
+    for label, name, option, variable in ADDRESS_SETTINGS:
+        address = getattr(settings, name)
+        bind = parse_address(address)
+        probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the real listener
+            probe.bind((bind.address or "0.0.0.0", bind.port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise address_in_use(settings, label, address, option, variable) from None
+            raise ConfigurationError(f"cannot listen on {address} ({label}): {error.strerror}") from None
+        finally:
+            probe.close()
+
+
+def check_not_running(settings: Settings) -> None:
+    """One embedded system per data folder: two would share the SQLite files but not a broker."""
+    from services import runfile
+
+    other = runfile.running_on(settings.data_dir)
+    if other is not None and other.pid != os.getpid():
+        raise ConfigurationError(f"the embedded system already runs on the data folder {other.describe()}; "
+                                 "stop it first, or use another folder with --data-dir")
+
+
 def serve(settings: Settings, banner=None) -> int:
     """Run until SIGTERM or SIGINT, then stop gracefully (finish in-flight work)."""
+    from services import runfile
+
+    if settings.embedded:
+        check_not_running(settings)
+    check_addresses_free(settings)
     configure_logging(settings.log_level)
     process = Process(settings)
     process.prepare()
-    process.start()
+    try:
+        process.start()
+    except OSError as error:  # an address taken between the check and now
+        process.kill()
+        if error.errno == errno.EADDRINUSE:
+            raise ConfigurationError(f"cannot listen on {settings.http_address} or {settings.ops_address}: the "
+                                     "address is in use by another program; stop it or choose another") from None
+        raise
+    if settings.embedded:
+        runfile.register(settings)
+    try:
+        return _serve_until_stopped(settings, process, banner)
+    finally:
+        if settings.embedded:
+            runfile.unregister(settings)
+
+
+def _serve_until_stopped(settings: Settings, process: Process, banner) -> int:
     if banner:
         banner(settings, process)
     stop = Event()

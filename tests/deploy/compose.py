@@ -67,13 +67,16 @@ def load(env: dict[str, str], path: Path = COMPOSE_FILE) -> dict:
 
 
 def parse_env_file(path: Path) -> dict[str, str]:
-    """docker compose's .env format as this project writes it: NAME=value lines, # comments."""
+    """docker compose's .env format as this project writes it: NAME=value lines, # comments, a
+    value in single quotes taken literally (deploy/make-env quotes what a shell would misread)."""
     values = {}
     for line in path.read_text().splitlines():
         line = line.strip()
         if not line or line.startswith("#"):
             continue
         name, _, value = line.partition("=")
+        if len(value) >= 2 and value[0] == value[-1] == "'":
+            value = value[1:-1]
         values[name.strip()] = value
     return values
 

@@ -118,7 +118,7 @@ def test_dlq_cli_refuses_to_act_on_nothing_and_purges(embedded):
     data_dir = str(embedded.settings.data_dir)
     refused = run_cli("--data-dir", data_dir, "dlq", "purge")
     assert refused.returncode == 2 and "--all" in refused.stderr
-    assert run_cli("--data-dir", data_dir, "dlq", "show", "no-such-id").returncode == 2
-    purged = run_cli("--data-dir", data_dir, "dlq", "purge", "--all")
+    assert run_cli("--data-dir", data_dir, "dlq", "show", "no-such-id").returncode == 1
+    purged = run_cli("--data-dir", data_dir, "dlq", "purge", "--all", "--yes")
     assert purged.returncode == 0 and "purged 1" in purged.stdout
     assert dead_letters(embedded) == []
