@@ -25,19 +25,20 @@ from functools import partial
 from typing import Any, get_args, get_origin
 
 import eventlet
-from eventlet import wsgi
+from eventlet import greenio, wsgi
 from eventlet.event import Event
 from nameko.extensions import Entrypoint, ProviderCollector, SharedExtension
 from nameko.web.server import parse_address
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_jsonable_python
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound as RouteNotFound
-from werkzeug.routing import Map, Rule
+from werkzeug.routing import BaseConverter, Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from shared.auth import InvalidToken, Principal, decode_token
 from shared.errors import DomainError
-from shared.observability import HEALTH, HTTP_DURATION, HTTP_REQUESTS
+from shared.limits import JsonLimitError, has_control_characters, read_json
+from shared.observability import HEALTH, HTTP_DURATION, HTTP_REJECTED, HTTP_REQUESTS, HTTP_UNHANDLED
 from shared.ratelimit import RateLimits, enforce as enforce_rate_limit, route_limit
 
 log = logging.getLogger(__name__)
@@ -117,14 +118,78 @@ def _is_list_field(model: type[BaseModel], name: str) -> bool:
     return any(get_origin(arg) in (list, tuple, set) for arg in get_args(annotation))
 
 
-def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
+DEFAULT_MAX_BODY_BYTES = 1 << 20
+
+
+def body_too_large(max_bytes: int) -> Problem:
+    HTTP_REJECTED.labels("body_too_large").inc()
+    return Problem(413, "Content too large", f"the body is larger than {max_bytes} bytes", code="body_too_large",
+                   headers={"Connection": "close"})
+
+
+def read_body(request: Request, max_bytes: int = DEFAULT_MAX_BODY_BYTES, timeout: float | None = None) -> bytes:
+    """The request body, read in chunks and refused (413) beyond max_bytes; the whole body must
+    arrive within `timeout` seconds (408)."""
+    cached = getattr(request, "_cached_data", None)
+    if cached is not None:
+        return cached
+    length = request.content_length
+    if length is not None and length > max_bytes:
+        raise body_too_large(max_bytes)
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    stream = request.environ["wsgi.input"] if chunked and length is None else request.stream
+    chunks, size = [], 0
+    timer = eventlet.Timeout(timeout) if timeout else None
+    try:
+        while True:
+            chunk = stream.read(min(65536, max_bytes + 1 - size))
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > max_bytes:
+                _close_after_response(request)
+                raise body_too_large(max_bytes)
+            chunks.append(chunk)
+    except eventlet.Timeout as error:
+        if error is not timer:
+            raise
+        HTTP_REJECTED.labels("body_timeout").inc()
+        _close_after_response(request)
+        raise Problem(408, "Request timeout", f"the body did not arrive within {timeout:g} s", code="body_timeout",
+                      headers={"Connection": "close"}) from None
+    except OSError:  # the client went away, or a read waited longer than the socket timeout
+        HTTP_REJECTED.labels("body_timeout").inc()
+        _close_after_response(request)
+        raise Problem(408, "Request timeout", "the body could not be read", code="body_timeout",
+                      headers={"Connection": "close"}) from None
+    finally:
+        if timer is not None:
+            timer.cancel()
+    raw = b"".join(chunks)
+    request._cached_data = raw  # request.get_data() returns it too
+    return raw
+
+
+def _close_after_response(request: Request) -> None:
+    """Do not reuse a connection whose body was left unread (eventlet would read it all to discard it)."""
+    protocol = request.environ.get("savivalda.protocol")
+    if protocol is not None:
+        protocol.close_connection = 1
+
+
+def parse_body(request: Request, model: type[BaseModel], *, max_bytes: int = DEFAULT_MAX_BODY_BYTES,
+               timeout: float | None = None) -> BaseModel:
     content_type = (request.mimetype or "").lower()
     if content_type != "application/json" and not content_type.endswith("+json"):
         raise Problem(415, "Unsupported media type", "send the body as application/json", code="media_type")
-    raw = request.get_data(cache=True)
+    raw = read_body(request, max_bytes, timeout)
     try:
-        data = json.loads(raw.decode("utf-8")) if raw else None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        data = read_json(raw) if raw else None
+    except JsonLimitError as error:
+        errors = [{"field": "body", "location": "body", "message": str(error), "type": "json_limit"}]
+        raise Problem(422, "Invalid request", f"the body exceeds a limit: {error}", code="json_limit",
+                      errors=errors) from None
+    except ValueError as error:  # not UTF-8, or not JSON
         raise Problem(400, "Malformed JSON", f"the body is not valid JSON: {error}", code="malformed_json") from None
     if not isinstance(data, dict):
         raise Problem(400, "Malformed JSON", "the body must be a JSON object", code="malformed_json")
@@ -138,11 +203,44 @@ def parse_query(request: Request, model: type[BaseModel]) -> BaseModel:
     data = {}
     for key in request.args:
         values = request.args.getlist(key)
+        if any(has_control_characters(v) for v in values):
+            raise Problem(422, "Invalid request", f"invalid query: {key}", code="validation", errors=[{
+                "field": key, "location": "query", "message": "control characters are not allowed",
+                "type": "control_characters"}])
         data[key] = values if _is_list_field(model, key) else values[-1]
     try:
         return model.model_validate(data)
     except ValidationError as error:
         raise validation_problem(error, "query") from None
+
+
+# ---------------------------------------------------------------- path segments
+
+SEGMENT_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._~:@+\-]{0,199}"
+
+
+class SegmentConverter(BaseConverter):
+    """`<code>` and `<string:code>`: one path segment of printable ASCII (letters, digits, ._~:@+-,
+    at most 200 characters). Anything else (non-ASCII, control characters, longer) matches no
+    route: 404, never a handler fed a value it did not expect."""
+
+    regex = SEGMENT_PATTERN
+
+
+class BoundedIntConverter(BaseConverter):
+    """`<int:n>`: 1 to 18 digits, so the value fits a 64-bit database integer."""
+
+    regex = r"\d{1,18}"
+    weight = 50
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value) -> str:
+        return str(int(value))
+
+
+CONVERTERS = {"default": SegmentConverter, "string": SegmentConverter, "int": BoundedIntConverter}
 
 
 # ---------------------------------------------------------------- the shared listening socket
@@ -166,6 +264,20 @@ class HttpFrontend:
         self._map: Map | None = None
         self._sock = None
         self._thread = None
+        self.max_body_bytes = DEFAULT_MAX_BODY_BYTES
+        self.header_timeout = 10.0
+        self.body_timeout = 30.0
+        self.max_connections = 1000
+        self._waiting: dict = {}  # protocol -> when it began waiting for a request's line and headers
+
+    def configure(self, settings) -> None:
+        """Limits from the process settings (the same for every service in the process)."""
+        if settings is None:
+            return
+        self.max_body_bytes = getattr(settings, "max_body_bytes", self.max_body_bytes)
+        self.header_timeout = getattr(settings, "http_header_timeout", self.header_timeout)
+        self.body_timeout = getattr(settings, "http_body_timeout", self.body_timeout)
+        self.max_connections = getattr(settings, "http_max_connections", self.max_connections)
 
     def add(self, route: "Route") -> None:
         self.routes.add(route)
@@ -180,9 +292,11 @@ class HttpFrontend:
         if self._users == 1:
             bind = parse_address(self.address)
             self._sock = eventlet.listen((bind.address or "0.0.0.0", bind.port), reuse_port=False)
+            protocol = type("GuardedProtocol", (GuardedProtocol,), {"frontend": self})
             self._thread = eventlet.spawn(
                 wsgi.server, self._sock, self, log=logging.getLogger("eventlet.wsgi.server"),
-                log_output=False, socket_timeout=60, debug=False,
+                log_output=False, socket_timeout=self.body_timeout, debug=False,
+                protocol=protocol, custom_pool=ConnectionPool(self),
             )
 
     def release(self) -> None:
@@ -209,30 +323,44 @@ class HttpFrontend:
                           Rule(f"/{service}/openapi.json", endpoint=("openapi", service), methods=["GET"])]
             for route in self.routes:
                 rules.append(Rule(route.path, endpoint=route, methods=[route.method]))
-            self._map = Map(rules, strict_slashes=False)
+            self._map = Map(rules, strict_slashes=False, converters=CONVERTERS)
         return self._map
 
     def __call__(self, environ, start_response):
+        """Every request gets an answer: anything unexpected becomes a problem+json 500 with the
+        correlation id, a log line with the traceback and savivalda_http_unhandled_errors_total."""
         request = Request(environ)
+        try:
+            correlation_id = correlation_id_of(request)
+        except Exception:
+            correlation_id = str(uuid.uuid4())
+        try:
+            response = self._dispatch(request, environ, correlation_id)
+            return response(environ, start_response)
+        except Exception:
+            response = unhandled_error(request, correlation_id, "frontend")
+            return response(environ, start_response)
+
+    def _dispatch(self, request: Request, environ, correlation_id: str) -> Response:
+        length = request.content_length
+        if length is not None and length > self.max_body_bytes:  # before routing and authentication
+            _close_after_response(request)
+            return problem_response(body_too_large(self.max_body_bytes), request.path, correlation_id)
         adapter = self.url_map().bind_to_environ(environ)
-        correlation_id = correlation_id_of(request)
         try:
             endpoint, values = adapter.match()
         except RouteNotFound:
-            response = problem_response(Problem(404, "Not found", f"no route {request.path}", code="no_route"),
-                                        request.path, correlation_id)
-            return response(environ, start_response)
+            return problem_response(Problem(404, "Not found", f"no route {request.path}", code="no_route"),
+                                    request.path, correlation_id)
         except MethodNotAllowed as error:
             problem = Problem(405, "Method not allowed", f"{request.method} is not allowed on {request.path}",
                               code="method", headers={"Allow": ", ".join(error.valid_methods or [])})
-            return problem_response(problem, request.path, correlation_id)(environ, start_response)
+            return problem_response(problem, request.path, correlation_id)
         except HTTPException as error:  # e.g. redirects for trailing slashes
-            return error(environ, start_response)
+            return error.get_response(environ)
         if isinstance(endpoint, Route):
-            response = endpoint.handle_request(request, values, correlation_id)
-        else:
-            response = self._builtin(endpoint, request)
-        return response(environ, start_response)
+            return endpoint.handle_request(request, values, correlation_id)
+        return self._builtin(endpoint, request)
 
     def _builtin(self, endpoint, request: Request) -> Response:
         name, service = (endpoint, None) if isinstance(endpoint, str) else endpoint
@@ -257,6 +385,71 @@ class HttpFrontend:
         raise AssertionError(name)
 
 
+def unhandled_error(request: Request, correlation_id: str, service: str) -> Response:
+    """The answer to an unexpected exception (call from an except block): logged with its traceback,
+    counted, and a problem+json 500 naming the correlation id."""
+    HTTP_UNHANDLED.labels(service).inc()
+    try:
+        path = request.path
+    except Exception:
+        path = "?"
+    log.error("unhandled error answering %s %s", request.method, path, exc_info=True,
+              extra={"service": service, "correlation_id": correlation_id, "path": path})
+    return problem_response(problem_from_exception(Exception()), path, correlation_id)
+
+
+class ConnectionPool(eventlet.GreenPool):
+    """The frontend's connections, at most `max_connections`. At the limit, the connection that has
+    waited longest for a request's line and headers (idle, slow or half-open) is closed to make room
+    for the new one, so such clients cannot lock others out."""
+
+    def __init__(self, frontend: "HttpFrontend"):
+        super().__init__(frontend.max_connections)
+        self.frontend = frontend
+
+    def spawn(self, function, *args, **kwargs):
+        if self.free() <= 0 and self.frontend._waiting:
+            oldest = min(self.frontend._waiting, key=self.frontend._waiting.get)
+            self.frontend._waiting.pop(oldest, None)
+            HTTP_REJECTED.labels("evicted").inc()
+            greenio.shutdown_safe(oldest.connection)
+        return super().spawn(function, *args, **kwargs)
+
+
+class GuardedProtocol(wsgi.HttpProtocol):
+    """eventlet's protocol with a deadline on each request's line and headers (the frontend's
+    header_timeout, which also ends idle kept-alive connections); the body has its own
+    (read_body), and every socket read or write the socket timeout."""
+
+    frontend: "HttpFrontend"
+
+    def handle_one_request(self):
+        timer = self._header_timer = eventlet.Timeout(self.frontend.header_timeout)
+        self.frontend._waiting[self] = time.monotonic()
+        try:
+            super().handle_one_request()
+        except eventlet.Timeout as error:
+            if error is not timer:
+                raise
+            HTTP_REJECTED.labels("header_timeout").inc()
+            self.close_connection = 1
+        finally:
+            timer.cancel()
+            self.frontend._waiting.pop(self, None)
+
+    def parse_request(self):
+        try:
+            return super().parse_request()
+        finally:  # the headers are in: no deadline while the request is handled
+            self._header_timer.cancel()
+            self.frontend._waiting.pop(self, None)
+
+    def get_environ(self):
+        environ = super().get_environ()
+        environ["savivalda.protocol"] = self
+        return environ
+
+
 def correlation_id_of(request: Request) -> str:
     given = request.headers.get(CORRELATION_HEADER, "")
     return given if _CORRELATION_OK.match(given) else str(uuid.uuid4())
@@ -279,6 +472,7 @@ class ApiGateway(SharedExtension, ProviderCollector):
         super().unregister_provider(provider)
 
     def start(self):
+        self.frontend.configure(self.container.config.get("SAVIVALDA"))
         self.frontend.acquire()
 
     def stop(self):
@@ -357,7 +551,8 @@ class Route(Entrypoint):
             principal = self.authenticate(request)
             kwargs = dict(path_values)
             if self.body is not None:
-                kwargs["body"] = parse_body(request, self.body)
+                kwargs["body"] = parse_body(request, self.body, max_bytes=self.gateway.frontend.max_body_bytes,
+                                            timeout=self.gateway.frontend.body_timeout)
             if self.query is not None:
                 kwargs["query"] = parse_query(request, self.query)
             if not self.public:
@@ -371,12 +566,15 @@ class Route(Entrypoint):
             if exc_info is not None:
                 problem = problem_from_exception(exc_info[1])
                 if problem.status >= 500:
+                    HTTP_UNHANDLED.labels(service).inc()
                     log.error("request failed", exc_info=exc_info,
                               extra={"service": service, "correlation_id": correlation_id, "path": request.path})
                 raise problem
             response = self._response(result)
         except Problem as problem:
             response = problem_response(problem, request.path, correlation_id)
+        except Exception:  # outside the worker: parsing, authorisation, serialising the result
+            response = unhandled_error(request, correlation_id, service)
         response.headers[CORRELATION_HEADER] = correlation_id
         elapsed = time.perf_counter() - started
         HTTP_REQUESTS.labels(service, self.method, self.path, str(response.status_code)).inc()

@@ -34,6 +34,17 @@ HTTP_DURATION = Histogram(
     "savivalda_http_request_duration_seconds", "HTTP request duration", ["service", "method", "route"],
     buckets=LATENCY_BUCKETS,
 )
+HTTP_UNHANDLED = Counter(
+    "savivalda_http_unhandled_errors_total",
+    "HTTP requests answered 500 because of an unexpected error (each logged with its traceback and correlation id)",
+    ["service"],
+)
+HTTP_REJECTED = Counter(
+    "savivalda_http_rejected_total",
+    "HTTP requests or connections refused by a limit before reaching a route: body_too_large (413), "
+    "body_timeout (408), header_timeout and evicted (connections closed)",
+    ["reason"],
+)
 ENTRYPOINT_CALLS = Counter(
     "savivalda_entrypoint_calls_total",
     "Worker runs of every entrypoint (http, event, rpc, timer) by outcome",

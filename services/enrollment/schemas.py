@@ -9,6 +9,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from shared.limits import MAX_ITEMS, MULTI_LINE, Name, SINGLE_LINE
 from shared.events.types import EMAIL_PATTERN, LocalizedText, check_language, check_municipality, check_themes, one_of
 from shared.reference import REGIONS, THEMES, MunicipalityCode, RegionCode, ThemeCode
 
@@ -25,9 +26,10 @@ class StrictModel(BaseModel):
 class CourseIn(StrictModel):
     title: LocalizedText
     description: LocalizedText | None = None
-    themes: list[ThemeCode] = Field(min_length=1, description="codes from the shared theme vocabulary; the first is the "
-                                                          "primary theme (the hours ledger counts hours under it)")
-    audience: list[Literal["officials", "council_members"]] = Field(min_length=1)
+    themes: list[ThemeCode] = Field(min_length=1, max_length=MAX_ITEMS,
+                                    description="codes from the shared theme vocabulary; the first is the "
+                                                "primary theme (the hours ledger counts hours under it)")
+    audience: list[Literal["officials", "council_members"]] = Field(min_length=1, max_length=2)
     duration_hours: Decimal = Field(gt=0, le=500, decimal_places=1)
     format: Literal["in_person", "online", "hybrid"]
     completion_min_percent: int = Field(default=80, ge=1, le=100,
@@ -66,7 +68,7 @@ class SessionIn(StrictModel):
     starts_at: AwareDatetime
     ends_at: AwareDatetime
     region: RegionCode | None = Field(default=None, description="county code, e.g. KU")
-    venue: str | None = Field(default=None, max_length=300)
+    venue: str | None = Field(default=None, max_length=300, pattern=SINGLE_LINE)
     online_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://\S+$")
     capacity: int = Field(ge=1, le=10000, description="seats; for a hybrid session, the in-person seats")
     online_capacity: int | None = Field(default=None, ge=1, le=10000, description="online seats of a hybrid session")
@@ -166,7 +168,7 @@ class SessionOut(BaseModel):
 
 
 class CancelSessionIn(StrictModel):
-    reason: str = Field(min_length=1, max_length=1000, description="told to every participant")
+    reason: str = Field(min_length=1, max_length=1000, pattern=MULTI_LINE, description="told to every participant")
 
 
 class CompleteSessionIn(StrictModel):
@@ -177,10 +179,10 @@ class CompleteSessionIn(StrictModel):
 # ---------------------------------------------------------------- enrolments
 
 class EnrollmentIn(StrictModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     email: str = Field(max_length=254, pattern=EMAIL_PATTERN)
     municipality_code: MunicipalityCode
-    position: str | None = Field(default=None, max_length=200)
+    position: str | None = Field(default=None, max_length=200, pattern=SINGLE_LINE)
     language: Literal["lt", "en"] = "lt"
     attendance_mode: Literal["in_person", "online"] | None = Field(
         default=None, description="required for hybrid sessions; otherwise the session's format")
@@ -218,7 +220,7 @@ class EnrollmentQuery(StrictModel):
 
 
 class CancelEnrollmentIn(StrictModel):
-    reason: str | None = Field(default=None, max_length=1000)
+    reason: str | None = Field(default=None, max_length=1000, pattern=MULTI_LINE)
 
 
 class AttendanceIn(StrictModel):
@@ -386,7 +388,7 @@ class ReportOut(BaseModel):
 class TrainingNeedIn(StrictModel):
     theme: ThemeCode
     region: RegionCode
-    description: str = Field(min_length=10, max_length=4000)
+    description: str = Field(min_length=10, max_length=4000, pattern=MULTI_LINE)
     municipality_code: MunicipalityCode
     audience: Literal["officials", "council_members"] | None = None
 

@@ -12,6 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from services.grants.domain.reports import GROUPINGS
 from services.grants.domain.rules import APPLICANT_TYPES, FUNDING_SOURCES
 from services.grants.domain.workflow import Status
+from shared.limits import MAX_ITEMS, Name, ShortText
 from shared.events.types import EMAIL_PATTERN, CountryCode, LocalizedText, check_municipality, check_themes, one_of
 from shared.openapi import Codes, DecimalText
 from shared.reference import REGIONS, MunicipalityCode, RegionCode, ThemeCode
@@ -43,7 +44,7 @@ class StrictModel(BaseModel):
 # ---------------------------------------------------------------- programmes and funded projects
 
 class PartnerName(StrictModel):
-    name: str = Field(min_length=1, max_length=300)
+    name: ShortText
     country: CountryCode
 
 
@@ -52,13 +53,13 @@ class FundedProjectIn(StrictModel):
     title: str = Field(min_length=1, max_length=500, description="as the funder publishes it")
     promoter: str = Field(min_length=1, max_length=300)
     region: RegionCode | None = Field(default=None, description="county code; null = the whole country")
-    target_groups: list[str] = Field(default_factory=list)
-    themes: list[ThemeCode] = Field(default_factory=list)
+    target_groups: list[ShortText] = Field(default_factory=list, max_length=MAX_ITEMS)
+    themes: list[ThemeCode] = Field(default_factory=list, max_length=MAX_ITEMS)
     status: Literal["in_progress", "completed"] = "completed"
     initial_cost_eur: PositiveEur
     final_cost_eur: PositiveEur | None = None
     grant_eur: NonNegativeEur | None = None
-    partners: list[PartnerName] = Field(default_factory=list)
+    partners: list[PartnerName] = Field(default_factory=list, max_length=MAX_ITEMS)
     summary: str | None = Field(default=None, max_length=5000)
 
     _themes = field_validator("themes")(check_themes)
@@ -83,8 +84,8 @@ class ProgrammeIn(StrictModel):
     period: str | None = Field(default=None, max_length=40, description="e.g. 2021–2027")
     operator: str | None = Field(default=None, max_length=300, description="the programme operator")
     budget_eur: PositiveEur | None = None
-    donor_countries: list[CountryCode] = Field(default_factory=list)
-    themes: list[ThemeCode] = Field(default_factory=list)
+    donor_countries: list[CountryCode] = Field(default_factory=list, max_length=MAX_ITEMS)
+    themes: list[ThemeCode] = Field(default_factory=list, max_length=MAX_ITEMS)
     url: str | None = Field(default=None, max_length=500, pattern=r"^https?://\S+$")
 
     _themes = field_validator("themes")(check_themes)
@@ -115,9 +116,10 @@ class CallIn(StrictModel):
     programme_id: UUID | None = None
     title: LocalizedText
     summary: LocalizedText | None = None
-    themes: list[ThemeCode] = Field(min_length=1)
-    eligible_applicant_types: list[ApplicantType] = Field(min_length=1)
-    eligible_regions: list[RegionCode] = Field(default_factory=list, description="county codes; empty = all of Lithuania")
+    themes: list[ThemeCode] = Field(min_length=1, max_length=MAX_ITEMS)
+    eligible_applicant_types: list[ApplicantType] = Field(min_length=1, max_length=MAX_ITEMS)
+    eligible_regions: list[RegionCode] = Field(default_factory=list, max_length=MAX_ITEMS,
+                                               description="county codes; empty = all of Lithuania")
     opens_on: date | None = None
     first_stage_closes_on: date | None = Field(default=None, description="two-stage calls: the concept note deadline")
     closes_on: date = Field(description="the (final) application deadline")
@@ -125,10 +127,10 @@ class CallIn(StrictModel):
     max_grant_eur: PositiveEur | None = None
     max_funding_rate: Decimal | None = Field(default=None, max_digits=5, decimal_places=4,
                                              description="share of eligible cost, e.g. 0.85")
-    required_documents: list[RequiredDocumentIn] = Field(default_factory=list)
+    required_documents: list[RequiredDocumentIn] = Field(default_factory=list, max_length=MAX_ITEMS)
     foreign_partner_required: bool = False
-    partner_countries: list[CountryCode] = Field(default_factory=list)
-    partner_organisation_types: list[str] = Field(default_factory=list,
+    partner_countries: list[CountryCode] = Field(default_factory=list, max_length=MAX_ITEMS)
+    partner_organisation_types: list[ShortText] = Field(default_factory=list, max_length=MAX_ITEMS,
                                                   description="kinds of partner sought; empty = any")
     url: str | None = Field(default=None, max_length=500, pattern=r"^https?://\S+$")
     status: Literal["forecast", "open", "closed"] = "open"
@@ -162,7 +164,7 @@ class CallChange(StrictModel):
 
 
 class CallQuery(StrictModel):
-    status: list[Literal["forecast", "open", "closed"]] = Field(default_factory=list)
+    status: list[Literal["forecast", "open", "closed"]] = Field(default_factory=list, max_length=MAX_ITEMS)
     theme: ThemeCode | None = None
     programme_id: UUID | None = None
 
@@ -174,7 +176,7 @@ class CallQuery(StrictModel):
 class FitQuery(StrictModel):
     municipality_code: MunicipalityCode | None = Field(default=None, description="default: the token's municipality")
     applicant_type: ApplicantType = "municipality"
-    themes: list[ThemeCode] = Field(min_length=1)
+    themes: list[ThemeCode] = Field(min_length=1, max_length=MAX_ITEMS)
     total_cost_eur: PositiveEur = Field(description="the idea's total eligible cost")
     requested_grant_eur: PositiveEur | None = Field(default=None,
                                                       description="default: the most each call would give")
@@ -216,7 +218,7 @@ class FitOut(BaseModel):
 # ---------------------------------------------------------------- applications
 
 class ContactIn(StrictModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     email: str = Field(min_length=3, max_length=254, pattern=EMAIL_PATTERN)
     language: Literal["lt", "en"] = "lt"
 
@@ -230,7 +232,7 @@ class BudgetIn(StrictModel):
 class OwnPartnerIn(StrictModel):
     """A foreign partner the municipality already has (no search needed)."""
 
-    name: str = Field(min_length=1, max_length=300)
+    name: ShortText
     country: CountryCode
 
 
@@ -240,7 +242,7 @@ class ApplicationIn(StrictModel):
     applicant_type: ApplicantType = "municipality"
     title: LocalizedText
     summary: LocalizedText | None = None
-    themes: list[ThemeCode] = Field(min_length=1)
+    themes: list[ThemeCode] = Field(min_length=1, max_length=MAX_ITEMS)
     budget: BudgetIn
     internal_deadline: date | None = Field(default=None, description="default: a week before the next official one")
     contact: ContactIn | None = Field(default=None, description="the municipality's contact person")
@@ -304,7 +306,7 @@ class FinalReportIn(StrictModel):
 
 
 class ApplicationQuery(StrictModel):
-    status: list[ApplicationStatus] = Field(default_factory=list)
+    status: list[ApplicationStatus] = Field(default_factory=list, max_length=MAX_ITEMS)
     call_id: UUID | None = None
     municipality_code: MunicipalityCode | None = None
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from services.notifications.domain.preferences import CATEGORIES
 from services.notifications.domain.roles import ROLES
+from shared.limits import MAX_ITEMS, Name
 from shared.events.types import EMAIL_PATTERN, check_municipality, check_themes, one_of
 from shared.openapi import Codes
 from shared.reference import REGIONS, MunicipalityCode, RegionCode, ThemeCode
@@ -27,13 +28,16 @@ class StrictModel(BaseModel):
 
 
 class PreferencesIn(StrictModel):
-    channels: list[Literal["email", "webhook"]] = Field(default_factory=lambda: ["email"], min_length=1)
+    channels: list[Literal["email", "webhook"]] = Field(default_factory=lambda: ["email"], min_length=1, max_length=2)
     webhook_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://\S+$")
-    opt_out_categories: list[Category] = Field(default_factory=list, description=f"any of {', '.join(CATEGORIES)}")
+    opt_out_categories: list[Category] = Field(default_factory=list, max_length=MAX_ITEMS,
+                                               description=f"any of {', '.join(CATEGORIES)}")
     call_alerts: bool = Field(default=False, description="tell me about funding calls that match my interests")
-    alert_themes: list[ThemeCode] = Field(default_factory=list, description="themes to be alerted about; empty = all")
-    alert_regions: list[RegionCode] = Field(default_factory=list, description="counties; empty = my municipality's county")
-    alert_applicant_types: list[ApplicantType] = Field(default_factory=lambda: ["municipality"])
+    alert_themes: list[ThemeCode] = Field(default_factory=list, max_length=MAX_ITEMS,
+                                          description="themes to be alerted about; empty = all")
+    alert_regions: list[RegionCode] = Field(default_factory=list, max_length=MAX_ITEMS,
+                                            description="counties; empty = my municipality's county")
+    alert_applicant_types: list[ApplicantType] = Field(default_factory=lambda: ["municipality"], max_length=MAX_ITEMS)
     delivery_mode: Literal["immediate", "daily_digest"] = "immediate"
     digest_hour: int = Field(default=8, ge=0, le=23, description="local hour (Europe/Vilnius) of the daily digest")
     quiet_start: str | None = Field(default=None, description="HH:MM, Europe/Vilnius")
@@ -62,10 +66,10 @@ class PreferencesIn(StrictModel):
 
 class RecipientIn(PreferencesIn):
     email: str = Field(max_length=254, pattern=EMAIL_PATTERN)
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     language: Literal["lt", "en"] = "lt"
     municipality_code: MunicipalityCode | None = None
-    roles: list[Role] = Field(default_factory=list, description=f"any of {', '.join(ROLES)}")
+    roles: list[Role] = Field(default_factory=list, max_length=MAX_ITEMS, description=f"any of {', '.join(ROLES)}")
 
     _municipality = field_validator("municipality_code")(lambda v: v if v is None else check_municipality(v))
     _roles = field_validator("roles")(one_of(ROLES, "role"))

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.partners.domain.matching import EXCLUSION_REASONS
 from services.partners.domain.rules import ORGANISATION_TYPES
+from shared.limits import MAX_ITEMS, MAX_OFFSET, Name, SINGLE_LINE, ShortText
 from shared.events.types import (
     EMAIL_PATTERN,
     Contact,
@@ -35,7 +36,7 @@ class Strict(BaseModel):
 # ---------------------------------------------------------------- organisation profiles
 
 class PastCooperation(Strict):
-    partner: str = Field(min_length=1, max_length=300, description="e.g. Hordaland county council")
+    partner: ShortText = Field(description="e.g. Hordaland county council")
     country: CountryCode | None = None
     project: str | None = Field(default=None, max_length=100, description="e.g. LT10-0019")
     year: int | None = Field(default=None, ge=1990, le=2100)
@@ -43,16 +44,17 @@ class PastCooperation(Strict):
 
 
 class OrganisationIn(Strict):
-    name: str = Field(min_length=1, max_length=300)
+    name: ShortText
     country: CountryCode
-    region: str | None = Field(default=None, max_length=100)
+    region: str | None = Field(default=None, max_length=100, pattern=SINGLE_LINE)
     municipality_code: MunicipalityCode | None = Field(default=None, description="Lithuanian municipalities only ('01'..'60')")
     organisation_type: OrganisationType
-    size: int | None = Field(default=None, ge=1, description="population or staff")
-    themes: list[ThemeCode] = Field(min_length=1)
-    languages: list[LanguageCode] = Field(min_length=1, description="working languages, e.g. no, en")
+    size: int | None = Field(default=None, ge=1, le=100_000_000, description="population or staff")
+    themes: list[ThemeCode] = Field(min_length=1, max_length=MAX_ITEMS)
+    languages: list[LanguageCode] = Field(min_length=1, max_length=MAX_ITEMS,
+                                          description="working languages, e.g. no, en")
     description: LocalizedText | None = None
-    contact_name: str | None = Field(default=None, min_length=1, max_length=200)
+    contact_name: Name | None = None
     contact_email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
     contact_language: SupportedLanguage = Field(default="en", description="language of e-mails to the contact: lt or en")
     capacity: int = Field(default=1, ge=1, le=100, description="partnerships it can take at once")
@@ -87,7 +89,7 @@ class OrganisationQuery(Strict):
     theme: ThemeCode | None = None
     include_expired: bool = False
     limit: int = Field(default=100, ge=1, le=500)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
 
     @field_validator("organisation_type")
     @classmethod
@@ -112,17 +114,25 @@ class RenewalOut(BaseModel):
 
 # ---------------------------------------------------------------- partner requests and matching
 
+class RequesterIn(Contact):
+    """Who answers for the municipality; the name goes into e-mail headers (one line)."""
+
+    name: Name
+    organisation: ShortText | None = None
+
+
 class PartnerRequestIn(Strict):
     municipality_code: MunicipalityCode
     title: LocalizedText = Field(description="the project the partner is sought for")
-    themes: list[ThemeCode] = Field(min_length=1)
-    countries: list[CountryCode] = Field(default_factory=list, description="empty = any country")
-    organisation_types: list[OrganisationType] = Field(default_factory=list, description="empty = any type")
-    languages: list[LanguageCode] = Field(default_factory=list, description="empty = English")
-    preferred_size: int | None = Field(default=None, ge=1,
+    themes: list[ThemeCode] = Field(min_length=1, max_length=MAX_ITEMS)
+    countries: list[CountryCode] = Field(default_factory=list, max_length=MAX_ITEMS, description="empty = any country")
+    organisation_types: list[OrganisationType] = Field(default_factory=list, max_length=MAX_ITEMS,
+                                                       description="empty = any type")
+    languages: list[LanguageCode] = Field(default_factory=list, max_length=MAX_ITEMS, description="empty = English")
+    preferred_size: int | None = Field(default=None, ge=1, le=100_000_000,
                                        description="population/staff; default the requesting municipality's own")
     deadline: date = Field(description="when the partnership must be agreed")
-    requester: Contact | None = Field(default=None, description="who answers for the municipality")
+    requester: RequesterIn | None = Field(default=None, description="who answers for the municipality")
     application_id: UUID | None = None
     call_code: str | None = Field(default=None, max_length=100)
 
@@ -171,7 +181,7 @@ class PartnerRequestOut(BaseModel):
 
 class RequestQuery(Strict):
     limit: int = Field(default=100, ge=1, le=500)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
 
 
 class RankingQuery(Strict):
@@ -272,11 +282,11 @@ class LetterOut(LetterIn):
 
 
 class ParticipantIn(Strict):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN,
                               description="lets the person's data be found and erased on request")
-    organisation: str | None = Field(default=None, max_length=300)
-    role: str | None = Field(default=None, max_length=200)
+    organisation: str | None = Field(default=None, max_length=300, pattern=SINGLE_LINE)
+    role: str | None = Field(default=None, max_length=200, pattern=SINGLE_LINE)
 
 
 class VisitIn(Strict):
@@ -284,7 +294,7 @@ class VisitIn(Strict):
         description="to_partner: from Lithuania to the partner; to_lithuania: the partner visits")
     starts_on: date
     ends_on: date
-    place: str = Field(min_length=1, max_length=200)
+    place: str = Field(min_length=1, max_length=200, pattern=SINGLE_LINE)
     country: CountryCode
     purpose: str | None = Field(default=None, max_length=2000)
     participants: list[ParticipantIn] = Field(min_length=1, max_length=1000)

@@ -1,5 +1,8 @@
 """Publishers the outbox relay uses: a batch goes out in order, and each message's fate is known.
 
+Every message follows the CloudEvents AMQP binding in structured mode: the body is the whole
+envelope, `content_type` is `application/cloudevents+json` (see shared.messaging.binding).
+
 `ConfirmingPublisher` speaks AMQP to RabbitMQ: the channel is in confirm mode, a batch is
 pipelined (publish all, then wait for the acks; one-by-one confirms are ~8x slower), every message
 is `mandatory` so an unroutable one comes back as basic.return instead of vanishing, and the wait
@@ -16,6 +19,7 @@ from dataclasses import dataclass
 import amqp
 from kombu import Connection, Producer
 
+from shared.messaging.binding import publish_properties
 from shared.messaging.topology import events_exchange
 
 log = logging.getLogger(__name__)
@@ -31,6 +35,11 @@ class OutgoingMessage:
     correlation_id: str
     body: bytes
     app_id: str
+
+    def properties(self) -> dict:
+        """AMQP properties of the CloudEvents AMQP binding's structured mode (shared.messaging.binding)."""
+        return publish_properties(event_id=self.event_id, event_type=self.event_type,
+                                  correlation_id=self.correlation_id, source=self.app_id)
 
 
 class PublishError(Exception):
@@ -118,17 +127,7 @@ class ConfirmingPublisher:
             tags = []
             for offset, message in enumerate(messages):
                 channel.basic_publish(
-                    amqp.Message(
-                        message.body,
-                        content_type="application/json",
-                        content_encoding="utf-8",
-                        delivery_mode=2,
-                        message_id=message.event_id,
-                        correlation_id=message.correlation_id,
-                        type=message.event_type,
-                        app_id=message.app_id,
-                        timestamp=int(time.time()),
-                    ),
+                    amqp.Message(message.body, timestamp=int(time.time()), **message.properties()),
                     exchange=message.exchange,
                     routing_key=message.routing_key,
                     mandatory=True,
@@ -187,12 +186,7 @@ class MemoryPublisher:
                 message.body,
                 exchange=exchange,
                 routing_key=message.routing_key,
-                content_type="application/json",
-                content_encoding="utf-8",
-                message_id=message.event_id,
-                correlation_id=message.correlation_id,
-                type=message.event_type,
-                app_id=message.app_id,
+                **message.properties(),
             )
             outcomes.append("published" if routed else "unroutable")
         return outcomes

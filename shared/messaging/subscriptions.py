@@ -6,6 +6,9 @@
             ...  # change state through self.db; the commit happens after the method returns
 
 What happens to a message on a handler's queue (`evt-privacy-erasure_requested--notifications.on_…`):
+0. the body is read per the CloudEvents AMQP binding: structured mode
+   (`application/cloudevents+json`), plain `application/json` with the same envelope, or binary
+   mode (attributes in `cloudEvents_*` / `ce-*` headers) — see shared.messaging.binding;
 1. undecodable body, broken envelope, unknown type or data off its schema → straight to the
    service's dead-letter queue with the reason (retrying cannot help);
 2. the inbox row (consumer, event id) is inserted in the worker's unit of work; if it exists the
@@ -36,7 +39,7 @@ from nameko.messaging import QueueConsumer
 
 from shared.db import DEAD_LETTERS, UnitOfWork, engine_for, utcnow
 from shared.events.envelope import Envelope, InvalidEvent, parse_event
-from shared.messaging import topology
+from shared.messaging import binding, topology
 from shared.observability import (
     EVENT_LAG,
     EVENTS_CONSUMED,
@@ -304,7 +307,9 @@ class Subscription(EventHandler):
         service = self.container.service_name
         attempt = int((message.headers or {}).get(topology.ATTEMPT_HEADER, 1))
         try:
-            envelope, data = parse_event(body)
+            # Structured mode and plain JSON carry the envelope as the body; binary mode carries
+            # the attributes in headers (shared.messaging.binding).
+            envelope, data = parse_event(binding.structured_event(body, message.content_type, message.headers))
             if not self.accepts(envelope.type):
                 raise InvalidEvent(f"event of type {envelope.type} arrived on the queue {self.queue.name}", envelope)
         except InvalidEvent as invalid:
@@ -323,6 +328,15 @@ class Subscription(EventHandler):
             self.queue_consumer.requeue_message(message)
 
     def handle_undecodable(self, message, exc):
+        # kombu matches content types exactly: `application/cloudevents+json; charset=utf-8`
+        # (what the CloudEvents spec's examples send) is JSON we accept, not an unknown type.
+        try:
+            body = binding.decode_with_parameters(message.body, message.content_type)
+        except ValueError:
+            pass
+        else:
+            self.handle_message(body, message)
+            return
         self._park(message, reason=f"invalid: undecodable body ({type(exc).__name__}: {exc})",
                    attempts=1, envelope=None, metric_reason="invalid")
 

@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_every_environment_variable_the_code_reads_is_documented():
     source = (ROOT / "shared" / "config.py").read_text()
-    names = set(re.findall(r'_env\(env, "([A-Z_]+)"', source))
+    names = set(re.findall(r'_(?:env|positive)\(env, "([A-Z_]+)"', source))
     documented = (ROOT / "docs" / "configuration.md").read_text()
     assert names, "no variables found"
     missing = sorted(n for n in names if f"SAVIVALDA_{n}" not in documented)
