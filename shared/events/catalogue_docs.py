@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from shared.events.envelope import Envelope, exchange_for, registered_events, routing_key_for
-from shared.messaging.binding import STRUCTURED_CONTENT_TYPE
+from shared.messaging.binding import CONTENT_ENCODING, HEADER_PREFIXES, JSON_CONTENT_TYPE, STRUCTURED_CONTENT_TYPE
 
 SCHEMA_BASE = "https://savivalda.example/schemas/events"
 
@@ -51,19 +51,117 @@ def _type_text(prop: dict, defs: dict) -> str:
     return text
 
 
+def _attribute_type(prop: dict) -> str:
+    """The type of an envelope attribute with its constraints, for a reader writing a publisher."""
+    text = _type_text(prop, {})
+    if text == "object" and prop.get("additionalProperties") is True:
+        text = "JSON object"
+    constraints = []
+    if "const" in prop:
+        constraints.append(f"always `{json.dumps(prop['const'])}`")
+    low, high = prop.get("minLength"), prop.get("maxLength")
+    if low is not None and high is not None:
+        constraints.append(f"{low}–{high} characters")
+    elif low is not None:
+        constraints.append(f"at least {low} character{'s' if low != 1 else ''}")
+    if "minimum" in prop:
+        constraints.append(f"≥ {prop['minimum']}")
+    if "pattern" in prop:
+        constraints.append(f"matching `{prop['pattern']}`")
+    if prop.get("default") is not None and "const" not in prop:
+        constraints.append(f"default `{json.dumps(prop['default'])}`")
+    return ", ".join([text, *constraints])
+
+
+CLOUDEVENTS_EXTENSIONS = ("correlationid", "schemaversion")
+
+
+def _envelope_table() -> list[str]:
+    schema = Envelope.model_json_schema()
+    required = set(schema.get("required", []))
+    lines = ["| attribute | type | required | meaning |", "|---|---|---|---|"]
+    for name, prop in schema["properties"].items():
+        meaning = prop.get("description", "")
+        lines.append(f"| `{name}` | {_attribute_type(prop)} | {'yes' if name in required else 'no'} | {meaning} |")
+    return lines
+
+
+def _example_message() -> list[str]:
+    import uuid
+    from datetime import datetime, timezone
+
+    from shared.events.envelope import new_envelope, model_for
+
+    data = model_for("privacy.erasure_requested")(
+        request_id=uuid.UUID("6f1d4c1e-1f4b-4a53-9d35-0c4a2a4a7a10"), email="jonas@example.lt",
+        requested_by="dpo@lsa.lt")
+    envelope = new_envelope(data, source="member-registry", correlation_id="req-2026-0042",
+                            subject="6f1d4c1e-1f4b-4a53-9d35-0c4a2a4a7a10",
+                            event_id=uuid.UUID("0b7c6a52-8c55-4a0e-8d5e-3f2b9e1c2d44"),
+                            time=datetime(2026, 3, 1, 9, 30, tzinfo=timezone.utc))
+    body = json.dumps(envelope.to_wire(), indent=2, ensure_ascii=False)
+    return [f"    exchange {envelope.exchange}, routing key {envelope.routing_key}, "
+            f"content_type {STRUCTURED_CONTENT_TYPE}, message_id {envelope.id}",
+            *("    " + line for line in body.splitlines())]
+
+
 def markdown() -> str:
     lines = [
         "# Event catalogue",
         "",
         "Generated from the pydantic models in `shared/events/` by `savivalda events docs`;",
-        "a test fails when this file and the models disagree. JSON Schemas: `savivalda events schemas`.",
+        "a test fails when this file and the models disagree. JSON Schemas: `savivalda events schemas`;",
+        "AsyncAPI 3.1: `savivalda events asyncapi` (checked by the official AsyncAPI parser in a test).",
         "",
-        "Every event is a CloudEvents 1.0 JSON object (structured mode) published to the topic exchange",
-        "`<publisher>.events` with the event name as routing key. Envelope attributes: `specversion` (\"1.0\"),",
-        "`id` (UUID, also the AMQP message_id), `source`, `type`, `time` (RFC 3339 with offset), `subject`",
-        "(the aggregate id), `datacontenttype` (application/json), `correlationid`, `schemaversion`, `data`.",
+        "## The envelope",
+        "",
+        "Every event is one CloudEvents 1.0 JSON object: the attributes below, with the event itself in",
+        "`data`. `correlationid` and `schemaversion` are CloudEvents extension attributes of ours; other",
+        "extension attributes (lower-case letters and digits) are kept and ignored. A message whose envelope",
+        "or `data` does not validate is dead-lettered by every consumer with the reason.",
+        "",
+        *_envelope_table(),
+        "",
         "Schemas change additively only; consumers ignore fields they do not know. A breaking change is a",
         "new `schemaversion` registered beside the old one.",
+        "",
+        "## On the wire: the CloudEvents AMQP binding",
+        "",
+        "Events go to RabbitMQ (AMQP 0-9-1) in the structured content mode of the CloudEvents AMQP protocol",
+        "binding, so any CloudEvents SDK reads them off a queue:",
+        "",
+        "| message part | value |",
+        "|---|---|",
+        "| exchange | `<publisher>.events`, a durable topic exchange; the publisher is the part of `type` before "
+        "the dot (`enrollment.events`) |",
+        "| routing key | the event name, the part of `type` after the dot (`enrollment_confirmed`) |",
+        "| body | the whole envelope as one JSON object, UTF-8 |",
+        f"| `content_type` | `{STRUCTURED_CONTENT_TYPE}` |",
+        f"| `content_encoding` | `{CONTENT_ENCODING}` |",
+        "| `delivery_mode` | 2 (persistent) |",
+        "| `message_id` | the envelope's `id` |",
+        "| `correlation_id` | the envelope's `correlationid` |",
+        "| `type` | the envelope's `type` |",
+        "| `app_id` | the envelope's `source` |",
+        "| headers | none |",
+        "",
+        "An external publisher needs only the exchange, the routing key and the body; the properties",
+        "above are what Savivalda sends (consumers read everything from the envelope). Publish with",
+        "publisher confirms and `mandatory` set to see an event no queue is bound for come back.",
+        "Consumers accept:",
+        "",
+        f"- structured mode, `{STRUCTURED_CONTENT_TYPE}` (a `; charset=utf-8` parameter is fine);",
+        f"- `{JSON_CONTENT_TYPE}` with the same body (what publishers sent before the binding was adopted);",
+        f"- binary mode: the body is only `data` (`{JSON_CONTENT_TYPE}`) and every other attribute is a",
+        "  header named after it with the prefix " + ", ".join(f"`{p}`" for p in HEADER_PREFIXES)
+        + " (`cloudEvents_id`, `ce-id`, ...);",
+        "  `time` may be an RFC 3339 string or an AMQP timestamp.",
+        "",
+        "An example (`savivalda events publish` and `shared/events/publisher.py` send the same):",
+        "",
+        *_example_message(),
+        "",
+        "## Event types",
         "",
         "| type | version | exchange | routing key | meaning |",
         "|---|---|---|---|---|",

@@ -44,8 +44,8 @@ class Envelope(BaseModel):
                                                   "a name of your own for an external publisher")
     type: str = Field(pattern=TYPE_PATTERN, description="`<publisher>.<event name>`, one of the types below; "
                                                         "also the AMQP type property")
-    time: AwareDatetime = Field(description="When it happened: RFC 3339 with a UTC offset, "
-                                            "e.g. 2026-03-01T09:30:00+00:00")
+    time: AwareDatetime = Field(description="When it happened: RFC 3339 with a UTC offset "
+                                            "(2026-03-01T09:30:00Z, 2026-03-01T11:30:00+02:00)")
     subject: str | None = Field(default=None, description="Id of the aggregate the event is about "
                                                           "(e.g. the enrolment or the application)")
     datacontenttype: Literal["application/json"] = Field(default="application/json",
