@@ -27,7 +27,7 @@ from typing import Any, get_args, get_origin
 import eventlet
 from eventlet import greenio, wsgi
 from eventlet.event import Event
-from nameko.extensions import Entrypoint, ProviderCollector, SharedExtension
+from nameko.extensions import Entrypoint, ProviderCollector, SharedExtension, register_entrypoint
 from nameko.web.server import parse_address
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_jsonable_python
@@ -40,6 +40,7 @@ from shared.errors import DomainError
 from shared.limits import JsonLimitError, has_control_characters, read_json
 from shared.observability import HEALTH, HTTP_DURATION, HTTP_REJECTED, HTTP_REQUESTS, HTTP_UNHANDLED
 from shared.ratelimit import RateLimits, enforce as enforce_rate_limit, route_limit
+from shared.tenancy import declared_scopes, guard
 
 log = logging.getLogger(__name__)
 
@@ -490,7 +491,7 @@ class Route(Entrypoint):
     def __init__(self, method: str, path: str, *, roles: tuple[str, ...] | None = None, public: bool = False,
                  body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
                  response: Any = None, status: int = 200, summary: str | None = None,
-                 errors: tuple[int, ...] = (), content_types: tuple[str, ...] = (),
+                 errors: tuple[int, ...] = (), content_types: tuple[str, ...] = (), scope: Any = None,
                  rate_limit: str | None = None, **kwargs):
         if roles is None and not public:
             raise ValueError(f"{method} {path}: give roles=(...) or public=True")
@@ -505,12 +506,14 @@ class Route(Entrypoint):
         self.summary = summary
         self.errors = errors
         self.content_types = content_types  # non-JSON success bodies (text/csv, text/calendar), for OpenAPI
+        self.scope = scope  # shared/tenancy.py: how the route's data belongs to a municipality
         self.rate_limit = rate_limit  # e.g. "10/minute"; public routes default to SAVIVALDA_PUBLIC_RATE_LIMIT
         if public or rate_limit:
             self.errors = tuple(sorted(set(self.errors) | {429}))
         super().__init__(**kwargs)
 
     def setup(self):
+        self.scopes = declared_scopes(self)  # a municipality route without a scope does not start
         self.settings = self.container.config["SAVIVALDA"]
         self.limit = route_limit(self, self.settings)
         self.gateway.register_provider(self)
@@ -557,6 +560,11 @@ class Route(Entrypoint):
                 kwargs["query"] = parse_query(request, self.query)
             if not self.public:
                 kwargs["principal"] = principal
+                try:  # tenancy before the worker; resource owners inside it (see guard)
+                    for scope in self.scopes:
+                        scope.authorise(principal, kwargs)
+                except DomainError as refused:
+                    raise problem_from_exception(refused) from None
             done = Event()
             self.container.spawn_worker(
                 self, (request,), kwargs, context_data={"correlation_id": correlation_id},
@@ -602,4 +610,12 @@ class Route(Entrypoint):
         return json_response(result, status=status, headers=headers)
 
 
-route = Route.decorator
+def route(*args, **kwargs):
+    """Declare an HTTP entrypoint; the method is wrapped so declared resource scopes are checked in
+    the worker before its body runs (shared/tenancy.py)."""
+    def register(fn):
+        guarded = guard(fn, kwargs.get("scope"))
+        register_entrypoint(guarded, Route(*args, **kwargs))
+        return guarded
+
+    return register

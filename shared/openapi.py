@@ -168,6 +168,8 @@ def openapi_document(service: str, routes: list) -> dict:
                                         f"\n\nRoles: {', '.join(r.roles)}.").strip()
         for code in sorted(codes):
             operation["responses"][str(code)] = {"description": _REASONS.get(code, "error"), **problem}
+        # shared/tenancy.py: how the operation's data belongs to a municipality (tests derive from it)
+        operation["x-tenancy"] = [scope.document() for scope in getattr(r, "scopes", ())]
         paths.setdefault(path, {})[r.method.lower()] = operation
     definitions["Problem"] = _problem_schema()
     return {
