@@ -106,7 +106,7 @@ from services.enrollment.views import (
 )
 from shared.database import Database
 from shared.db import utcnow
-from shared.errors import Conflict, NotFound, RuleViolation
+from shared.errors import Conflict, Forbidden, NotFound, RuleViolation
 from shared.events.enrollment import (
     SessionCancelled,
     SessionScheduled,
@@ -117,6 +117,7 @@ from shared.events.enrollment import (
 from shared.events.envelope import Envelope
 from shared.events.privacy import ErasureRequested
 from shared.http import Problem, route
+from shared.tenancy import Tenancy
 from shared.messaging.subscriptions import subscribe
 from shared.service import ServiceBase
 
@@ -124,6 +125,23 @@ ANYONE = ("staff", "operator", "municipality")
 STAFF = ("staff",)
 STAFF_OR_MUNICIPALITY = ("staff", "municipality")
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+# ---------------------------------------------------------------- tenancy: who owns what (shared/tenancy.py)
+def _enrollment_owner(service, enrollment_id):
+    return service.repo.enrollment(enrollment_id).municipality_code
+
+
+def _enrolled_person(service, kwargs) -> tuple[bool, str | None]:
+    """The person (e-mail) already enrolled in the session, and the municipality that enrolled them."""
+    existing = service.repo.enrollment_of(kwargs["session_id"], normalise_email(kwargs["body"].email))
+    return existing is not None, existing.municipality_code if existing is not None else None
+
+
+CATALOGUE = Tenancy.none("the training catalogue: courses and sessions with their seats, no participant")
+NEEDS = Tenancy.none("training needs are shared so that municipalities can see and support each other's proposals")
+ENROLLMENT = Tenancy.resource("enrollment_id", _enrollment_owner, "enrolment")
+OWN_STAFF = Tenancy.query("municipality_code")
 
 
 class ServiceSettings(DependencyProvider):
@@ -167,12 +185,13 @@ class EnrollmentService(ServiceBase):
         self.db.commit()
         return 201, course_out(course)
 
-    @route("GET", "/enrollment/courses", roles=ANYONE, query=CourseQuery, response=list[CourseOut])
+    @route("GET", "/enrollment/courses", roles=ANYONE, query=CourseQuery, response=list[CourseOut], scope=CATALOGUE)
     def list_courses(self, request, query: CourseQuery, principal):
         """The course catalogue, optionally by theme, audience or format."""
         return [course_out(c) for c in self.repo.courses(query.theme, query.audience, query.format)]
 
-    @route("GET", "/enrollment/courses/<uuid:course_id>", roles=ANYONE, response=CourseOut, errors=(404,))
+    @route("GET", "/enrollment/courses/<uuid:course_id>", roles=ANYONE, response=CourseOut, errors=(404,),
+           scope=CATALOGUE)
     def get_course(self, request, course_id, principal):
         """One course."""
         return course_out(self.repo.course(course_id))
@@ -221,7 +240,8 @@ class EnrollmentService(ServiceBase):
         self.db.commit()
         return 201, self._session_out(repo, session, course)
 
-    @route("GET", "/enrollment/sessions", roles=ANYONE, query=SessionQuery, response=list[SessionOut])
+    @route("GET", "/enrollment/sessions", roles=ANYONE, query=SessionQuery, response=list[SessionOut],
+           scope=CATALOGUE)
     def list_sessions(self, request, query: SessionQuery, principal):
         """Sessions in start order, by course, theme, region, status, start date or open registration."""
         repo = self.repo
@@ -235,7 +255,8 @@ class EnrollmentService(ServiceBase):
         return [session_out(s, courses[s.course_id], counts[s.id], self._capacities(s, courses[s.course_id]), self.links)
                 for s in sessions]
 
-    @route("GET", "/enrollment/sessions/<uuid:session_id>", roles=ANYONE, response=SessionOut, errors=(404,))
+    @route("GET", "/enrollment/sessions/<uuid:session_id>", roles=ANYONE, response=SessionOut, errors=(404,),
+           scope=CATALOGUE)
     def get_session(self, request, session_id, principal):
         """One session with its seats per pool."""
         repo = self.repo
@@ -332,16 +353,18 @@ class EnrollmentService(ServiceBase):
 
     # ================================================================== enrolments
     @route("POST", "/enrollment/sessions/<uuid:session_id>/enrollments", roles=STAFF_OR_MUNICIPALITY,
-           body=EnrollmentIn, response=EnrollmentOut, status=201, errors=(404, 409))
+           body=EnrollmentIn, response=EnrollmentOut, status=201, errors=(404, 409),
+           scope=(Tenancy.body("municipality_code"),
+                  Tenancy.identity("email", _enrolled_person, "person enrolled in this session")))
     def enroll(self, request, session_id, body: EnrollmentIn, principal):
         """Enrol a municipal employee: confirmed while seats remain (and their municipality is under
         the session's quota), otherwise waitlisted in arrival order.
 
         Enrolling the same person (e-mail) again returns the existing enrolment with 200; so does
         repeating a request with the same `Idempotency-Key` header (a different request with a used
-        key is 409). A municipality token may enrol only its own municipality's staff.
+        key is 409). A municipality token may enrol only its own municipality's staff, and cannot
+        touch a person another municipality enrolled in the session (403).
         """
-        principal.require_municipality(body.municipality_code)
         key = self._idempotency_key(request)
         scope = f"{principal.role_claim}:{principal.subject}"
         fingerprint = hashlib.sha256(json.dumps([str(session_id), body.model_dump(mode="json")],
@@ -356,6 +379,8 @@ class EnrollmentService(ServiceBase):
             existing = existing or repo.enrollment_of(session_id, normalise_email(body.email))
             if existing is None:
                 raise
+            if principal.role == "municipality" and existing.municipality_code != principal.municipality_code:
+                raise Forbidden("this e-mail is enrolled in the session by another municipality", field="email")
             return 200, self._enrollment_out(repo, existing)
 
     def _enroll(self, session_id, body: EnrollmentIn, principal, key, scope, fingerprint):
@@ -420,31 +445,27 @@ class EnrollmentService(ServiceBase):
                                 created_at=now))
 
     @route("GET", "/enrollment/sessions/<uuid:session_id>/enrollments", roles=STAFF_OR_MUNICIPALITY,
-           query=EnrollmentQuery, response=list[EnrollmentOut], errors=(404,))
-    def list_enrollments(self, request, session_id, query: EnrollmentQuery, principal):
+           query=EnrollmentQuery, response=list[EnrollmentOut], errors=(404,), scope=OWN_STAFF)
+    def list_enrollments(self, request, session_id, query: EnrollmentQuery, principal, tenant):
         """A session's enrolments in arrival order (municipality tokens: their own staff only)."""
         repo = self.repo
         session = repo.training_session(session_id)
         course = repo.course(session.course_id)
-        municipality = principal.visible_municipality() or query.municipality_code
-        if query.municipality_code:
-            principal.require_municipality(query.municipality_code)
         rows = repo.session_enrollments(session.id, statuses=[query.status] if query.status else None,
-                                        municipality_code=municipality)
+                                        municipality_code=tenant)
         return self._enrollments_out(repo, session, course, rows)
 
     @route("GET", "/enrollment/sessions/<uuid:session_id>/waitlist", roles=STAFF_OR_MUNICIPALITY,
-           response=list[EnrollmentOut], errors=(404,))
-    def waitlist(self, request, session_id, principal):
+           response=list[EnrollmentOut], errors=(404,), scope=Tenancy.query())
+    def waitlist(self, request, session_id, principal, tenant):
         """The waitlist in order, per pool, with each person's position and what they wait for
         (municipality tokens see their own staff, with their real positions)."""
         repo = self.repo
         session = repo.training_session(session_id)
         course = repo.course(session.course_id)
         rows = repo.waitlist(session.id)
-        municipality = principal.visible_municipality()
         out = self._enrollments_out(repo, session, course, rows)
-        return [o for o in out if municipality is None or o.municipality_code == municipality]
+        return [o for o in out if tenant is None or o.municipality_code == tenant]
 
     def _enrollments_out(self, repo, session, course, rows: list[Enrollment]) -> list[EnrollmentOut]:
         seating = self.seating(repo, utcnow())
@@ -463,41 +484,37 @@ class EnrollmentService(ServiceBase):
         return out
 
     @route("GET", "/enrollment/enrollments/<uuid:enrollment_id>", roles=STAFF_OR_MUNICIPALITY,
-           response=EnrollmentOut, errors=(404,))
+           response=EnrollmentOut, errors=(404,), scope=ENROLLMENT)
     def get_enrollment(self, request, enrollment_id, principal):
         """One enrolment with its waitlist position (municipality tokens: their own staff only)."""
         repo = self.repo
         enrollment = repo.enrollment(enrollment_id)
-        principal.require_municipality(enrollment.municipality_code)
         return self._enrollment_out(repo, enrollment)
 
     @route("POST", "/enrollment/enrollments/<uuid:enrollment_id>/cancel", roles=STAFF_OR_MUNICIPALITY,
-           body=CancelEnrollmentIn, response=EnrollmentOut, errors=(404, 409))
+           body=CancelEnrollmentIn, response=EnrollmentOut, errors=(404, 409), scope=ENROLLMENT)
     def cancel_enrollment(self, request, enrollment_id, body: CancelEnrollmentIn, principal):
         """Cancel a seat, an offer or a waitlist place; a freed seat goes to the waitlist in order."""
         repo = self.repo
         enrollment, session = repo.enrollment_locked(enrollment_id)
-        principal.require_municipality(enrollment.municipality_code)
         self._cancel(repo, enrollment, session, CancelReason.BY_COORDINATOR, body.reason)
         return self._enrollment_out(repo, enrollment)
 
     @route("POST", "/enrollment/enrollments/<uuid:enrollment_id>/accept", roles=STAFF_OR_MUNICIPALITY,
-           response=EnrollmentOut, errors=(404, 409))
+           response=EnrollmentOut, errors=(404, 409), scope=ENROLLMENT)
     def accept_offer(self, request, enrollment_id, principal):
         """Accept a seat offered from the waitlist (before the offer expires)."""
         repo = self.repo
         enrollment, session = repo.enrollment_locked(enrollment_id)
-        principal.require_municipality(enrollment.municipality_code)
         self._accept(repo, enrollment, session)
         return self._enrollment_out(repo, enrollment)
 
     @route("POST", "/enrollment/enrollments/<uuid:enrollment_id>/decline", roles=STAFF_OR_MUNICIPALITY,
-           response=EnrollmentOut, errors=(404, 409))
+           response=EnrollmentOut, errors=(404, 409), scope=ENROLLMENT)
     def decline_offer(self, request, enrollment_id, principal):
         """Decline a seat offered from the waitlist; it passes to the next person."""
         repo = self.repo
         enrollment, session = repo.enrollment_locked(enrollment_id)
-        principal.require_municipality(enrollment.municipality_code)
         self._decline(repo, enrollment, session)
         return self._enrollment_out(repo, enrollment)
 
@@ -573,7 +590,10 @@ class EnrollmentService(ServiceBase):
         repo = self.repo
         enrollment = self._self_service(repo, enrollment_id, code)
         entries = []
-        mine = repo.enrollments_of_person(enrollment.email_key)
+        # Only what the same municipality enrolled them in: another municipality's enrolments of the
+        # same address are not the link holder's to see (an e-mail address proves no identity).
+        mine = [e for e in repo.enrollments_of_person(enrollment.email_key)
+                if e.municipality_code == enrollment.municipality_code]
         sessions = repo.sessions_by_id(e.session_id for e in mine)
         courses = repo.courses_by_id(s.course_id for s in sessions.values())
         for item in mine:
@@ -631,12 +651,10 @@ class EnrollmentService(ServiceBase):
         return BulkAttendanceOut(recorded=changed, unchanged=len(body.records) - changed)
 
     @route("GET", "/enrollment/certificates", roles=STAFF_OR_MUNICIPALITY, query=CertificateQuery,
-           response=list[CertificateOut])
-    def list_certificates(self, request, query: CertificateQuery, principal):
+           response=list[CertificateOut], scope=OWN_STAFF)
+    def list_certificates(self, request, query: CertificateQuery, principal, tenant):
         """Certificates by session, municipality or person (municipality tokens: their own staff)."""
-        if query.municipality_code:
-            principal.require_municipality(query.municipality_code)
-        municipality = principal.visible_municipality() or query.municipality_code
+        municipality = tenant
         now = utcnow()
         rows = self.repo.certificates(session_id=query.session_id, municipality_code=municipality,
                                       email_key=normalise_email(query.email) if query.email else None)
@@ -661,13 +679,11 @@ class EnrollmentService(ServiceBase):
 
     # ================================================================== hours ledger and reports
     @route("GET", "/enrollment/hours", roles=STAFF_OR_MUNICIPALITY, query=HoursQuery, response=list[HoursLineOut],
-           content_types=("text/csv",))
-    def training_hours(self, request, query: HoursQuery, principal):
+           content_types=("text/csv",), scope=OWN_STAFF)
+    def training_hours(self, request, query: HoursQuery, principal, tenant):
         """Training hours per person, year and (primary) theme, from recorded attendance; format=csv
         gives the file for the municipality's HR. Municipality tokens see their own staff."""
-        if query.municipality_code:
-            principal.require_municipality(query.municipality_code)
-        municipality = principal.visible_municipality() or query.municipality_code
+        municipality = tenant
         repo = self.repo
         starts_from = starts_to = None
         if query.year:
@@ -688,14 +704,12 @@ class EnrollmentService(ServiceBase):
         return lines
 
     @route("GET", "/enrollment/reports/summary", roles=STAFF_OR_MUNICIPALITY, query=ReportQuery, response=ReportOut,
-           content_types=("text/csv",))
-    def report(self, request, query: ReportQuery, principal):
+           content_types=("text/csv",), scope=OWN_STAFF)
+    def report(self, request, query: ReportQuery, principal, tenant):
         """Sessions held, participants trained, attendances, no-shows, hours, certificates and fees
         per municipality, region, theme, month or year, for a period (as reported to funders);
         format=csv for a spreadsheet. Municipality tokens get their own municipality's figures."""
-        if query.municipality_code:
-            principal.require_municipality(query.municipality_code)
-        municipality = principal.visible_municipality() or query.municipality_code
+        municipality = tenant
         repo = self.repo
         starts_from = datetime.combine(query.from_, time(), LOCAL_TIME) if query.from_ else None
         starts_to = datetime.combine(query.to, time(), LOCAL_TIME) if query.to else None
@@ -734,10 +748,9 @@ class EnrollmentService(ServiceBase):
 
     # ================================================================== training needs
     @route("POST", "/enrollment/training-needs", roles=STAFF_OR_MUNICIPALITY, body=TrainingNeedIn,
-           response=TrainingNeedOut, status=201)
+           response=TrainingNeedOut, status=201, scope=Tenancy.body("municipality_code"))
     def propose_training_need(self, request, body: TrainingNeedIn, principal):
         """A municipality proposes a training topic (theme, region, description)."""
-        principal.require_municipality(body.municipality_code)
         need = TrainingNeed(id=uuid.uuid4(), theme=body.theme, region=body.region, description=body.description,
                             municipality_code=body.municipality_code, audience=body.audience, status="open",
                             proposed_by=principal.subject, created_at=utcnow())
@@ -749,7 +762,7 @@ class EnrollmentService(ServiceBase):
         return 201, self._need_out(need, set())
 
     @route("GET", "/enrollment/training-needs", roles=ANYONE, query=TrainingNeedQuery,
-           response=list[TrainingNeedOut])
+           response=list[TrainingNeedOut], scope=NEEDS)
     def list_training_needs(self, request, query: TrainingNeedQuery, principal):
         """Proposed topics with the municipalities supporting them."""
         repo = self.repo
@@ -758,10 +771,9 @@ class EnrollmentService(ServiceBase):
         return [self._need_out(n, supporters[n.id]) for n in needs]
 
     @route("POST", "/enrollment/training-needs/<uuid:need_id>/support", roles=STAFF_OR_MUNICIPALITY, body=SupportIn,
-           response=TrainingNeedOut, errors=(404, 409))
+           response=TrainingNeedOut, errors=(404, 409), scope=Tenancy.body("municipality_code"))
     def support_training_need(self, request, need_id, body: SupportIn, principal):
         """Another municipality supports a proposal (once each; supporting again changes nothing)."""
-        principal.require_municipality(body.municipality_code)
         repo = self.repo
         need = repo.training_need(need_id)
         if need.municipality_code == body.municipality_code:
@@ -779,10 +791,9 @@ class EnrollmentService(ServiceBase):
         return self._need_out(need, repo.supporters([need.id])[need.id])
 
     @route("DELETE", "/enrollment/training-needs/<uuid:need_id>/support/<string:municipality_code>",
-           roles=STAFF_OR_MUNICIPALITY, response=TrainingNeedOut, errors=(404,))
+           roles=STAFF_OR_MUNICIPALITY, response=TrainingNeedOut, errors=(404,), scope=Tenancy.path("municipality_code"))
     def withdraw_support(self, request, need_id, municipality_code, principal):
         """A municipality withdraws its support."""
-        principal.require_municipality(municipality_code)
         repo = self.repo
         need = repo.training_need(need_id)
         support = repo.support(need.id, municipality_code)
@@ -802,7 +813,8 @@ class EnrollmentService(ServiceBase):
         self.db.commit()
         return self._need_out(need, repo.supporters([need.id])[need.id])
 
-    @route("GET", "/enrollment/training-needs/demand", roles=ANYONE, query=DemandQuery, response=DemandOut)
+    @route("GET", "/enrollment/training-needs/demand", roles=ANYONE, query=DemandQuery, response=DemandOut,
+           scope=NEEDS)
     def training_demand(self, request, query: DemandQuery, principal):
         """Themes ranked per region by how many municipalities want them (open proposals and their
         supporters), next to the sessions already planned there — where to schedule next."""

@@ -113,6 +113,7 @@ from shared.events.partners import IntroductionAnswered, IntroductionSent, Match
 from shared.events.privacy import ErasureRequested
 from shared.events.types import LocalizedText
 from shared.http import route
+from shared.tenancy import Tenancy
 from shared.messaging.subscriptions import subscribe
 from shared.service import ServiceBase
 
@@ -126,6 +127,16 @@ ERASURE_COUNTS = ("application_contacts", "consultant_assignments", "partner_con
                   "status_changes", "checklist_updates", "consultation_entries", "published_events", "dead_letters")
 # Deadlines are calendar days in Lithuania.
 LOCAL_TIME = ZoneInfo("Europe/Vilnius")
+
+
+# ---------------------------------------------------------------- tenancy: who owns what (shared/tenancy.py)
+def _application_owner(service, application_id):
+    return service.repo.application(application_id).municipality_code
+
+
+CATALOGUE = Tenancy.none("the funding catalogue: programmes, their funded projects and calls, no municipality's data")
+APPLICATION = Tenancy.resource("application_id", _application_owner, "application")
+OWN_APPLICATIONS = Tenancy.query("municipality_code")
 
 
 def local_today() -> date:
@@ -158,13 +169,14 @@ class GrantsService(ServiceBase):
         self.db.commit()
         return 201, programme_out(programme, [], [])
 
-    @route("GET", "/grants/programmes", roles=ANYONE, response=list[ProgrammeOut])
+    @route("GET", "/grants/programmes", roles=ANYONE, response=list[ProgrammeOut], scope=CATALOGUE)
     def list_programmes(self, request, principal):
         """Programmes with the projects they funded (initial vs final cost, grant, partners)."""
         repo = self.repo
         return [programme_out(p, repo.projects_of(p.id), repo.call_ids_of(p.id)) for p in repo.programmes()]
 
-    @route("GET", "/grants/programmes/<uuid:programme_id>", roles=ANYONE, response=ProgrammeOut, errors=(404,))
+    @route("GET", "/grants/programmes/<uuid:programme_id>", roles=ANYONE, response=ProgrammeOut, errors=(404,),
+           scope=CATALOGUE)
     def get_programme(self, request, programme_id, principal):
         """One programme with its funded projects and calls."""
         repo = self.repo
@@ -217,7 +229,7 @@ class GrantsService(ServiceBase):
         self.db.commit()
         return 201, call_out(call, programme.code if programme else None)
 
-    @route("GET", "/grants/calls", roles=ANYONE, query=CallQuery, response=list[CallOut])
+    @route("GET", "/grants/calls", roles=ANYONE, query=CallQuery, response=list[CallOut], scope=CATALOGUE)
     def list_calls(self, request, query: CallQuery, principal):
         """The call catalogue, soonest deadline first; filter by status, theme and programme."""
         repo = self.repo
@@ -225,7 +237,7 @@ class GrantsService(ServiceBase):
         calls = repo.calls(statuses=query.status, programme_id=query.programme_id)
         return [call_out(c, codes.get(c.programme_id)) for c in calls if not query.theme or query.theme in c.themes]
 
-    @route("GET", "/grants/calls/<uuid:call_id>", roles=ANYONE, response=CallOut, errors=(404,))
+    @route("GET", "/grants/calls/<uuid:call_id>", roles=ANYONE, response=CallOut, errors=(404,), scope=CATALOGUE)
     def get_call(self, request, call_id, principal):
         """One call, with the municipalities it is open to."""
         repo = self.repo
@@ -282,15 +294,15 @@ class GrantsService(ServiceBase):
         ), subject=str(call.id))
 
     # ------------------------------------------------------------------ call fit
-    @route("GET", "/grants/fit", roles=STAFF_OR_MUNICIPALITY, query=FitQuery, response=FitOut)
-    def call_fit(self, request, query: FitQuery, principal):
+    @route("GET", "/grants/fit", roles=STAFF_OR_MUNICIPALITY, query=FitQuery, response=FitOut,
+           scope=Tenancy.query("municipality_code"))
+    def call_fit(self, request, query: FitQuery, principal, tenant):
         """Rank the open and forecast calls for a municipality's project idea, and say for each, rule
         by rule, why it fits or fails: applicant type, region, themes, amount range, funding rate
         (and so the own contribution), partner requirement and days left."""
-        municipality_code = query.municipality_code or principal.municipality_code
+        municipality_code = tenant
         if municipality_code is None:
             raise RuleViolation("name the municipality the idea is for", field="municipality_code")
-        principal.require_municipality(municipality_code)
         today = local_today()
         idea = fit.ProjectIdea(
             municipality_code=municipality_code, applicant_type=query.applicant_type, themes=tuple(query.themes),
@@ -304,13 +316,12 @@ class GrantsService(ServiceBase):
 
     # ------------------------------------------------------------------ applications
     @route("POST", "/grants/applications", roles=STAFF_OR_MUNICIPALITY, body=ApplicationIn,
-           response=ApplicationOut, status=201, errors=(404, 409))
+           response=ApplicationOut, status=201, errors=(404, 409), scope=Tenancy.body("municipality_code"))
     def create_application(self, request, body: ApplicationIn, principal):
         """Start an application to a call for a municipality. The budget is checked against the
         call's rules, a document checklist is generated from the call, and when the call needs a
         foreign partner the municipality does not have yet, grants.partner_requested goes to the
         partners service."""
-        principal.require_municipality(body.municipality_code)
         if body.consultant is not None and not principal.is_staff:
             raise Forbidden("only the centre's staff assign consultants", field="consultant")
         repo = self.repo
@@ -392,47 +403,38 @@ class GrantsService(ServiceBase):
             application.contact_language = contact.language
 
     @route("GET", "/grants/applications", roles=STAFF_OR_MUNICIPALITY, query=ApplicationQuery,
-           response=list[ApplicationSummaryOut])
-    def list_applications(self, request, query: ApplicationQuery, principal):
+           response=list[ApplicationSummaryOut], scope=OWN_APPLICATIONS)
+    def list_applications(self, request, query: ApplicationQuery, principal, tenant):
         """Applications, newest first. Municipality tokens see only their own municipality's."""
-        visible = principal.visible_municipality()
-        if visible and query.municipality_code and query.municipality_code != visible:
-            raise Forbidden(f"this token may not act for municipality {query.municipality_code}",
-                            field="municipality_code")
         today = local_today()
-        rows = self.repo.applications(municipality_code=visible or query.municipality_code,
+        rows = self.repo.applications(municipality_code=tenant,
                                       statuses=query.status, call_id=query.call_id)
         return [application_summary_out(a, c, today) for a, c in rows]
 
-    @route("GET", "/grants/applications.csv", roles=STAFF_OR_MUNICIPALITY, query=ApplicationQuery)
-    def export_applications(self, request, query: ApplicationQuery, principal):
+    @route("GET", "/grants/applications.csv", roles=STAFF_OR_MUNICIPALITY, query=ApplicationQuery,
+           scope=OWN_APPLICATIONS)
+    def export_applications(self, request, query: ApplicationQuery, principal, tenant):
         """The application list as CSV (amounts, dates, statuses; no personal data), same filters."""
-        visible = principal.visible_municipality()
-        if visible and query.municipality_code and query.municipality_code != visible:
-            raise Forbidden(f"this token may not act for municipality {query.municipality_code}",
-                            field="municipality_code")
-        rows = self.repo.applications(municipality_code=visible or query.municipality_code, statuses=query.status,
+        rows = self.repo.applications(municipality_code=tenant, statuses=query.status,
                                       call_id=query.call_id)
         return Response(applications_csv(rows), status=200, content_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="grant-applications.csv"'})
 
     @route("GET", "/grants/applications/<uuid:application_id>", roles=STAFF_OR_MUNICIPALITY,
-           response=ApplicationOut, errors=(404,))
+           response=ApplicationOut, errors=(404,), scope=APPLICATION)
     def get_application(self, request, application_id, principal):
         """One application: budget, deadlines, checklist, history, consultations, partner candidates,
         decision and final cost beside the initial one."""
         application = self.repo.application(application_id)
-        principal.require_municipality(application.municipality_code)
         return self._application_out(application, self.repo.call(application.call_id), local_today())
 
     @route("PATCH", "/grants/applications/<uuid:application_id>", roles=STAFF_OR_MUNICIPALITY,
-           body=ApplicationChange, response=ApplicationOut, errors=(404, 409))
+           body=ApplicationChange, response=ApplicationOut, errors=(404, 409), scope=APPLICATION)
     def change_application(self, request, application_id, body: ApplicationChange, principal):
         """Edit an application being written (idea, drafting, internal review): texts, themes,
         budget (checked against the call again), internal deadline, contact person."""
         repo = self.repo
         application = repo.application(application_id, lock=True)
-        principal.require_municipality(application.municipality_code)
         check_editable(Status(application.status))
         call = repo.call(application.call_id)
         today = local_today()
@@ -474,14 +476,13 @@ class GrantsService(ServiceBase):
         return self._application_out(application, self.repo.call(application.call_id), local_today())
 
     @route("POST", "/grants/applications/<uuid:application_id>/transitions", roles=STAFF_OR_MUNICIPALITY,
-           body=TransitionIn, response=ApplicationOut, errors=(404, 409))
+           body=TransitionIn, response=ApplicationOut, errors=(404, 409), scope=APPLICATION)
     def move_application(self, request, application_id, body: TransitionIn, principal):
         """Move an application in its workflow (idea → drafting → internal_review → submitted;
         awarded → contracted; withdrawn). Submitting needs every required document ready, an
         established partner where the call requires one, and the official deadline not passed."""
         repo = self.repo
         application = repo.application(application_id, lock=True)
-        principal.require_municipality(application.municipality_code)
         call = repo.call(application.call_id)
         today = local_today()
         current, target = Status(application.status), Status(body.to)
@@ -512,12 +513,11 @@ class GrantsService(ServiceBase):
         return self._application_out(application, call, today)
 
     @route("PUT", "/grants/applications/<uuid:application_id>/checklist/<code>", roles=STAFF_OR_MUNICIPALITY,
-           body=ChecklistChange, response=ApplicationOut, errors=(404, 409))
+           body=ChecklistChange, response=ApplicationOut, errors=(404, 409), scope=APPLICATION)
     def update_checklist_item(self, request, application_id, code, body: ChecklistChange, principal):
         """Mark a required document missing, in progress, ready or not applicable."""
         repo = self.repo
         application = repo.application(application_id, lock=True)
-        principal.require_municipality(application.municipality_code)
         check_editable(Status(application.status))
         item = repo.checklist_item(application.id, code)
         item.status, item.note = body.status, body.note
@@ -527,12 +527,11 @@ class GrantsService(ServiceBase):
         return self._application_out(application, repo.call(application.call_id), local_today())
 
     @route("POST", "/grants/applications/<uuid:application_id>/consultations", roles=STAFF_OR_MUNICIPALITY,
-           body=ConsultationIn, response=ApplicationOut, status=201, errors=(404,))
+           body=ConsultationIn, response=ApplicationOut, status=201, errors=(404,), scope=APPLICATION)
     def log_consultation(self, request, application_id, body: ConsultationIn, principal):
         """Add an entry to the consultation log (meeting, phone, e-mail or video; what was agreed)."""
         repo = self.repo
         application = repo.application(application_id, lock=True)
-        principal.require_municipality(application.municipality_code)
         today = local_today()
         if body.held_on > today:
             raise RuleViolation("a consultation cannot be logged before it is held", field="held_on")
@@ -546,13 +545,12 @@ class GrantsService(ServiceBase):
         return 201, self._application_out(application, repo.call(application.call_id), today)
 
     @route("POST", "/grants/applications/<uuid:application_id>/decision", roles=STAFF_OR_MUNICIPALITY,
-           body=DecisionIn, response=ApplicationOut, errors=(404, 409))
+           body=DecisionIn, response=ApplicationOut, errors=(404, 409), scope=APPLICATION)
     def record_decision(self, request, application_id, body: DecisionIn, principal):
         """Record the funder's decision on a submitted application: awarded (amount) or rejected
         (reasons). Publishes grants.application_decided."""
         repo = self.repo
         application = repo.application(application_id, lock=True)
-        principal.require_municipality(application.municipality_code)
         call = repo.call(application.call_id)
         today = local_today()
         outcome = Status(body.outcome)
@@ -574,12 +572,11 @@ class GrantsService(ServiceBase):
         return self._application_out(application, call, today)
 
     @route("POST", "/grants/applications/<uuid:application_id>/final-report", roles=STAFF_OR_MUNICIPALITY,
-           body=FinalReportIn, response=ApplicationOut, errors=(404, 409))
+           body=FinalReportIn, response=ApplicationOut, errors=(404, 409), scope=APPLICATION)
     def file_final_report(self, request, application_id, body: FinalReportIn, principal):
         """Close a contracted project with its final cost and grant, shown beside the initial ones."""
         repo = self.repo
         application = repo.application(application_id, lock=True)
-        principal.require_municipality(application.municipality_code)
         call = repo.call(application.call_id)
         today = local_today()
         check_transition(Status(application.status), Status.COMPLETED, via="final_report")
@@ -611,8 +608,7 @@ class GrantsService(ServiceBase):
             reminders=repo.reminders(application.id))
 
     # ------------------------------------------------------------------ reports
-    def _report(self, group_by: str, principal) -> tuple[str | None, list, reports.ReportRow]:
-        visible = principal.visible_municipality()
+    def _report(self, group_by: str, visible: str | None) -> tuple[str | None, list, reports.ReportRow]:
         facts = [application_facts(a, c) for a, c in self.repo.applications(municipality_code=visible)]
         totals = reports.ReportRow("total")
         for item in facts:
@@ -620,19 +616,20 @@ class GrantsService(ServiceBase):
         return visible, reports.report(facts, group_by), totals
 
     @route("GET", "/grants/reports/applications", roles=STAFF_OR_MUNICIPALITY, query=ReportQuery,
-           response=ReportOut)
-    def applications_report(self, request, query: ReportQuery, principal):
+           response=ReportOut, scope=Tenancy.query())
+    def applications_report(self, request, query: ReportQuery, principal, tenant):
         """Applications by status, funder, theme, municipality or call: counts per status, amounts
         requested, awarded and final, and the success rate (awarded ÷ decided). An application with
         several themes counts under each. Municipality tokens get their own municipality's figures."""
-        visible, rows, totals = self._report(query.group_by, principal)
+        visible, rows, totals = self._report(query.group_by, tenant)
         return ReportOut(group_by=query.group_by, municipality_code=visible,
                          rows=[report_row_out(r) for r in rows], totals=report_row_out(totals))
 
-    @route("GET", "/grants/reports/applications.csv", roles=STAFF_OR_MUNICIPALITY, query=ReportQuery)
-    def applications_report_csv(self, request, query: ReportQuery, principal):
+    @route("GET", "/grants/reports/applications.csv", roles=STAFF_OR_MUNICIPALITY, query=ReportQuery,
+           scope=Tenancy.query())
+    def applications_report_csv(self, request, query: ReportQuery, principal, tenant):
         """The same report as CSV (one row per group, then the totals)."""
-        _, rows, totals = self._report(query.group_by, principal)
+        _, rows, totals = self._report(query.group_by, tenant)
         return Response(report_csv(query.group_by, rows, totals), status=200,
                         content_type="text/csv; charset=utf-8", headers={
                             "Content-Disposition": f'attachment; filename="grant-applications-by-{query.group_by}.csv"'})

@@ -40,11 +40,12 @@ from services.notifications.tellers import TELLERS
 from services.notifications.telling import tell
 from shared.database import Database
 from shared.db import utcnow
-from shared.errors import Conflict, NotFound, RuleViolation
+from shared.errors import Conflict, NotFound
 from shared.events import model_for
 from shared.events.envelope import Envelope
 from shared.events.privacy import ErasureRequested
 from shared.http import Problem, route, validation_problem
+from shared.tenancy import Tenancy
 from shared.messaging.subscriptions import subscribe, subscribe_all
 from shared.service import ServiceBase
 
@@ -53,6 +54,25 @@ log = logging.getLogger(__name__)
 TEMPLATES = TemplateLibrary()
 OPERATORS = ("staff", "operator")
 MANAGERS = ("staff", "municipality")
+
+
+
+# ---------------------------------------------------------------- tenancy: who owns what (shared/tenancy.py)
+def _recipient_owner(service, recipient_id):
+    """A recipient belongs to their municipality; people the centre registers (consultants, partner
+    contacts) have none and are the centre's."""
+    return NotificationStore(service.db).recipient(recipient_id).municipality_code
+
+
+def _registered_person(service, kwargs) -> tuple[bool, str | None]:
+    """Notifications find people by e-mail: the recipient this address already is, and whose."""
+    existing = NotificationStore(service.db).recipient_by_email(kwargs["body"].email)
+    if existing is None or existing.erased_at is not None:
+        return False, None
+    return True, existing.municipality_code
+
+
+RECIPIENT = Tenancy.resource("recipient_id", _recipient_owner, "recipient")
 
 UNTOLD_EVENTS = Counter(
     "savivalda_notifications_untold_events_total", "Events received that concern nobody (no template for the type)",
@@ -87,72 +107,55 @@ class NotificationsService(ServiceBase):
         erasure.erase(self.db, event)
 
     # ------------------------------------------------------------------ recipients and preferences
-    @route("POST", "/notifications/recipients", roles=MANAGERS, body=RecipientIn, response=RecipientOut, status=201)
+    @route("POST", "/notifications/recipients", roles=MANAGERS, body=RecipientIn, response=RecipientOut, status=201,
+           scope=(Tenancy.body("municipality_code"), Tenancy.identity("email", _registered_person, "recipient")))
     def register_recipient(self, request, body: RecipientIn, principal):
         """Register someone to notify (or update them, by e-mail), with their preferences and roles.
 
-        A municipality token registers only its own municipality's people.
+        A municipality token registers and changes only its own municipality's people: an address
+        that is another municipality's recipient, or one the centre registered (consultants, partner
+        contacts), is refused (403) — only staff, or the person through their link, change those.
         """
-        if principal.role == "municipality":
-            if body.municipality_code is None:
-                raise RuleViolation("a municipality registers its own people: give municipality_code",
-                                    field="municipality_code")
-            principal.require_municipality(body.municipality_code)
         self._check_webhook(body.webhook_url)
         store = NotificationStore(self.db)
-        existing = store.recipient_by_email(body.email)
-        if existing is not None and existing.municipality_code and principal.role == "municipality":
-            principal.require_municipality(existing.municipality_code)
         recipient, created = store.register(body.model_dump())
         self.db.commit()
         return (201 if created else 200), recipient_out(recipient)
 
     @route("GET", "/notifications/recipients", roles=MANAGERS + ("operator",), query=RecipientQuery,
-           response=list[RecipientOut])
-    def list_recipients(self, request, query: RecipientQuery, principal):
+           response=list[RecipientOut], scope=Tenancy.query("municipality_code"))
+    def list_recipients(self, request, query: RecipientQuery, principal, tenant):
         """Recipients, by municipality and role (a municipality token sees its own)."""
-        municipality = principal.visible_municipality() or query.municipality_code
-        if principal.visible_municipality() and query.municipality_code not in (None, principal.municipality_code):
-            principal.require_municipality(query.municipality_code)
         store = NotificationStore(self.db)
-        return [recipient_out(r) for r in store.recipients(municipality_code=municipality, role=query.role,
+        return [recipient_out(r) for r in store.recipients(municipality_code=tenant, role=query.role,
                                                            limit=query.limit)]
 
     @route("GET", "/notifications/recipients/<uuid:recipient_id>", roles=MANAGERS + ("operator",),
-           response=RecipientOut, errors=(404,))
+           response=RecipientOut, errors=(404,), scope=RECIPIENT)
     def get_recipient(self, request, recipient_id, principal):
         """One recipient with their preferences."""
-        recipient = self._visible_recipient(recipient_id, principal)
-        return recipient_out(recipient)
+        return recipient_out(NotificationStore(self.db).recipient(recipient_id))
 
     @route("PUT", "/notifications/recipients/<uuid:recipient_id>/preferences", roles=MANAGERS, body=PreferencesIn,
-           response=RecipientOut, errors=(404,))
+           response=RecipientOut, errors=(404,), scope=RECIPIENT)
     def set_preferences(self, request, recipient_id, body: PreferencesIn, principal):
         """Replace a recipient's preferences."""
         self._check_webhook(body.webhook_url)
-        recipient = self._visible_recipient(recipient_id, principal)
         store = NotificationStore(self.db)
+        recipient = store.recipient(recipient_id)
         recipient, _ = store.register({"email": recipient.email, "name": recipient.name, "language": recipient.language,
                                        "municipality_code": recipient.municipality_code, "roles": recipient.roles,
                                        **body.model_dump()})
         self.db.commit()
         return recipient_out(recipient)
 
-    def _visible_recipient(self, recipient_id, principal) -> Recipient:
-        recipient = NotificationStore(self.db).recipient(recipient_id)
-        if principal.role == "municipality":
-            if recipient.municipality_code is None:
-                raise NotFound("recipient", recipient_id)
-            principal.require_municipality(recipient.municipality_code)
-        return recipient
-
     @route("POST", "/notifications/recipients/<uuid:recipient_id>/webhook-secret", roles=MANAGERS,
-           response=WebhookSecretOut, errors=(404,))
+           response=WebhookSecretOut, errors=(404,), scope=RECIPIENT)
     def rotate_webhook_secret(self, request, recipient_id, principal):
         """A new HMAC key for the recipient's webhook signatures, shown in this answer only (reads
         never show it). The old key stops signing at once."""
         store = NotificationStore(self.db)
-        secret = store.rotate_webhook_secret(self._visible_recipient(recipient_id, principal))
+        secret = store.rotate_webhook_secret(store.recipient(recipient_id))
         self.db.commit()
         return WebhookSecretOut(recipient_id=recipient_id, webhook_secret=secret)
 

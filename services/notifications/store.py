@@ -73,7 +73,9 @@ class NotificationStore:
         if recipient.source == "event" and recipient.erased_at is None and (
                 recipient.name, recipient.language, recipient.municipality_code) != (name, language, municipality_code):
             recipient.name, recipient.language, recipient.updated_at = name, language, now
-            recipient.municipality_code = municipality_code or recipient.municipality_code
+            # The municipality is kept from the first event: an event names whoever the sender
+            # typed in (any municipality can enrol any address), so it never moves a person to
+            # another municipality, whose token could then change them (shared/tenancy.py).
         return recipient
 
     def register(self, values: dict) -> tuple[Recipient, bool]:

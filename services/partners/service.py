@@ -98,6 +98,7 @@ from shared.events.partners import (
 from shared.events.privacy import ErasureRequested
 from shared.events.types import Contact, LocalizedText
 from shared.http import route
+from shared.tenancy import Tenancy
 from shared.messaging.subscriptions import subscribe
 from shared.observability import SCRAPE_GAUGES
 from shared.reference import MUNICIPALITIES
@@ -112,6 +113,33 @@ ANSWER_PURPOSE = "introduction_answer"
 RENEWAL_PURPOSE = "profile_renewal"
 # A renewal link stays usable for a while after the profile lapsed.
 RENEWAL_KEY_GRACE = timedelta(days=90)
+
+
+# ---------------------------------------------------------------- tenancy: who owns what (shared/tenancy.py)
+def _organisation_owner(service, organisation_id):
+    """A Lithuanian municipality's own profile is that municipality's; a foreign profile is the centre's."""
+    return service.store.organisation(organisation_id).municipality_code
+
+
+def _request_owner(service, request_id):
+    return service.store.partner_request(request_id).municipality_code
+
+
+def _introduction_owner(service, introduction_id):
+    store = service.store
+    return store.partner_request(store.introduction(introduction_id).request_id).municipality_code
+
+
+def _partnership_owner(service, partnership_id):
+    return service.store.partnership(partnership_id).municipality_code
+
+
+DIRECTORY = Tenancy.none("the directory of partner profiles; contact details only to staff and the profile's own "
+                         "municipality")
+PROFILE = Tenancy.resource("organisation_id", _organisation_owner, "organisation")
+REQUEST = Tenancy.resource("request_id", _request_owner, "partner request")
+INTRODUCTION = Tenancy.resource("introduction_id", _introduction_owner, "introduction")
+PARTNERSHIP = Tenancy.resource("partnership_id", _partnership_owner, "partnership")
 
 
 class SettingsProvider(DependencyProvider):
@@ -165,12 +193,10 @@ class PartnersService(ServiceBase):
 
     # ================================================================== organisation profiles
     @route("POST", "/partners/organisations", roles=STAFF_OR_MUNICIPALITY, body=OrganisationIn,
-           response=OrganisationOut, status=201, errors=(409,))
+           response=OrganisationOut, status=201, errors=(409,), scope=Tenancy.body("municipality_code"))
     def register_organisation(self, request, body: OrganisationIn, principal):
         """Add an organisation profile: a foreign body (staff) or a Lithuanian municipality (staff, or
         the municipality itself). The profile is valid for a year; its contact is reminded to renew."""
-        if not principal.is_staff:
-            principal.require_municipality(body.municipality_code or "")
         check_profile(country=body.country, organisation_type=body.organisation_type, region=body.region,
                       capacity=body.capacity, municipality_code=body.municipality_code)
         now = utcnow()
@@ -207,7 +233,8 @@ class PartnersService(ServiceBase):
         self.db.commit()
         return 201, [organisation_out(o, principal) for o in loaded]
 
-    @route("GET", "/partners/organisations", roles=ANYONE, query=OrganisationQuery, response=list[OrganisationOut])
+    @route("GET", "/partners/organisations", roles=ANYONE, query=OrganisationQuery, response=list[OrganisationOut],
+           scope=DIRECTORY)
     def list_organisations(self, request, query: OrganisationQuery, principal):
         """Organisation profiles by country and name, filtered; expired ones only on request.
         Contact details are shown to staff (and to a municipality for its own profile)."""
@@ -217,21 +244,19 @@ class PartnersService(ServiceBase):
         return [organisation_out(o, principal) for o in found]
 
     @route("GET", "/partners/organisations/<uuid:organisation_id>", roles=ANYONE, response=OrganisationOut,
-           errors=(404,))
+           errors=(404,), scope=DIRECTORY)
     def get_organisation(self, request, organisation_id, principal):
         """One organisation profile."""
         return organisation_out(self.store.organisation(organisation_id), principal)
 
     @route("PUT", "/partners/organisations/<uuid:organisation_id>", roles=STAFF_OR_MUNICIPALITY,
-           body=OrganisationIn, response=OrganisationOut, errors=(404, 409))
+           body=OrganisationIn, response=OrganisationOut, errors=(404, 409),
+           scope=(PROFILE, Tenancy.body("municipality_code")))
     def update_organisation(self, request, organisation_id, body: OrganisationIn, principal):
         """Replace a profile's details (staff, or a municipality its own). Capacity cannot drop below
         the partnerships it has."""
         store = self.store
         organisation = store.organisation(organisation_id, lock=True)
-        if not principal.is_staff:
-            principal.require_municipality(organisation.municipality_code or "")
-            principal.require_municipality(body.municipality_code or "")
         check_profile(country=body.country, organisation_type=body.organisation_type, region=body.region,
                       capacity=body.capacity, municipality_code=body.municipality_code)
         check_capacity_change(capacity=body.capacity, active_partnerships=organisation.active_partnerships)
@@ -246,12 +271,10 @@ class PartnersService(ServiceBase):
         return organisation_out(organisation, principal)
 
     @route("POST", "/partners/organisations/<uuid:organisation_id>/renewal", roles=STAFF_OR_MUNICIPALITY,
-           response=OrganisationOut, errors=(404,))
+           response=OrganisationOut, errors=(404,), scope=PROFILE)
     def renew_organisation(self, request, organisation_id, principal):
         """Confirm a profile is still right: valid for another year from now."""
         organisation = self.store.organisation(organisation_id, lock=True)
-        if not principal.is_staff:
-            principal.require_municipality(organisation.municipality_code or "")
         self._renew(organisation)
         self.db.commit()
         return organisation_out(organisation, principal)
@@ -298,11 +321,10 @@ class PartnersService(ServiceBase):
 
     # ================================================================== partner requests and matching
     @route("POST", "/partners/requests", roles=STAFF_OR_MUNICIPALITY, body=PartnerRequestIn,
-           response=PartnerRequestOut, status=201)
+           response=PartnerRequestOut, status=201, scope=Tenancy.body("municipality_code"))
     def create_request(self, request, body: PartnerRequestIn, principal):
         """Ask for partners for a project: ranks the profiles at once and proposes the best
         (partners.matches_proposed). A municipality asks for itself only."""
-        principal.require_municipality(body.municipality_code)
         now = utcnow()
         check_request(deadline=body.deadline, today=now.date())
         partner_request = PartnerRequest(
@@ -340,27 +362,25 @@ class PartnersService(ServiceBase):
         self._propose(partner_request, now)
 
     @route("GET", "/partners/requests", roles=STAFF_OR_MUNICIPALITY, query=RequestQuery,
-           response=list[PartnerRequestOut])
-    def list_requests(self, request, query: RequestQuery, principal):
+           response=list[PartnerRequestOut], scope=Tenancy.query())
+    def list_requests(self, request, query: RequestQuery, principal, tenant):
         """Partner requests, newest first (a municipality sees its own)."""
-        found = self.store.partner_requests(principal.visible_municipality(), query.limit, query.offset)
+        found = self.store.partner_requests(tenant, query.limit, query.offset)
         return [request_out(r) for r in found]
 
     @route("GET", "/partners/requests/<uuid:request_id>", roles=STAFF_OR_MUNICIPALITY, response=PartnerRequestOut,
-           errors=(404,))
+           errors=(404,), scope=REQUEST)
     def get_request(self, request, request_id, principal):
         """One partner request with the candidates last proposed."""
         partner_request = self.store.partner_request(request_id)
-        principal.require_municipality(partner_request.municipality_code)
         return request_out(partner_request)
 
     @route("GET", "/partners/requests/<uuid:request_id>/ranking", roles=STAFF_OR_MUNICIPALITY, query=RankingQuery,
-           response=RankingOut, errors=(404,))
+           response=RankingOut, errors=(404,), scope=REQUEST)
     def get_ranking(self, request, request_id, query: RankingQuery, principal):
         """The current ranking: every candidate's score broken into components, and the profiles
         excluded by a hard rule with the reason. Same data, same ranking."""
         partner_request = self.store.partner_request(request_id)
-        principal.require_municipality(partner_request.municipality_code)
         ranking = self._rank(partner_request, utcnow(), limit=query.limit)
         return RankingOut(
             request_id=partner_request.id, weights=matching.WEIGHTS, considered=ranking.considered,
@@ -372,13 +392,12 @@ class PartnersService(ServiceBase):
         )
 
     @route("GET", "/partners/requests/<uuid:request_id>/candidates/<uuid:organisation_id>",
-           roles=STAFF_OR_MUNICIPALITY, response=VerdictOut, errors=(404,))
+           roles=STAFF_OR_MUNICIPALITY, response=VerdictOut, errors=(404,), scope=REQUEST)
     def explain_candidate(self, request, request_id, organisation_id, principal):
         """Why one organisation is (or is not) a candidate for the request: its components, or
         every hard rule it breaks."""
         store = self.store
         partner_request = store.partner_request(request_id)
-        principal.require_municipality(partner_request.municipality_code)
         verdict = self._evaluate(partner_request, store.organisation(organisation_id), utcnow())
         if isinstance(verdict, matching.Exclusion):
             return VerdictOut(organisation_id=organisation_id, name=verdict.profile.name, eligible=False, score=None,
@@ -387,12 +406,11 @@ class PartnersService(ServiceBase):
                           score=verdict.score, components=verdict.components, reasons=[])
 
     @route("POST", "/partners/requests/<uuid:request_id>/proposals", roles=STAFF_OR_MUNICIPALITY,
-           response=PartnerRequestOut, errors=(404,))
+           response=PartnerRequestOut, errors=(404,), scope=REQUEST)
     def propose_again(self, request, request_id, principal):
         """Rank again and propose (e.g. after new profiles or declines); declined and already
         introduced candidates stay out."""
         partner_request = self.store.partner_request(request_id, lock=True)
-        principal.require_municipality(partner_request.municipality_code)
         self._propose(partner_request, utcnow())
         self.db.commit()
         return request_out(partner_request)
@@ -434,7 +452,7 @@ class PartnersService(ServiceBase):
 
     # ================================================================== introductions (double opt-in)
     @route("POST", "/partners/requests/<uuid:request_id>/introductions", roles=STAFF_OR_MUNICIPALITY,
-           body=IntroductionIn, response=IntroductionOut, status=201, errors=(404, 409))
+           body=IntroductionIn, response=IntroductionOut, status=201, errors=(404, 409), scope=REQUEST)
     def introduce(self, request, request_id, body: IntroductionIn, principal):
         """Introduce a candidate: both sides are asked (partners.introduction_sent) and contact details
         are shared only once both accept. When the municipality picks the candidate itself, that is
@@ -442,7 +460,6 @@ class PartnersService(ServiceBase):
         already introduced, full, expired, ineligible) are refused with the reason."""
         store, now = self.store, utcnow()
         partner_request = store.partner_request(request_id, lock=True)
-        principal.require_municipality(partner_request.municipality_code)
         organisation = store.organisation(body.organisation_id)
         verdict = self._evaluate(partner_request, organisation, now)
         if isinstance(verdict, matching.Exclusion):
@@ -474,29 +491,27 @@ class PartnersService(ServiceBase):
         return 201, introduction_out(introduction, organisation, partner_request, None)
 
     @route("GET", "/partners/requests/<uuid:request_id>/introductions", roles=STAFF_OR_MUNICIPALITY,
-           response=list[IntroductionOut], errors=(404,))
+           response=list[IntroductionOut], errors=(404,), scope=REQUEST)
     def list_introductions(self, request, request_id, principal):
         """The request's introductions and their answers."""
         store = self.store
         partner_request = store.partner_request(request_id)
-        principal.require_municipality(partner_request.municipality_code)
         return [introduction_out(i, store.organisation(i.organisation_id), partner_request,
                                  store.partnership_of_introduction(i.id))
                 for i in store.introductions_of(request_id)]
 
     @route("GET", "/partners/introductions/<uuid:introduction_id>", roles=STAFF_OR_MUNICIPALITY,
-           response=IntroductionOut, errors=(404,))
+           response=IntroductionOut, errors=(404,), scope=INTRODUCTION)
     def get_introduction(self, request, introduction_id, principal):
         """One introduction; both contacts once both sides accepted."""
         store = self.store
         introduction = store.introduction(introduction_id)
         partner_request = store.partner_request(introduction.request_id)
-        principal.require_municipality(partner_request.municipality_code)
         return introduction_out(introduction, store.organisation(introduction.organisation_id), partner_request,
                                 store.partnership_of_introduction(introduction.id))
 
     @route("POST", "/partners/introductions/<uuid:introduction_id>/answers", roles=STAFF_OR_MUNICIPALITY,
-           body=AnswerIn, response=IntroductionOut, errors=(404, 409))
+           body=AnswerIn, response=IntroductionOut, errors=(404, 409), scope=INTRODUCTION)
     def answer_introduction(self, request, introduction_id, body: AnswerIn, principal: Principal):
         """Record one side's answer. Staff record either side (e.g. a candidate's answer by e-mail);
         the requesting municipality answers for itself. Both accepted: the partnership is established
@@ -504,7 +519,6 @@ class PartnersService(ServiceBase):
         store = self.store
         introduction = store.introduction(introduction_id, lock=True)
         partner_request = store.partner_request(introduction.request_id)
-        principal.require_municipality(partner_request.municipality_code)
         side = Side(body.side)
         check_answering_side(side, is_staff=principal.is_staff,
                              is_requesting_municipality=principal.municipality_code == partner_request.municipality_code)
@@ -615,29 +629,27 @@ class PartnersService(ServiceBase):
 
     # ================================================================== partnerships
     @route("GET", "/partners/partnerships", roles=STAFF_OR_MUNICIPALITY, query=PartnershipQuery,
-           response=list[PartnershipOut])
-    def list_partnerships(self, request, query: PartnershipQuery, principal):
+           response=list[PartnershipOut], scope=Tenancy.query())
+    def list_partnerships(self, request, query: PartnershipQuery, principal, tenant):
         """Partnerships (a municipality sees its own), with letters of intent and visits."""
         store = self.store
-        found = store.partnerships(municipality_code=principal.visible_municipality(), request_id=query.request_id)
+        found = store.partnerships(municipality_code=tenant, request_id=query.request_id)
         return [self._partnership_out(p) for p in found]
 
     @route("GET", "/partners/partnerships/<uuid:partnership_id>", roles=STAFF_OR_MUNICIPALITY,
-           response=PartnershipOut, errors=(404,))
+           response=PartnershipOut, errors=(404,), scope=PARTNERSHIP)
     def get_partnership(self, request, partnership_id, principal):
         """One partnership with both contacts, letters of intent and visits."""
         partnership = self.store.partnership(partnership_id)
-        principal.require_municipality(partnership.municipality_code)
         return self._partnership_out(partnership)
 
     @route("POST", "/partners/partnerships/<uuid:partnership_id>/letters-of-intent", roles=STAFF_OR_MUNICIPALITY,
-           body=LetterIn, response=LetterOut, status=201, errors=(404, 409))
+           body=LetterIn, response=LetterOut, status=201, errors=(404, 409), scope=PARTNERSHIP)
     def record_letter(self, request, partnership_id, body: LetterIn, principal):
         """Record a letter of intent (partners.letter_of_intent_recorded, e.g. for the application's
         documents)."""
         store = self.store
         partnership = store.partnership(partnership_id)
-        principal.require_municipality(partnership.municipality_code)
         check_partnership_open(partnership.status)
         if body.signed_on < partnership.established_at.date() - timedelta(days=365):
             raise RuleViolation("a letter of intent is signed around the partnership, not years before",
@@ -657,13 +669,12 @@ class PartnersService(ServiceBase):
         return 201, LetterOut.model_validate(letter, from_attributes=True)
 
     @route("POST", "/partners/partnerships/<uuid:partnership_id>/visits", roles=STAFF_OR_MUNICIPALITY,
-           body=VisitIn, response=VisitOut, status=201, errors=(404, 409))
+           body=VisitIn, response=VisitOut, status=201, errors=(404, 409), scope=PARTNERSHIP)
     def record_visit(self, request, partnership_id, body: VisitIn, principal):
         """Record a visit (to the partner or to Lithuania) with its participants, for the bilateral
         results report."""
         store = self.store
         partnership = store.partnership(partnership_id)
-        principal.require_municipality(partnership.municipality_code)
         check_visit(starts_on=body.starts_on, ends_on=body.ends_on, established_on=partnership.established_at.date(),
                     direction=VisitDirection(body.direction), country=body.country,
                     partner_country=partnership.country)
@@ -677,12 +688,11 @@ class PartnersService(ServiceBase):
         return 201, visit_out(visit)
 
     @route("POST", "/partners/partnerships/<uuid:partnership_id>/completion", roles=STAFF_OR_MUNICIPALITY,
-           response=PartnershipOut, errors=(404, 409))
+           response=PartnershipOut, errors=(404, 409), scope=PARTNERSHIP)
     def complete_partnership(self, request, partnership_id, principal):
         """The project ended: the partnership is completed and the partner's capacity freed."""
         store = self.store
         partnership = store.partnership(partnership_id, lock=True)
-        principal.require_municipality(partnership.municipality_code)
         check_partnership_open(partnership.status)
         now = utcnow()
         organisation = store.organisation(partnership.organisation_id, lock=True)

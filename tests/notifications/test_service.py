@@ -84,7 +84,8 @@ def test_a_municipality_manages_its_own_people(embedded):
     vilnius = register(embedded, email="v@vilnius.lt", municipality_code="57")
     assert [r["email"] for r in http("GET", f"{embedded.base_url}/notifications/recipients", token=kaunas).body] == [
         "koordinatore@kaunas.lt"]
-    assert http("GET", f"{embedded.base_url}/notifications/recipients/{vilnius['id']}", token=kaunas).status == 403
+    # another municipality's recipient is not found, as an unknown id
+    assert http("GET", f"{embedded.base_url}/notifications/recipients/{vilnius['id']}", token=kaunas).status == 404
     again = http("POST", f"{embedded.base_url}/notifications/recipients",
                  {"email": "KOORDINATORE@kaunas.lt", "name": "Koordinatorė K.", "municipality_code": "15"}, token=kaunas)
     assert again.status == 200 and again.body["id"] == created.body["id"] and again.body["name"] == "Koordinatorė K."

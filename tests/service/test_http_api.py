@@ -89,7 +89,7 @@ def test_a_municipality_reaches_only_its_own_staff(embedded):
     by_vilnius = enrol(embedded.base_url, staff, session_id, vilnius_person)
     assert by_vilnius.status == 201
     assert http("GET", f"{embedded.base_url}/enrollment/enrollments/{own.body['id']}", token=kaunas).status == 200
-    assert_problem(http("GET", f"{embedded.base_url}/enrollment/enrollments/{by_vilnius.body['id']}", token=kaunas), 403)
+    assert_problem(http("GET", f"{embedded.base_url}/enrollment/enrollments/{by_vilnius.body['id']}", token=kaunas), 404)
 
 
 def test_unknown_route_unknown_id_and_wrong_method(embedded):
