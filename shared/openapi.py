@@ -156,7 +156,7 @@ def openapi_document(service: str, routes: list) -> dict:
         problem = {"content": {"application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}}}
         codes = set(r.errors)
         if r.body is not None:
-            codes |= {400, 415, 422}
+            codes |= {400, 413, 415, 422}
         if r.query is not None:
             codes.add(422)
         if r.public:
@@ -167,7 +167,8 @@ def openapi_document(service: str, routes: list) -> dict:
             operation["description"] = (operation.get("description", "") +
                                         f"\n\nRoles: {', '.join(r.roles)}.").strip()
         for code in sorted(codes):
-            operation["responses"][str(code)] = {"description": _REASONS.get(code, "error"), **problem}
+            operation["responses"][str(code)] = {"description": _REASONS.get(code, "error"), **problem,
+                                                 **({"headers": _HEADERS[code]} if code in _HEADERS else {})}
         # shared/tenancy.py: how the operation's data belongs to a municipality (tests derive from it)
         operation["x-tenancy"] = [scope.document() for scope in getattr(r, "scopes", ())]
         paths.setdefault(path, {})[r.method.lower()] = operation
@@ -197,7 +198,12 @@ _REASONS = {
     403: "role or municipality not allowed",
     404: "not found",
     409: "conflicts with the current state",
+    413: "body larger than the server accepts (SAVIVALDA_MAX_BODY_BYTES)",
     415: "body is not JSON",
     422: "invalid fields or a broken business rule; `errors` names each field",
     429: "too many requests from this client; wait the seconds in Retry-After",
+}
+_HEADERS = {
+    401: {"WWW-Authenticate": {"description": "the bearer challenge", "schema": {"type": "string"}}},
+    429: {"Retry-After": {"description": "seconds until the client may try again", "schema": {"type": "integer"}}},
 }

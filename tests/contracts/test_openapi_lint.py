@@ -158,6 +158,10 @@ def test_public_routes_need_no_token_money_keeps_its_bounds_and_code_lists_are_e
                 for status, response in operation["responses"].items():
                     if status.startswith("4"):
                         assert "application/problem+json" in response["content"], (service, method, path, status)
+                if "requestBody" in operation:
+                    assert {"400", "413", "415", "422"} <= set(operation["responses"]), (service, method, path)
+                if not public:
+                    assert "WWW-Authenticate" in operation["responses"]["401"]["headers"], (service, method, path)
         assert len(operation_ids) == len(set(operation_ids)), service
         leaked = [(where, key) for where, key in _keys(document)
                   if key in PYDANTIC_ONLY and not where.endswith("/properties")]
