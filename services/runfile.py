@@ -54,13 +54,18 @@ def is_data_folder(path: Path) -> bool:
 
 
 def alive(pid: int) -> bool:
+    """The process exists and, where /proc says so, is a savivalda process (not a reused pid)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    return True
+        pass
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True  # no /proc (macOS) or not ours to read: trust the pid
+    return b"savivalda" in cmdline or b"services.cli" in cmdline
 
 
 def _read(path: Path) -> RunningSystem | None:

@@ -120,6 +120,30 @@ def test_without_a_running_system_token_and_privacy_refuse_and_create_nothing(is
     assert list(isolated.work.iterdir()) == [] and not (tmp_path / "typo").exists()
 
 
+def test_a_run_file_left_by_a_killed_process_or_naming_another_program_is_ignored(isolated, tmp_path):
+    data = tmp_path / "data"
+    embedded_settings(data, env={})
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    other = subprocess.Popen(["sleep", "60"])  # alive, but not savivalda (a reused pid)
+    try:
+        registry = Path(isolated.env["XDG_RUNTIME_DIR"]) / "savivalda"
+        registry.mkdir(parents=True)
+        for pid in (dead.pid, other.pid):
+            info = {"pid": pid, "data_dir": str(data), "http_address": "127.0.0.1:1", "ops_address": "127.0.0.1:2",
+                    "started_at": 0}
+            (data / "run.json").write_text(json.dumps(info))
+            (registry / f"{pid}.json").write_text(json.dumps(info))
+            done = no_traceback(isolated("token", "--role", "staff"))
+            assert done.returncode == 1 and "no embedded Savivalda system is running" in done.stderr
+        queued = no_traceback(isolated("--data-dir", str(data), "privacy", "erase", "ona@kaunas.lt"))
+        assert queued.returncode == 0 and f"no embedded system runs on {data}" in queued.stderr
+        assert "published when it starts" in queued.stderr  # said, not silently pretended
+    finally:
+        other.kill()
+        other.wait()
+
+
 class RunningSystem:
     """`savivalda run` started in its own folder, as a user starts it."""
 
