@@ -32,6 +32,7 @@ from shared.events.publisher import EventPublisher
 from shared.messaging.binding import STRUCTURED_CONTENT_TYPE
 from shared.messaging.subscriptions import subscribe
 from shared.messaging.topology import declare_service_topology, events_exchange
+from shared.observability import HEALTH
 from shared.outbox import Relay
 from shared.service import ServiceBase
 from tests.support import free_port, wait_until
@@ -143,7 +144,7 @@ def probe_service(name: str):
 
 
 @pytest.fixture(params=["rabbitmq", "memory"])
-def probe(request, tmp_path):
+def probe(request, tmp_path, reset_process_state):
     """(amqp_uri, service name, database url) of a running probe service on RabbitMQ or on the
     embedded in-memory transport."""
     name = f"probe{uuid.uuid4().hex[:6]}"
@@ -167,6 +168,7 @@ def probe(request, tmp_path):
     finally:
         container.stop()
         RECEIVED.pop(name, None)
+        HEALTH.remove_service(name)  # later tests ask the process's health registry about every service
 
 
 def sdk_binary(envelope, binding) -> tuple[bytes, str, dict]:
