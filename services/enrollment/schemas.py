@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.limits import MAX_ITEMS, MULTI_LINE, Name, SINGLE_LINE
 from shared.events.types import EMAIL_PATTERN, LocalizedText, check_language, check_municipality, check_themes, one_of
+from shared.openapi import DecimalText
 from shared.reference import REGIONS, THEMES, MunicipalityCode, RegionCode, ThemeCode
 
 check_region = one_of(REGIONS, "region")
@@ -30,7 +31,7 @@ class CourseIn(StrictModel):
                                     description="codes from the shared theme vocabulary; the first is the "
                                                 "primary theme (the hours ledger counts hours under it)")
     audience: list[Literal["officials", "council_members"]] = Field(min_length=1, max_length=2)
-    duration_hours: Decimal = Field(gt=0, le=500, decimal_places=1)
+    duration_hours: Annotated[Decimal, DecimalText(3, 1)] = Field(gt=0, le=500, decimal_places=1)
     format: Literal["in_person", "online", "hybrid"]
     completion_min_percent: int = Field(default=80, ge=1, le=100,
                                         description="share of the hours a participant must attend for a certificate")
@@ -72,8 +73,9 @@ class SessionIn(StrictModel):
     online_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://\S+$")
     capacity: int = Field(ge=1, le=10000, description="seats; for a hybrid session, the in-person seats")
     online_capacity: int | None = Field(default=None, ge=1, le=10000, description="online seats of a hybrid session")
-    fee_eur: Decimal = Field(default=Decimal("0"), ge=0, le=100000, decimal_places=2,
-                             description="per participant; 0 = free. Fees are invoiced to the municipality")
+    fee_eur: Annotated[Decimal, DecimalText(6, 2)] = Field(
+        default=Decimal("0"), ge=0, le=100000, decimal_places=2,
+        description="per participant; 0 = free. Fees are invoiced to the municipality")
     min_participants: int = Field(default=0, ge=0, le=10000)
     registration_opens_at: AwareDatetime | None = Field(default=None, description="default: now")
     registration_closes_at: AwareDatetime | None = Field(default=None, description="default: the start")
@@ -225,8 +227,9 @@ class CancelEnrollmentIn(StrictModel):
 
 class AttendanceIn(StrictModel):
     attendance: Literal["attended", "no_show"]
-    hours: Decimal | None = Field(default=None, ge=0, le=500, decimal_places=1,
-                                  description="hours attended; default the course's duration (0 for a no-show)")
+    hours: Annotated[Decimal, DecimalText(3, 1)] | None = Field(
+        default=None, ge=0, le=500, decimal_places=1,
+        description="hours attended; default the course's duration (0 for a no-show)")
 
 
 class AttendanceRecordIn(AttendanceIn):
