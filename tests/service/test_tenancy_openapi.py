@@ -15,6 +15,8 @@ sample body here (SAMPLES, by schema name) — the test fails naming the schema 
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import time
@@ -151,7 +153,8 @@ def populate(system: System, shared: dict, code: str) -> dict:
         "theme": "budgeting", "region": region, "description": "Biudžeto planavimo mokymai", "municipality_code": code},
         own)
     ids.update(session_id=session["id"], enrollment_id=enrolled[1]["id"], need_id=need["id"],
-               person_email=people[0]["email"], private_ids=[e["id"] for e in enrolled] + [attended["id"]])
+               person_email=people[0]["email"], certified_email=people[2]["email"], held_session_id=held["id"],
+               private_ids=[e["id"] for e in enrolled] + [attended["id"]])
 
     # grants: an application with its contact person
     application = system.ok("POST", "/grants/applications", application_body(
@@ -247,23 +250,30 @@ def operations(system: System):
 
 
 def query_values(operation: dict, victim: dict, shared: dict) -> list[dict]:
-    """The victim's filters for the operation's query parameters (plus a CSV variant)."""
-    known = {"municipality_code": victim["municipality_code"], "session_id": victim["session_id"],
-             "email": victim["person_email"], "request_id": victim["request_id"],
+    """The victim's filters for the operation's query parameters: all of them, only the
+    municipality, none (what an unfiltered listing shows); each also as CSV where offered."""
+    known = {"municipality_code": victim["municipality_code"], "session_id": victim["held_session_id"],
+             "email": victim["certified_email"], "request_id": victim["request_id"],
              "recipient_id": victim["recipient_id"], "call_id": shared["call_id"], "course_id": shared["course_id"],
              "themes": "budgeting", "total_cost_eur": "100000", "group_by": "municipality",
              "number": "LT-2026-000001", "code": "ABCD-EFGH", "key": "k" * 43, "token": "t" * 40}
-    query = {}
+    query, required = {}, {}
     for parameter in operation.get("parameters", []):
         if parameter["in"] == "query" and parameter["name"] in known:
             query[parameter["name"]] = known[parameter["name"]]
         elif parameter["in"] == "query" and parameter.get("required"):
             query[parameter["name"]] = "probe"
+        if parameter["in"] == "query" and parameter.get("required"):
+            required[parameter["name"]] = query[parameter["name"]]
     variants = [query]
+    if "municipality_code" in query:
+        variants.append({**required, "municipality_code": query["municipality_code"]})
+    if set(query) - set(required):
+        variants.append(dict(required))
     names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
     content = operation["responses"].get("200", {}).get("content", {})
     if "format" in names and "text/csv" in content:
-        variants.append({**query, "format": "csv"})
+        variants += [{**v, "format": "csv"} for v in variants]
     return variants
 
 
@@ -280,12 +290,36 @@ def fill_path(path: str, victim: dict, shared: dict) -> str:
     return re.sub(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", value, path)
 
 
-def leaks(reply, victim: dict) -> list[str]:
+def leaks(reply, victim: dict, catalogue: bool) -> list[str]:
+    """The victim's data in a reply: its people and private titles (tagged), its private ids, and
+    (outside the shared catalogue) any record or figure labelled with its municipality code."""
+    code = victim["municipality_code"]
     text_body = reply.body if isinstance(reply.body, str) else json.dumps(reply.body, ensure_ascii=False)
-    found = [TAGS[victim["municipality_code"]]] if TAGS[victim["municipality_code"]] in text_body.lower() else []
-    if 200 <= reply.status < 300:
-        found += [i for i in victim["private_ids"] if i in text_body]
+    found = [TAGS[code]] if TAGS[code] in text_body.lower() else []
+    if not 200 <= reply.status < 300:
+        return found
+    found += [i for i in victim["private_ids"] if i in text_body]
+    if catalogue:
+        return found
+    if isinstance(reply.body, str) and "text/csv" in reply.headers.get("Content-Type", ""):
+        rows = list(csv.reader(io.StringIO(reply.body)))
+        for index, column in enumerate(rows[0] if rows else []):
+            if column in ("municipality_code", "municipality") and any(
+                    len(row) > index and row[index] == code for row in rows[1:]):
+                found.append(f"CSV rows of municipality {code}")
+    elif not isinstance(reply.body, str) and _labelled(reply.body, code):
+        found.append(f"records or figures of municipality {code}")
     return found
+
+
+def _labelled(value, code: str) -> bool:
+    if isinstance(value, dict):
+        if value.get("municipality_code") == code or (value.get("group") == code):
+            return True
+        return any(_labelled(v, code) for v in value.values())
+    if isinstance(value, list):
+        return any(_labelled(v, code) for v in value)
+    return False
 
 
 def changes(before: dict, after: dict) -> dict:
@@ -331,7 +365,7 @@ def test_no_operation_reaches_another_municipalitys_data(system):
             for query in query_values(operation, victim, shared):
                 reply = system.call(method, target, body, attacker, query)
                 tried += 1
-                found = leaks(reply, victim)
+                found = leaks(reply, victim, catalogue="none" in kinds)
                 if found and 200 <= reply.status < 300:
                     failures.append((method, path, query, reply.status, f"carries the victim's data: {found}"))
                 elif found:
