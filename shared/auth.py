@@ -1,7 +1,8 @@
 """Bearer tokens (JWT, HS256) with one role each: staff, operator or municipality:<code>.
 
 A municipality token sees only its own municipality's data; staff manage everything; operators
-run the platform (dead letters, delivery logs) but do not manage training or grants.
+run the platform (dead letters, delivery logs) but do not manage training or grants. Which data is
+whose is declared on each route and enforced by the HTTP layer: see shared/tenancy.py.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from dataclasses import dataclass
 
 import jwt
 
-from shared.errors import Forbidden
 from shared.reference import MUNICIPALITIES
 
 ISSUER = "savivalda"
@@ -43,17 +43,6 @@ class Principal:
     def is_staff(self) -> bool:
         return self.role == "staff"
 
-    def require_municipality(self, code: str) -> None:
-        """Staff reach every municipality; a municipality token only its own."""
-        if self.role == "staff":
-            return
-        if self.role == "municipality" and self.municipality_code == code:
-            return
-        raise Forbidden(f"this token may not act for municipality {code}", field="municipality_code")
-
-    def visible_municipality(self) -> str | None:
-        """The municipality a listing must be limited to (None = all)."""
-        return self.municipality_code if self.role == "municipality" else None
 
 
 def parse_role(role: str) -> tuple[str, str | None]:

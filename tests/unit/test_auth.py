@@ -1,7 +1,6 @@
 import pytest
 
 from shared.auth import InvalidToken, Principal, decode_token, issue_token, parse_role
-from shared.errors import Forbidden
 
 SECRET = "unit-test-Kx9vQ2mLp7Zr4Tn8Vb3Kd6Hs1Fw5Jy0Gc"
 
@@ -29,13 +28,3 @@ def test_roles_are_checked():
         with pytest.raises(ValueError):
             parse_role(bad)
 
-
-def test_municipality_scope():
-    kaunas = Principal("k", "municipality", "15")
-    kaunas.require_municipality("15")
-    with pytest.raises(Forbidden):
-        kaunas.require_municipality("57")
-    Principal("s", "staff").require_municipality("57")
-    with pytest.raises(Forbidden):
-        Principal("o", "operator").require_municipality("57")
-    assert kaunas.visible_municipality() == "15" and Principal("s", "staff").visible_municipality() is None
