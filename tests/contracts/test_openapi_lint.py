@@ -15,8 +15,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import SERVICES, _unavailable
 from tests.support import http
 
