@@ -78,11 +78,12 @@ def test_public_routes_answer_429_with_retry_after_per_client(tmp_path, reset_pr
         assert limited.status == 429 and limited.headers["Content-Type"].startswith("application/problem+json")
         assert 1 <= int(limited.headers["Retry-After"]) <= 12
         assert limited.body["type"] == "urn:savivalda:problem:rate_limited"
-        # Another client behind the trusted proxy has its own bucket; a forged hop on the left does not help.
+        # Behind a trusted proxy (here 127.0.0.1 plays it) each forwarded client has its own bucket;
+        # hops that are themselves trusted proxies are skipped.
         other = {"X-Forwarded-For": "203.0.113.9"}
         assert http("GET", url, headers=other).status == 422
         forged = {"X-Forwarded-For": "198.51.100.1, 127.0.0.1"}
-        assert http("GET", url, headers=forged).status == 422  # 198.51.100.1: a new client
+        assert http("GET", url, headers=forged).status == 422  # 198.51.100.1, a new client
         # Logged-in routes are not limited.
         for _ in range(8):
             assert http("GET", f"{system.base_url}/notifications/recipients", token=system.token()).status == 200

@@ -112,3 +112,44 @@ def test_decoding_refuses_a_token_that_lives_too_long_even_when_well_signed():
     assert decode_token(SECRET, week).role == "staff"
     with pytest.raises(InvalidToken, match="lives longer"):
         decode_token(SECRET, week, max_lifetimes={"staff": 86400})
+
+
+# ---------------------------------------------------------------- rate limits
+
+def test_token_buckets_allow_a_burst_then_one_request_per_interval():
+    from shared.ratelimit import TokenBuckets, parse_rate_limit
+
+    now = [1000.0]
+    buckets = TokenBuckets(parse_rate_limit("3/minute"), clock=lambda: now[0])
+    assert [buckets.take("a") for _ in range(3)] == [0, 0, 0]
+    assert buckets.take("a") == pytest.approx(20.0)  # one token every 20 s
+    assert buckets.take("b") == 0  # another client, its own bucket
+    now[0] += 20
+    assert buckets.take("a") == 0 and buckets.take("a") > 0
+
+
+def test_rate_limits_parse_and_refuse_nonsense():
+    from shared.ratelimit import parse_rate_limit
+
+    assert str(parse_rate_limit("10/min")) == "10/minute" and parse_rate_limit("off") is None
+    for bad in ("ten/minute", "10/fortnight", "0/minute", "10"):
+        with pytest.raises(ValueError):
+            parse_rate_limit(bad)
+    with pytest.raises(ConfigurationError, match="PUBLIC_RATE_LIMIT"):
+        distributed_settings(("enrollment",), dict(GOOD, SAVIVALDA_AUTH_SECRET=SECRET, SAVIVALDA_PUBLIC_RATE_LIMIT="x"))
+    with pytest.raises(ConfigurationError, match="TRUSTED_PROXIES"):
+        distributed_settings(("enrollment",), dict(GOOD, SAVIVALDA_AUTH_SECRET=SECRET, SAVIVALDA_TRUSTED_PROXIES="gw"))
+    with pytest.raises(ConfigurationError, match="TOKEN_MAX_TTL"):
+        distributed_settings(("enrollment",), dict(GOOD, SAVIVALDA_AUTH_SECRET=SECRET, SAVIVALDA_TOKEN_MAX_TTL="root=1d"))
+
+
+def test_the_client_is_the_remote_address_unless_a_trusted_proxy_forwarded_the_request():
+    from shared.ratelimit import client_address
+
+    direct = {"REMOTE_ADDR": "203.0.113.7", "HTTP_X_FORWARDED_FOR": "198.51.100.1"}
+    assert client_address(direct) == "203.0.113.7"
+    assert client_address(direct, ("10.0.0.0/8",)) == "203.0.113.7"  # not from the proxy: header ignored
+    proxied = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "1.2.3.4, 198.51.100.1"}
+    assert client_address(proxied, ("10.0.0.0/8",)) == "198.51.100.1"  # the hop the proxy added, not the forged one
+    chained = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "198.51.100.1, 10.0.0.9"}
+    assert client_address(chained, ("10.0.0.0/8",)) == "198.51.100.1"
