@@ -15,9 +15,9 @@ says how its data belongs to a municipality, with one or more scopes:
 - `Tenancy.query(field=None)` – a listing, report or export: for a municipality token the filter is
   forced to its own code (another code is 403); the handler receives the effective filter as
   `tenant` (its own code for a municipality token, the query's `field` or None for the centre).
-- `Tenancy.resource(param, owner, name)` – the path id's owner, found by `owner(service, id)`,
-  evaluated inside the worker before the handler body (so it reads the service's own database in
-  the request's unit of work). Another municipality's resource (or the centre's, owner None) is 404
+- `Tenancy.resource(param, owner, name)` – the path id's owner, found by `owner(service, id)`
+  (usually `owned_by(Model.municipality_code, Model.id)`), evaluated inside the worker before the
+  handler body (so it reads the service's own database in the request's unit of work). Another municipality's resource (or the centre's, owner None) is 404
   to a municipality token, exactly as an unknown id: existence is not leaked.
 - `Tenancy.identity(field, owner, name)` – a body field (an e-mail address) keys an existing
   record that the request would change: `owner(service, kwargs)` gives `(found, municipality)`; a
@@ -183,7 +183,7 @@ class Resource(Scope):
         if own is None:
             return
         identifier = kwargs[self.parameter]
-        if self.owner(service, identifier) != own:  # the lookup raises NotFound for an unknown id
+        if self.owner(service, identifier) != own:  # an unknown id (owner None) reads the same
             raise NotFound(self.name, identifier)
 
     def document(self) -> dict:
@@ -250,6 +250,30 @@ class Tenancy:
         return Identity("identity", field, owner, name)
 
 
+def owned_by(owner_column, key_column, *where):
+    """An owner lookup for Tenancy.resource: the owner column of the row whose key is the path id
+    (None when there is no such row, which is 404 like another municipality's). It reads one column
+    and never loads the record into the session, so the handler still loads (and locks) it fresh."""
+    from sqlalchemy import select
+
+    def lookup(service, identifier):
+        return service.db.session.scalar(select(owner_column).where(key_column == identifier, *where))
+
+    return lookup
+
+
+def keyed_by(owner_column, *where_of):
+    """An owner lookup for Tenancy.identity: `where_of(kwargs)` gives the conditions that find the
+    existing record (e.g. its e-mail key); returns (found, owner) reading only the owner column."""
+    from sqlalchemy import select
+
+    def lookup(service, kwargs):
+        row = service.db.session.execute(select(owner_column).where(*[w(kwargs) for w in where_of])).first()
+        return (row is not None, row[0] if row is not None else None)
+
+    return lookup
+
+
 def scopes_of(scope) -> tuple:
     """A route's `scope=` argument as a tuple (one scope or several)."""
     return tuple(scope) if isinstance(scope, (tuple, list)) else ((scope,) if scope is not None else ())
@@ -296,4 +320,5 @@ def guard(fn, scopes: tuple[Scope, ...]):
     return guarded
 
 
-__all__ = ["Tenancy", "Scope", "TenancyUndeclared", "declared_scopes", "guard", "path_parameters", "scopes_of"]
+__all__ = ["Tenancy", "Scope", "TenancyUndeclared", "declared_scopes", "guard", "keyed_by", "owned_by",
+           "path_parameters", "scopes_of"]

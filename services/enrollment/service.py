@@ -117,7 +117,7 @@ from shared.events.enrollment import (
 from shared.events.envelope import Envelope
 from shared.events.privacy import ErasureRequested
 from shared.http import Problem, route
-from shared.tenancy import Tenancy
+from shared.tenancy import Tenancy, keyed_by, owned_by
 from shared.messaging.subscriptions import subscribe
 from shared.service import ServiceBase
 
@@ -128,19 +128,13 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 # ---------------------------------------------------------------- tenancy: who owns what (shared/tenancy.py)
-def _enrollment_owner(service, enrollment_id):
-    return service.repo.enrollment(enrollment_id).municipality_code
-
-
-def _enrolled_person(service, kwargs) -> tuple[bool, str | None]:
-    """The person (e-mail) already enrolled in the session, and the municipality that enrolled them."""
-    existing = service.repo.enrollment_of(kwargs["session_id"], normalise_email(kwargs["body"].email))
-    return existing is not None, existing.municipality_code if existing is not None else None
-
-
 CATALOGUE = Tenancy.none("the training catalogue: courses and sessions with their seats, no participant")
 NEEDS = Tenancy.none("training needs are shared so that municipalities can see and support each other's proposals")
-ENROLLMENT = Tenancy.resource("enrollment_id", _enrollment_owner, "enrolment")
+ENROLLMENT = Tenancy.resource("enrollment_id", owned_by(Enrollment.municipality_code, Enrollment.id), "enrolment")
+# The person (e-mail) already enrolled in the session, and the municipality that enrolled them.
+ENROLLED_PERSON = Tenancy.identity("email", keyed_by(
+    Enrollment.municipality_code, lambda kwargs: Enrollment.session_id == kwargs["session_id"],
+    lambda kwargs: Enrollment.email_key == normalise_email(kwargs["body"].email)), "person enrolled in this session")
 OWN_STAFF = Tenancy.query("municipality_code")
 
 
@@ -354,8 +348,7 @@ class EnrollmentService(ServiceBase):
     # ================================================================== enrolments
     @route("POST", "/enrollment/sessions/<uuid:session_id>/enrollments", roles=STAFF_OR_MUNICIPALITY,
            body=EnrollmentIn, response=EnrollmentOut, status=201, errors=(404, 409),
-           scope=(Tenancy.body("municipality_code"),
-                  Tenancy.identity("email", _enrolled_person, "person enrolled in this session")))
+           scope=(Tenancy.body("municipality_code"), ENROLLED_PERSON))
     def enroll(self, request, session_id, body: EnrollmentIn, principal):
         """Enrol a municipal employee: confirmed while seats remain (and their municipality is under
         the session's quota), otherwise waitlisted in arrival order.

@@ -113,7 +113,7 @@ from shared.events.partners import IntroductionAnswered, IntroductionSent, Match
 from shared.events.privacy import ErasureRequested
 from shared.events.types import LocalizedText
 from shared.http import route
-from shared.tenancy import Tenancy
+from shared.tenancy import Tenancy, owned_by
 from shared.messaging.subscriptions import subscribe
 from shared.service import ServiceBase
 
@@ -130,12 +130,9 @@ LOCAL_TIME = ZoneInfo("Europe/Vilnius")
 
 
 # ---------------------------------------------------------------- tenancy: who owns what (shared/tenancy.py)
-def _application_owner(service, application_id):
-    return service.repo.application(application_id).municipality_code
-
-
 CATALOGUE = Tenancy.none("the funding catalogue: programmes, their funded projects and calls, no municipality's data")
-APPLICATION = Tenancy.resource("application_id", _application_owner, "application")
+APPLICATION = Tenancy.resource("application_id", owned_by(Application.municipality_code, Application.id),
+                               "application")
 OWN_APPLICATIONS = Tenancy.query("municipality_code")
 
 

@@ -45,7 +45,7 @@ from shared.events import model_for
 from shared.events.envelope import Envelope
 from shared.events.privacy import ErasureRequested
 from shared.http import Problem, route, validation_problem
-from shared.tenancy import Tenancy
+from shared.tenancy import Tenancy, keyed_by, owned_by
 from shared.messaging.subscriptions import subscribe, subscribe_all
 from shared.service import ServiceBase
 
@@ -58,21 +58,14 @@ MANAGERS = ("staff", "municipality")
 
 
 # ---------------------------------------------------------------- tenancy: who owns what (shared/tenancy.py)
-def _recipient_owner(service, recipient_id):
-    """A recipient belongs to their municipality; people the centre registers (consultants, partner
-    contacts) have none and are the centre's."""
-    return NotificationStore(service.db).recipient(recipient_id).municipality_code
-
-
-def _registered_person(service, kwargs) -> tuple[bool, str | None]:
-    """Notifications find people by e-mail: the recipient this address already is, and whose."""
-    existing = NotificationStore(service.db).recipient_by_email(kwargs["body"].email)
-    if existing is None or existing.erased_at is not None:
-        return False, None
-    return True, existing.municipality_code
-
-
-RECIPIENT = Tenancy.resource("recipient_id", _recipient_owner, "recipient")
+# A recipient belongs to their municipality; people the centre registers (consultants, partner
+# contacts) have none and are the centre's.
+RECIPIENT = Tenancy.resource("recipient_id", owned_by(Recipient.municipality_code, Recipient.id,
+                                                      Recipient.erased_at.is_(None)), "recipient")
+# Notifications find people by e-mail: the recipient this address already is, and whose.
+REGISTERED_PERSON = Tenancy.identity("email", keyed_by(
+    Recipient.municipality_code, lambda kwargs: Recipient.email_key == kwargs["body"].email.strip().lower(),
+    lambda kwargs: Recipient.erased_at.is_(None)), "recipient")
 
 UNTOLD_EVENTS = Counter(
     "savivalda_notifications_untold_events_total", "Events received that concern nobody (no template for the type)",
@@ -108,7 +101,7 @@ class NotificationsService(ServiceBase):
 
     # ------------------------------------------------------------------ recipients and preferences
     @route("POST", "/notifications/recipients", roles=MANAGERS, body=RecipientIn, response=RecipientOut, status=201,
-           scope=(Tenancy.body("municipality_code"), Tenancy.identity("email", _registered_person, "recipient")))
+           scope=(Tenancy.body("municipality_code"), REGISTERED_PERSON))
     def register_recipient(self, request, body: RecipientIn, principal):
         """Register someone to notify (or update them, by e-mail), with their preferences and roles.
 

@@ -98,7 +98,7 @@ from shared.events.partners import (
 from shared.events.privacy import ErasureRequested
 from shared.events.types import Contact, LocalizedText
 from shared.http import route
-from shared.tenancy import Tenancy
+from shared.tenancy import Tenancy, owned_by
 from shared.messaging.subscriptions import subscribe
 from shared.observability import SCRAPE_GAUGES
 from shared.reference import MUNICIPALITIES
@@ -116,30 +116,17 @@ RENEWAL_KEY_GRACE = timedelta(days=90)
 
 
 # ---------------------------------------------------------------- tenancy: who owns what (shared/tenancy.py)
-def _organisation_owner(service, organisation_id):
-    """A Lithuanian municipality's own profile is that municipality's; a foreign profile is the centre's."""
-    return service.store.organisation(organisation_id).municipality_code
-
-
-def _request_owner(service, request_id):
-    return service.store.partner_request(request_id).municipality_code
-
-
-def _introduction_owner(service, introduction_id):
-    store = service.store
-    return store.partner_request(store.introduction(introduction_id).request_id).municipality_code
-
-
-def _partnership_owner(service, partnership_id):
-    return service.store.partnership(partnership_id).municipality_code
-
-
 DIRECTORY = Tenancy.none("the directory of partner profiles; contact details only to staff and the profile's own "
                          "municipality")
-PROFILE = Tenancy.resource("organisation_id", _organisation_owner, "organisation")
-REQUEST = Tenancy.resource("request_id", _request_owner, "partner request")
-INTRODUCTION = Tenancy.resource("introduction_id", _introduction_owner, "introduction")
-PARTNERSHIP = Tenancy.resource("partnership_id", _partnership_owner, "partnership")
+# A Lithuanian municipality's own profile is that municipality's; a foreign profile is the centre's.
+PROFILE = Tenancy.resource("organisation_id", owned_by(Organisation.municipality_code, Organisation.id),
+                           "organisation")
+REQUEST = Tenancy.resource("request_id", owned_by(PartnerRequest.municipality_code, PartnerRequest.id),
+                           "partner request")
+INTRODUCTION = Tenancy.resource("introduction_id", owned_by(
+    PartnerRequest.municipality_code, Introduction.id, Introduction.request_id == PartnerRequest.id), "introduction")
+PARTNERSHIP = Tenancy.resource("partnership_id", owned_by(Partnership.municipality_code, Partnership.id),
+                               "partnership")
 
 
 class SettingsProvider(DependencyProvider):
