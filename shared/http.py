@@ -37,7 +37,7 @@ from werkzeug.wrappers import Request, Response
 
 from shared.auth import InvalidToken, Principal, decode_token
 from shared.errors import DomainError
-from shared.limits import JsonLimitError, has_control_characters, read_json
+from shared.limits import PATH_SEGMENT, JsonLimitError, has_control_characters, read_json
 from shared.observability import HEALTH, HTTP_DURATION, HTTP_REJECTED, HTTP_REQUESTS, HTTP_UNHANDLED
 from shared.ratelimit import RateLimits, enforce as enforce_rate_limit, route_limit
 from shared.tenancy import declared_scopes, guard
@@ -217,7 +217,7 @@ def parse_query(request: Request, model: type[BaseModel]) -> BaseModel:
 
 # ---------------------------------------------------------------- path segments
 
-SEGMENT_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._~:@+\-]{0,199}"
+SEGMENT_PATTERN = PATH_SEGMENT
 
 
 class SegmentConverter(BaseConverter):

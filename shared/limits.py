@@ -33,6 +33,8 @@ Text = Annotated[str, StringConstraints(max_length=5000, pattern=MULTI_LINE)]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")]
 
 MAX_ITEMS = 100  # lists of codes, themes, countries ...
+# A path parameter that is not a uuid (a code, a template name): printable ASCII, 200 characters.
+PATH_SEGMENT = r"[A-Za-z0-9][A-Za-z0-9._~:@+\-]{0,199}"
 MAX_OFFSET = 1_000_000  # paging further than this is a scan, not a page
 
 

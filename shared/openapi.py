@@ -8,13 +8,15 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import models_json_schema
 
+from shared.limits import PATH_SEGMENT
+
 _PARAM = re.compile(r"<(?:(?P<converter>[a-z]+):)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)>")
 _CONVERTER_SCHEMAS = {
     "uuid": {"type": "string", "format": "uuid"},
-    "int": {"type": "integer"},
+    "int": {"type": "integer", "minimum": 0, "maximum": 999_999_999_999_999_999},
     "float": {"type": "number"},
-    None: {"type": "string"},
-    "string": {"type": "string"},
+    None: {"type": "string", "pattern": f"^{PATH_SEGMENT}$", "maxLength": 200},  # shared.http's converters
+    "string": {"type": "string", "pattern": f"^{PATH_SEGMENT}$", "maxLength": 200},
     "path": {"type": "string"},
 }
 REF = "#/components/schemas/{model}"

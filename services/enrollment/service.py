@@ -372,9 +372,15 @@ class EnrollmentService(ServiceBase):
             existing = existing or repo.enrollment_of(session_id, normalise_email(body.email))
             if existing is None:
                 raise
-            if principal.role == "municipality" and existing.municipality_code != principal.municipality_code:
-                raise Forbidden("this e-mail is enrolled in the session by another municipality", field="email")
+            self._check_not_anothers(principal, existing)
             return 200, self._enrollment_out(repo, existing)
+
+    @staticmethod
+    def _check_not_anothers(principal, existing: Enrollment | None) -> None:
+        """A person another municipality enrolled arrived meanwhile (a concurrent request)."""
+        if existing is not None and principal.role == "municipality" and \
+                existing.municipality_code != principal.municipality_code:
+            raise Forbidden("this e-mail is enrolled in the session by another municipality", field="email")
 
     def _enroll(self, session_id, body: EnrollmentIn, principal, key, scope, fingerprint):
         repo = self.repo
@@ -386,6 +392,7 @@ class EnrollmentService(ServiceBase):
         email_key = normalise_email(body.email)
         session, course = repo.session_and_course(session_id, lock=True)
         existing = repo.enrollment_of(session.id, email_key)
+        self._check_not_anothers(principal, existing)  # ENROLLED_PERSON checked before the lock; again under it
         if existing is not None and EnrollmentStatus(existing.status) in ACTIVE:
             if key:
                 self._remember_key(repo, key, scope, fingerprint, existing, now)

@@ -40,8 +40,8 @@ class PreferencesIn(StrictModel):
     alert_applicant_types: list[ApplicantType] = Field(default_factory=lambda: ["municipality"], max_length=MAX_ITEMS)
     delivery_mode: Literal["immediate", "daily_digest"] = "immediate"
     digest_hour: int = Field(default=8, ge=0, le=23, description="local hour (Europe/Vilnius) of the daily digest")
-    quiet_start: str | None = Field(default=None, description="HH:MM, Europe/Vilnius")
-    quiet_end: str | None = Field(default=None, description="HH:MM, Europe/Vilnius")
+    quiet_start: str | None = Field(default=None, max_length=5, description="HH:MM, Europe/Vilnius")
+    quiet_end: str | None = Field(default=None, max_length=5, description="HH:MM, Europe/Vilnius")
 
     _categories = field_validator("opt_out_categories")(one_of(CATEGORIES, "category"))
     _themes = field_validator("alert_themes")(check_themes)

@@ -119,6 +119,7 @@ class RequesterIn(Contact):
 
     name: Name
     organisation: ShortText | None = None
+    language: str = Field(default="en", max_length=2)
 
 
 class PartnerRequestIn(Strict):
