@@ -34,7 +34,8 @@ Code = Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=r"^
 
 MAX_ITEMS = 100  # lists of codes, themes, countries ...
 # A path parameter that is not a uuid (a code, a template name): printable ASCII, 200 characters.
-PATH_SEGMENT = r"[A-Za-z0-9][A-Za-z0-9._~:@+\-]{0,199}"
+# It may start with `-` or `_`: self-service codes are base64url (A-Z a-z 0-9 - _).
+PATH_SEGMENT = r"[A-Za-z0-9_\-][A-Za-z0-9._~:@+\-]{0,199}"
 MAX_OFFSET = 1_000_000  # paging further than this is a scan, not a page
 
 

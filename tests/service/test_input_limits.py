@@ -134,7 +134,7 @@ def test_the_openapi_documents_state_the_limits(embedded):
     assert name["maxLength"] == 200 and name["pattern"].startswith("^[^\\x00-\\x1F")
     code = [p for p in enrollment["paths"]["/enrollment/self-service/{enrollment_id}/{code}"]["get"]["parameters"]
             if p["name"] == "code"]
-    assert code[0]["schema"]["maxLength"] == 200 and code[0]["schema"]["pattern"].startswith("^[A-Za-z0-9]")
+    assert code[0]["schema"]["maxLength"] == 200 and code[0]["schema"]["pattern"].startswith("^[A-Za-z0-9_\\-]")
     partners = http("GET", f"{embedded.base_url}/partners/openapi.json").body
     offset = [p for p in partners["paths"]["/partners/organisations"]["get"]["parameters"] if p["name"] == "offset"]
     assert offset[0]["schema"]["maximum"] == 1_000_000
