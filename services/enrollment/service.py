@@ -654,9 +654,8 @@ class EnrollmentService(ServiceBase):
            response=list[CertificateOut], scope=OWN_STAFF)
     def list_certificates(self, request, query: CertificateQuery, principal, tenant):
         """Certificates by session, municipality or person (municipality tokens: their own staff)."""
-        municipality = tenant
         now = utcnow()
-        rows = self.repo.certificates(session_id=query.session_id, municipality_code=municipality,
+        rows = self.repo.certificates(session_id=query.session_id, municipality_code=tenant,
                                       email_key=normalise_email(query.email) if query.email else None)
         return [certificate_out(c, e, self.links, now) for c, e in rows]
 
