@@ -353,7 +353,7 @@ def _queue_in_embedded_outbox(args, envelope) -> Path:
     """Put an event in the embedded system's enrollment outbox; its relay publishes it."""
     from services.runner import migrate
     from shared import config
-    from shared.db import unit_of_work
+    from shared.persistence.unit_of_work import unit_of_work
 
     settings = config.embedded_settings(_data_dir(args))
     migrate(settings, ("enrollment",))

@@ -161,7 +161,7 @@ class Process:
     def quiescent(self) -> bool:
         from kombu.transport.memory import Channel as MemoryChannel
 
-        from shared.database import OutboxRelay
+        from shared.persistence.provider import OutboxRelay
         from shared.messaging.subscriptions import Redelivery
 
         if any(q.qsize() for q in MemoryChannel.queues.values()):
@@ -183,7 +183,7 @@ class Process:
         log.warning("stopping with messages still in flight; they will be re-published on the next start")
 
     def _mark_clean_stop(self) -> None:
-        from shared.database import OutboxRelay
+        from shared.persistence.provider import OutboxRelay
 
         if not getattr(self, "_drained", False):
             return

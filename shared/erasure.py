@@ -6,7 +6,8 @@ import re
 
 from sqlalchemy import or_, select, update
 
-from shared.db import DEAD_LETTERS, UnitOfWork
+from shared.persistence.schema import DEAD_LETTERS
+from shared.persistence.unit_of_work import UnitOfWork
 
 ERASED = "[erased]"
 

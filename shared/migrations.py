@@ -13,7 +13,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from shared.db import engine_for
+from shared.persistence.engines import engine_for
 
 
 def alembic_config(service: str, url: str) -> Config:
@@ -60,11 +60,11 @@ def run_migrations(target_metadata) -> None:
 
 def create_infrastructure_tables() -> None:
     """The tables every service's first migration creates: outbox, inbox, dead letters, runtime
-    marks (see shared.db.new_metadata). Later changes to them get a migration in each service."""
+    marks (see shared.persistence.schema.new_metadata). Later changes to them get a migration in each service."""
     import sqlalchemy as sa
     from alembic import op
 
-    from shared.db import UtcDateTime
+    from shared.persistence.schema import UtcDateTime
 
     op.create_table(
         "dead_letters",

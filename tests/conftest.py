@@ -87,7 +87,7 @@ def pg_admin():
 def pg_templates(pg_admin):
     """One migrated database per service, cloned by each test (CREATE DATABASE ... TEMPLATE)."""
     from shared import migrations
-    from shared.db import dispose_engines
+    from shared.persistence.engines import dispose_engines
 
     prefix = f"savivalda_tpl_{uuid.uuid4().hex[:8]}"
     names = {}
@@ -108,7 +108,7 @@ def pg_templates(pg_admin):
 @pytest.fixture
 def pg_databases(pg_admin, pg_templates):
     """service -> URL of a migrated database of its own, dropped after the test."""
-    from shared.db import dispose_engines
+    from shared.persistence.engines import dispose_engines
 
     prefix = f"savivalda_t_{uuid.uuid4().hex[:8]}"
     created = {}
@@ -189,7 +189,7 @@ def reset_process_state():
     """The in-memory broker, engine cache and health registry are per process: start each test clean."""
     from kombu.transport import memory
 
-    from shared.db import dispose_engines
+    from shared.persistence.engines import dispose_engines
 
     def reset():
         memory.Channel.queues.clear()

@@ -26,7 +26,7 @@ from services.enrollment.models import Certificate, Course, Enrollment, Training
 from services.enrollment.notices import Links, participant_fields, title_of
 from services.enrollment.repository import EnrollmentRepository
 from services.enrollment.seating import Seating
-from shared.db import UnitOfWork
+from shared.persistence.unit_of_work import UnitOfWork
 from shared.events.enrollment import (
     AttendanceRecorded,
     CertificateIssued,

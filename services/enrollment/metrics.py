@@ -24,7 +24,8 @@ from sqlalchemy.engine import Engine
 
 from services.enrollment.domain.rules import EnrollmentStatus, SessionStatus
 from services.enrollment.models import Enrollment, TrainingSession
-from shared.db import engine_for, utcnow
+from shared.persistence.engines import engine_for
+from shared.persistence.schema import utcnow
 from shared.observability import SCRAPE_GAUGES
 
 Sample = tuple[str, str, dict[str, str], float]

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import UtcDateTime, new_metadata
+from shared.persistence.schema import UtcDateTime, new_metadata
 
 metadata = new_metadata()
 

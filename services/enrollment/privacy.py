@@ -20,7 +20,8 @@ from services.enrollment.models import Certificate, Enrollment, IdempotencyKey, 
 from services.enrollment.notices import Links
 from services.enrollment.repository import EnrollmentRepository
 from services.enrollment.seating import Seating
-from shared.db import OUTBOX, UnitOfWork, utcnow
+from shared.persistence.schema import OUTBOX, utcnow
+from shared.persistence.unit_of_work import UnitOfWork
 from shared.erasure import scrub_dead_letters
 from shared.events.enrollment import EnrollmentPersonErased
 from shared.events.privacy import ErasureRequested

@@ -21,7 +21,7 @@ from services.enrollment.models import (
     TrainingNeedSupport,
     TrainingSession,
 )
-from shared.db import UtcDateTime
+from shared.persistence.schema import UtcDateTime
 from shared.errors import NotFound
 
 HOLDING = [s.value for s in HOLDS_SEAT]

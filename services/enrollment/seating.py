@@ -34,7 +34,7 @@ from services.enrollment.domain.seats import (
 from services.enrollment.models import Course, Enrollment, TrainingSession
 from services.enrollment.notices import Links, participant_fields, person_of, title_of
 from services.enrollment.repository import EnrollmentRepository
-from shared.db import UnitOfWork
+from shared.persistence.unit_of_work import UnitOfWork
 from shared.events.enrollment import (
     EnrollmentCancelled,
     EnrollmentConfirmed,

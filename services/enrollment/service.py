@@ -104,8 +104,8 @@ from services.enrollment.views import (
     session_entry,
     session_out,
 )
-from shared.database import Database
-from shared.db import utcnow
+from shared.persistence.provider import Database
+from shared.persistence.schema import utcnow
 from shared.errors import Conflict, Forbidden, NotFound, RuleViolation
 from shared.events.enrollment import (
     SessionCancelled,

@@ -19,7 +19,8 @@ from services.enrollment.domain.completion import EXPIRY_NOTICE_DAYS
 from services.enrollment.notices import Links, participant_fields
 from services.enrollment.repository import EnrollmentRepository
 from services.enrollment.seating import Seating
-from shared.db import UnitOfWork, utcnow
+from shared.persistence.schema import utcnow
+from shared.persistence.unit_of_work import UnitOfWork
 from shared.events.enrollment import CertificateExpiring, SessionReminderDue
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 
 from services.grants.domain.workflow import Status
 from services.grants.models import Application
-from shared.db import UnitOfWork, engine_for
+from shared.persistence.engines import engine_for
+from shared.persistence.unit_of_work import UnitOfWork
 from shared.observability import SCRAPE_GAUGES
 
 

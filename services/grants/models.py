@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import BigId, UtcDateTime, new_metadata
+from shared.persistence.schema import BigId, UtcDateTime, new_metadata
 
 metadata = new_metadata()
 Money = Numeric(14, 2)

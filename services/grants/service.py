@@ -94,8 +94,8 @@ from services.grants.views import (
     report_csv,
     report_row_out,
 )
-from shared.database import Database
-from shared.db import OUTBOX, utcnow
+from shared.persistence.provider import Database
+from shared.persistence.schema import OUTBOX, utcnow
 from shared.erasure import scrub_dead_letters
 from shared.errors import Conflict, Forbidden, RuleViolation
 from shared.events.envelope import Envelope

@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, unquote, urlparse, urlsplit
 from services.notifications import outbound
 from services.notifications.domain.tokens import webhook_signature
 from services.notifications.rendering import Rendered
-from shared.db import utcnow
+from shared.persistence.schema import utcnow
 
 
 class DeliveryError(Exception):

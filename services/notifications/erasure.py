@@ -11,7 +11,8 @@ import uuid
 from sqlalchemy import select
 
 from services.notifications.models import DeliveryAttempt, Notification, ReceivedEvent, Recipient
-from shared.db import UnitOfWork, utcnow
+from shared.persistence.schema import utcnow
+from shared.persistence.unit_of_work import UnitOfWork
 from shared.erasure import ERASED, scrub, scrub_dead_letters
 from shared.events.notifications import NotificationsPersonErased
 from shared.events.privacy import ErasureRequested

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import BigId, UtcDateTime, new_metadata
+from shared.persistence.schema import BigId, UtcDateTime, new_metadata
 
 metadata = new_metadata()
 

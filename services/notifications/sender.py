@@ -25,7 +25,9 @@ from services.notifications.domain.tokens import unsubscribe_token
 from services.notifications.models import Notification, Recipient
 from services.notifications.rendering import Rendered, TemplateLibrary
 from services.notifications.store import NotificationStore
-from shared.db import UnitOfWork, engine_for, utcnow
+from shared.persistence.engines import engine_for
+from shared.persistence.schema import utcnow
+from shared.persistence.unit_of_work import UnitOfWork
 from shared.events import parse_event
 from shared.events.notifications import NotificationFailed, NotificationSent
 from shared.observability import SCRAPE_GAUGES
@@ -280,7 +282,7 @@ class Delivery(DependencyProvider):
                                  webhooks=WebhookSender(allowed_hosts=settings.webhook_allowed_hosts))
 
     def _wake_relay(self):
-        from shared.database import OutboxRelay
+        from shared.persistence.provider import OutboxRelay
 
         for extension in self.container.extensions:
             if isinstance(extension, OutboxRelay):

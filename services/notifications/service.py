@@ -38,8 +38,8 @@ from services.notifications.sender import NOTIFICATIONS_DELIVERED, Delivery
 from services.notifications.store import NotificationStore
 from services.notifications.tellers import TELLERS
 from services.notifications.telling import tell
-from shared.database import Database
-from shared.db import utcnow
+from shared.persistence.provider import Database
+from shared.persistence.schema import utcnow
 from shared.errors import Conflict, NotFound
 from shared.events import model_for
 from shared.events.envelope import Envelope

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from services.notifications.domain.identity import message_id
 from services.notifications.domain.preferences import AlertInterests, Preferences
 from services.notifications.models import DeliveryAttempt, Notification, ReceivedEvent, Recipient
-from shared.db import UnitOfWork, utcnow
+from shared.persistence.schema import utcnow
+from shared.persistence.unit_of_work import UnitOfWork
 from shared.errors import NotFound
 from shared.reference import MUNICIPALITIES
 

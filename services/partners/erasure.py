@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from services.partners.domain.privacy import ERASED_NAME, email_key, pseudonym_email, scrub_people
 from services.partners.models import Introduction, Organisation, Partnership, PartnerRequest, Visit
-from shared.db import DEAD_LETTERS, OUTBOX
+from shared.persistence.schema import DEAD_LETTERS, OUTBOX
 
 
 def erase_person(session: Session, address: str) -> dict[str, int]:

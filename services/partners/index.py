@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from services.partners.domain.matching import MatchCriteria, ProfileFacts, ProfileIndex, Ranking
 from services.partners.store import PartnersStore, facts_from_row
-from shared.db import engine_for
+from shared.persistence.engines import engine_for
 from shared.observability import SCRAPE_GAUGES
 
 log = logging.getLogger(__name__)

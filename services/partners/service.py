@@ -77,8 +77,9 @@ from services.partners.seeds import EXAMPLE_PROFILES, example_id
 from services.partners.store import PartnersStore, facts_from_row
 from services.partners.timers import configured_timer
 from shared.auth import Principal
-from shared.database import Database
-from shared.db import engine_for, utcnow
+from shared.persistence.provider import Database
+from shared.persistence.engines import engine_for
+from shared.persistence.schema import utcnow
 from shared.errors import Conflict, NotFound, RuleViolation
 from shared.events.envelope import Envelope
 from shared.events.grants import PartnerRequested

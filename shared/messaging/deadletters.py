@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from kombu import Connection, Producer
 from sqlalchemy import delete, func, select, update
 
-from shared.db import DEAD_LETTERS, UnitOfWork, engine_for, utcnow
+from shared.persistence.engines import engine_for
+from shared.persistence.schema import DEAD_LETTERS, utcnow
+from shared.persistence.unit_of_work import UnitOfWork
 from shared.messaging import topology
 
 log = logging.getLogger(__name__)

@@ -37,7 +37,9 @@ from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import SharedExtension
 from nameko.messaging import QueueConsumer
 
-from shared.db import DEAD_LETTERS, UnitOfWork, engine_for, utcnow
+from shared.persistence.engines import engine_for
+from shared.persistence.schema import DEAD_LETTERS, utcnow
+from shared.persistence.unit_of_work import UnitOfWork
 from shared.events.envelope import Envelope, InvalidEvent, parse_event
 from shared.messaging import binding, topology
 from shared.observability import (

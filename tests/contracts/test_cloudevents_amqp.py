@@ -25,15 +25,17 @@ from nameko.containers import ServiceContainer
 from sqlalchemy import select
 
 from shared.config import Settings
-from shared.database import Database
-from shared.db import DEAD_LETTERS, INBOX, UnitOfWork, engine_for, new_metadata
+from shared.persistence.provider import Database
+from shared.persistence.engines import engine_for
+from shared.persistence.schema import DEAD_LETTERS, INBOX, new_metadata
+from shared.persistence.unit_of_work import UnitOfWork
 from shared.events import new_envelope
 from shared.events.publisher import EventPublisher
 from shared.messaging.binding import STRUCTURED_CONTENT_TYPE
 from shared.messaging.subscriptions import subscribe
 from shared.messaging.topology import declare_service_topology, events_exchange
 from shared.observability import HEALTH
-from shared.outbox import Relay
+from shared.persistence.outbox import Relay
 from shared.service import ServiceBase
 from tests.support import free_port, wait_until
 from tests.unit.test_envelope import confirmed

@@ -162,7 +162,7 @@ def database_stack(pg_admin, stack_env):
         assert done.returncode == 0, done.stderr
         yield DatabaseStack(prefix=prefix, passwords=passwords)
     finally:
-        from shared.db import dispose_engines
+        from shared.persistence.engines import dispose_engines
 
         dispose_engines()
         drop_databases_and_roles(pg_admin, prefix)

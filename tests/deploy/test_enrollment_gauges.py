@@ -16,7 +16,7 @@ from services.enrollment.domain.rules import EnrollmentStatus, SessionStatus
 from services.enrollment.metrics import EnrollmentGauges, enrollment_gauges
 from services.enrollment.models import Course, Enrollment, TrainingSession
 from shared import migrations
-from shared.db import dispose_engines, engine_for
+from shared.persistence.engines import dispose_engines, engine_for
 from shared.observability import metrics_registry
 from tests.support import metric_value
 

@@ -106,13 +106,13 @@ class Api:
 
     # ---------------------------------------------------------------- the database
     def uow(self):
-        from shared.db import unit_of_work
+        from shared.persistence.unit_of_work import unit_of_work
 
         return unit_of_work(self.database_url, "enrollment", "test")
 
     def events(self, event_type: str | None = None) -> list[dict]:
         """The data of the events the service emitted (its outbox), oldest first."""
-        from shared.db import OUTBOX
+        from shared.persistence.schema import OUTBOX
 
         query = select(OUTBOX.c.event_type, OUTBOX.c.body).order_by(OUTBOX.c.id)
         with self.uow() as uow:

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import JSON, Column, Integer, MetaData, Numeric, String, Table, Text, Uuid, select, text
 
 from shared import migrations
-from shared.db import UtcDateTime, dispose_engines, engine_for
+from shared.persistence.engines import dispose_engines, engine_for
+from shared.persistence.schema import UtcDateTime
 
 T0 = datetime(2026, 3, 1, 8, tzinfo=timezone.utc)
 

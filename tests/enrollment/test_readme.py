@@ -40,7 +40,7 @@ def test_the_readme_walkthrough_takes_a_course_from_scheduling_to_certificates(s
 def _event_types(system):
     from sqlalchemy import select
 
-    from shared.db import OUTBOX
+    from shared.persistence.schema import OUTBOX
 
     with system.uow() as uow:
         return set(uow.session.scalars(select(OUTBOX.c.event_type)))

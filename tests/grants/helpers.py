@@ -81,7 +81,9 @@ def outbox_events(database_url: str, event_type: str | None = None) -> list[dict
     """Envelopes grants recorded in its outbox (what it published or will publish), oldest first."""
     from sqlalchemy import select
 
-    from shared.db import OUTBOX, UnitOfWork, engine_for
+    from shared.persistence.engines import engine_for
+    from shared.persistence.schema import OUTBOX
+    from shared.persistence.unit_of_work import UnitOfWork
 
     with UnitOfWork(engine_for(database_url), "grants", "test") as uow:
         query = select(OUTBOX.c.body).order_by(OUTBOX.c.id)
@@ -93,7 +95,9 @@ def outbox_events(database_url: str, event_type: str | None = None) -> list[dict
 def unpublished(database_url: str) -> int:
     from sqlalchemy import func, select
 
-    from shared.db import OUTBOX, UnitOfWork, engine_for
+    from shared.persistence.engines import engine_for
+    from shared.persistence.schema import OUTBOX
+    from shared.persistence.unit_of_work import UnitOfWork
 
     with UnitOfWork(engine_for(database_url), "grants", "test") as uow:
         return uow.session.execute(select(func.count()).where(OUTBOX.c.published_at.is_(None))).scalar_one()

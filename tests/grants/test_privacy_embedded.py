@@ -8,7 +8,8 @@ import uuid
 from kombu import Connection, Producer
 from sqlalchemy import MetaData, select
 
-from shared.db import UnitOfWork, engine_for
+from shared.persistence.engines import engine_for
+from shared.persistence.unit_of_work import UnitOfWork
 from shared.events import new_envelope
 from shared.events.privacy import ErasureRequested
 from shared.messaging.topology import events_exchange

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from services.grants.models import FundedProject, Programme
 from shared import migrations
-from shared.db import UnitOfWork, dispose_engines, engine_for
+from shared.persistence.engines import dispose_engines, engine_for
+from shared.persistence.unit_of_work import UnitOfWork
 
 
 def catalogue(url):

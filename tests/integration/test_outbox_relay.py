@@ -10,12 +10,14 @@ import pytest
 from kombu import Connection, Queue
 from sqlalchemy import func, select
 
-from shared.db import OUTBOX, UnitOfWork, engine_for
+from shared.persistence.engines import engine_for
+from shared.persistence.schema import OUTBOX
+from shared.persistence.unit_of_work import UnitOfWork
 from shared.events.enrollment import SessionScheduled
 from shared.events.types import LocalizedText
 from shared.messaging.publishing import PublishError
 from shared.messaging.topology import events_exchange
-from shared.outbox import Relay
+from shared.persistence.outbox import Relay
 from tests.support import free_port, wait_until
 
 

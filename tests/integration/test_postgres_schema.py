@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from shared import migrations
-from shared.db import engine_for
+from shared.persistence.engines import engine_for
 
 
 @pytest.mark.parametrize("service", ["enrollment", "grants", "partners", "notifications"])

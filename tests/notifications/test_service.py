@@ -13,7 +13,8 @@ from sqlalchemy import text, update
 from services.notifications.domain.language import LOCAL_TZ
 from services.notifications.domain.tokens import verify_webhook
 from services.notifications.models import Notification
-from shared.db import UnitOfWork, engine_for
+from shared.persistence.engines import engine_for
+from shared.persistence.unit_of_work import UnitOfWork
 from tests.service.helpers import create_session, enrol, person
 from tests.support import http, metric_value, run_cli, wait_until
 

@@ -9,7 +9,8 @@ from kombu import Connection, Producer
 from sqlalchemy import func, select, text
 
 from services.notifications.models import Notification
-from shared.db import UnitOfWork, engine_for
+from shared.persistence.engines import engine_for
+from shared.persistence.unit_of_work import UnitOfWork
 from shared.events import new_envelope
 from shared.messaging.deadletters import EmbeddedDeadLetters
 from shared.messaging.topology import events_exchange

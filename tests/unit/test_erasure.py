@@ -2,7 +2,9 @@ import uuid
 
 from sqlalchemy import select
 
-from shared.db import DEAD_LETTERS, UnitOfWork, dispose_engines, engine_for, new_metadata, utcnow
+from shared.persistence.engines import dispose_engines, engine_for
+from shared.persistence.schema import DEAD_LETTERS, new_metadata, utcnow
+from shared.persistence.unit_of_work import UnitOfWork
 from shared.erasure import scrub, scrub_dead_letters
 
 

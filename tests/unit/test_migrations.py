@@ -8,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from shared import migrations
-from shared.db import dispose_engines, engine_for
+from shared.persistence.engines import dispose_engines, engine_for
 
 SERVICES = ("enrollment", "grants", "partners", "notifications")
 

@@ -5,7 +5,7 @@ Revises: -
 """
 from alembic import op
 import sqlalchemy as sa
-import shared.db
+import shared.persistence.schema
 from shared.migrations import create_infrastructure_tables, drop_infrastructure_tables
 
 
@@ -25,23 +25,23 @@ def upgrade() -> None:
     sa.Column('audience', sa.JSON(), nullable=False),
     sa.Column('duration_hours', sa.Numeric(precision=6, scale=1), nullable=False),
     sa.Column('format', sa.String(length=20), nullable=False),
-    sa.Column('created_at', shared.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_courses'))
     )
     op.create_table('sessions',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('course_id', sa.Uuid(), nullable=False),
-    sa.Column('starts_at', shared.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('ends_at', shared.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('starts_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('region', sa.String(length=2), nullable=True),
     sa.Column('venue', sa.String(length=300), nullable=True),
     sa.Column('online_url', sa.String(length=500), nullable=True),
     sa.Column('capacity', sa.Integer(), nullable=False),
     sa.Column('fee_eur', sa.Numeric(precision=10, scale=2), nullable=False),
-    sa.Column('registration_opens_at', shared.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('registration_closes_at', shared.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('registration_opens_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('registration_closes_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('created_at', shared.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['course_id'], ['courses.id'], name=op.f('fk_sessions_course_id_courses')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sessions'))
     )
@@ -58,7 +58,7 @@ def upgrade() -> None:
     sa.Column('position', sa.String(length=200), nullable=True),
     sa.Column('language', sa.String(length=2), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('created_at', shared.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['session_id'], ['sessions.id'], name=op.f('fk_enrollments_session_id_sessions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_enrollments')),

@@ -5,7 +5,7 @@ Revises: 0001
 """
 from alembic import op
 import sqlalchemy as sa
-import shared.db
+import shared.persistence.schema
 
 
 revision = '0002'
@@ -30,7 +30,7 @@ def upgrade() -> None:
     sa.Column('audience', sa.String(length=20), nullable=True),
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('proposed_by', sa.Text(), nullable=False),
-    sa.Column('created_at', shared.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_training_needs'))
     )
     with op.batch_alter_table('training_needs', schema=None) as batch_op:
@@ -40,7 +40,7 @@ def upgrade() -> None:
     sa.Column('need_id', sa.Uuid(), nullable=False),
     sa.Column('municipality_code', sa.String(length=2), nullable=False),
     sa.Column('supported_by', sa.Text(), nullable=False),
-    sa.Column('created_at', shared.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['need_id'], ['training_needs.id'], name=op.f('fk_training_need_supports_need_id_training_needs')),
     sa.PrimaryKeyConstraint('need_id', 'municipality_code', name=op.f('pk_training_need_supports'))
     )
@@ -52,11 +52,11 @@ def upgrade() -> None:
     sa.Column('session_id', sa.Uuid(), nullable=False),
     sa.Column('holder_name', sa.String(length=200), nullable=False),
     sa.Column('hours', sa.Numeric(precision=6, scale=1), nullable=False),
-    sa.Column('issued_at', shared.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('valid_until', shared.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('issued_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('valid_until', shared.persistence.schema.UtcDateTime(timezone=True), nullable=True),
     sa.Column('status', sa.String(length=10), nullable=False),
-    sa.Column('revoked_at', shared.db.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('expiry_notified_at', shared.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('expiry_notified_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['enrollment_id'], ['enrollments.id'], name=op.f('fk_certificates_enrollment_id_enrollments')),
     sa.ForeignKeyConstraint(['session_id'], ['sessions.id'], name=op.f('fk_certificates_session_id_sessions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_certificates')),
@@ -72,7 +72,7 @@ def upgrade() -> None:
     sa.Column('key', sa.String(length=200), nullable=False),
     sa.Column('request_hash', sa.String(length=64), nullable=False),
     sa.Column('enrollment_id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', shared.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['enrollment_id'], ['enrollments.id'], name=op.f('fk_idempotency_keys_enrollment_id_enrollments')),
     sa.PrimaryKeyConstraint('principal', 'key', name=op.f('pk_idempotency_keys'))
     )
@@ -83,16 +83,16 @@ def upgrade() -> None:
     with op.batch_alter_table('enrollments', schema=None) as batch_op:
         batch_op.add_column(sa.Column('mode', sa.String(length=10), server_default='in_person', nullable=False))
         batch_op.add_column(sa.Column('arrival_seq', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('confirmed_at', shared.db.UtcDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('offered_at', shared.db.UtcDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('offer_expires_at', shared.db.UtcDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('cancelled_at', shared.db.UtcDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('confirmed_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('offered_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('offer_expires_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('cancelled_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('cancel_reason', sa.String(length=40), nullable=True))
         batch_op.add_column(sa.Column('attendance', sa.String(length=10), nullable=True))
         batch_op.add_column(sa.Column('attended_hours', sa.Numeric(precision=6, scale=1), nullable=True))
-        batch_op.add_column(sa.Column('attendance_recorded_at', shared.db.UtcDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('reminded_at', shared.db.UtcDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('erased_at', shared.db.UtcDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('attendance_recorded_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('reminded_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('erased_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=True))
         batch_op.drop_index(batch_op.f('ix_enrollments_session_status_created'))
 
     # Enrolments made before arrival numbers existed: number them in the order they were created,
@@ -118,14 +118,14 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('min_participants', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('quota_per_municipality', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('quota_release_days', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('quota_release_at', shared.db.UtcDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('quota_released_at', shared.db.UtcDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('quota_release_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('quota_released_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('offer_hours', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('reminder_hours_before', sa.Integer(), server_default='48', nullable=False))
         batch_op.add_column(sa.Column('next_arrival_seq', sa.Integer(), server_default='1', nullable=False))
         batch_op.add_column(sa.Column('cancel_reason', sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column('cancelled_at', shared.db.UtcDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('completed_at', shared.db.UtcDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('cancelled_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('completed_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=True))
         batch_op.create_index('ix_sessions_status_starts_at', ['status', 'starts_at'], unique=False)
 
     op.execute("UPDATE sessions SET next_arrival_seq = 1 + (SELECT count(*) FROM enrollments"

@@ -5,7 +5,7 @@ Revises: -
 """
 from alembic import op
 import sqlalchemy as sa
-import shared.db
+import shared.persistence.schema
 from shared.migrations import create_infrastructure_tables, drop_infrastructure_tables
 
 
@@ -34,7 +34,7 @@ def upgrade() -> None:
     sa.Column('foreign_partner_required', sa.Boolean(), nullable=False),
     sa.Column('partner_countries', sa.JSON(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('created_at', shared.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_funding_calls')),
     sa.UniqueConstraint('code', name=op.f('uq_funding_calls_code'))
     )

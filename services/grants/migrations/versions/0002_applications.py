@@ -7,7 +7,7 @@ Create Date: 2026-11-24 06:44:05.768894
 """
 from alembic import op
 import sqlalchemy as sa
-import shared.db
+import shared.persistence.schema
 
 
 revision = '0002'
@@ -20,7 +20,7 @@ def upgrade() -> None:
     op.create_table('erasures',
     sa.Column('request_id', sa.Uuid(), nullable=False),
     sa.Column('removed', sa.JSON(), nullable=False),
-    sa.Column('erased_at', shared.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('erased_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('request_id', name=op.f('pk_erasures'))
     )
     op.create_table('programmes',
@@ -36,7 +36,7 @@ def upgrade() -> None:
     sa.Column('donor_countries', sa.JSON(), nullable=False),
     sa.Column('themes', sa.JSON(), nullable=False),
     sa.Column('url', sa.String(length=500), nullable=True),
-    sa.Column('created_at', shared.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_programmes')),
     sa.UniqueConstraint('code', name=op.f('uq_programmes_code'))
     )
@@ -55,7 +55,7 @@ def upgrade() -> None:
     sa.Column('grant_eur', sa.Numeric(precision=14, scale=2), nullable=True),
     sa.Column('partners', sa.JSON(), nullable=False),
     sa.Column('summary', sa.Text(), nullable=True),
-    sa.Column('created_at', shared.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['programme_id'], ['programmes.id'], name=op.f('fk_funded_projects_programme_id_programmes')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_funded_projects')),
     sa.UniqueConstraint('project_number', name=op.f('uq_funded_projects_project_number'))
@@ -90,7 +90,7 @@ def upgrade() -> None:
     sa.Column('partner_country', sa.String(length=2), nullable=True),
     sa.Column('partner_contact_name', sa.String(length=200), nullable=True),
     sa.Column('partner_contact_email', sa.String(length=254), nullable=True),
-    sa.Column('partner_established_at', shared.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('partner_established_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=True),
     sa.Column('submitted_on', sa.Date(), nullable=True),
     sa.Column('decided_on', sa.Date(), nullable=True),
     sa.Column('decision_outcome', sa.String(length=10), nullable=True),
@@ -101,9 +101,9 @@ def upgrade() -> None:
     sa.Column('final_cost_eur', sa.Numeric(precision=14, scale=2), nullable=True),
     sa.Column('final_grant_eur', sa.Numeric(precision=14, scale=2), nullable=True),
     sa.Column('completed_on', sa.Date(), nullable=True),
-    sa.Column('created_at', shared.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.String(length=200), nullable=False),
-    sa.Column('updated_at', shared.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['call_id'], ['funding_calls.id'], name=op.f('fk_applications_call_id_funding_calls')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_applications'))
     )
@@ -119,7 +119,7 @@ def upgrade() -> None:
     sa.Column('application_id', sa.Uuid(), nullable=False),
     sa.Column('from_status', sa.String(length=20), nullable=True),
     sa.Column('to_status', sa.String(length=20), nullable=False),
-    sa.Column('changed_at', shared.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('changed_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('changed_by', sa.String(length=200), nullable=False),
     sa.Column('note', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['application_id'], ['applications.id'], name=op.f('fk_application_status_changes_application_id_applications')),
@@ -135,7 +135,7 @@ def upgrade() -> None:
     sa.Column('title', sa.JSON(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('note', sa.Text(), nullable=True),
-    sa.Column('updated_at', shared.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('updated_by', sa.String(length=200), nullable=True),
     sa.ForeignKeyConstraint(['application_id'], ['applications.id'], name=op.f('fk_checklist_items_application_id_applications')),
     sa.PrimaryKeyConstraint('application_id', 'code', name=op.f('pk_checklist_items'))
@@ -149,7 +149,7 @@ def upgrade() -> None:
     sa.Column('next_steps', sa.Text(), nullable=True),
     sa.Column('follow_up_on', sa.Date(), nullable=True),
     sa.Column('recorded_by', sa.String(length=200), nullable=False),
-    sa.Column('recorded_at', shared.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['application_id'], ['applications.id'], name=op.f('fk_consultations_application_id_applications')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_consultations'))
     )
@@ -169,7 +169,7 @@ def upgrade() -> None:
     sa.Column('components', sa.JSON(), nullable=False),
     sa.Column('introduction_id', sa.Uuid(), nullable=True),
     sa.Column('introduction_status', sa.String(length=20), nullable=True),
-    sa.Column('proposed_at', shared.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('proposed_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['application_id'], ['applications.id'], name=op.f('fk_partner_candidates_application_id_applications')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_partner_candidates')),
     sa.UniqueConstraint('application_id', 'organisation_id', name=op.f('uq_partner_candidates_application_id_organisation_id'))
@@ -182,7 +182,7 @@ def upgrade() -> None:
     sa.Column('deadline_kind', sa.String(length=20), nullable=False),
     sa.Column('deadline', sa.Date(), nullable=False),
     sa.Column('days_before', sa.Integer(), nullable=False),
-    sa.Column('sent_at', shared.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['application_id'], ['applications.id'], name=op.f('fk_sent_reminders_application_id_applications')),
     sa.PrimaryKeyConstraint('application_id', 'deadline_kind', 'deadline', 'days_before', name=op.f('pk_sent_reminders'))
     )
@@ -192,7 +192,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('required_documents', sa.JSON(), server_default='[]', nullable=False))
         batch_op.add_column(sa.Column('partner_organisation_types', sa.JSON(), server_default='[]', nullable=False))
         batch_op.add_column(sa.Column('url', sa.String(length=500), nullable=True))
-        batch_op.add_column(sa.Column('updated_at', shared.db.UtcDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('updated_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=True))
         batch_op.create_index(batch_op.f('ix_funding_calls_programme_id'), ['programme_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_funding_calls_programme_id_programmes'), 'programmes', ['programme_id'], ['id'])
 

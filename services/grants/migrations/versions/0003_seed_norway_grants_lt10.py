@@ -121,7 +121,7 @@ def _tables():
 def upgrade() -> None:
     programmes, projects = _tables()
     bind = op.get_bind()
-    # SQLite keeps datetimes naive; shared.db.UtcDateTime reads them back as UTC.
+    # SQLite keeps datetimes naive; shared.persistence.schema.UtcDateTime reads them back as UTC.
     now = datetime.now(timezone.utc)
     if bind.dialect.name == "sqlite":
         now = now.replace(tzinfo=None)

@@ -5,7 +5,7 @@ Revises: -
 """
 from alembic import op
 import sqlalchemy as sa
-import shared.db
+import shared.persistence.schema
 from shared.migrations import create_infrastructure_tables, drop_infrastructure_tables
 
 
@@ -24,8 +24,8 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('language', sa.String(length=2), nullable=False),
     sa.Column('municipality_code', sa.String(length=2), nullable=True),
-    sa.Column('created_at', shared.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', shared.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_recipients')),
     sa.UniqueConstraint('email_key', name=op.f('uq_recipients_email_key'))
     )
@@ -33,7 +33,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('event_id', sa.Uuid(), nullable=False),
     sa.Column('event_type', sa.String(length=120), nullable=False),
-    sa.Column('event_time', shared.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('event_time', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('correlation_id', sa.String(length=200), nullable=False),
     sa.Column('recipient_id', sa.Uuid(), nullable=False),
     sa.Column('channel', sa.String(length=20), nullable=False),
@@ -45,12 +45,12 @@ def upgrade() -> None:
     sa.Column('message_id', sa.String(length=200), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', shared.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('lease_until', shared.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('lease_until', shared.persistence.schema.UtcDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('delivered_via', sa.String(length=200), nullable=True),
-    sa.Column('created_at', shared.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', shared.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['recipient_id'], ['recipients.id'], name=op.f('fk_notifications_recipient_id_recipients')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications')),
     sa.UniqueConstraint('event_id', 'recipient_id', 'channel', name=op.f('uq_notifications_event_id_recipient_id_channel'))
@@ -62,7 +62,7 @@ def upgrade() -> None:
     op.create_table('delivery_attempts',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('notification_id', sa.Uuid(), nullable=False),
-    sa.Column('attempted_at', shared.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('attempted_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('outcome', sa.String(length=20), nullable=False),
     sa.Column('via', sa.String(length=200), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),

@@ -5,7 +5,7 @@ Revises: 0001
 """
 from alembic import op
 import sqlalchemy as sa
-import shared.db
+import shared.persistence.schema
 
 
 revision = '0002'
@@ -20,7 +20,7 @@ def upgrade() -> None:
     sa.Column('event_type', sa.String(length=120), nullable=False),
     sa.Column('schema_version', sa.Integer(), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
-    sa.Column('received_at', shared.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('event_id', name=op.f('pk_received_events'))
     )
     with op.batch_alter_table('notifications', schema=None) as batch_op:
@@ -54,8 +54,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('quiet_start', sa.String(length=5), nullable=True))
         batch_op.add_column(sa.Column('quiet_end', sa.String(length=5), nullable=True))
         batch_op.add_column(sa.Column('unsubscribed_all', sa.Boolean(), server_default='0', nullable=False))
-        batch_op.add_column(sa.Column('bounced_at', shared.db.UtcDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('erased_at', shared.db.UtcDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('bounced_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('erased_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=True))
         batch_op.create_index(batch_op.f('ix_recipients_municipality_code'), ['municipality_code'], unique=False)
 
 

@@ -5,7 +5,7 @@ Revises: -
 """
 from alembic import op
 import sqlalchemy as sa
-import shared.db
+import shared.persistence.schema
 from shared.migrations import create_infrastructure_tables, drop_infrastructure_tables
 
 
@@ -30,7 +30,7 @@ def upgrade() -> None:
     sa.Column('contact_name', sa.String(length=200), nullable=True),
     sa.Column('contact_email', sa.String(length=254), nullable=True),
     sa.Column('capacity', sa.Integer(), nullable=False),
-    sa.Column('created_at', shared.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organisations'))
     )
     with op.batch_alter_table('organisations', schema=None) as batch_op:

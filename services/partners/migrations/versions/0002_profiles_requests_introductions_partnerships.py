@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from alembic import op
 import sqlalchemy as sa
-import shared.db
+import shared.persistence.schema
 
 
 revision = '0002'
@@ -27,8 +27,8 @@ def upgrade() -> None:
     sa.Column('purpose', sa.String(length=40), nullable=False),
     sa.Column('subject_id', sa.Uuid(), nullable=False),
     sa.Column('side', sa.String(length=20), nullable=True),
-    sa.Column('created_at', shared.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', shared.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('key_hash', name=op.f('pk_access_keys'))
     )
     with op.batch_alter_table('access_keys', schema=None) as batch_op:
@@ -53,9 +53,9 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('source', sa.String(length=20), nullable=False),
     sa.Column('last_proposal', sa.JSON(), nullable=True),
-    sa.Column('proposed_at', shared.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('proposed_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=True),
     sa.Column('created_by', sa.String(length=200), nullable=False),
-    sa.Column('created_at', shared.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_partner_requests'))
     )
     with op.batch_alter_table('partner_requests', schema=None) as batch_op:
@@ -73,15 +73,15 @@ def upgrade() -> None:
     sa.Column('organisation_id', sa.Uuid(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('requester_answer', sa.String(length=20), nullable=True),
-    sa.Column('requester_answered_at', shared.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('requester_answered_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=True),
     sa.Column('candidate_answer', sa.String(length=20), nullable=True),
-    sa.Column('candidate_answered_at', shared.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('candidate_answered_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=True),
     sa.Column('answer_by', sa.Date(), nullable=False),
     sa.Column('message', sa.Text(), nullable=True),
     sa.Column('reminders_sent', sa.Integer(), server_default='0', nullable=False),
-    sa.Column('last_contact_at', shared.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('last_contact_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.String(length=200), nullable=False),
-    sa.Column('created_at', shared.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_introductions_organisation_id_organisations')),
     sa.ForeignKeyConstraint(['request_id'], ['partner_requests.id'], name=op.f('fk_introductions_request_id_partner_requests')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_introductions')),
@@ -107,8 +107,8 @@ def upgrade() -> None:
     sa.Column('partner_contact_name', sa.String(length=200), nullable=True),
     sa.Column('partner_contact_email', sa.String(length=254), nullable=True),
     sa.Column('partner_contact_language', sa.String(length=2), server_default='en', nullable=False),
-    sa.Column('established_at', shared.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('completed_at', shared.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('established_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('completed_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['introduction_id'], ['introductions.id'], name=op.f('fk_partnerships_introduction_id_introductions')),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_partnerships_organisation_id_organisations')),
     sa.ForeignKeyConstraint(['request_id'], ['partner_requests.id'], name=op.f('fk_partnerships_request_id_partner_requests')),
@@ -127,7 +127,7 @@ def upgrade() -> None:
     sa.Column('signed_on', sa.Date(), nullable=False),
     sa.Column('reference', sa.String(length=500), nullable=False),
     sa.Column('note', sa.Text(), nullable=True),
-    sa.Column('created_at', shared.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['partnership_id'], ['partnerships.id'], name=op.f('fk_letters_of_intent_partnership_id_partnerships')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_letters_of_intent'))
     )
@@ -145,7 +145,7 @@ def upgrade() -> None:
     sa.Column('purpose', sa.Text(), nullable=True),
     sa.Column('participants', sa.JSON(), nullable=False),
     sa.Column('participants_count', sa.Integer(), nullable=False),
-    sa.Column('created_at', shared.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['partnership_id'], ['partnerships.id'], name=op.f('fk_visits_partnership_id_partnerships')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_visits'))
     )
@@ -158,19 +158,19 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('past_cooperation', sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column('active_partnerships', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('partnerships_total', sa.Integer(), server_default='0', nullable=False))
-        batch_op.add_column(sa.Column('expires_at', shared.db.UtcDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('renewal_reminded_for', shared.db.UtcDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('expires_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('renewal_reminded_for', shared.persistence.schema.UtcDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('revision', sa.BigInteger(), nullable=True))
-        batch_op.add_column(sa.Column('updated_at', shared.db.UtcDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('updated_at', shared.persistence.schema.UtcDateTime(timezone=True), nullable=True))
         batch_op.create_index(batch_op.f('ix_organisations_revision'), ['revision'], unique=False)
         batch_op.create_unique_constraint(batch_op.f('uq_organisations_municipality_code'), ['municipality_code'])
 
     # Profiles made before this revision: valid for a year from creation, all at revision 1.
     bind = op.get_bind()
     organisations = sa.table('organisations', sa.column('id', sa.Uuid()),
-                             sa.column('created_at', shared.db.UtcDateTime()),
-                             sa.column('past_cooperation', sa.JSON()), sa.column('expires_at', shared.db.UtcDateTime()),
-                             sa.column('revision', sa.BigInteger()), sa.column('updated_at', shared.db.UtcDateTime()))
+                             sa.column('created_at', shared.persistence.schema.UtcDateTime()),
+                             sa.column('past_cooperation', sa.JSON()), sa.column('expires_at', shared.persistence.schema.UtcDateTime()),
+                             sa.column('revision', sa.BigInteger()), sa.column('updated_at', shared.persistence.schema.UtcDateTime()))
     existing = bind.execute(sa.select(organisations.c.id, organisations.c.created_at)).all()
     for organisation_id, created_at in existing:
         bind.execute(organisations.update().where(organisations.c.id == organisation_id).values(
@@ -179,9 +179,9 @@ def upgrade() -> None:
                    [{'id': 1, 'value': 1 if existing else 0}])
     with op.batch_alter_table('organisations', schema=None) as batch_op:
         batch_op.alter_column('past_cooperation', existing_type=sa.JSON(), nullable=False)
-        batch_op.alter_column('expires_at', existing_type=shared.db.UtcDateTime(timezone=True), nullable=False)
+        batch_op.alter_column('expires_at', existing_type=shared.persistence.schema.UtcDateTime(timezone=True), nullable=False)
         batch_op.alter_column('revision', existing_type=sa.BigInteger(), nullable=False)
-        batch_op.alter_column('updated_at', existing_type=shared.db.UtcDateTime(timezone=True), nullable=False)
+        batch_op.alter_column('updated_at', existing_type=shared.persistence.schema.UtcDateTime(timezone=True), nullable=False)
 
 
 

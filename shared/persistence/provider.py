@@ -14,9 +14,10 @@ from kombu import Connection
 from nameko.extensions import DependencyProvider, Extension
 from sqlalchemy import text
 
-from shared.db import UnitOfWork, engine_for
+from shared.persistence.engines import engine_for
+from shared.persistence.unit_of_work import UnitOfWork
 from shared.observability import HEALTH
-from shared.outbox import Relay
+from shared.persistence.outbox import Relay
 
 
 class OutboxRelay(Extension):

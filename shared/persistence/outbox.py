@@ -18,7 +18,9 @@ import eventlet
 from eventlet.event import Event
 from sqlalchemy import bindparam, func, select, text, update
 
-from shared.db import OUTBOX, UnitOfWork, engine_for, get_mark, set_mark, utcnow
+from shared.persistence.engines import engine_for
+from shared.persistence.schema import OUTBOX, utcnow
+from shared.persistence.unit_of_work import UnitOfWork, get_mark, set_mark
 from shared.messaging.publishing import OutgoingMessage, PublishError, publisher_for
 from shared.observability import (
     EVENTS_PUBLISHED,
@@ -39,7 +41,7 @@ def advisory_key(service: str) -> int:
 
 
 class Relay:
-    """Framework-free relay loop; `OutboxRelay` (shared.database) runs it inside a container."""
+    """Framework-free relay loop; `OutboxRelay` (shared.persistence.provider) runs it inside a container."""
 
     def __init__(self, service: str, database_url: str, amqp_uri: str, *, interval: float = 0.5,
                  transport_options: dict | None = None):
