@@ -31,7 +31,7 @@ import eventlet  # noqa: E402
 
 from bench.flow import percentile  # noqa: E402
 from shared.auth import issue_token  # noqa: E402
-from shared.db import dispose_engines  # noqa: E402
+from shared.persistence.engines import dispose_engines  # noqa: E402
 from tests.support import TEST_SECRET, BrokerAdmin, PostgresAdmin, ProcessLauncher, http, run_cli  # noqa: E402
 
 

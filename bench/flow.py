@@ -30,7 +30,7 @@ from pathlib import Path  # noqa: E402
 import eventlet  # noqa: E402
 
 from shared.auth import issue_token  # noqa: E402
-from shared.db import dispose_engines  # noqa: E402
+from shared.persistence.engines import dispose_engines  # noqa: E402
 from tests.support import (  # noqa: E402
     TEST_SECRET,
     BrokerAdmin,

@@ -29,7 +29,7 @@ import psycopg2  # noqa: E402
 from psycopg2.extras import execute_values  # noqa: E402
 
 from bench.flow import percentile  # noqa: E402
-from shared.db import dispose_engines  # noqa: E402
+from shared.persistence.engines import dispose_engines  # noqa: E402
 from shared.events import new_envelope  # noqa: E402
 from shared.events.grants import CallPublished  # noqa: E402
 from shared.events.publisher import EventPublisher  # noqa: E402

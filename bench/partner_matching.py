@@ -46,7 +46,7 @@ from services.partners.models import Organisation, ProfileRevision  # noqa: E402
 from services.partners.store import FACT_COLUMNS, facts_from_row  # noqa: E402
 from shared import migrations  # noqa: E402
 from shared.auth import issue_token  # noqa: E402
-from shared.db import dispose_engines, engine_for  # noqa: E402
+from shared.persistence.engines import dispose_engines, engine_for  # noqa: E402
 from shared.reference import THEMES  # noqa: E402
 from tests.support import TEST_SECRET, BrokerAdmin, PostgresAdmin, ProcessLauncher, http, run_cli, wait_until  # noqa: E402
 

@@ -1,0 +1,161 @@
+"""The unit of work: one transaction, the events it emits (written to the outbox in the same
+transaction, so both commit or neither does) and the inbox claim of the event it handles."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from shared.events.envelope import Envelope, EventData, new_envelope
+from shared.persistence.engines import engine_for, is_sqlite, sqlite_write_lock
+from shared.persistence.schema import INBOX, OUTBOX, RUNTIME_MARKS, utcnow
+
+class UnitOfWork:
+    """One transaction: a session, the events it emits, and the inbox claim of the event it handles.
+
+    Commit explicitly; anything not committed is rolled back on close.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        service: str,
+        correlation_id: str,
+        on_commit_with_events: Callable[[], None] | None = None,
+    ):
+        self._engine = engine
+        self.service = service
+        self.correlation_id = correlation_id
+        self._on_commit_with_events = on_commit_with_events
+        self._session: Session | None = None
+        self._lock = sqlite_write_lock(str(engine.url)) if is_sqlite(engine) else None
+        self._pending_events = 0
+        self._after_commit: list[Callable[[], None]] = []
+        self.emitted: list[Envelope] = []
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            if self._lock is not None:
+                self._lock.acquire()
+            self._session = Session(self._engine, expire_on_commit=False, autoflush=True)
+        return self._session
+
+    @property
+    def dialect(self) -> str:
+        return self._engine.dialect.name
+
+    def emit(self, data: EventData, *, subject: str | None = None) -> Envelope:
+        """Record an event in the outbox; it is published only if this unit of work commits."""
+        envelope = new_envelope(
+            data, source=f"savivalda/{self.service}", correlation_id=self.correlation_id, subject=subject
+        )
+        return self.add_envelope(envelope)
+
+    def add_envelope(self, envelope: Envelope) -> Envelope:
+        """Put an already built envelope in the outbox (e.g. one the CLI makes for an operator)."""
+        self.session.execute(
+            OUTBOX.insert().values(
+                event_id=envelope.id,
+                event_type=envelope.type,
+                exchange=envelope.exchange,
+                routing_key=envelope.routing_key,
+                correlation_id=envelope.correlationid,
+                body=json.dumps(envelope.to_wire(), ensure_ascii=False),
+                created_at=utcnow(),
+            )
+        )
+        self._pending_events += 1
+        self.emitted.append(envelope)
+        return envelope
+
+    def claim(self, consumer: str, envelope: Envelope) -> bool:
+        """Record that `consumer` applies this event; False if it already did (redelivery).
+
+        The inbox row commits together with the handler's effect. A concurrent duplicate waits on
+        the row lock and then sees the conflict.
+        """
+        insert = postgresql.insert(INBOX) if self.dialect == "postgresql" else sqlite.insert(INBOX)
+        result = self.session.execute(
+            insert.values(
+                consumer=consumer, event_id=envelope.id, event_type=envelope.type, processed_at=utcnow()
+            ).on_conflict_do_nothing()
+        )
+        return result.rowcount == 1
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once the current transaction has committed (e.g. wake a delivery loop)."""
+        self._after_commit.append(callback)
+
+    def commit(self) -> None:
+        if self._session is None:
+            return
+        self._session.commit()
+        callbacks, self._after_commit = self._after_commit, []
+        if self._pending_events:
+            self._pending_events = 0
+            if self._on_commit_with_events:
+                callbacks.append(self._on_commit_with_events)
+        for callback in callbacks:
+            callback()
+
+    def rollback(self) -> None:
+        if self._session is not None:
+            self._session.rollback()
+        self._pending_events = 0
+        self._after_commit.clear()
+        self.emitted.clear()
+
+    def upsert(self, table: Table, values: dict, key: list[str], update: list[str]) -> None:
+        """INSERT ... ON CONFLICT (key) DO UPDATE SET update-columns (PostgreSQL and SQLite)."""
+        insert = postgresql.insert(table) if self.dialect == "postgresql" else sqlite.insert(table)
+        statement = insert.values(**values)
+        self.session.execute(statement.on_conflict_do_update(
+            index_elements=key, set_={name: statement.excluded[name] for name in update}))
+
+    def close(self) -> None:
+        if self._session is None:
+            return
+        try:
+            self._session.close()
+        finally:
+            self._session = None
+            self._pending_events = 0
+            if self._lock is not None:
+                self._lock.release()
+
+    def __enter__(self) -> "UnitOfWork":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+@contextmanager
+def unit_of_work(url: str, service: str, correlation_id: str | None = None) -> Iterator[UnitOfWork]:
+    """A unit of work outside any worker (relays, timers, CLI)."""
+    uow = UnitOfWork(engine_for(url), service, correlation_id or str(uuid.uuid4()))
+    try:
+        yield uow
+    finally:
+        uow.close()
+
+
+def set_mark(uow: UnitOfWork, name: str, value: str) -> None:
+    table = RUNTIME_MARKS
+    insert = postgresql.insert(table) if uow.dialect == "postgresql" else sqlite.insert(table)
+    stmt = insert.values(name=name, value=value, updated_at=utcnow())
+    uow.session.execute(
+        stmt.on_conflict_do_update(index_elements=["name"], set_={"value": value, "updated_at": utcnow()})
+    )
+
+
+def get_mark(uow: UnitOfWork, name: str) -> str | None:
+    row = uow.session.execute(RUNTIME_MARKS.select().where(RUNTIME_MARKS.c.name == name)).first()
+    return row.value if row else None
