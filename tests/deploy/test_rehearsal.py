@@ -21,11 +21,11 @@ import pytest
 from tests.conftest import IN_CI, _unavailable
 from tests.deploy.compose import DEPLOY
 
-pytestmark = [pytest.mark.docker, pytest.mark.timeout(1800)]
+pytestmark = [pytest.mark.docker, pytest.mark.timeout(1300)]
 
 REHEARSE = DEPLOY / "rehearse"
 UNAVAILABLE = 3  # rehearse's exit status when Docker cannot be had here
-TIMEOUT = 1500  # from nothing on a loaded 2-core machine it took 9 minutes; 3-5 with the cache
+TIMEOUT = 900  # from nothing on a heavily loaded 2-core machine it took 9 minutes; usually 3-4
 
 
 def run_rehearsal() -> tuple[int, str]:
