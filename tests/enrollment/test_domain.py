@@ -226,7 +226,9 @@ def test_codes():
     assert not codes.check_enrollment_code("t" * 40, enrollment_id, code)
     assert not codes.check_enrollment_code("s" * 40, uuid.uuid4(), code)
     printed = codes.verification_code()
-    assert len(printed) == 14 and printed.count("-") == 2 and not set(printed) & set("01ILO")
+    # 28 characters (138 bits) in seven groups of four: guessing is hopeless at the verification rate limit.
+    assert len(printed) == 34 and printed.count("-") == 6 and not set(printed) & set("01ILO")
+    assert len(printed.replace("-", "")) == codes.VERIFICATION_CODE_LENGTH == 28
     assert codes.normalise_verification_code(printed.lower().replace("-", " ")) == printed
     assert codes.certificate_number(2026, 42) == "SAV-2026-00042"
 
