@@ -8,7 +8,6 @@ import json
 import uuid
 from datetime import datetime, time
 
-from nameko.extensions import DependencyProvider
 from sqlalchemy.exc import IntegrityError
 
 from services.enrollment import privacy, timers
@@ -120,6 +119,7 @@ from shared.http import Problem, route
 from shared.tenancy import Tenancy, keyed_by, owned_by
 from shared.messaging.subscriptions import subscribe
 from shared.service import ServiceBase
+from shared.timers import timer
 
 ANYONE = ("staff", "operator", "municipality")
 STAFF = ("staff",)
@@ -138,17 +138,9 @@ ENROLLED_PERSON = Tenancy.identity("email", keyed_by(
 OWN_STAFF = Tenancy.query("municipality_code")
 
 
-class ServiceSettings(DependencyProvider):
-    """The process's Settings (public URL for links, the secret self-service codes derive from)."""
-
-    def get_dependency(self, worker_ctx):
-        return self.container.config["SAVIVALDA"]
-
-
 class EnrollmentService(ServiceBase):
     name = "enrollment"
     db = Database()
-    settings = ServiceSettings()
     gauges = EnrollmentGauges()
 
     @property
@@ -833,7 +825,7 @@ class EnrollmentService(ServiceBase):
                                supporters=sorted(supporters), created_at=need.created_at)
 
     # ================================================================== timers and events
-    @timers.every_timer_interval
+    @timer
     def run_timers(self):
         """Quota releases and expired offers, reminders, certificate expiry notices (each safe with
         several replicas; see timers.py)."""

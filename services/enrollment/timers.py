@@ -1,4 +1,5 @@
-"""The service's timer: quota releases and expired offers, reminders, certificate expiry notices.
+"""The service's timer jobs (run by `@timer`, shared/timers.py): quota releases and expired offers,
+reminders, certificate expiry notices.
 
 Every replica runs the timer. Each job is safe with several replicas at once:
 - quota release and offer expiry lock the session row with SKIP LOCKED, and re-check what is due
@@ -13,8 +14,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from nameko.timer import Timer
-
 from services.enrollment.domain.completion import EXPIRY_NOTICE_DAYS
 from services.enrollment.notices import Links, participant_fields
 from services.enrollment.repository import EnrollmentRepository
@@ -25,19 +24,6 @@ from shared.events.enrollment import CertificateExpiring, SessionReminderDue
 
 log = logging.getLogger(__name__)
 BATCH = 200
-
-
-class SettingsTimer(Timer):
-    """nameko's timer with its interval from the settings (SAVIVALDA_TIMER_INTERVAL)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(interval=60.0, **kwargs)
-
-    def setup(self):
-        self.interval = self.container.config["SAVIVALDA"].timer_interval
-
-
-every_timer_interval = SettingsTimer.decorator
 
 
 def run_all(db: UnitOfWork, repo: EnrollmentRepository, links: Links, now: datetime | None = None) -> dict[str, int]:

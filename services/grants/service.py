@@ -77,7 +77,6 @@ from services.grants.schemas import (
     ReportQuery,
     TransitionIn,
 )
-from services.grants.timers import configured_timer
 from services.grants.views import (
     application_event_fields,
     application_facts,
@@ -116,6 +115,7 @@ from shared.http import route
 from shared.tenancy import Tenancy, owned_by
 from shared.messaging.subscriptions import subscribe
 from shared.service import ServiceBase
+from shared.timers import timer
 
 log = logging.getLogger(__name__)
 
@@ -717,7 +717,7 @@ class GrantsService(ServiceBase):
         application.updated_at = utcnow()
 
     # ------------------------------------------------------------------ deadline reminders
-    @configured_timer()
+    @timer()
     def remind_deadlines(self):
         """Every SAVIVALDA_TIMER_INTERVAL: emit grants.call_deadline_approaching for applications not
         yet submitted, at 14, 7 and 1 days before their internal, first-stage and official deadlines.

@@ -75,7 +75,6 @@ from services.partners.schemas import (
 )
 from services.partners.seeds import EXAMPLE_PROFILES, example_id
 from services.partners.store import PartnersStore, facts_from_row
-from services.partners.timers import configured_timer
 from shared.auth import Principal
 from shared.persistence.provider import Database
 from shared.persistence.engines import engine_for
@@ -104,6 +103,7 @@ from shared.messaging.subscriptions import subscribe
 from shared.observability import SCRAPE_GAUGES
 from shared.reference import MUNICIPALITIES
 from shared.service import ServiceBase
+from shared.timers import timer
 
 STAFF = ("staff",)
 STAFF_OR_MUNICIPALITY = ("staff", "municipality")
@@ -128,13 +128,6 @@ INTRODUCTION = Tenancy.resource("introduction_id", owned_by(
     PartnerRequest.municipality_code, Introduction.id, Introduction.request_id == PartnerRequest.id), "introduction")
 PARTNERSHIP = Tenancy.resource("partnership_id", owned_by(Partnership.municipality_code, Partnership.id),
                                "partnership")
-
-
-class SettingsProvider(DependencyProvider):
-    """The process settings (public URL for links) for the service's methods."""
-
-    def get_dependency(self, worker_ctx):
-        return self.container.config["SAVIVALDA"]
 
 
 class PartnerGauges(DependencyProvider):
@@ -172,7 +165,6 @@ class PartnersService(ServiceBase):
     name = "partners"
     db = Database()
     profiles = ProfileIndexProvider()
-    settings = SettingsProvider()
     gauges = PartnerGauges()
 
     @property
@@ -724,7 +716,7 @@ class PartnersService(ServiceBase):
         )
 
     # ================================================================== timers
-    @configured_timer()
+    @timer()
     def run_timers(self):
         """Reminders to sides that have not answered, expiry of unanswered introductions, profile
         renewal reminders. Safe with several replicas (rows are claimed, see PartnersStore)."""
