@@ -138,6 +138,56 @@ class ScrapeTimeGauges:
 SCRAPE_GAUGES = ScrapeTimeGauges()
 REGISTRY.register(SCRAPE_GAUGES)
 
+Sample = tuple[str, str, dict[str, str], float]  # (name, help, labels, value)
+
+
+class ServiceGauges(DependencyProvider):
+    """The base of a service's gauges read at scrape time (business counts from its database, the
+    size of an in-memory index): while the service runs, `samples()` is a source of SCRAPE_GAUGES
+    (so its results are cached briefly); it injects nothing unless a subclass says otherwise.
+
+        class ApplicationGauges(ServiceGauges):
+            key = "grant-applications"
+
+            def samples(self):
+                yield from self.by_label("savivalda_grant_applications", "...", "status", counts)
+
+    Subclasses that add to `setup`, `start` or `stop` call the base's.
+    """
+
+    key = "gauges"  # the source's name, unique in the service (the service name is appended)
+
+    def setup(self):
+        self.settings = self.container.config["SAVIVALDA"]
+        self.service = self.container.service_name
+        self.source_key = f"{self.key}:{self.service}"
+
+    @property
+    def database_url(self) -> str:
+        return self.settings.database_url(self.service)
+
+    def start(self):
+        SCRAPE_GAUGES.add(self.source_key, self.samples)
+
+    def stop(self):
+        SCRAPE_GAUGES.remove(self.source_key)
+
+    def kill(self):
+        self.stop()
+
+    def get_dependency(self, worker_ctx):
+        return None
+
+    def samples(self) -> Iterable[Sample]:
+        raise NotImplementedError
+
+    def by_label(self, name: str, help_text: str, label: str, counts: dict, every: Iterable[str] = ()) -> Iterable[Sample]:
+        """One sample per value of `label`, with `service`; values in `every` without a count are 0."""
+        values = dict.fromkeys(every, 0)
+        values.update(counts)
+        for value, count in values.items():
+            yield (name, help_text, {"service": self.service, label: value}, float(count))
+
 
 def metrics_registry() -> CollectorRegistry:
     return REGISTRY

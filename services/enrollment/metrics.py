@@ -6,7 +6,7 @@
     savivalda_enrollment_upcoming_seats{service, state}   seats of the scheduled sessions still ahead:
                                                           capacity, confirmed, offered, waitlisted
 
-Counting at scrape time (cached briefly by shared.observability.ScrapeTimeGauges) keeps the
+Counting at scrape time (shared.observability.ServiceGauges, cached briefly) keeps the
 figures right with any number of replicas and across restarts, which counters kept in process
 memory would not. The service class opts in with one attribute:
 
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from nameko.extensions import DependencyProvider
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
@@ -26,9 +25,8 @@ from services.enrollment.domain.rules import EnrollmentStatus, SessionStatus
 from services.enrollment.models import Enrollment, TrainingSession
 from shared.persistence.engines import engine_for
 from shared.persistence.schema import utcnow
-from shared.observability import SCRAPE_GAUGES
+from shared.observability import Sample, ServiceGauges
 
-Sample = tuple[str, str, dict[str, str], float]
 SEAT_STATES = (EnrollmentStatus.CONFIRMED.value, EnrollmentStatus.OFFERED.value, EnrollmentStatus.WAITLISTED.value)
 
 
@@ -71,22 +69,8 @@ def enrollment_gauges(engine: Engine, service: str = "enrollment") -> Iterator[S
                float(seats.get(state, 0)))
 
 
-class EnrollmentGauges(DependencyProvider):
-    """Registers the gauges while the service runs; injects nothing into workers."""
+class EnrollmentGauges(ServiceGauges):
+    key = "enrollment-figures"
 
-    def setup(self):
-        settings = self.container.config["SAVIVALDA"]
-        self.service = self.container.service_name
-        self.url = settings.database_url(self.service)
-        self.key = f"enrollment-figures:{self.service}"
-
-    def start(self):
-        SCRAPE_GAUGES.add(self.key, lambda: enrollment_gauges(engine_for(self.url), self.service))
-
-    def stop(self):
-        SCRAPE_GAUGES.remove(self.key)
-
-    kill = stop
-
-    def get_dependency(self, worker_ctx):
-        return None
+    def samples(self) -> Iterator[Sample]:
+        return enrollment_gauges(engine_for(self.database_url), self.service)

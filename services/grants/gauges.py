@@ -2,39 +2,20 @@
 
 from __future__ import annotations
 
-from nameko.extensions import DependencyProvider
 from sqlalchemy import func, select
 
 from services.grants.domain.workflow import Status
 from services.grants.models import Application
 from shared.persistence.engines import engine_for
 from shared.persistence.unit_of_work import UnitOfWork
-from shared.observability import SCRAPE_GAUGES
+from shared.observability import ServiceGauges
 
 
-class ApplicationGauges(DependencyProvider):
-    def setup(self):
-        settings = self.container.config["SAVIVALDA"]
-        self.service = self.container.service_name
-        self.url = settings.database_url(self.service)
-        self.key = f"grant-applications:{self.service}"
-
-    def start(self):
-        SCRAPE_GAUGES.add(self.key, self.samples)
-
-    def stop(self):
-        SCRAPE_GAUGES.remove(self.key)
-
-    kill = stop
-
-    def get_dependency(self, worker_ctx):
-        return None
+class ApplicationGauges(ServiceGauges):
+    key = "grant-applications"
 
     def samples(self):
-        with UnitOfWork(engine_for(self.url), self.service, "gauges") as uow:
+        with UnitOfWork(engine_for(self.database_url), self.service, "gauges") as uow:
             rows = uow.session.execute(select(Application.status, func.count()).group_by(Application.status)).all()
-        counts = {s.value: 0 for s in Status}
-        counts.update(dict(rows))
-        for status, value in counts.items():
-            yield ("savivalda_grant_applications", "Grant applications by internal status",
-                   {"service": self.service, "status": status}, float(value))
+        return self.by_label("savivalda_grant_applications", "Grant applications by internal status", "status",
+                             dict(rows), every=(s.value for s in Status))

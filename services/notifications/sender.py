@@ -16,7 +16,6 @@ from datetime import timedelta
 
 import eventlet
 from eventlet.event import Event
-from nameko.extensions import DependencyProvider
 from prometheus_client import Counter, Histogram
 
 from services.notifications.delivery import Outgoing, Result, WebhookSender, mailer_for
@@ -30,7 +29,7 @@ from shared.persistence.schema import utcnow
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.events import parse_event
 from shared.events.notifications import NotificationFailed, NotificationSent
-from shared.observability import SCRAPE_GAUGES
+from shared.observability import ServiceGauges
 
 log = logging.getLogger(__name__)
 
@@ -271,12 +270,15 @@ class DeliveryLoop:
                    {"service": self.service, "status": status}, float(value))
 
 
-class Delivery(DependencyProvider):
-    """Runs the delivery loop in the service's process; injects it so handlers can wake it."""
+class Delivery(ServiceGauges):
+    """Runs the delivery loop in the service's process; injects it so handlers can wake it. Its
+    notifications by status are a gauge."""
+
+    key = "notifications"
 
     def setup(self):
-        settings = self.container.config["SAVIVALDA"]
-        service = self.container.service_name
+        super().setup()
+        settings, service = self.settings, self.service
         self.loop = DeliveryLoop(service, settings.database_url(service), mailer_for(settings),
                                  Links(settings.public_url, settings.auth_secret), on_events_emitted=self._wake_relay,
                                  webhooks=WebhookSender(allowed_hosts=settings.webhook_allowed_hosts))
@@ -290,13 +292,14 @@ class Delivery(DependencyProvider):
 
     def start(self):
         self.loop.start()
-        SCRAPE_GAUGES.add(f"notifications:{self.container.service_name}", self.loop.gauges)
+        super().start()
 
     def stop(self):
-        SCRAPE_GAUGES.remove(f"notifications:{self.container.service_name}")
+        super().stop()
         self.loop.stop()
-
-    kill = stop
 
     def get_dependency(self, worker_ctx):
         return self.loop
+
+    def samples(self):
+        return self.loop.gauges()

@@ -16,14 +16,13 @@ from uuid import UUID
 
 import eventlet
 from eventlet.semaphore import Semaphore
-from nameko.extensions import DependencyProvider
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from services.partners.domain.matching import MatchCriteria, ProfileFacts, ProfileIndex, Ranking
 from services.partners.store import PartnersStore, facts_from_row
 from shared.persistence.engines import engine_for
-from shared.observability import SCRAPE_GAUGES
+from shared.observability import ServiceGauges
 
 log = logging.getLogger(__name__)
 LOAD_SLICE = 5000
@@ -67,27 +66,24 @@ class IndexedProfiles:
         return self.index.get(organisation_id)
 
 
-class ProfileIndexProvider(DependencyProvider):
+class ProfileIndexProvider(ServiceGauges):
     """`profiles = ProfileIndexProvider()` gives every worker the container's one index, loaded
-    when the service starts (100,000 profiles take seconds) rather than by the first request."""
+    when the service starts (100,000 profiles take seconds) rather than by the first request; its
+    size is a gauge."""
+
+    key = "partners-index"
 
     def setup(self):
-        settings = self.container.config["SAVIVALDA"]
-        self.profiles = IndexedProfiles(engine_for(settings.database_url(self.container.service_name)))
+        super().setup()
+        self.profiles = IndexedProfiles(engine_for(self.database_url))
 
     def start(self):
-        self.gauge_key = f"partners-index:{self.container.service_name}"
-        SCRAPE_GAUGES.add(self.gauge_key, self._gauges)
+        super().start()
         self.container.spawn_managed_thread(self._warm_up)
 
-    def stop(self):
-        SCRAPE_GAUGES.remove(self.gauge_key)
-
-    kill = stop
-
-    def _gauges(self):
+    def samples(self):
         yield ("savivalda_partner_index_profiles", "Profiles in this process's in-memory matching index",
-               {"service": self.container.service_name}, float(len(self.profiles.index)))
+               {"service": self.service}, float(len(self.profiles.index)))
 
     def _warm_up(self):
         try:
