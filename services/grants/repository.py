@@ -1,11 +1,13 @@
-"""Storage of programmes, calls and applications (SQLAlchemy; used by the service class only)."""
+"""Storage of programmes, calls and applications: every query the grants service makes (SQLAlchemy;
+used by the use cases in services/grants/usecases/)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.grants.models import (
@@ -20,6 +22,7 @@ from services.grants.models import (
     StatusChange,
 )
 from shared.errors import NotFound
+from shared.persistence.schema import OUTBOX, utcnow
 
 
 class GrantsRepository:
@@ -58,13 +61,16 @@ class GrantsRepository:
             raise NotFound("call", call_id)
         return found
 
-    def calls(self, statuses: list[str] | None = None, programme_id: uuid.UUID | None = None) -> list[FundingCall]:
+    def calls(self, statuses: list[str] | None = None, programme_id: uuid.UUID | None = None,
+              theme: str | None = None) -> list[FundingCall]:
         query = select(FundingCall).order_by(FundingCall.closes_on, FundingCall.code)
         if statuses:
             query = query.where(FundingCall.status.in_(statuses))
         if programme_id:
             query = query.where(FundingCall.programme_id == programme_id)
-        return list(self.session.scalars(query))
+        calls = self.session.scalars(query)
+        # themes is a JSON list: filtered here, the same way on SQLite and PostgreSQL
+        return [c for c in calls if not theme or theme in c.themes]
 
     def programme_codes(self) -> dict[uuid.UUID, str]:
         return dict(self.session.execute(select(Programme.id, Programme.code)).all())
@@ -139,6 +145,25 @@ class GrantsRepository:
             SentReminder.application_id == application_id, SentReminder.deadline_kind == kind,
             SentReminder.deadline == deadline)))
 
+    def drop_unintroduced_candidates(self, application_id: uuid.UUID, partner_request_id: uuid.UUID,
+                                     keep: set[uuid.UUID]) -> None:
+        """Forget the candidates a partner request proposed earlier that were neither introduced
+        nor proposed again (`keep`)."""
+        self.session.execute(delete(PartnerCandidate).where(
+            PartnerCandidate.application_id == application_id,
+            PartnerCandidate.partner_request_id == partner_request_id,
+            PartnerCandidate.introduction_status.is_(None), PartnerCandidate.organisation_id.not_in(keep)))
+
+    def claim_reminder(self, application_id: uuid.UUID, kind: str, deadline: date, days_before: int) -> bool:
+        """Record a reminder as sent; False if it was already (the primary key makes each reminder
+        go out once, whatever the replicas)."""
+        dialect = self.session.get_bind().dialect.name
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(SentReminder.__table__)
+        result = self.session.execute(insert.values(
+            application_id=application_id, deadline_kind=kind, deadline=deadline, days_before=days_before,
+            sent_at=utcnow()).on_conflict_do_nothing())
+        return result.rowcount == 1
+
     def count_by_status(self) -> dict[str, int]:
         return dict(self.session.execute(select(Application.status, func.count()).group_by(Application.status)).all())
 
@@ -151,3 +176,25 @@ class GrantsRepository:
             func.lower(Application.partner_contact_email) == lowered,
             func.lower(Application.created_by) == lowered,
         ))))
+
+    def pseudonymise_authors(self, spellings: set[str], pseudonym: str) -> dict[str, int]:
+        """Replace the person as the author (a token subject: the e-mail or a name) of applications,
+        status changes, checklist updates and consultation entries; counts per kind."""
+        counts = {}
+        for model, column, key in ((Application, Application.created_by, "applications_created"),
+                                   (StatusChange, StatusChange.changed_by, "status_changes"),
+                                   (ChecklistItem, ChecklistItem.updated_by, "checklist_updates"),
+                                   (Consultation, Consultation.recorded_by, "consultation_entries")):
+            result = self.session.execute(update(model).where(or_(column.in_(spellings),
+                                                                  func.lower(column).in_(spellings)))
+                                          .values({column.key: pseudonym}))
+            counts[key] = result.rowcount
+        return counts
+
+    def forget_published_events(self, spellings: set[str]) -> int:
+        """Delete published outbox rows that name the person (the events carried contact details;
+        the outbox keeps no copy of them). Unpublished rows stay: they must still go out."""
+        result = self.session.execute(delete(OUTBOX).where(OUTBOX.c.published_at.is_not(None), or_(
+            *[OUTBOX.c.body.contains(spelling, autoescape=True) for spelling in spellings],
+            *[func.lower(OUTBOX.c.body).contains(spelling, autoescape=True) for spelling in spellings])))
+        return result.rowcount

@@ -9,7 +9,7 @@ from decimal import Decimal
 from services.grants.domain.budget import GrantLimits
 from services.grants.domain.fit import Assessment, CallFacts
 from services.grants.domain.reports import ApplicationFacts, ReportRow
-from services.grants.domain.rules import eligible_municipalities, next_official_deadline
+from services.grants.domain.rules import CallTerms, eligible_municipalities, next_official_deadline
 from services.grants.domain.workflow import TRANSITIONS, BY_DECISION, BY_FINAL_REPORT, Status, cost_change
 from services.grants.models import Application, FundedProject, FundingCall, Programme
 from services.grants.schemas import (
@@ -49,6 +49,15 @@ def call_out(call: FundingCall, programme_code: str | None) -> CallOut:
 
 def grant_limits(call: FundingCall) -> GrantLimits:
     return GrantLimits(call.min_grant_eur, call.max_grant_eur, call.max_funding_rate)
+
+
+def call_terms(call: FundingCall) -> CallTerms:
+    """A stored call's terms, as the rules check a change of them."""
+    return CallTerms(
+        opens_on=call.opens_on, closes_on=call.closes_on, min_grant_eur=call.min_grant_eur,
+        max_grant_eur=call.max_grant_eur, max_funding_rate=call.max_funding_rate,
+        foreign_partner_required=call.foreign_partner_required, partner_countries=call.partner_countries,
+        status=call.status, first_stage_closes_on=call.first_stage_closes_on)
 
 
 def call_facts(call: FundingCall) -> CallFacts:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from services.grants.service import local_today
+from services.grants.usecases import local_today
 from tests.support import http
 
 TODAY = local_today

@@ -70,3 +70,11 @@ def report(applications: list[ApplicationFacts], group_by: str) -> list[ReportRo
         for group in _groups(facts, group_by):
             rows.setdefault(group, ReportRow(group)).add(facts)
     return sorted(rows.values(), key=lambda r: (-r.applications, r.group))
+
+
+def totals(applications: list[ApplicationFacts]) -> ReportRow:
+    """The totals row: every application once, whatever the grouping."""
+    row = ReportRow("total")
+    for facts in applications:
+        row.add(facts)
+    return row

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -109,3 +109,35 @@ def check_internal_deadline(internal: date, next_official: date, today: date) ->
     if internal > next_official or (internal == next_official and next_official > today):
         raise RuleViolation(f"the internal deadline must come before the official one ({next_official.isoformat()})",
                             field="internal_deadline")
+
+
+def check_funded_project(final_cost_eur: Decimal | None, grant_eur: Decimal | None) -> None:
+    """A funded project's grant cannot exceed its final cost (when both are known)."""
+    if final_cost_eur is not None and grant_eur is not None and grant_eur > final_cost_eur:
+        raise RuleViolation("the grant exceeds the final cost", field="grant_eur")
+
+
+@dataclass(frozen=True)
+class CallChangePlan:
+    changes: dict  # the attributes to set on the call
+    republish: bool  # announce the call again (grants.call_published)
+
+
+def plan_call_change(current: CallTerms, requested: dict, today: date) -> CallChangePlan:
+    """Check a change of a call's status or dates against its current terms (`requested`: the
+    fields the client sent; a null status means no change). A call that becomes, or stays,
+    announced with something changed is published again."""
+    changes = dict(requested)
+    if changes.get("status") is None:
+        changes.pop("status", None)
+    if "closes_on" in changes and changes["closes_on"] is None:
+        raise RuleViolation("a call needs a closing date", field="closes_on")
+    new_status = changes.get("status", current.status)
+    check_call_status_change(current.status, new_status)
+    merged = {name: changes.get(name, getattr(current, name))
+              for name in ("opens_on", "first_stage_closes_on", "closes_on")}
+    check_call_terms(replace(current, status=new_status, required_document_codes=(), **merged))
+    if new_status == "open" and merged["closes_on"] < today:
+        raise RuleViolation("an open call cannot have closed already; move closes_on", field="closes_on")
+    republish = is_announced(new_status) and any(getattr(current, k) != v for k, v in changes.items())
+    return CallChangePlan(changes, republish)

@@ -136,6 +136,42 @@ def check_final_report(*, final_cost_eur: Decimal, final_grant_eur: Decimal, awa
                             field="completed_on")
 
 
+# A required document counts as done when it is ready or does not apply to this application.
+DOCUMENTS_DONE = ("ready", "not_applicable")
+
+
+def missing_documents(checklist) -> tuple[str, ...]:
+    """Codes of the required documents not done yet; `checklist` is (code, status) pairs in order."""
+    return tuple(code for code, status in checklist if status not in DOCUMENTS_DONE)
+
+
+def effective_date(target: Status, effective_on: date | None, *, today: date, decided_on: date | None) -> date:
+    """The day a submission or contract takes effect: the one given (not in the future, and a
+    contract not before the decision) or today."""
+    if effective_on is not None:
+        if target not in (Status.SUBMITTED, Status.CONTRACTED):
+            raise RuleViolation("effective_on applies to submitted and contracted only", field="effective_on")
+        if effective_on > today:
+            raise RuleViolation("effective_on is in the future", field="effective_on")
+    effective = effective_on or today
+    if target == Status.CONTRACTED and decided_on and effective < decided_on:
+        raise RuleViolation(f"the contract cannot predate the decision ({decided_on})", field="effective_on")
+    return effective
+
+
+def awarded_amount(decision: Decision) -> Decimal | None:
+    """What the application keeps as awarded: the amount of an award, nothing for a rejection."""
+    return decision.awarded_grant_eur if decision.outcome == Status.AWARDED else None
+
+
+def check_consultation(held_on: date, follow_up_on: date | None, today: date) -> None:
+    """A consultation is logged once held; its follow-up comes after it."""
+    if held_on > today:
+        raise RuleViolation("a consultation cannot be logged before it is held", field="held_on")
+    if follow_up_on is not None and follow_up_on < held_on:
+        raise RuleViolation("the follow-up comes after the consultation", field="follow_up_on")
+
+
 def cost_change(initial: Decimal, final: Decimal | None) -> tuple[Decimal | None, Decimal | None]:
     """Final minus initial cost, in euro and as a percentage of the initial cost (one decimal)."""
     if final is None:

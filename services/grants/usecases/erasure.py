@@ -1,0 +1,51 @@
+"""The right to be forgotten (privacy.erasure_requested): the person's contact details go wherever
+they appear, and a pseudonym replaces their name or e-mail as the author of history, checklist and
+consultation entries; applications and their amounts stay, so reports keep their counts. Published
+events that named them and dead letters are scrubbed too; grants.person_erased reports what was
+found. Like every event use case it does not commit (the @subscribe wrapper does)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from services.grants.domain import erasure
+from services.grants.models import Erasure
+from services.grants.usecases import repository
+from shared.erasure import scrub_dead_letters
+from shared.events.grants import GrantsPersonErased
+from shared.events.privacy import ErasureRequested
+from shared.persistence.schema import utcnow
+from shared.persistence.unit_of_work import UnitOfWork
+
+
+def erase_person(uow: UnitOfWork, event: ErasureRequested) -> dict[str, int]:
+    """Returns the counts grants.person_erased reports."""
+    email = erasure.normalised_email(event.email)
+    pseudonym = erasure.pseudonym(event.request_id)
+    repo = repository(uow)
+    removed = Counter()
+    # How the person appears here: the e-mail, and the names recorded with it.
+    identities = {event.email.strip()}
+    for application in repo.applications_mentioning(email):
+        if erasure.is_same_email(application.contact_email, email):
+            identities |= {application.contact_email, application.contact_name}
+            application.contact_name = application.contact_email = application.contact_language = None
+            removed["application_contacts"] += 1
+        if erasure.is_same_email(application.consultant_email, email):
+            identities |= {application.consultant_email, application.consultant_name}
+            application.consultant_name = application.consultant_email = application.consultant_language = None
+            removed["consultant_assignments"] += 1
+        if erasure.is_same_email(application.partner_contact_email, email):
+            identities |= {application.partner_contact_email, application.partner_contact_name}
+            application.partner_contact_name = application.partner_contact_email = None
+            removed["partner_contacts"] += 1
+    spellings = erasure.spellings(identities)
+    # Authors are token subjects: the e-mail, or the name the person is known by here.
+    removed.update(repo.pseudonymise_authors(spellings, pseudonym))
+    removed["published_events"] += repo.forget_published_events(spellings)
+    removed["dead_letters"] = scrub_dead_letters(uow, sorted(spellings))
+    counts = erasure.report(removed)
+    # merge: the same request delivered again under another event id updates its record
+    repo.session.merge(Erasure(request_id=event.request_id, removed=counts, erased_at=utcnow()))
+    uow.emit(GrantsPersonErased(request_id=event.request_id, removed=counts), subject=str(event.request_id))
+    return counts

@@ -1,0 +1,28 @@
+"""Reports over applications: counts per status, amounts requested, awarded and final, and the
+success rate, grouped by status, funder, theme, municipality or call (domain/reports.py)."""
+
+from __future__ import annotations
+
+from services.grants.domain import reports
+from services.grants.schemas import ReportOut
+from services.grants.usecases import repository
+from services.grants.views import application_facts, report_csv, report_row_out
+from shared.persistence.unit_of_work import UnitOfWork
+
+
+def _rows(uow: UnitOfWork, group_by: str, visible: str | None) -> tuple[list[reports.ReportRow], reports.ReportRow]:
+    facts = [application_facts(a, c) for a, c in repository(uow).applications(municipality_code=visible)]
+    return reports.report(facts, group_by), reports.totals(facts)
+
+
+def applications_report(uow: UnitOfWork, group_by: str, visible: str | None) -> ReportOut:
+    """`visible`: the enforced municipality (a municipality token's own) or None for every one."""
+    rows, totals = _rows(uow, group_by, visible)
+    return ReportOut(group_by=group_by, municipality_code=visible, rows=[report_row_out(r) for r in rows],
+                     totals=report_row_out(totals))
+
+
+def applications_report_csv(uow: UnitOfWork, group_by: str, visible: str | None) -> str:
+    """The same report as CSV text: one row per group, then the totals."""
+    rows, totals = _rows(uow, group_by, visible)
+    return report_csv(group_by, rows, totals)

@@ -1,0 +1,107 @@
+"""An application's way through its workflow (domain/workflow.py): moves (idea → drafting →
+internal_review → submitted; awarded → contracted; withdrawn), the funder's decision (awarded or
+rejected, grants.application_decided) and the final report (completed, with the final cost). Every
+move is kept with who made it and published as grants.application_status_changed."""
+
+from __future__ import annotations
+
+import uuid
+
+from services.grants.domain.workflow import (
+    Decision,
+    Status,
+    SubmissionReadiness,
+    awarded_amount,
+    check_decision,
+    check_final_report,
+    check_transition,
+    effective_date,
+    missing_documents,
+)
+from services.grants.models import Application, FundingCall, StatusChange
+from services.grants.repository import GrantsRepository
+from services.grants.schemas import ApplicationOut, DecisionIn, FinalReportIn, TransitionIn
+from services.grants.usecases import local_today, repository
+from services.grants.usecases.applications import view
+from services.grants.views import application_event_fields
+from shared.events.grants import ApplicationDecided, ApplicationStatusChanged
+from shared.persistence.schema import utcnow
+from shared.persistence.unit_of_work import UnitOfWork
+
+
+def move_application(uow: UnitOfWork, application_id: uuid.UUID, body: TransitionIn, by: str) -> ApplicationOut:
+    """Submitting needs every required document done, an established partner where the call
+    requires one, and the official deadline not passed."""
+    repo = repository(uow)
+    application = repo.application(application_id, lock=True)
+    call = repo.call(application.call_id)
+    today = local_today()
+    current, target = Status(application.status), Status(body.to)
+    readiness = None
+    if target == Status.SUBMITTED:
+        readiness = SubmissionReadiness(
+            missing_documents=missing_documents((i.code, i.status) for i in repo.checklist(application.id)),
+            partner_required=call.foreign_partner_required,
+            partner_established=application.partner_status == "established",
+            official_deadline=call.closes_on, today=today)
+    check_transition(current, target, readiness=readiness)
+    effective_on = effective_date(target, body.effective_on, today=today, decided_on=application.decided_on)
+    if target == Status.SUBMITTED:
+        application.submitted_on = effective_on
+    if target == Status.CONTRACTED:
+        application.contracted_on = effective_on
+    record_status(uow, repo, application, call, target, by, body.note)
+    uow.commit()
+    return view(repo, application, call, today)
+
+
+def record_decision(uow: UnitOfWork, application_id: uuid.UUID, body: DecisionIn, by: str) -> ApplicationOut:
+    repo = repository(uow)
+    application = repo.application(application_id, lock=True)
+    call = repo.call(application.call_id)
+    today = local_today()
+    outcome = Status(body.outcome)
+    check_transition(Status(application.status), outcome, via="decision")
+    decision = Decision(outcome, body.decided_on, body.awarded_grant_eur)
+    check_decision(decision, requested_grant_eur=application.requested_grant_eur,
+                   submitted_on=application.submitted_on, today=today)
+    application.decided_on, application.decision_outcome = body.decided_on, body.outcome
+    application.awarded_grant_eur = awarded_amount(decision)
+    application.decision_reasons = body.reasons and body.reasons.model_dump()
+    application.decision_reference = body.reference
+    record_status(uow, repo, application, call, outcome, by,
+                  (body.reasons.en or body.reasons.lt) if body.reasons else None)
+    uow.emit(ApplicationDecided(
+        **application_event_fields(application, call), outcome=body.outcome,
+        requested_grant_eur=application.requested_grant_eur, awarded_grant_eur=application.awarded_grant_eur,
+        decided_on=body.decided_on, reasons=body.reasons, reference=body.reference), subject=str(application.id))
+    uow.commit()
+    return view(repo, application, call, today)
+
+
+def file_final_report(uow: UnitOfWork, application_id: uuid.UUID, body: FinalReportIn, by: str) -> ApplicationOut:
+    repo = repository(uow)
+    application = repo.application(application_id, lock=True)
+    call = repo.call(application.call_id)
+    today = local_today()
+    check_transition(Status(application.status), Status.COMPLETED, via="final_report")
+    check_final_report(final_cost_eur=body.final_cost_eur, final_grant_eur=body.final_grant_eur,
+                       awarded_grant_eur=application.awarded_grant_eur, completed_on=body.completed_on,
+                       decided_on=application.decided_on, today=today)
+    application.final_cost_eur, application.final_grant_eur = body.final_cost_eur, body.final_grant_eur
+    application.completed_on = body.completed_on
+    record_status(uow, repo, application, call, Status.COMPLETED, by, "final report filed")
+    uow.commit()
+    return view(repo, application, call, today)
+
+
+def record_status(uow: UnitOfWork, repo: GrantsRepository, application: Application, call: FundingCall,
+                  target: Status, by: str, note: str | None) -> None:
+    now = utcnow()
+    previous = application.status
+    application.status, application.updated_at = target.value, now
+    repo.add(StatusChange(application_id=application.id, from_status=previous, to_status=target.value,
+                          changed_at=now, changed_by=by, note=note))
+    uow.emit(ApplicationStatusChanged(
+        **application_event_fields(application, call), from_status=previous, to_status=target.value,
+        changed_at=now, note=note), subject=str(application.id))
