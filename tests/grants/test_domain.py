@@ -325,3 +325,146 @@ def test_money_and_plural_formatting():
     assert eur(D("1234567.5")).en == "€1,234,567.50" and eur(D("1234567.5")).lt == "1 234 567,50 €"
     assert [days(n).lt for n in (1, 2, 10, 11, 21, 22)] == [
         "1 diena", "2 dienos", "10 dienų", "11 dienų", "21 diena", "22 dienos"]
+
+
+# ---------------------------------------------------------------- rules the service class used to hold inline
+
+def test_a_funded_projects_grant_cannot_exceed_its_final_cost():
+    from services.grants.domain.rules import check_funded_project
+
+    check_funded_project(D("100"), D("100"))
+    check_funded_project(None, D("500"))  # not finished yet: nothing to compare
+    with pytest.raises(RuleViolation) as refused:
+        check_funded_project(D("100"), D("100.01"))
+    assert refused.value.field == "grant_eur"
+
+
+def test_a_call_change_is_checked_against_its_terms_and_republished_only_when_announced_and_changed():
+    from services.grants.domain.rules import plan_call_change
+
+    current = terms(status="forecast")
+    opened = plan_call_change(current, {"status": "open"}, TODAY)
+    assert opened.changes == {"status": "open"} and opened.republish
+    assert not plan_call_change(current, {"status": "forecast"}, TODAY).republish  # nothing changed
+    assert not plan_call_change(current, {"status": "closed"}, TODAY).republish  # closed calls are not announced
+    unchanged = plan_call_change(current, {"status": None, "closes_on": current.closes_on}, TODAY)
+    assert unchanged.changes == {"closes_on": current.closes_on} and not unchanged.republish
+    with pytest.raises(RuleViolation) as no_date:
+        plan_call_change(current, {"closes_on": None}, TODAY)
+    assert no_date.value.field == "closes_on"
+    with pytest.raises(Conflict):
+        plan_call_change(terms(status="open"), {"status": "forecast"}, TODAY)
+    with pytest.raises(RuleViolation) as before_opening:
+        plan_call_change(current, {"closes_on": TODAY - timedelta(days=1)}, TODAY)
+    assert before_opening.value.field == "closes_on"  # the terms: it must close after it opens
+    past = terms(status="closed", opens_on=TODAY - timedelta(days=90), closes_on=TODAY - timedelta(days=30))
+    with pytest.raises(RuleViolation, match="cannot have closed already"):
+        plan_call_change(past, {"status": "open"}, TODAY)
+
+
+def test_an_application_must_fit_its_call_in_the_documented_order():
+    from services.grants.domain.eligibility import (
+        check_call_admits,
+        check_consultant_assignment,
+        check_deadline_ahead,
+        check_partner_country,
+        initial_partner_status,
+    )
+    from shared.errors import Forbidden
+
+    norway = call(partner_countries=("NO",))
+    check_call_admits(norway, applicant_type="municipality", municipality_code="15", themes=["anti_corruption"])
+    with pytest.raises(Conflict) as closed:
+        # closed comes first, whatever else is wrong
+        check_call_admits(call(status="closed"), applicant_type="ngo", municipality_code="57", themes=["x"])
+    assert closed.value.code == "call_closed"
+    for kwargs, field in ((dict(applicant_type="ngo"), "applicant_type"), (dict(municipality_code="57"),
+                          "municipality_code"), (dict(themes=["tourism"]), "themes")):
+        arguments = dict(applicant_type="municipality", municipality_code="15", themes=["anti_corruption"]) | kwargs
+        with pytest.raises(RuleViolation) as refused:
+            check_call_admits(norway, **arguments)
+        assert refused.value.field == field
+    assert check_deadline_ahead(norway, TODAY) == norway.closes_on
+    with pytest.raises(Conflict):
+        check_deadline_ahead(call(closes_on=TODAY - timedelta(days=1)), TODAY)
+    check_partner_country(norway, "NO")
+    check_partner_country(norway, None)
+    with pytest.raises(RuleViolation) as wrong_country:
+        check_partner_country(norway, "DE")
+    assert wrong_country.value.field == "partner.country"
+    check_partner_country(call(foreign_partner_required=False), "DE")
+    assert [initial_partner_status(*flags) for flags in ((False, False), (True, True), (True, False))] == [
+        "not_required", "established", "requested"]
+    check_consultant_assignment(True, is_staff=True)
+    check_consultant_assignment(False, is_staff=False)
+    with pytest.raises(Forbidden):
+        check_consultant_assignment(True, is_staff=False)
+
+
+def test_submission_and_contract_dates_and_the_documents_still_missing():
+    from services.grants.domain.workflow import awarded_amount, check_consultation, effective_date, missing_documents
+
+    assert missing_documents([("form", "ready"), ("budget", "in_progress"), ("letter", "not_applicable"),
+                              ("cv", "missing")]) == ("budget", "cv")
+    yesterday = TODAY - timedelta(days=1)
+    assert effective_date(Status.SUBMITTED, None, today=TODAY, decided_on=None) == TODAY
+    assert effective_date(Status.SUBMITTED, yesterday, today=TODAY, decided_on=None) == yesterday
+    for target, effective_on, decided_on, message in (
+            (Status.DRAFTING, yesterday, None, "submitted and contracted only"),
+            (Status.SUBMITTED, TODAY + timedelta(days=1), None, "in the future"),
+            (Status.CONTRACTED, yesterday, TODAY, "cannot predate the decision")):
+        with pytest.raises(RuleViolation, match=message):
+            effective_date(target, effective_on, today=TODAY, decided_on=decided_on)
+    assert awarded_amount(Decision(Status.AWARDED, TODAY, D("80000"))) == D("80000")
+    assert awarded_amount(Decision(Status.REJECTED, TODAY, D("0"))) is None
+    check_consultation(TODAY, TODAY, TODAY)
+    with pytest.raises(RuleViolation) as early:
+        check_consultation(TODAY + timedelta(days=1), None, TODAY)
+    assert early.value.field == "held_on"
+    with pytest.raises(RuleViolation) as backwards:
+        check_consultation(TODAY, yesterday, TODAY)
+    assert backwards.value.field == "follow_up_on"
+
+
+def test_partner_candidates_follow_proposals_and_answers_and_an_agreed_partnership_stays():
+    from services.grants.domain.partners import (
+        answered_status,
+        candidate_rank,
+        keeps_established,
+        partner_status_after_proposal,
+    )
+
+    assert candidate_rank(None, 3) == 3 and candidate_rank(1, 3) == 1
+    assert partner_status_after_proposal("requested", True) == "proposed"
+    assert partner_status_after_proposal("requested", False) == "requested"
+    assert partner_status_after_proposal("established", True) == "established"
+    assert answered_status("declined", both_accepted=False, side="candidate") == "declined"
+    assert answered_status("accepted", both_accepted=False, side="candidate") == "candidate_accepted"
+    assert answered_status("accepted", both_accepted=True, side="requester") == "accepted"
+    assert keeps_established("established", "declined")
+    assert not keeps_established("established", "established")
+    assert not keeps_established("introduced", "declined")
+
+
+def test_erasure_finds_every_spelling_and_reports_every_count():
+    import uuid
+
+    from services.grants.domain import erasure
+
+    email = erasure.normalised_email("  Ruta@Kaunas.LT ")
+    assert email == "ruta@kaunas.lt"
+    assert erasure.is_same_email("RUTA@kaunas.lt", email) and not erasure.is_same_email(None, email)
+    assert erasure.spellings({"Rūta Petraitienė"}) == {"Rūta Petraitienė", "rūta petraitienė"}
+    request = uuid.UUID("12345678-1234-5678-1234-567812345678")
+    assert erasure.pseudonym(request) == "erased-person-12345678"
+    report = erasure.report({"status_changes": 2})
+    assert list(report) == sorted(erasure.ERASURE_COUNTS)
+    assert report["status_changes"] == 2 and sum(report.values()) == 2
+
+
+def test_report_totals_count_each_application_once():
+    rows = [facts("awarded", themes=("a", "b"), requested="100", awarded="80"), facts("rejected", requested="50")]
+    totals = reports.totals(rows)
+    assert totals.group == "total" and totals.applications == 2 and totals.requested_eur == D("150")
+    assert totals.success_rate == D("0.500")
+    assert sum(r.applications for r in reports.report(rows, "theme")) == 3  # by theme it counts twice

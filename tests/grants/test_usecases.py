@@ -1,0 +1,304 @@
+"""The grants use cases on their own: each called with a unit of work on a migrated SQLite database
+(a copy of one migrated per session), no HTTP, no nameko container, no broker. Event use cases do
+not commit (the @subscribe wrapper does), so the tests commit after them as the wrapper would."""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from services.grants.schemas import (
+    ApplicationChange,
+    ApplicationIn,
+    ApplicationQuery,
+    CallChange,
+    CallIn,
+    CallQuery,
+    ChecklistChange,
+    ConsultationIn,
+    ContactIn,
+    DecisionIn,
+    FinalReportIn,
+    FitQuery,
+    FundedProjectIn,
+    ProgrammeIn,
+    TransitionIn,
+)
+from services.grants.usecases import (
+    applications,
+    catalogue,
+    consultations,
+    erasure,
+    idea_fit,
+    local_today,
+    partner_search,
+    reminders,
+    reports,
+    transitions,
+)
+from shared.auth import Principal
+from shared.errors import Conflict, Forbidden, NotFound, RuleViolation
+from shared.events.partners import IntroductionAnswered, MatchesProposed, PartnershipEstablished
+from shared.events.privacy import ErasureRequested
+from shared.persistence.engines import engine_for
+from shared.persistence.unit_of_work import UnitOfWork
+from tests.grants.helpers import application_body, call_body, day
+
+STAFF = Principal(subject="jonas.jonaitis@lsa.lt", role="staff")
+KAUNAS = Principal(subject="ruta.petraitiene@kaunas.lt", role="municipality", municipality_code="15")
+NORWAY = uuid.UUID("00000000-0000-4000-8000-00000000000a")
+ICELAND = uuid.UUID("00000000-0000-4000-8000-00000000000b")
+
+
+@pytest.fixture
+def db(grants_db):
+    """A fresh migrated grants database (tests/grants/conftest.py)."""
+    return grants_db
+
+
+@contextmanager
+def work(url: str):
+    """One unit of work, as the Database dependency gives a worker (closed, i.e. rolled back if
+    not committed, at the end)."""
+    with UnitOfWork(engine_for(url), "grants", "test") as uow:
+        yield uow
+
+
+def types(uow: UnitOfWork) -> list[str]:
+    return [e.type for e in uow.emitted]
+
+
+def new_call(url, **changes):
+    with work(url) as uow:
+        return catalogue.create_call(uow, CallIn.model_validate(call_body(**changes)))
+
+
+def new_application(url, call_id, principal=STAFF, **changes):
+    with work(url) as uow:
+        return applications.create_application(
+            uow, ApplicationIn.model_validate(application_body(str(call_id), **changes)), principal)
+
+
+# ---------------------------------------------------------------- catalogue
+
+def test_a_call_is_published_when_announced_and_again_when_its_terms_change(db):
+    with work(db) as uow:
+        call = catalogue.create_call(uow, CallIn.model_validate(call_body()))
+        assert types(uow) == ["grants.call_published"]
+        assert "15" in call.eligible_municipalities and "57" not in call.eligible_municipalities
+    with work(db) as uow:
+        assert [c.id for c in catalogue.list_calls(uow, CallQuery(theme="anti_corruption"))] == [call.id]
+        assert catalogue.list_calls(uow, CallQuery(theme="culture_tourism")) == []
+        moved = catalogue.change_call(uow, call.id, CallChange(closes_on=local_today() + timedelta(days=90)))
+        assert moved.closes_on == local_today() + timedelta(days=90) and types(uow) == ["grants.call_published"]
+    with work(db) as uow:
+        catalogue.change_call(uow, call.id, CallChange(status="closed"))
+        assert types(uow) == []  # closed calls are not announced
+        assert catalogue.get_call(uow, call.id).status == "closed"
+    with work(db) as uow, pytest.raises(Conflict) as duplicate:
+        catalogue.create_call(uow, CallIn.model_validate(call_body()))
+    assert duplicate.value.field == "code"
+    with work(db) as uow, pytest.raises(NotFound):
+        catalogue.get_call(uow, uuid.uuid4())
+
+
+def test_programmes_record_their_funded_projects_with_the_cost_change(db):
+    with work(db) as uow:
+        programme = catalogue.create_programme(uow, ProgrammeIn(
+            code="TEST-01", funder="Norway Grants", source_kind="eea_norway_grants",
+            title={"lt": "Bandomoji programa", "en": "Test programme"}))
+    project = dict(project_number="TEST-01-0001", title="Smart budgets", promoter="Kauno miesto savivaldybė",
+                   initial_cost_eur="100000", final_cost_eur="92000", grant_eur="92000.01")
+    with work(db) as uow, pytest.raises(RuleViolation) as too_much:
+        catalogue.add_funded_project(uow, programme.id, FundedProjectIn.model_validate(project))
+    assert too_much.value.field == "grant_eur"
+    with work(db) as uow:
+        added = catalogue.add_funded_project(uow, programme.id,
+                                             FundedProjectIn.model_validate(project | {"grant_eur": "78200"}))
+        assert added.cost_change_eur == Decimal("-8000")
+    with work(db) as uow:
+        shown = catalogue.get_programme(uow, programme.id)
+        assert [p.project_number for p in shown.projects] == ["TEST-01-0001"]
+        assert programme.id in [p.id for p in catalogue.list_programmes(uow)]
+
+
+# ---------------------------------------------------------------- applications
+
+def test_starting_an_application_checks_it_against_the_call_and_asks_for_a_partner(db):
+    call = new_call(db)
+    with work(db) as uow:
+        started = applications.create_application(
+            uow, ApplicationIn.model_validate(application_body(str(call.id))), STAFF)
+        assert types(uow) == ["grants.application_created", "grants.partner_requested"]
+    assert started.status == "idea" and started.partner.status == "requested" and not started.partner.met
+    assert [i.status for i in started.checklist] == ["missing"] * 3
+    assert started.deadlines.internal == local_today() + timedelta(days=53)  # a week before the official one
+    assert started.created_by == STAFF.subject
+    with pytest.raises(Forbidden):  # only staff assign the centre's consultant
+        new_application(db, call.id, principal=KAUNAS)
+    with pytest.raises(RuleViolation) as over_rate:
+        new_application(db, call.id, budget={"total_eligible_cost_eur": "100000", "requested_grant_eur": "90000"})
+    assert over_rate.value.field == "budget.requested_grant_eur"
+    with pytest.raises(RuleViolation) as elsewhere:
+        new_application(db, call.id, municipality_code="57")
+    assert elsewhere.value.field == "municipality_code"
+    with work(db) as uow:  # nothing of the refused ones was kept
+        assert len(applications.list_applications(uow, ApplicationQuery(), None)) == 1
+        assert applications.list_applications(uow, ApplicationQuery(), "13") == []
+        exported = applications.export_applications(uow, ApplicationQuery(), "15")
+    assert exported.splitlines()[0].startswith("id,municipality_code") and "@" not in exported
+
+
+def test_an_application_is_edited_only_while_being_written(db):
+    call = new_call(db, foreign_partner_required=False)
+    started = new_application(db, call.id, municipality_code="13", consultant=None)
+    assert started.partner.status == "not_required"
+    with work(db) as uow:
+        changed = applications.change_application(uow, started.id, ApplicationChange(
+            themes=["anti_corruption"], budget={"total_eligible_cost_eur": "50000", "requested_grant_eur": "40000"}))
+        assert changed.themes == ["anti_corruption"] and changed.budget.own_contribution_eur == Decimal("10000")
+        consultant = applications.assign_consultant(uow, started.id, ContactIn(name="Eglė", email="egle@lsa.lt",
+                                                                                 language="lt"))
+        assert consultant.consultant.email == "egle@lsa.lt"
+    with work(db) as uow, pytest.raises(RuleViolation) as off_theme:
+        applications.change_application(uow, started.id, ApplicationChange(themes=["culture_tourism"]))
+    assert off_theme.value.field == "themes"
+    with work(db) as uow:
+        transitions.move_application(uow, started.id, TransitionIn(to="withdrawn"), STAFF.subject)
+    with work(db) as uow, pytest.raises(Conflict) as closed:
+        applications.update_checklist_item(uow, started.id, "budget", ChecklistChange(status="ready"), "x")
+    assert closed.value.code == "not_editable"
+
+
+def test_from_proposed_partners_to_submission_decision_and_final_report(db):
+    call = new_call(db)
+    app_id = new_application(db, call.id).id
+    request_id = uuid.uuid4()
+    candidates = [dict(organisation_id=NORWAY, name="Viken fylkeskommune", country="NO",
+                       organisation_type="county_council", score=0.9, components={"theme_overlap": 1.0}),
+                  dict(organisation_id=ICELAND, name="Reykjavík", country="IS", organisation_type="municipality",
+                       score=0.5, components={})]
+    with work(db) as uow:
+        partner_search.matches_proposed(uow, MatchesProposed(
+            partner_request_id=request_id, application_id=app_id, municipality_code="15", candidates=candidates))
+        partner_search.matches_proposed(uow, MatchesProposed(  # an unknown application is ignored
+            partner_request_id=request_id, application_id=uuid.uuid4(), municipality_code="15", candidates=[]))
+        partner_search.introduction_answered(uow, IntroductionAnswered(
+            introduction_id=uuid.uuid4(), partner_request_id=request_id, application_id=app_id,
+            organisation_id=NORWAY, side="candidate", answer="accepted", both_accepted=False))
+        uow.commit()
+    with work(db) as uow:
+        shown = applications.get_application(uow, app_id)
+    assert shown.partner.status == "proposed"
+    assert [(c.name, c.rank, c.introduction_status) for c in shown.partner.candidates] == [
+        ("Viken fylkeskommune", 1, "candidate_accepted"), ("Reykjavík", 2, None)]
+
+    with work(db) as uow:
+        for step in ("drafting", "internal_review"):
+            transitions.move_application(uow, app_id, TransitionIn(to=step), STAFF.subject)
+    with work(db) as uow, pytest.raises(RuleViolation) as documents:
+        transitions.move_application(uow, app_id, TransitionIn(to="submitted"), STAFF.subject)
+    assert documents.value.field == "checklist"
+    with work(db) as uow:
+        for item in shown.checklist:
+            applications.update_checklist_item(uow, app_id, item.code, ChecklistChange(status="ready"),
+                                               KAUNAS.subject)
+    with work(db) as uow, pytest.raises(RuleViolation) as partner:
+        transitions.move_application(uow, app_id, TransitionIn(to="submitted"), STAFF.subject)
+    assert partner.value.field == "partner"
+
+    with work(db) as uow:
+        partner_search.partnership_established(uow, PartnershipEstablished(
+            partnership_id=uuid.uuid4(), partner_request_id=request_id, application_id=app_id,
+            municipality_code="15", organisation_id=NORWAY, organisation_name="Viken fylkeskommune", country="NO",
+            candidate_contact={"name": "Kari Nordmann", "email": "kari@viken.no"},
+            established_at=datetime.now(timezone.utc)))
+        partner_search.introduction_answered(uow, IntroductionAnswered(  # late: the partnership stays
+            introduction_id=uuid.uuid4(), partner_request_id=request_id, application_id=app_id,
+            organisation_id=NORWAY, side="requester", answer="declined", both_accepted=False))
+        uow.commit()
+    with work(db) as uow:
+        submitted = transitions.move_application(uow, app_id, TransitionIn(to="submitted"), STAFF.subject)
+        assert types(uow) == ["grants.application_status_changed"]
+    assert submitted.partner.met and submitted.partner.contact.email == "kari@viken.no"
+    assert submitted.partner.candidates[0].introduction_status == "established"
+
+    with work(db) as uow:
+        decided = transitions.record_decision(uow, app_id, DecisionIn(
+            outcome="awarded", decided_on=local_today(), awarded_grant_eur="80000"), STAFF.subject)
+        assert types(uow) == ["grants.application_status_changed", "grants.application_decided"]
+        transitions.move_application(uow, app_id, TransitionIn(to="contracted"), STAFF.subject)
+        completed = transitions.file_final_report(uow, app_id, FinalReportIn(
+            final_cost_eur="92000", final_grant_eur="78200", completed_on=local_today()), STAFF.subject)
+    assert decided.decision.awarded_grant_eur == Decimal("80000")
+    assert completed.status == "completed" and completed.costs.cost_change_eur == Decimal("-8000")
+    assert [h.to_status for h in completed.history] == [
+        "idea", "drafting", "internal_review", "submitted", "awarded", "contracted", "completed"]
+
+    with work(db) as uow:
+        by_funder = reports.applications_report(uow, "funder", None)
+        assert by_funder.totals.successful == 1 and by_funder.rows[0].group == "Norway Grants"
+        assert reports.applications_report(uow, "funder", "57").totals.applications == 0
+        assert reports.applications_report_csv(uow, "status", "15").splitlines()[-1].startswith("total,1,")
+
+
+def test_consultations_are_logged_once_held(db):
+    app_id = new_application(db, new_call(db).id).id
+    with work(db) as uow:
+        logged = consultations.log_consultation(uow, app_id, ConsultationIn(
+            held_on=local_today(), channel="video", summary="Budget reviewed"), STAFF.subject)
+    assert [(c.summary, c.recorded_by) for c in logged.consultations] == [("Budget reviewed", STAFF.subject)]
+    with work(db) as uow, pytest.raises(RuleViolation) as early:
+        consultations.log_consultation(uow, app_id, ConsultationIn(
+            held_on=local_today() + timedelta(days=1), channel="phone", summary="Not yet"), STAFF.subject)
+    assert early.value.field == "held_on"
+
+
+def test_the_calls_that_fit_an_idea_are_ranked_with_their_reasons(db):
+    call = new_call(db)
+    new_call(db, code="LT-VL-ONLY", eligible_regions=["VL"])
+    query = FitQuery(themes=["anti_corruption"], total_cost_eur="100000")
+    with work(db) as uow:
+        answer = idea_fit.assess(uow, query, "15")
+        with pytest.raises(RuleViolation) as nobody:
+            idea_fit.assess(uow, query, None)
+    assert nobody.value.field == "municipality_code"
+    assert [(c.call_id, c.fits) for c in answer.calls][0] == (call.id, True)
+    assert answer.calls[0].own_contribution_eur == Decimal("15000.00")
+    assert [c.fits for c in answer.calls if c.code == "LT-VL-ONLY"] == [False]
+
+
+# ---------------------------------------------------------------- the timer and erasure
+
+def test_each_deadline_reminder_goes_out_once(db):
+    call = new_call(db, foreign_partner_required=False)
+    app_id = new_application(db, call.id, internal_deadline=day(7)).id
+    with work(db) as uow:
+        assert reminders.remind_deadlines(uow) == 1
+        assert types(uow) == ["grants.call_deadline_approaching"]
+    with work(db) as uow:
+        assert reminders.remind_deadlines(uow) == 0  # already sent
+        assert reminders.remind_deadlines(uow, today=local_today() + timedelta(days=6)) == 1  # the 1-day one
+    with work(db) as uow:
+        sent = applications.get_application(uow, app_id).reminders_sent
+    assert sorted(r.days_before for r in sent) == [1, 7]
+
+
+def test_erasure_forgets_the_contact_and_pseudonymises_the_author(db):
+    app_id = new_application(db, new_call(db).id, principal=STAFF, consultant=None,
+                             contact={"name": "Jonas Jonaitis", "email": "jonas.jonaitis@lsa.lt"}).id
+    request = ErasureRequested(request_id=uuid.uuid4(), email="Jonas.Jonaitis@LSA.lt", requested_by="dpo@lsa.lt")
+    with work(db) as uow:
+        counts = erasure.erase_person(uow, request)
+        assert types(uow) == ["grants.person_erased"]
+        uow.commit()
+    assert counts["application_contacts"] == 1 and counts["applications_created"] == 1
+    assert counts["status_changes"] == 1 and sum(counts.values()) == 3
+    with work(db) as uow:
+        shown = applications.get_application(uow, app_id)
+        assert shown.contact is None and shown.created_by.startswith("erased-person-")
+        assert erasure.erase_person(uow, request) == dict.fromkeys(counts, 0)  # again: nothing left
