@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
 from services.grants.domain.workflow import Status
-from services.grants.models import Application
+from services.grants.repository import GrantsRepository
 from shared.persistence.engines import engine_for
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.observability import ServiceGauges
@@ -16,6 +14,6 @@ class ApplicationGauges(ServiceGauges):
 
     def samples(self):
         with UnitOfWork(engine_for(self.database_url), self.service, "gauges") as uow:
-            rows = uow.session.execute(select(Application.status, func.count()).group_by(Application.status)).all()
+            counts = GrantsRepository(uow.session).count_by_status()
         return self.by_label("savivalda_grant_applications", "Grant applications by internal status", "status",
-                             dict(rows), every=(s.value for s in Status))
+                             counts, every=(s.value for s in Status))
