@@ -43,7 +43,7 @@ from services.partners.domain import matching  # noqa: E402
 from services.partners.domain.rules import PROPOSAL_SIZE  # noqa: E402
 from services.partners.index import IndexedProfiles  # noqa: E402
 from services.partners.models import Organisation, ProfileRevision  # noqa: E402
-from services.partners.store import FACT_COLUMNS, facts_from_row  # noqa: E402
+from services.partners.repository import FACT_COLUMNS, facts_from_row  # noqa: E402
 from shared import migrations  # noqa: E402
 from shared.auth import issue_token  # noqa: E402
 from shared.persistence.engines import dispose_engines, engine_for  # noqa: E402

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from services.partners.domain.matching import MatchCriteria, ProfileFacts, ProfileIndex, Ranking
-from services.partners.store import PartnersStore, facts_from_row
+from services.partners.repository import PartnersRepository, facts_from_row
 from shared.persistence.engines import engine_for
 from shared.observability import ServiceGauges
 
@@ -39,7 +39,7 @@ class IndexedProfiles:
         """Load what changed since the last refresh; returns how many profiles were (re)loaded."""
         with self._lock:  # one loader at a time; the others then find nothing new
             with Session(self.engine) as session:
-                store = PartnersStore(session)
+                store = PartnersRepository(session)
                 if store.current_revision() <= self.seen_revision:
                     return 0
                 newest = self.seen_revision

@@ -1,18 +1,30 @@
-"""Storage of the partners service (SQLAlchemy; used by the service class and its timers only)."""
+"""The partners service's queries (SQLAlchemy), in one place: the use cases
+(services/partners/usecases), the profile index, the gauges and the tenancy owner lookups read and
+write through it; service.py holds none."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import uuid
+from collections import Counter
 from datetime import date, datetime
 from typing import Iterable
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import String, cast, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.partners.domain.matching import ProfileFacts
-from services.partners.domain.rules import MAX_REMINDERS, REMINDER_AFTER, RENEWAL_NOTICE, IntroductionStatus
+from services.partners.domain.privacy import ERASED_NAME, email_key, replace_address, scrub_people
+from services.partners.domain.rules import (
+    MAX_REMINDERS,
+    REMINDER_AFTER,
+    RENEWAL_NOTICE,
+    Answer,
+    IntroductionState,
+    IntroductionStatus,
+)
 from services.partners.models import (
     AccessKey,
     Introduction,
@@ -24,6 +36,16 @@ from services.partners.models import (
     Visit,
 )
 from shared.errors import NotFound
+from shared.persistence.schema import DEAD_LETTERS, OUTBOX
+from shared.tenancy import owned_by
+
+# Tenancy owner lookups (shared/tenancy.py, Tenancy.resource): the municipality a path id belongs to.
+# A Lithuanian municipality's own profile is that municipality's; a foreign profile is the centre's.
+PROFILE_OWNER = owned_by(Organisation.municipality_code, Organisation.id)
+REQUEST_OWNER = owned_by(PartnerRequest.municipality_code, PartnerRequest.id)
+INTRODUCTION_OWNER = owned_by(PartnerRequest.municipality_code, Introduction.id,
+                              Introduction.request_id == PartnerRequest.id)
+PARTNERSHIP_OWNER = owned_by(Partnership.municipality_code, Partnership.id)
 
 # The columns matching needs: loading these instead of ORM objects keeps a 100,000-profile load fast.
 FACT_COLUMNS = (
@@ -44,11 +66,21 @@ def facts_from_row(row) -> ProfileFacts:
     )
 
 
+def introduction_state(introduction: Introduction) -> IntroductionState:
+    """The row as the double opt-in state machine sees it (services/partners/domain/rules.py)."""
+    return IntroductionState(
+        status=IntroductionStatus(introduction.status),
+        requester_answer=Answer(introduction.requester_answer) if introduction.requester_answer else None,
+        candidate_answer=Answer(introduction.candidate_answer) if introduction.candidate_answer else None,
+        answer_by=introduction.answer_by,
+    )
+
+
 def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-class PartnersStore:
+class PartnersRepository:
     def __init__(self, session: Session):
         self.session = session
 
@@ -84,6 +116,9 @@ class PartnersStore:
         if found is None:
             raise NotFound("organisation", organisation_id)
         return found
+
+    def organisation_or_none(self, organisation_id: uuid.UUID) -> Organisation | None:
+        return self.session.get(Organisation, organisation_id)
 
     def organisations(self, *, country: str | None, organisation_type: str | None, theme: str | None,
                       include_expired: bool, now: datetime, limit: int, offset: int) -> list[Organisation]:
@@ -247,3 +282,72 @@ class PartnersStore:
         active = self.session.execute(select(func.count()).where(Organisation.expires_at > now)).scalar_one()
         total = self.session.execute(select(func.count()).select_from(Organisation)).scalar_one()
         return {"active": active, "expired": total - active}
+
+    # ------------------------------------------------------------------ privacy
+    def erase_person(self, address: str) -> dict[str, int]:
+        """Pseudonymise every personal field held for one e-mail address; returns what changed, counted.
+
+        Where the person appears:
+        - a profile's contact person (name, address);
+        - a partner request's requester, a partnership's copies of both contacts;
+        - visit participants (name, address, organisation, role of that participant);
+        - free text the person could be named in only alongside their address (an introduction's
+          message mentioning the address is dropped);
+        - records they created (created_by holds the token subject, which may be an address);
+        - stored event bodies: the outbox keeps every published event, the embedded dead letters theirs.
+
+        Counts stay: a visit keeps its participant count, a partnership stays a partnership.
+        """
+        session = self.session
+        key = email_key(address)
+        removed: Counter = Counter()
+        like = f"%{key}%"
+
+        def matches(column):
+            return func.lower(column) == key
+
+        removed["profile_contacts"] += session.execute(
+            update(Organisation).where(matches(Organisation.contact_email))
+            .values(contact_name=None, contact_email=None)).rowcount
+        removed["request_contacts"] += session.execute(
+            update(PartnerRequest).where(matches(PartnerRequest.requester_email))
+            .values(requester_name=None, requester_email=None)).rowcount
+        removed["partnership_contacts"] += session.execute(
+            update(Partnership).where(matches(Partnership.requester_email))
+            .values(requester_name=None, requester_email=None)).rowcount
+        removed["partnership_contacts"] += session.execute(
+            update(Partnership).where(matches(Partnership.partner_contact_email))
+            .values(partner_contact_name=None, partner_contact_email=None)).rowcount
+        removed["introduction_messages"] += session.execute(
+            update(Introduction).where(func.lower(Introduction.message).like(like)).values(message=None)).rowcount
+        for model in (PartnerRequest, Introduction):
+            removed["authored_records"] += session.execute(
+                update(model).where(matches(model.created_by)).values(created_by=ERASED_NAME)).rowcount
+
+        for visit in session.scalars(select(Visit).where(func.lower(cast(Visit.participants, String)).like(like))):
+            participants, found = scrub_people(visit.participants, address)
+            for participant in participants:
+                if participant.get("name") == ERASED_NAME:
+                    participant["email"] = None
+                    participant["organisation"] = None
+                    participant["role"] = None
+            if found:
+                visit.participants = participants
+                removed["visit_participants"] += found
+
+        for table, column, counter in ((OUTBOX, OUTBOX.c.body, "stored_events"),
+                                       (DEAD_LETTERS, DEAD_LETTERS.c.body, "dead_letters")):
+            rows = session.execute(select(table.c.id, column).where(func.lower(column).like(like))).all()
+            for row_id, body in rows:
+                try:
+                    document = json.loads(body)
+                except ValueError:
+                    document = None
+                scrubbed, found = scrub_people(document, address) if document is not None else (None, 0)
+                text = json.dumps(scrubbed, ensure_ascii=False) if found else body
+                if key in text.lower():  # named outside a contact object: drop the address itself
+                    text = replace_address(text, address)
+                session.execute(update(table).where(table.c.id == row_id).values(body=text))
+                removed[counter] += 1
+        session.flush()
+        return {name: count for name, count in sorted(removed.items()) if count}

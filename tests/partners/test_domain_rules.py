@@ -158,3 +158,55 @@ def test_scrubbing_finds_the_person_anywhere_in_a_document_by_address_case_insen
     assert scrubbed["candidates"] == document["candidates"]
     assert "ona@krs.lt" not in str(scrubbed).lower()
     assert pseudonym_email("Ona@Krs.lt") == pseudonym_email("ona@krs.lt").lower()
+
+
+# ---------------------------------------------------------------- moved out of the service class
+
+def test_an_answer_outcome_says_whether_it_changed_anything_and_whether_it_establishes():
+    half = rules.answer_introduction(pending(), Side.REQUESTER, Answer.ACCEPTED, today=TODAY)
+    assert half.changed and not half.establishes and half.state.status is IntroductionStatus.PENDING
+    both = rules.answer_introduction(half.state, Side.CANDIDATE, Answer.ACCEPTED, today=TODAY)
+    assert both.changed and both.establishes
+    again = rules.answer_introduction(both.state, Side.CANDIDATE, Answer.ACCEPTED, today=TODAY)
+    assert not again.changed and not again.establishes and again.state == both.state
+    declined = rules.answer_introduction(half.state, Side.CANDIDATE, Answer.DECLINED, today=TODAY)
+    assert declined.changed and not declined.establishes
+    assert rules.unanswered_sides(half.state) == [Side.CANDIDATE]
+    assert rules.unanswered_sides(pending()) == [Side.REQUESTER, Side.CANDIDATE]
+
+
+def test_the_municipality_picking_a_candidate_has_accepted_and_links_last_the_answer_by_day():
+    picked = rules.new_introduction(answer_by=TODAY, picked_by_requester=True)
+    assert picked == pending(requester=Answer.ACCEPTED, answer_by=TODAY)
+    assert rules.new_introduction(answer_by=TODAY, picked_by_requester=False) == pending(answer_by=TODAY)
+    assert rules.answer_link_expiry(TODAY) == datetime(2026, 11, 25, tzinfo=timezone.utc)
+
+
+def test_the_capacity_rule_and_places_taken_and_freed():
+    rules.check_free_capacity(name="Hordaland", capacity=2, active_partnerships=1)
+    with pytest.raises(Conflict) as refused:
+        rules.check_free_capacity(name="Hordaland", capacity=2, active_partnerships=2)
+    assert refused.value.code == "full_capacity" and "Hordaland" in str(refused.value)
+    assert rules.place_taken(active_partnerships=1, partnerships_total=4) == (2, 5)
+    assert rules.place_freed(1) == 0 and rules.place_freed(0) == 0
+    assert rules.free_capacity(capacity=2, active_partnerships=3) == 0
+    assert rules.free_capacity(capacity=3, active_partnerships=1) == 2
+
+
+def test_letters_are_signed_around_the_partnership_and_reports_cover_a_year():
+    rules.check_letter(signed_on=TODAY - timedelta(days=365), established_on=TODAY)
+    with pytest.raises(RuleViolation):
+        rules.check_letter(signed_on=TODAY - timedelta(days=366), established_on=TODAY)
+    assert rules.report_period(None) == (None, None)
+    assert rules.report_period(2026) == (datetime(2026, 1, 1, tzinfo=timezone.utc),
+                                         datetime(2027, 1, 1, tzinfo=timezone.utc))
+    assert rules.renewal_key_expiry(NOW) == NOW + timedelta(days=90)
+
+
+def test_an_address_named_in_free_text_is_replaced_whatever_its_case():
+    from services.partners.domain.privacy import replace_address
+
+    text = "write to Kari@Hordaland.no or kari@hordaland.no"
+    replaced = replace_address(text, "kari@hordaland.no")
+    assert "hordaland.no" not in replaced.lower()
+    assert replaced.count(pseudonym_email("kari@hordaland.no")) == 2 and replaced.startswith("write to ")

@@ -53,3 +53,16 @@ def scrub_people(value: Any, address: str) -> tuple[Any, int]:
             found += 1
         return result, found
     return value, 0
+
+
+def replace_address(text: str, address: str) -> str:
+    """The text with every occurrence of the address (in any case) replaced by its pseudonym."""
+    lowered, key, out, start = text.lower(), email_key(address), [], 0
+    while True:
+        found = lowered.find(key, start)
+        if found < 0:
+            out.append(text[start:])
+            return "".join(out)
+        out.append(text[start:found])
+        out.append(pseudonym_email(address))
+        start = found + len(key)

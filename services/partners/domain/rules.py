@@ -4,7 +4,7 @@ and transport."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from enum import Enum
 
 from shared.errors import Conflict, Forbidden, RuleViolation
@@ -26,6 +26,12 @@ MAX_REMINDERS = 2
 
 # How many candidates a proposal (matches_proposed) carries.
 PROPOSAL_SIZE = 10
+
+# A renewal link stays usable for a while after the profile lapsed.
+RENEWAL_KEY_GRACE = timedelta(days=90)
+
+# A letter of intent is signed around the partnership, not years before it.
+LETTER_BEFORE_PARTNERSHIP = timedelta(days=365)
 
 
 def check_profile(*, country: str, organisation_type: str, region: str | None, capacity: int,
@@ -53,6 +59,33 @@ def check_capacity_change(*, capacity: int, active_partnerships: int) -> None:
 
 def profile_expiry(renewed_at: datetime) -> datetime:
     return renewed_at + PROFILE_VALIDITY
+
+
+def renewal_key_expiry(expires_at: datetime) -> datetime:
+    """Until when the renewal link sent for a profile expiring at `expires_at` works."""
+    return expires_at + RENEWAL_KEY_GRACE
+
+
+def free_capacity(*, capacity: int, active_partnerships: int) -> int:
+    return max(0, capacity - active_partnerships)
+
+
+def check_free_capacity(*, name: str, capacity: int, active_partnerships: int) -> None:
+    """The capacity rule: a partnership is established only while the partner has a free place
+    (the caller holds the profile row's lock, so concurrent acceptances cannot exceed it)."""
+    if active_partnerships >= capacity:
+        raise Conflict(f"{name} has no free partnership capacity ({active_partnerships} of {capacity})",
+                       field="answer", code="full_capacity")
+
+
+def place_taken(*, active_partnerships: int, partnerships_total: int) -> tuple[int, int]:
+    """(active, total) partnerships once one more is established."""
+    return active_partnerships + 1, partnerships_total + 1
+
+
+def place_freed(active_partnerships: int) -> int:
+    """Active partnerships once one is completed."""
+    return max(0, active_partnerships - 1)
 
 
 def renewal_due(*, expires_at: datetime, reminded_for: datetime | None, now: datetime) -> bool:
@@ -106,6 +139,18 @@ def answer_by_date(requested: date | None, *, today: date, deadline: date) -> da
     return chosen
 
 
+def new_introduction(*, answer_by: date, picked_by_requester: bool) -> IntroductionState:
+    """A new introduction: pending; when the requesting municipality picks the candidate itself,
+    that is its acceptance."""
+    return IntroductionState(IntroductionStatus.PENDING, Answer.ACCEPTED if picked_by_requester else None, None,
+                             answer_by)
+
+
+def answer_link_expiry(answer_by: date) -> datetime:
+    """An answer link works until the end of the answer-by day (UTC)."""
+    return datetime.combine(answer_by + timedelta(days=1), time(), tzinfo=timezone.utc)
+
+
 def apply_answer(state: IntroductionState, side: Side, answer: Answer, *, today: date) -> IntroductionState:
     """The introduction after one side's answer. A side answers once; answering the same again is
     harmless (idempotent), changing one's answer is refused."""
@@ -129,6 +174,28 @@ def apply_answer(state: IntroductionState, side: Side, answer: Answer, *, today:
     else:
         status = IntroductionStatus.PENDING
     return IntroductionState(status, requester, candidate, state.answer_by)
+
+
+@dataclass(frozen=True)
+class AnswerOutcome:
+    """One side's answer applied: the state after it, whether anything changed (the same answer
+    again changes nothing) and whether it establishes the partnership (both accepted)."""
+    state: IntroductionState
+    changed: bool
+
+    @property
+    def establishes(self) -> bool:
+        return self.changed and self.state.status is IntroductionStatus.ESTABLISHED
+
+
+def answer_introduction(state: IntroductionState, side: Side, answer: Answer, *, today: date) -> AnswerOutcome:
+    """The double opt-in state machine for one answer (see apply_answer)."""
+    after = apply_answer(state, side, answer, today=today)
+    return AnswerOutcome(after, changed=after != state)
+
+
+def unanswered_sides(state: IntroductionState) -> list[Side]:
+    return [side for side in Side if state.answer_of(side) is None]
 
 
 def sides_to_remind(state: IntroductionState, *, reminders_sent: int, last_contact: datetime,
@@ -176,6 +243,19 @@ def check_visit(*, starts_on: date, ends_on: date, established_on: date, directi
         raise RuleViolation("a visit to Lithuania takes place in LT", field="country")
     if direction is VisitDirection.TO_PARTNER and country == "LT" and partner_country != "LT":
         raise RuleViolation("a visit to the partner takes place outside Lithuania", field="country")
+
+
+def check_letter(*, signed_on: date, established_on: date) -> None:
+    if signed_on < established_on - LETTER_BEFORE_PARTNERSHIP:
+        raise RuleViolation("a letter of intent is signed around the partnership, not years before",
+                            field="signed_on")
+
+
+def report_period(year: int | None) -> tuple[datetime | None, datetime | None]:
+    """[start, end) of a report year in UTC; (None, None) for all years."""
+    if not year:
+        return None, None
+    return datetime(year, 1, 1, tzinfo=timezone.utc), datetime(year + 1, 1, 1, tzinfo=timezone.utc)
 
 
 def check_partnership_open(status: str) -> None:
