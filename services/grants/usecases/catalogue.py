@@ -17,8 +17,16 @@ from services.grants.domain.rules import (
     plan_call_change,
 )
 from services.grants.models import FundedProject, FundingCall, Programme
-from services.grants.schemas import CallChange, CallIn, CallOut, CallQuery, FundedProjectIn, FundedProjectOut, \
-    ProgrammeIn, ProgrammeOut
+from services.grants.schemas import (
+    CallChange,
+    CallIn,
+    CallOut,
+    CallQuery,
+    FundedProjectIn,
+    FundedProjectOut,
+    ProgrammeIn,
+    ProgrammeOut,
+)
 from services.grants.usecases import local_today, repository
 from services.grants.views import call_out, call_terms, funded_project_out, programme_out
 from shared.errors import Conflict
