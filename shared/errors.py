@@ -1,5 +1,6 @@
 """Errors the domain raises. Plain Python: the HTTP layer turns them into problem+json
-(404, 409, 422, 403) and the event layer into retries or dead letters."""
+(404, 409, 422, 403) and the event layer into retries or dead letters. `Problem` is the HTTP
+error itself, for the HTTP layer's helpers (shared/http.py, shared/ratelimit.py)."""
 
 from __future__ import annotations
 
@@ -40,3 +41,31 @@ class RuleViolation(DomainError):
 class Forbidden(DomainError):
     status = 403
     title = "Forbidden"
+
+
+class Problem(Exception):
+    """An HTTP error to send as application/problem+json."""
+
+    def __init__(self, status: int, title: str, detail: str | None = None, *, code: str | None = None,
+                 errors: list[dict] | None = None, headers: dict | None = None):
+        super().__init__(detail or title)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.code = code
+        self.errors = errors or []
+        self.headers = headers or {}
+
+    def document(self, instance: str, correlation_id: str) -> dict:
+        doc = {
+            "type": f"urn:savivalda:problem:{self.code}" if self.code else "about:blank",
+            "title": self.title,
+            "status": self.status,
+            "instance": instance,
+            "correlation_id": correlation_id,
+        }
+        if self.detail:
+            doc["detail"] = self.detail
+        if self.errors:
+            doc["errors"] = self.errors
+        return doc

@@ -36,7 +36,7 @@ from werkzeug.routing import BaseConverter, Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from shared.auth import InvalidToken, Principal, decode_token
-from shared.errors import DomainError
+from shared.errors import DomainError, Problem
 from shared.limits import PATH_SEGMENT, JsonLimitError, has_control_characters, read_json
 from shared.observability import HEALTH, HTTP_DURATION, HTTP_REJECTED, HTTP_REQUESTS, HTTP_UNHANDLED
 from shared.ratelimit import RateLimits, enforce as enforce_rate_limit, route_limit
@@ -47,34 +47,6 @@ log = logging.getLogger(__name__)
 PROBLEM_TYPE = "application/problem+json"
 CORRELATION_HEADER = "X-Correlation-ID"
 _CORRELATION_OK = re.compile(r"^[A-Za-z0-9._:\-]{1,200}$")
-
-
-class Problem(Exception):
-    """An HTTP error to send as application/problem+json."""
-
-    def __init__(self, status: int, title: str, detail: str | None = None, *, code: str | None = None,
-                 errors: list[dict] | None = None, headers: dict | None = None):
-        super().__init__(detail or title)
-        self.status = status
-        self.title = title
-        self.detail = detail
-        self.code = code
-        self.errors = errors or []
-        self.headers = headers or {}
-
-    def document(self, instance: str, correlation_id: str) -> dict:
-        doc = {
-            "type": f"urn:savivalda:problem:{self.code}" if self.code else "about:blank",
-            "title": self.title,
-            "status": self.status,
-            "instance": instance,
-            "correlation_id": correlation_id,
-        }
-        if self.detail:
-            doc["detail"] = self.detail
-        if self.errors:
-            doc["errors"] = self.errors
-        return doc
 
 
 def validation_problem(error: ValidationError, location: str) -> Problem:

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 from nameko.extensions import SharedExtension
 
+from shared.errors import Problem
+
 _PERIODS = {"s": 1.0, "sec": 1.0, "second": 1.0, "m": 60.0, "min": 60.0, "minute": 60.0, "h": 3600.0,
             "hour": 3600.0}
 _FORMAT = re.compile(r"^\s*(\d+)\s*/\s*([a-z]+)\s*$")
@@ -139,8 +141,6 @@ def enforce(route, request) -> None:
     name, limit = route.limit
     wait = route.rate_limits.take(name, limit, client_address(request.environ, route.settings.trusted_proxies))
     if wait > 0:
-        from shared.http import Problem
-
         seconds = max(1, math.ceil(wait))
         raise Problem(429, "Too many requests",
                       f"at most {limit} requests from one client here; try again in {seconds} s",

@@ -2,9 +2,7 @@
 
 from shared.events.envelope import (  # noqa: F401
     Envelope,
-    EventData,
     InvalidEvent,
-    event,
     exchange_for,
     model_for,
     new_envelope,
@@ -13,3 +11,4 @@ from shared.events.envelope import (  # noqa: F401
     registered_events,
     routing_key_for,
 )
+from shared.events.registry import EventData, event  # noqa: F401

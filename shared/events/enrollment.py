@@ -13,7 +13,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from shared.events.envelope import EventData, event
+from shared.events.registry import EventData, event
 from shared.events.privacy import PersonErased
 from shared.events.types import LocalizedText, Person
 

@@ -1,22 +1,25 @@
-"""The event envelope (CloudEvents 1.0, structured JSON mode) and the registry of event types.
+"""The event envelope (CloudEvents 1.0, structured JSON mode) and the lookup of event types.
 
 Every event on the bus is one JSON object: the CloudEvents attributes, our two extension
 attributes (`correlationid`, `schemaversion`) and `data`, whose shape is the pydantic model
 registered for (`type`, `schemaversion`). Routing follows nameko's convention so that any AMQP
 client can publish: topic exchange `<prefix>.events`, routing key `<name>`, for type
-`<prefix>.<name>`.
+`<prefix>.<name>`. The models register themselves (shared/events/registry.py) in the modules
+shared/events/catalogue.py imports; this module reads the complete registry from there.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
+from shared.events.catalogue import REGISTRY as _REGISTRY
+from shared.events.registry import OPERATOR_PUBLISHERS, TYPE_PATTERN, EventData  # noqa: F401
+
 SPEC_VERSION = "1.0"
-TYPE_PATTERN = r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$"
 
 
 class InvalidEvent(Exception):
@@ -72,61 +75,12 @@ class Envelope(BaseModel):
         return self.model_dump(mode="json", exclude_none=True)
 
 
-class EventData(BaseModel):
-    """Base of every event's `data` model.
-
-    Unknown fields are ignored rather than refused: schemas evolve additively, so a consumer
-    built against version 1 must accept what a newer publisher adds.
-    """
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    event_type: ClassVar[str]
-    schema_version: ClassVar[int]
-    summary: ClassVar[str]
-    publisher: ClassVar[str]
-
-
-# Publishers that are not services: requests an operator makes through the CLI.
-OPERATOR_PUBLISHERS = ("privacy",)
-
-_REGISTRY: dict[tuple[str, int], type[EventData]] = {}
-
-
-def event(type_: str, version: int = 1, *, summary: str):
-    """Register a data model as the schema of event type `type_` at `version`."""
-    import re
-
-    if not re.match(TYPE_PATTERN, type_):
-        raise ValueError(f"event type {type_!r} must look like '<service>.<name>'")
-
-    def register(cls: type[EventData]) -> type[EventData]:
-        key = (type_, version)
-        if key in _REGISTRY and _REGISTRY[key] is not cls:
-            raise ValueError(f"event type {type_} v{version} is registered twice")
-        cls.event_type = type_
-        cls.schema_version = version
-        cls.summary = summary
-        cls.publisher = type_.split(".", 1)[0]
-        _REGISTRY[key] = cls
-        return cls
-
-    return register
-
-
 def registered_events() -> dict[tuple[str, int], type[EventData]]:
-    _load_catalogue()
     return dict(sorted(_REGISTRY.items()))
 
 
 def model_for(type_: str, version: int = 1) -> type[EventData]:
-    _load_catalogue()
     return _REGISTRY[(type_, version)]
-
-
-def _load_catalogue() -> None:
-    # The catalogue modules register themselves on import.
-    from shared.events import catalogue  # noqa: F401
 
 
 def exchange_for(type_: str) -> str:
@@ -179,7 +133,6 @@ def parse_envelope(body: Any) -> Envelope:
 def parse_event(body: Any) -> tuple[Envelope, EventData]:
     """Validate an incoming message against the envelope and its type's data model."""
     envelope = parse_envelope(body)
-    _load_catalogue()
     model = _REGISTRY.get((envelope.type, envelope.schemaversion))
     if model is None:
         known = sorted(v for (t, v) in _REGISTRY if t == envelope.type)

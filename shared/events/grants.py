@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.events.envelope import EventData, event
+from shared.events.registry import EventData, event
 from shared.events.privacy import PersonErased
 from shared.events.types import Contact, CountryCode, LanguageCode, LocalizedText
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from shared.events.envelope import EventData, event
+from shared.events.registry import EventData, event
 from shared.events.privacy import PersonErased
 
 

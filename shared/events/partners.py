@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.events.envelope import EventData, event
+from shared.events.registry import EventData, event
 from shared.events.privacy import PersonErased
 from shared.events.types import Contact, CountryCode, LocalizedText
 

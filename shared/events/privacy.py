@@ -12,7 +12,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from shared.events.envelope import EventData, event
+from shared.events.registry import EventData, event
 from shared.events.types import EMAIL_PATTERN
 
 
