@@ -4,28 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from tests.enrollment.helpers import COURSE, session_body  # noqa: F401  (the same course and session)
 from tests.support import http
 
 
 def future(days: float, hour: int = 9) -> str:
     moment = (datetime.now(timezone.utc) + timedelta(days=days)).replace(hour=hour, minute=0, second=0, microsecond=0)
     return moment.isoformat()
-
-
-COURSE = {
-    "title": {"lt": "Biudžeto planavimas savivaldybėje", "en": "Municipal budget planning"},
-    "themes": ["budgeting", "strategic_planning"],
-    "audience": ["officials"],
-    "duration_hours": 6,
-    "format": "in_person",
-}
-
-
-def session_body(capacity: int = 2, **changes) -> dict:
-    body = {"starts_at": future(20, 7), "ends_at": future(20, 13), "region": "KU", "venue": "Kaunas, Laisvės al. 96",
-            "capacity": capacity, "fee_eur": "15.00"}
-    body.update(changes)
-    return body
 
 
 def person(n: int = 1, municipality: str = "15", language: str = "lt") -> dict:
