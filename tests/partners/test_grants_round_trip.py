@@ -5,6 +5,7 @@ partnership_established meets the application's partner requirement."""
 
 from datetime import date, timedelta
 
+from tests.grants.helpers import application_body
 from tests.partners.helpers import HORDALAND, WESTERN_NORWAY, key_of
 from tests.support import http, wait_until
 
@@ -21,24 +22,13 @@ CALL = {
 }
 
 
-def application(call_id: str) -> dict:
-    return {
-        "call_id": call_id, "municipality_code": "15",
-        "title": {"lt": "Skaidrios viešosios paslaugos Kaune", "en": "Transparent public services in Kaunas"},
-        "themes": ["public_service_quality", "anti_corruption"],
-        "budget": {"total_eligible_cost_eur": "100000", "requested_grant_eur": "85000"},
-        "contact": {"name": "Rūta Petraitienė", "email": "ruta@kaunas.lt", "language": "lt"},
-        "consultant": {"name": "Jonas Jonaitis", "email": "jonas.jonaitis@lsa.lt", "language": "en"},
-    }
-
-
 def test_partner_requested_in_matches_proposed_and_partnership_established_out(partners, embedded):
     base, staff, kaunas_city = embedded.base_url, partners.staff, embedded.token("municipality:15")
     hordaland = partners.profile(HORDALAND)
     partners.profile(WESTERN_NORWAY)
     call = http("POST", f"{base}/grants/calls", CALL, token=staff)
     assert call.status == 201, call.body
-    created = http("POST", f"{base}/grants/applications", application(call.body["id"]), token=staff)
+    created = http("POST", f"{base}/grants/applications", application_body(call.body["id"]), token=staff)
     assert created.status == 201, created.body
     application_id = created.body["id"]
 
