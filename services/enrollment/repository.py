@@ -1,5 +1,5 @@
-"""Storage of courses, sessions, enrolments, certificates and training needs (SQLAlchemy; used by
-the service class and its seating and timer helpers only)."""
+"""Storage of courses, sessions, enrolments, certificates and training needs (SQLAlchemy): every
+query of the service, used by its use cases (usecases/) only."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Iterable
 
-from sqlalchemy import Select, and_, func, literal, select
+from sqlalchemy import Select, and_, delete, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from services.enrollment.domain.rules import HOLDS_SEAT, AttendanceMode, EnrollmentStatus, SessionStatus
@@ -21,7 +21,7 @@ from services.enrollment.models import (
     TrainingNeedSupport,
     TrainingSession,
 )
-from shared.persistence.schema import UtcDateTime
+from shared.persistence.schema import OUTBOX, UtcDateTime
 from shared.errors import NotFound
 
 HOLDING = [s.value for s in HOLDS_SEAT]
@@ -32,9 +32,17 @@ class EnrollmentRepository:
         self.session = session
         self.dialect = dialect
 
+    @classmethod
+    def of(cls, uow) -> "EnrollmentRepository":
+        """The repository over a unit of work's session."""
+        return cls(uow.session, uow.dialect)
+
     def add(self, obj) -> None:
         self.session.add(obj)
         self.session.flush()
+
+    def delete(self, obj) -> None:
+        self.session.delete(obj)
 
     # ------------------------------------------------------------------ courses
     def course(self, course_id: uuid.UUID) -> Course:
@@ -197,6 +205,9 @@ class EnrollmentRepository:
         if found is None:
             raise NotFound("enrolment", enrollment_id)
         return found
+
+    def find_enrollment(self, enrollment_id: uuid.UUID) -> Enrollment | None:
+        return self.session.get(Enrollment, enrollment_id)
 
     def enrollment_locked(self, enrollment_id: uuid.UUID) -> tuple[Enrollment, TrainingSession]:
         """An enrolment and its session, the session row locked first (the order every seat change
@@ -367,3 +378,35 @@ class EnrollmentRepository:
 
     def support(self, need_id: uuid.UUID, municipality_code: str) -> TrainingNeedSupport | None:
         return self.session.get(TrainingNeedSupport, (need_id, municipality_code))
+
+    # ------------------------------------------------------------------ erasure
+    def anonymise_certificates_of(self, enrollment_id: uuid.UUID, holder_name: str) -> int:
+        return self.session.execute(
+            update(Certificate).where(Certificate.enrollment_id == enrollment_id).values(holder_name=holder_name)
+        ).rowcount
+
+    def replace_author(self, email_key: str, replacement: str) -> dict[str, int]:
+        """Rows the person authored as a coordinator lose the author: counts per kind."""
+        authored = [(Enrollment, Enrollment.created_by, "authored_enrollments"),
+                    (TrainingNeed, TrainingNeed.proposed_by, "training_needs"),
+                    (TrainingNeedSupport, TrainingNeedSupport.supported_by, "supports")]
+        return {name: self.session.execute(
+                    update(model).where(func.lower(column) == email_key).values({column.key: replacement})).rowcount
+                for model, column, name in authored}
+
+    def delete_idempotency_keys_of(self, email_key: str) -> int:
+        """The keys of tokens whose subject is the person (scope "<role>:<subject>")."""
+        return self.session.execute(
+            delete(IdempotencyKey).where(func.lower(IdempotencyKey.principal).like(f"%:{_like(email_key)}",
+                                                                                   escape="\\"))
+        ).rowcount
+
+    def delete_outbox_rows_mentioning(self, text: str) -> int:
+        """Events mentioning the text (lower case), published or not."""
+        lowered = func.lower(OUTBOX.c.body)
+        mentions = func.strpos(lowered, text) > 0 if self.dialect == "postgresql" else func.instr(lowered, text) > 0
+        return self.session.execute(delete(OUTBOX).where(mentions)).rowcount
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

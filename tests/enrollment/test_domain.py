@@ -347,3 +347,114 @@ def test_a_report_narrowed_to_a_region_counts_only_the_sessions_people_from_ther
     assert list(kaunas) == [a.session_id] and [r.person_key for r in kaunas_rows] == ["ona"]
     themed, themed_rows = restrict(sessions, rows, theme="anti_corruption")
     assert list(themed) == [b.session_id] and {r.person_key for r in themed_rows} == {"jonas", "ema"}
+
+
+# ---------------------------------------------------------------- rules that were inline in service.py
+
+def test_only_a_scheduled_session_changes_or_is_cancelled():
+    from services.enrollment.domain.rules import check_session_cancellable, check_session_changeable
+
+    check_session_changeable(SessionStatus.SCHEDULED)
+    check_session_cancellable(SessionStatus.SCHEDULED)
+    with pytest.raises(Conflict, match="the session is completed") as changed:
+        check_session_changeable(SessionStatus.COMPLETED)
+    with pytest.raises(Conflict, match="already cancelled") as cancelled:
+        check_session_cancellable(SessionStatus.CANCELLED)
+    assert changed.value.code == cancelled.value.code == "session_not_open"
+
+
+def test_pool_capacities_follow_the_course_format():
+    from services.enrollment.domain.rules import pool_capacities
+
+    assert pool_capacities(CourseFormat.HYBRID, 10, 5) == {IN_PERSON: 10, ONLINE: 5}
+    assert pool_capacities(CourseFormat.ONLINE, 30, None) == {ONLINE: 30}
+    assert pool_capacities(CourseFormat.IN_PERSON, 12, None) == {IN_PERSON: 12}
+
+
+def test_an_offer_is_accepted_or_declined_only_while_it_stands():
+    from services.enrollment.domain.rules import check_offer_acceptable, check_offer_declinable
+
+    check_offer_acceptable(EnrollmentStatus.OFFERED)
+    check_offer_declinable(EnrollmentStatus.OFFERED)
+    with pytest.raises(Conflict) as expired:
+        check_offer_acceptable(EnrollmentStatus.EXPIRED)
+    assert expired.value.code == "offer_expired"
+    for status in (EnrollmentStatus.CONFIRMED, EnrollmentStatus.WAITLISTED, EnrollmentStatus.CANCELLED):
+        with pytest.raises(Conflict) as refused:
+            check_offer_acceptable(status)
+        assert refused.value.code == "no_offer"
+        with pytest.raises(Conflict) as refused:
+            check_offer_declinable(status)
+        assert refused.value.code == "no_offer"
+    with pytest.raises(Conflict, match="no offer to decline"):
+        check_offer_declinable(EnrollmentStatus.EXPIRED)
+
+
+def test_leaving_an_offer_declines_it_and_leaving_otherwise_is_the_persons_own_cancellation():
+    from services.enrollment.domain.rules import CancelReason, leave_reason
+
+    assert leave_reason(EnrollmentStatus.OFFERED) is CancelReason.OFFER_DECLINED
+    for status in (EnrollmentStatus.CONFIRMED, EnrollmentStatus.WAITLISTED):
+        assert leave_reason(status) is CancelReason.BY_PARTICIPANT
+
+
+def test_a_municipality_cannot_touch_a_person_another_municipality_enrolled():
+    from services.enrollment.domain.rules import check_not_enrolled_by_another
+    from shared.errors import Forbidden
+
+    check_not_enrolled_by_another(None, "15")  # the centre may
+    check_not_enrolled_by_another("15", "15")
+    check_not_enrolled_by_another("15", None)  # nobody enrolled them yet
+    with pytest.raises(Forbidden) as refused:
+        check_not_enrolled_by_another("15", "57")
+    assert refused.value.field == "email"
+
+
+def test_an_idempotency_key_is_per_token_holder_and_bound_to_one_request():
+    from services.enrollment.domain.idempotency import check_same_request, key_scope, request_fingerprint
+
+    session = uuid.uuid4()
+    assert key_scope("municipality:15", "ruta@kaunas.lt") == "municipality:15:ruta@kaunas.lt"
+    first = request_fingerprint(session, {"name": "Rūta", "email": "ruta@kaunas.lt"})
+    assert first == request_fingerprint(session, {"email": "ruta@kaunas.lt", "name": "Rūta"})  # key order aside
+    assert first != request_fingerprint(uuid.uuid4(), {"name": "Rūta", "email": "ruta@kaunas.lt"})
+    assert first != request_fingerprint(session, {"name": "Jonas", "email": "ruta@kaunas.lt"})
+    check_same_request(first, first)
+    with pytest.raises(Conflict) as reused:
+        check_same_request(first, request_fingerprint(session, {"name": "Jonas"}))
+    assert reused.value.code == "idempotency_key_reused"
+
+
+def test_a_municipality_supports_others_open_proposals_only():
+    from services.enrollment.domain.needs import check_can_support
+
+    check_can_support("15", "open", "57")
+    check_can_support("15", "planned", "57")
+    with pytest.raises(RuleViolation) as own:
+        check_can_support("15", "open", "15")
+    assert own.value.field == "municipality_code"
+    with pytest.raises(Conflict) as closed:
+        check_can_support("15", "closed", "57")
+    assert closed.value.code == "need_closed"
+
+
+def test_a_bulk_attendance_record_names_an_enrolment_of_the_session():
+    from services.enrollment.domain.completion import check_in_session
+
+    session, other, enrollment = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    check_in_session(enrollment, session, session, "records.0.enrollment_id")
+    for found in (other, None):
+        with pytest.raises(RuleViolation, match="is not in this session") as refused:
+            check_in_session(enrollment, found, session, "records.3.enrollment_id")
+        assert refused.value.field == "records.3.enrollment_id"
+
+
+def test_report_periods_are_counted_in_lithuanian_time():
+    from datetime import date
+
+    from services.enrollment.domain.figures import local_day_start, local_year_bounds
+
+    start, end = local_year_bounds(2026)
+    assert start == datetime(2025, 12, 31, 22, tzinfo=timezone.utc)  # midnight in Vilnius (UTC+2 in winter)
+    assert end == datetime(2026, 12, 31, 22, tzinfo=timezone.utc)
+    assert local_day_start(date(2026, 7, 1)) == datetime(2026, 6, 30, 21, tzinfo=timezone.utc)  # summer: UTC+3

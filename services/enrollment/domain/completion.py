@@ -36,6 +36,13 @@ def attendance_hours(attendance: Attendance, hours: Decimal | None, duration_hou
     return hours
 
 
+def check_in_session(enrollment_id, enrollment_session_id, session_id, field: str) -> None:
+    """A bulk attendance record names an enrolment of that session (`enrollment_session_id` is
+    None for an unknown enrolment)."""
+    if enrollment_session_id is None or enrollment_session_id != session_id:
+        raise RuleViolation(f"enrolment {enrollment_id} is not in this session", field=field)
+
+
 def check_can_attend(status: EnrollmentStatus, field: str) -> None:
     """Only people who held a seat can have attended; the waitlisted or cancelled did not."""
     if status is not EnrollmentStatus.CONFIRMED:

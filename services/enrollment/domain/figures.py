@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Iterable
 from uuid import UUID
@@ -26,6 +26,16 @@ def local_year(moment: datetime) -> int:
 
 def local_month(moment: datetime) -> str:
     return moment.astimezone(LOCAL_TIME).strftime("%Y-%m")
+
+
+def local_day_start(day: date) -> datetime:
+    """Midnight of `day` in Lithuanian time (a report's period bound)."""
+    return datetime.combine(day, time(), LOCAL_TIME)
+
+
+def local_year_bounds(year: int) -> tuple[datetime, datetime]:
+    """The year in Lithuanian time: [1 January, next 1 January)."""
+    return local_day_start(date(year, 1, 1)), local_day_start(date(year + 1, 1, 1))
 
 
 @dataclass(frozen=True)

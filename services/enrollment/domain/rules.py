@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-from shared.errors import Conflict, RuleViolation
+from shared.errors import Conflict, Forbidden, RuleViolation
 
 
 class CourseFormat(str, Enum):
@@ -210,6 +210,48 @@ def check_can_cancel(status: EnrollmentStatus, session_status: SessionStatus, st
         raise Conflict(f"the enrolment is already {status.value}", code="not_active")
     if now >= starts_at:
         raise Conflict("the session has started; record attendance instead", code="session_started")
+
+
+def check_session_changeable(session_status: SessionStatus) -> None:
+    """Only a scheduled session's settings change (a cancelled or completed one is history)."""
+    if session_status is not SessionStatus.SCHEDULED:
+        raise Conflict(f"the session is {session_status.value}", code="session_not_open")
+
+
+def check_session_cancellable(session_status: SessionStatus) -> None:
+    if session_status is not SessionStatus.SCHEDULED:
+        raise Conflict(f"the session is already {session_status.value}", code="session_not_open")
+
+
+def pool_capacities(course_format: CourseFormat, capacity: int,
+                    online_capacity: int | None) -> dict[AttendanceMode, int]:
+    """The seats of each pool the course's format has."""
+    return {mode: capacity_of(mode, course_format, capacity, online_capacity) for mode in modes_for(course_format)}
+
+
+def check_offer_acceptable(status: EnrollmentStatus) -> None:
+    """A seat can be accepted only while it is offered (an expired offer went to the next person)."""
+    if status is EnrollmentStatus.EXPIRED:
+        raise Conflict("the offer has expired and the seat passed to the next person", code="offer_expired")
+    if status is not EnrollmentStatus.OFFERED:
+        raise Conflict(f"the enrolment is {status.value}; there is no offer to accept", code="no_offer")
+
+
+def check_offer_declinable(status: EnrollmentStatus) -> None:
+    if status is not EnrollmentStatus.OFFERED:
+        raise Conflict(f"the enrolment is {status.value}; there is no offer to decline", code="no_offer")
+
+
+def leave_reason(status: EnrollmentStatus) -> CancelReason:
+    """Why a person leaving through their own link is cancelled: leaving an offer declines it."""
+    return CancelReason.OFFER_DECLINED if status is EnrollmentStatus.OFFERED else CancelReason.BY_PARTICIPANT
+
+
+def check_not_enrolled_by_another(acting_municipality: str | None, enrolled_by: str | None) -> None:
+    """A municipality's coordinator (`acting_municipality`; None for the centre) cannot touch a
+    person another municipality enrolled in the session (`enrolled_by`; None if nobody did)."""
+    if acting_municipality is not None and enrolled_by is not None and enrolled_by != acting_municipality:
+        raise Forbidden("this e-mail is enrolled in the session by another municipality", field="email")
 
 
 def check_capacity_change(new_capacity: int, held: int, field: str) -> None:

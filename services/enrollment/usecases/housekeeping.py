@@ -1,5 +1,5 @@
-"""The service's timer jobs (run by `@timer`, shared/timers.py): quota releases and expired offers,
-reminders, certificate expiry notices.
+"""The timer's jobs (the service's `@timer` entrypoint, shared/timers.py, calls `run_all`): quota
+releases and expired offers, reminders, certificate expiry notices.
 
 Every replica runs the timer. Each job is safe with several replicas at once:
 - quota release and offer expiry lock the session row with SKIP LOCKED, and re-check what is due
@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from services.enrollment.domain.completion import EXPIRY_NOTICE_DAYS
 from services.enrollment.notices import Links, participant_fields
 from services.enrollment.repository import EnrollmentRepository
-from services.enrollment.seating import Seating
+from services.enrollment.usecases.seating import Seating
 from shared.persistence.schema import utcnow
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.events.enrollment import CertificateExpiring, SessionReminderDue
@@ -26,8 +26,10 @@ log = logging.getLogger(__name__)
 BATCH = 200
 
 
-def run_all(db: UnitOfWork, repo: EnrollmentRepository, links: Links, now: datetime | None = None) -> dict[str, int]:
+def run_all(db: UnitOfWork, links: Links, now: datetime | None = None) -> dict[str, int]:
+    """Each job commits as it goes; returns what each did."""
     now = now or utcnow()
+    repo = EnrollmentRepository.of(db)
     done = {"sessions_settled": settle_due_sessions(db, repo, links, now),
             "reminders": send_reminders(db, repo, links, now),
             "expiry_notices": announce_expiring_certificates(db, repo, links, now)}

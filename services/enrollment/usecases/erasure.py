@@ -13,26 +13,25 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import delete, func, update
-
 from services.enrollment.domain.rules import ACTIVE, CancelReason, EnrollmentStatus, SessionStatus, normalise_email
-from services.enrollment.models import Certificate, Enrollment, IdempotencyKey, TrainingNeed, TrainingNeedSupport
 from services.enrollment.notices import Links
 from services.enrollment.repository import EnrollmentRepository
-from services.enrollment.seating import Seating
-from shared.persistence.schema import OUTBOX, utcnow
-from shared.persistence.unit_of_work import UnitOfWork
+from services.enrollment.usecases.seating import Seating
 from shared.erasure import scrub_dead_letters
 from shared.events.enrollment import EnrollmentPersonErased
 from shared.events.privacy import ErasureRequested
+from shared.persistence.schema import utcnow
+from shared.persistence.unit_of_work import UnitOfWork
 
 ERASED = "(erased)"
 
 
-def erase(db: UnitOfWork, repo: EnrollmentRepository, links: Links, request: ErasureRequested) -> dict[str, int]:
+def erase(uow: UnitOfWork, links: Links, request: ErasureRequested) -> dict[str, int]:
+    """Forget the person; emits enrollment.person_erased with the counts. The subscription commits
+    (with its inbox claim)."""
+    repo = EnrollmentRepository.of(uow)
     email_key = normalise_email(request.email)
     now = utcnow()
-    session = repo.session
     removed = {"enrollments": 0, "open_enrollments_cancelled": 0, "certificates": 0, "training_needs": 0,
                "supports": 0, "authored_enrollments": 0, "idempotency_keys": 0, "events": 0, "dead_letters": 0}
     pseudonym = uuid.uuid4().hex
@@ -43,8 +42,8 @@ def erase(db: UnitOfWork, repo: EnrollmentRepository, links: Links, request: Era
         if (EnrollmentStatus(enrollment.status) in ACTIVE
                 and training_session.status == SessionStatus.SCHEDULED.value):
             # Nobody is told (the person asked to be forgotten); the seat goes to the waitlist.
-            Seating(db, repo, links, now).cancel(training_session, repo.course(training_session.course_id),
-                                                 enrollment, CancelReason.BY_PARTICIPANT, announce=False)
+            Seating(uow, repo, links, now).cancel(training_session, repo.course(training_session.course_id),
+                                                  enrollment, CancelReason.BY_PARTICIPANT, announce=False)
             removed["open_enrollments_cancelled"] += 1
         enrollment.name = ERASED
         enrollment.email = f"erased-{pseudonym}@erased.invalid"
@@ -52,32 +51,13 @@ def erase(db: UnitOfWork, repo: EnrollmentRepository, links: Links, request: Era
         enrollment.position = None
         enrollment.erased_at = now
         removed["enrollments"] += 1
-        removed["certificates"] += session.execute(
-            update(Certificate).where(Certificate.enrollment_id == enrollment.id).values(holder_name=ERASED)).rowcount
-    session.flush()
-    authored = [(Enrollment, Enrollment.created_by, "authored_enrollments"),
-                (TrainingNeed, TrainingNeed.proposed_by, "training_needs"),
-                (TrainingNeedSupport, TrainingNeedSupport.supported_by, "supports")]
-    for model, column, name in authored:
-        removed[name] += session.execute(
-            update(model).where(func.lower(column) == email_key).values({column.key: ERASED})).rowcount
-    removed["idempotency_keys"] = session.execute(
-        delete(IdempotencyKey).where(func.lower(IdempotencyKey.principal).like(f"%:{_like(email_key)}", escape="\\"))
-    ).rowcount
+        removed["certificates"] += repo.anonymise_certificates_of(enrollment.id, ERASED)
+    repo.session.flush()
+    for name, count in repo.replace_author(email_key, ERASED).items():
+        removed[name] += count
+    removed["idempotency_keys"] = repo.delete_idempotency_keys_of(email_key)
     # Events about the person, published or not: once they are forgotten nobody should tell them more.
-    removed["events"] = session.execute(delete(OUTBOX).where(_mentions(db, OUTBOX.c.body, email_key))).rowcount
-    removed["dead_letters"] = scrub_dead_letters(db, [email_key, *names])
-    db.emit(EnrollmentPersonErased(request_id=request.request_id, removed=removed), subject=str(request.request_id))
+    removed["events"] = repo.delete_outbox_rows_mentioning(email_key)
+    removed["dead_letters"] = scrub_dead_letters(uow, [email_key, *names])
+    uow.emit(EnrollmentPersonErased(request_id=request.request_id, removed=removed), subject=str(request.request_id))
     return removed
-
-
-def _like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _mentions(db: UnitOfWork, column, text: str):
-    lowered = func.lower(column)
-    if db.dialect == "postgresql":
-        return func.strpos(lowered, text) > 0
-    return func.instr(lowered, text) > 0
-

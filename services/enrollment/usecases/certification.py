@@ -25,7 +25,7 @@ from services.enrollment.domain.rules import Attendance, CancelReason, Enrollmen
 from services.enrollment.models import Certificate, Course, Enrollment, TrainingSession
 from services.enrollment.notices import Links, participant_fields, title_of
 from services.enrollment.repository import EnrollmentRepository
-from services.enrollment.seating import Seating
+from services.enrollment.usecases.seating import Seating
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.events.enrollment import (
     AttendanceRecorded,

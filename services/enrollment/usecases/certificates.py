@@ -1,0 +1,39 @@
+"""Certificates: listing (coordinators) and verification (anyone, with the printed code)."""
+
+from __future__ import annotations
+
+from services.enrollment.domain.codes import normalise_verification_code
+from services.enrollment.domain.completion import certificate_status
+from services.enrollment.domain.rules import normalise_email
+from services.enrollment.notices import Links, title_of
+from services.enrollment.repository import EnrollmentRepository
+from services.enrollment.schemas import CertificateOut, CertificateQuery, VerificationOut, VerifyQuery
+from services.enrollment.views import certificate_out
+from shared.errors import NotFound
+from shared.persistence.schema import utcnow
+from shared.persistence.unit_of_work import UnitOfWork
+
+
+def list_certificates(uow: UnitOfWork, links: Links, query: CertificateQuery,
+                      tenant: str | None) -> list[CertificateOut]:
+    """By session, municipality or person (`tenant`: a municipality's own staff)."""
+    now = utcnow()
+    rows = EnrollmentRepository.of(uow).certificates(
+        session_id=query.session_id, municipality_code=tenant,
+        email_key=normalise_email(query.email) if query.email else None)
+    return [certificate_out(c, e, links, now) for c, e in rows]
+
+
+def verify_certificate(uow: UnitOfWork, query: VerifyQuery) -> VerificationOut:
+    repo = EnrollmentRepository.of(uow)
+    certificate = repo.certificate_by_number(query.number.strip().upper())
+    if certificate is None or certificate.verification_code != normalise_verification_code(query.code):
+        raise NotFound("certificate", query.number)  # wrong code and unknown number look the same
+    session = repo.training_session(certificate.session_id)
+    course = repo.course(session.course_id)
+    status = certificate_status(certificate.status, certificate.valid_until, utcnow())
+    return VerificationOut(
+        number=certificate.number, valid=status.valid, status=status.status, holder_name=certificate.holder_name,
+        course_title=title_of(course), hours=certificate.hours, session_starts_at=session.starts_at,
+        session_ends_at=session.ends_at, issued_at=certificate.issued_at, valid_until=certificate.valid_until,
+    )

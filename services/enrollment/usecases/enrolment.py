@@ -1,0 +1,218 @@
+"""Enrolment: arrivals (with Idempotency-Key and the same person twice), the lists and the
+waitlist, cancellations and offers."""
+
+from __future__ import annotations
+
+import uuid
+from typing import NamedTuple
+
+from sqlalchemy.exc import IntegrityError
+
+from services.enrollment.domain.idempotency import check_same_request, key_scope, request_fingerprint
+from services.enrollment.domain.rules import (
+    ACTIVE,
+    AttendanceMode,
+    CancelReason,
+    CourseFormat,
+    EnrollmentStatus,
+    SessionStatus,
+    attendance_mode,
+    check_can_cancel,
+    check_not_enrolled_by_another,
+    check_offer_acceptable,
+    check_offer_declinable,
+    check_registration_open,
+    normalise_email,
+)
+from services.enrollment.domain.seats import waiting_for as seat_waiting_for
+from services.enrollment.models import Course, Enrollment, IdempotencyKey, TrainingSession
+from services.enrollment.notices import Links
+from services.enrollment.repository import EnrollmentRepository
+from services.enrollment.schemas import CancelEnrollmentIn, EnrollmentIn, EnrollmentOut, EnrollmentQuery
+from services.enrollment.usecases.seating import Seating
+from services.enrollment.views import enrollment_out
+from shared.auth import Principal
+from shared.persistence.schema import utcnow
+from shared.persistence.unit_of_work import UnitOfWork
+
+
+class Enrolled(NamedTuple):
+    enrollment: EnrollmentOut
+    created: bool  # False: the person was enrolled already, or the request is a repeat
+
+
+# ---------------------------------------------------------------- answers
+def enrollment_view(uow: UnitOfWork, links: Links, enrollment: Enrollment) -> EnrollmentOut:
+    """One enrolment with its place in line and what it waits for."""
+    repo = EnrollmentRepository.of(uow)
+    session = repo.training_session(enrollment.session_id)
+    course = repo.course(session.course_id)
+    waiting = Seating(uow, repo, links, utcnow()).waiting_for(session, course, enrollment)
+    return enrollment_out(enrollment, repo.waitlist_position(enrollment), waiting, links)
+
+
+def enrollments_view(uow: UnitOfWork, links: Links, session: TrainingSession, course: Course,
+                     rows: list[Enrollment]) -> list[EnrollmentOut]:
+    repo = EnrollmentRepository.of(uow)
+    seating = Seating(uow, repo, links, utcnow())
+    policy, counts = seating.policy(session, course), seating.counts(session)
+    # Positions count everyone waiting in the pool, not only the rows shown.
+    positions, per_pool = {}, {}
+    for waiting in repo.waitlist(session.id):
+        positions[waiting.id] = per_pool[waiting.mode] = per_pool.get(waiting.mode, 0) + 1
+    out = []
+    for enrollment in rows:
+        waiting_for = None
+        if enrollment.status == EnrollmentStatus.WAITLISTED.value:
+            waiting_for = seat_waiting_for(policy, counts, AttendanceMode(enrollment.mode),
+                                           enrollment.municipality_code).value
+        out.append(enrollment_out(enrollment, positions.get(enrollment.id), waiting_for, links))
+    return out
+
+
+# ---------------------------------------------------------------- arrivals
+def enroll(uow: UnitOfWork, links: Links, session_id, body: EnrollmentIn, principal: Principal,
+           key: str | None) -> Enrolled:
+    """Confirmed while seats remain (and the municipality is under the quota), else waitlisted in
+    arrival order. The same person (e-mail) again, or a repeat with the same Idempotency-Key, gets
+    the existing enrolment; a used key with a different request is refused."""
+    scope = key_scope(principal.role_claim, principal.subject)
+    fingerprint = request_fingerprint(session_id, body.model_dump(mode="json"))
+    try:
+        return _enroll(uow, links, session_id, body, principal, key, scope, fingerprint)
+    except IntegrityError:
+        # The same person or key arrived concurrently through another replica: answer with theirs.
+        uow.rollback()
+        repo = EnrollmentRepository.of(uow)
+        existing = _replay(repo, key, scope, fingerprint) if key else None
+        existing = existing or repo.enrollment_of(session_id, normalise_email(body.email))
+        if existing is None:
+            raise
+        _check_not_anothers(principal, existing)
+        return Enrolled(enrollment_view(uow, links, existing), created=False)
+
+
+def _enroll(uow: UnitOfWork, links: Links, session_id, body: EnrollmentIn, principal: Principal, key, scope,
+            fingerprint) -> Enrolled:
+    repo = EnrollmentRepository.of(uow)
+    now = utcnow()
+    if key:
+        replayed = _replay(repo, key, scope, fingerprint)
+        if replayed is not None:
+            return Enrolled(enrollment_view(uow, links, replayed), created=False)
+    email_key = normalise_email(body.email)
+    session, course = repo.session_and_course(session_id, lock=True)
+    existing = repo.enrollment_of(session.id, email_key)
+    _check_not_anothers(principal, existing)  # ENROLLED_PERSON checked before the lock; again under it
+    if existing is not None and EnrollmentStatus(existing.status) in ACTIVE:
+        if key:
+            _remember_key(repo, key, scope, fingerprint, existing, now)
+            uow.commit()
+        return Enrolled(enrollment_view(uow, links, existing), created=False)
+    check_registration_open(SessionStatus(session.status), session.registration_opens_at,
+                            session.registration_closes_at, now)
+    mode = attendance_mode(CourseFormat(course.format), body.attendance_mode)
+    # A person who left (or whose offer expired) may come back: as a new arrival, at the end.
+    enrollment = existing or Enrollment(id=uuid.uuid4(), session_id=session.id, email_key=email_key,
+                                        created_at=now, created_by=principal.subject)
+    enrollment.name, enrollment.email, enrollment.position = body.name, body.email.strip(), body.position
+    enrollment.municipality_code, enrollment.language, enrollment.mode = body.municipality_code, body.language, mode.value
+    enrollment.cancelled_at = enrollment.cancel_reason = enrollment.offered_at = enrollment.offer_expires_at = None
+    seating = Seating(uow, repo, links, now)
+    arrival, position = seating.admit(session, course, enrollment)
+    repo.add(enrollment)
+    if key:
+        _remember_key(repo, key, scope, fingerprint, enrollment, now)
+    seating.announce_arrival(session, course, enrollment, arrival, position)
+    uow.commit()
+    waiting = arrival.waiting_for.value if arrival.waiting_for else None
+    return Enrolled(enrollment_out(enrollment, position, waiting, links), created=True)
+
+
+def _check_not_anothers(principal: Principal, existing: Enrollment | None) -> None:
+    """A person another municipality enrolled arrived meanwhile (a concurrent request)."""
+    check_not_enrolled_by_another(principal.municipality_code if principal.role == "municipality" else None,
+                                  existing.municipality_code if existing is not None else None)
+
+
+def _replay(repo: EnrollmentRepository, key: str, scope: str, fingerprint: str) -> Enrollment | None:
+    remembered = repo.idempotency_key(scope, key)
+    if remembered is None:
+        return None
+    check_same_request(remembered.request_hash, fingerprint)
+    return repo.enrollment(remembered.enrollment_id)
+
+
+def _remember_key(repo: EnrollmentRepository, key, scope, fingerprint, enrollment, now) -> None:
+    repo.add(IdempotencyKey(principal=scope, key=key, request_hash=fingerprint, enrollment_id=enrollment.id,
+                            created_at=now))
+
+
+# ---------------------------------------------------------------- reading
+def list_enrollments(uow: UnitOfWork, links: Links, session_id, query: EnrollmentQuery,
+                     tenant: str | None) -> list[EnrollmentOut]:
+    """In arrival order (`tenant`: a municipality's own staff only)."""
+    repo = EnrollmentRepository.of(uow)
+    session = repo.training_session(session_id)
+    course = repo.course(session.course_id)
+    rows = repo.session_enrollments(session.id, statuses=[query.status] if query.status else None,
+                                    municipality_code=tenant)
+    return enrollments_view(uow, links, session, course, rows)
+
+
+def waitlist(uow: UnitOfWork, links: Links, session_id, tenant: str | None) -> list[EnrollmentOut]:
+    """In order, per pool; a municipality sees its own staff with their real places."""
+    repo = EnrollmentRepository.of(uow)
+    session = repo.training_session(session_id)
+    course = repo.course(session.course_id)
+    out = enrollments_view(uow, links, session, course, repo.waitlist(session.id))
+    return [o for o in out if tenant is None or o.municipality_code == tenant]
+
+
+def get_enrollment(uow: UnitOfWork, links: Links, enrollment_id) -> EnrollmentOut:
+    return enrollment_view(uow, links, EnrollmentRepository.of(uow).enrollment(enrollment_id))
+
+
+# ---------------------------------------------------------------- leaving and offers
+def cancel_enrollment(uow: UnitOfWork, links: Links, enrollment_id, body: CancelEnrollmentIn) -> EnrollmentOut:
+    """A coordinator cancels a seat, an offer or a waitlist place; a freed seat goes on in order."""
+    enrollment, session = EnrollmentRepository.of(uow).enrollment_locked(enrollment_id)
+    cancel(uow, links, enrollment, session, CancelReason.BY_COORDINATOR, body.reason)
+    return enrollment_view(uow, links, enrollment)
+
+
+def accept_offer(uow: UnitOfWork, links: Links, enrollment_id) -> EnrollmentOut:
+    enrollment, session = EnrollmentRepository.of(uow).enrollment_locked(enrollment_id)
+    accept(uow, links, enrollment, session)
+    return enrollment_view(uow, links, enrollment)
+
+
+def decline_offer(uow: UnitOfWork, links: Links, enrollment_id) -> EnrollmentOut:
+    enrollment, session = EnrollmentRepository.of(uow).enrollment_locked(enrollment_id)
+    check_offer_declinable(EnrollmentStatus(enrollment.status))
+    cancel(uow, links, enrollment, session, CancelReason.OFFER_DECLINED, None)
+    return enrollment_view(uow, links, enrollment)
+
+
+def cancel(uow: UnitOfWork, links: Links, enrollment: Enrollment, session: TrainingSession, reason: CancelReason,
+           detail: str | None) -> None:
+    """Cancel under the session's lock (the caller took it) and commit."""
+    repo = EnrollmentRepository.of(uow)
+    now = utcnow()
+    course = repo.course(session.course_id)
+    check_can_cancel(EnrollmentStatus(enrollment.status), SessionStatus(session.status), session.starts_at, now)
+    Seating(uow, repo, links, now).cancel(session, course, enrollment, reason, detail)
+    uow.commit()
+
+
+def accept(uow: UnitOfWork, links: Links, enrollment: Enrollment, session: TrainingSession) -> None:
+    """Accept an offered seat under the session's lock (the caller took it) and commit."""
+    repo = EnrollmentRepository.of(uow)
+    course = repo.course(session.course_id)
+    seating = Seating(uow, repo, links, utcnow())
+    seating.settle(session, course)  # an offer past its time expires here, as the timer would
+    if enrollment.status == EnrollmentStatus.EXPIRED.value:
+        uow.commit()  # the expiry stands even though accepting is refused
+    check_offer_acceptable(EnrollmentStatus(enrollment.status))
+    seating.accept_offer(session, course, enrollment)
+    uow.commit()

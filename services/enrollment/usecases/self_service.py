@@ -1,0 +1,61 @@
+"""The person's own link (no account): status and place in line, leaving, accepting an offer."""
+
+from __future__ import annotations
+
+from services.enrollment.domain.codes import check_enrollment_code
+from services.enrollment.domain.rules import EnrollmentStatus, leave_reason
+from services.enrollment.models import Enrollment
+from services.enrollment.notices import Links, title_of
+from services.enrollment.repository import EnrollmentRepository
+from services.enrollment.schemas import SelfServiceOut
+from services.enrollment.usecases import enrolment
+from services.enrollment.usecases.seating import Seating
+from shared.errors import NotFound
+from shared.persistence.schema import utcnow
+from shared.persistence.unit_of_work import UnitOfWork
+
+
+def open_link(repo: EnrollmentRepository, links: Links, enrollment_id, code: str) -> Enrollment:
+    """The enrolment a link opens; a wrong code or an erased enrolment looks like an unknown id."""
+    if not check_enrollment_code(links.secret, enrollment_id, code):
+        raise NotFound("enrolment", enrollment_id)  # the same answer as for an unknown id
+    enrollment = repo.enrollment(enrollment_id)
+    if enrollment.erased_at is not None:
+        raise NotFound("enrolment", enrollment_id)
+    return enrollment
+
+
+def view(uow: UnitOfWork, links: Links, enrollment_id, code: str) -> SelfServiceOut:
+    enrollment = open_link(EnrollmentRepository.of(uow), links, enrollment_id, code)
+    return _out(uow, links, enrollment)
+
+
+def leave(uow: UnitOfWork, links: Links, enrollment_id, code: str) -> SelfServiceOut:
+    """Leave the session or its waitlist (declining an offer, if one is open)."""
+    repo = EnrollmentRepository.of(uow)
+    open_link(repo, links, enrollment_id, code)
+    enrollment, session = repo.enrollment_locked(enrollment_id)
+    enrolment.cancel(uow, links, enrollment, session, leave_reason(EnrollmentStatus(enrollment.status)), None)
+    return _out(uow, links, enrollment)
+
+
+def accept(uow: UnitOfWork, links: Links, enrollment_id, code: str) -> SelfServiceOut:
+    repo = EnrollmentRepository.of(uow)
+    open_link(repo, links, enrollment_id, code)
+    enrollment, session = repo.enrollment_locked(enrollment_id)
+    enrolment.accept(uow, links, enrollment, session)
+    return _out(uow, links, enrollment)
+
+
+def _out(uow: UnitOfWork, links: Links, enrollment: Enrollment) -> SelfServiceOut:
+    repo = EnrollmentRepository.of(uow)
+    session = repo.training_session(enrollment.session_id)
+    course = repo.course(session.course_id)
+    return SelfServiceOut(
+        enrollment_id=enrollment.id, status=enrollment.status, waitlist_position=repo.waitlist_position(enrollment),
+        waiting_for=Seating(uow, repo, links, utcnow()).waiting_for(session, course, enrollment),
+        offer_expires_at=enrollment.offer_expires_at, name=enrollment.name, course_title=title_of(course),
+        starts_at=session.starts_at, ends_at=session.ends_at, region=session.region, venue=session.venue,
+        online_url=session.online_url, attendance_mode=enrollment.mode, session_status=session.status,
+        calendar_url=links.person_calendar(enrollment.id),
+    )
