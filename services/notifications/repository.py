@@ -1,5 +1,6 @@
-"""Storage of recipients, received events and notifications (used by the service class and the
-delivery loop)."""
+"""The notifications service's queries: recipients, received events, notifications and their
+delivery attempts (used by the use cases in usecases/, the delivery loop and the tenancy owner
+lookups the routes declare)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from shared.persistence.schema import utcnow
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.errors import NotFound
 from shared.reference import MUNICIPALITIES
+from shared.tenancy import keyed_by, owned_by
 
 LEASE = timedelta(minutes=2)
 
@@ -42,7 +44,17 @@ def interests_of(recipient: Recipient) -> AlertInterests:
                           home_region=home, applicant_types=frozenset(recipient.alert_applicant_types or ()))
 
 
-class NotificationStore:
+# Tenancy owner lookups (shared/tenancy.py) for the routes' scopes. A recipient belongs to their
+# municipality; people the centre registers (consultants, partner contacts) have none and are the
+# centre's.
+recipient_owner = owned_by(Recipient.municipality_code, Recipient.id, Recipient.erased_at.is_(None))
+# Notifications find people by e-mail: the recipient this address already is, and whose.
+registered_person_owner = keyed_by(
+    Recipient.municipality_code, lambda kwargs: Recipient.email_key == kwargs["body"].email.strip().lower(),
+    lambda kwargs: Recipient.erased_at.is_(None))
+
+
+class NotificationsRepository:
     def __init__(self, uow: UnitOfWork):
         self.uow = uow
         self.session: Session = uow.session
@@ -224,3 +236,20 @@ class NotificationStore:
             self.session.execute(update(Notification).where(Notification.id.in_(ids)).values(
                 status="pending", next_attempt_at=now, lease_until=None))
         return len(ids)
+
+    def status_counts(self) -> dict[str, int]:
+        """How many notifications are stored in each delivery status."""
+        return dict(self.session.execute(
+            select(Notification.status, func.count()).group_by(Notification.status)).all())
+
+    # ------------------------------------------------------------------ forgetting a person
+    def notifications_of(self, recipient_id: uuid.UUID) -> list[Notification]:
+        return list(self.session.scalars(select(Notification).where(Notification.recipient_id == recipient_id)))
+
+    def attempts_of(self, notification_ids: list[uuid.UUID]) -> list[DeliveryAttempt]:
+        return list(self.session.scalars(select(DeliveryAttempt).where(
+            DeliveryAttempt.notification_id.in_(notification_ids))))
+
+    def events_mentioning(self, text: str) -> list[ReceivedEvent]:
+        """Received events whose stored body contains `text` (case-insensitively)."""
+        return list(self.session.scalars(select(ReceivedEvent).where(ReceivedEvent.body.ilike(f"%{text}%"))))

@@ -63,3 +63,29 @@ def embedded_smtp(tmp_path, reset_process_state, smtp_sink):
     system.smtp = smtp_sink
     yield system
     system.stop()
+
+
+@pytest.fixture(scope="session")
+def migrated_notifications(tmp_path_factory):
+    """A folder with one migrated notifications SQLite database (notifications.db), made once per
+    run; `notifications_db_url` gives each test a copy of it."""
+    from shared import migrations
+    from shared.persistence.engines import dispose_engines
+
+    folder = tmp_path_factory.mktemp("notifications-template")
+    migrations.upgrade("notifications", f"sqlite:///{folder / 'notifications.db'}")
+    dispose_engines()
+    return folder
+
+
+@pytest.fixture
+def notifications_db_url(migrated_notifications, tmp_path):
+    """The URL of this test's own migrated notifications database (SQLite, in tmp_path)."""
+    import shutil
+
+    from shared.persistence.engines import dispose_engines
+
+    for path in migrated_notifications.iterdir():
+        shutil.copy(path, tmp_path / path.name)
+    yield f"sqlite:///{tmp_path / 'notifications.db'}"
+    dispose_engines()

@@ -110,3 +110,42 @@ def test_webhook_signatures():
     assert verify_webhook("s3cret", 1_800_000_000, body, signature, now=1_800_000_100)
     assert not verify_webhook("s3cret", 1_800_000_000, body + b" ", signature, now=1_800_000_100)
     assert not verify_webhook("s3cret", 1_800_000_000, body, signature, now=1_800_001_000)  # too old
+
+
+# ---------------------------------------------------------------- channels, unsubscribing, outcomes
+
+def test_a_webhook_channel_needs_its_url_and_no_channel_means_e_mail():
+    from services.notifications.domain.preferences import usable_channels
+
+    assert usable_channels(None, has_webhook=False) == ["email"]
+    assert usable_channels(["email", "webhook"], has_webhook=False) == ["email"]
+    assert usable_channels(["webhook", "pigeon"], has_webhook=True) == ["webhook"]
+
+
+def test_unsubscribing_adds_the_category_once_or_stops_everything():
+    from services.notifications.domain.preferences import unsubscribe_from
+
+    assert unsubscribe_from("grants", None, False) == (["grants"], False)
+    assert unsubscribe_from("grants", ["grants"], False) == (["grants"], False)
+    assert unsubscribe_from("all", ["training"], False) == (["training"], True)
+
+
+def test_a_failed_attempt_is_retried_with_backoff_until_the_last_and_a_refusal_is_final():
+    from services.notifications.domain.outcomes import MAX_ATTEMPTS, after_failure
+
+    now = datetime(2026, 11, 24, 12, tzinfo=timezone.utc)
+    retry = after_failure(permanent=False, channel="email", attempts=1, now=now)
+    assert (retry.outcome, retry.bounced, (retry.retry_at - now).total_seconds()) == ("retrying", False, 30.0)
+    assert after_failure(permanent=False, channel="webhook", attempts=MAX_ATTEMPTS, now=now).outcome == "failed"
+    refused = after_failure(permanent=True, channel="email", attempts=1, now=now)
+    assert (refused.outcome, refused.bounced) == ("failed", True)
+    assert not after_failure(permanent=True, channel="webhook", attempts=1, now=now).bounced
+
+
+def test_an_event_is_complete_when_nothing_waits_or_failed_and_only_failed_ones_are_resent():
+    from services.notifications.domain.outcomes import complete, count_by_status, resendable
+
+    counts = count_by_status(["sent", "sent", "suppressed"])
+    assert counts == {"sent": 2, "suppressed": 1} and complete(counts)
+    assert not complete(count_by_status(["sent", "failed"])) and not complete({"held": 0, "pending": 1})
+    assert resendable("failed") and not resendable("sent")

@@ -6,7 +6,7 @@ import pytest
 
 from services.notifications.examples import example_digest_items, example_event
 from services.notifications.rendering import TemplateLibrary, UnknownTemplate
-from services.notifications.tellers import TELLERS
+from services.notifications.domain.tellers import TELLERS
 
 LIBRARY = TemplateLibrary()
 NOW = datetime.now(timezone.utc)

@@ -108,3 +108,22 @@ def wants_call_alert(interests: AlertInterests, *, call_themes: list[str], call_
         if not followed & set(call_regions):
             return False
     return bool(interests.applicant_types & set(call_applicant_types))
+
+
+def usable_channels(channels: list[str] | tuple[str, ...] | None, *, has_webhook: bool) -> list[str]:
+    """The channels a recipient is reached on: those they chose (e-mail when none), a webhook only
+    when they gave its URL."""
+    chosen = [c for c in (channels or ["email"]) if c in CHANNELS]
+    return [c for c in chosen if c != "webhook" or has_webhook]
+
+
+def unsubscribe_from(category: str, opt_out_categories: list[str] | None,
+                     unsubscribed_all: bool) -> tuple[list[str], bool]:
+    """Preferences after a one-click unsubscribe from `category` ("all": from everything):
+    (opt-out categories, unsubscribed from everything)."""
+    opt_outs = list(opt_out_categories or [])
+    if category == "all":
+        return opt_outs, True
+    if category not in opt_outs:
+        opt_outs.append(category)
+    return opt_outs, unsubscribed_all

@@ -8,9 +8,7 @@ import json
 import logging
 import uuid
 
-from sqlalchemy import select
-
-from services.notifications.models import DeliveryAttempt, Notification, ReceivedEvent, Recipient
+from services.notifications.repository import NotificationsRepository
 from shared.persistence.schema import utcnow
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.erasure import ERASED, scrub, scrub_dead_letters
@@ -32,22 +30,24 @@ def _scrub_json(value, email: str):
 
 
 def erase(uow: UnitOfWork, request: ErasureRequested) -> dict[str, int]:
+    """Pseudonymise the recipient with this e-mail, suppress what waited for them, scrub their
+    name and address from what is stored, and report the counts (notifications.person_erased).
+    The caller (the @subscribe wrapper) commits."""
     email = request.email.strip().lower()
-    session = uow.session
+    repo = NotificationsRepository(uow)
     removed = {"recipients": 0, "notifications": 0, "delivery_attempts": 0, "received_events": 0,
                "dead_letters": 0}
-    recipient = session.scalars(select(Recipient).where(Recipient.email_key == email)).first()
+    recipient = repo.recipient_by_email(email)
     needles = [email]
     if recipient is not None:
         needles.append(recipient.name)
-        notifications = list(session.scalars(select(Notification).where(Notification.recipient_id == recipient.id)))
+        notifications = repo.notifications_of(recipient.id)
         for notification in notifications:
             notification.subject = notification.body_text = notification.body_html = None
             if notification.status in ("pending", "held", "sending"):
                 notification.status, notification.status_reason = "suppressed", "the person asked to be forgotten"
         removed["notifications"] = len(notifications)
-        for attempt in session.scalars(select(DeliveryAttempt).where(
-                DeliveryAttempt.notification_id.in_([n.id for n in notifications]))):
+        for attempt in repo.attempts_of([n.id for n in notifications]):
             attempt.error, changed = scrub(attempt.error, needles)
             removed["delivery_attempts"] += changed
         pseudonym = f"erased-{uuid.uuid4().hex}"
@@ -57,7 +57,7 @@ def erase(uow: UnitOfWork, request: ErasureRequested) -> dict[str, int]:
         recipient.alert_themes, recipient.alert_regions = [], []
         recipient.erased_at = recipient.updated_at = utcnow()
         removed["recipients"] = 1
-    for event in session.scalars(select(ReceivedEvent).where(ReceivedEvent.body.ilike(f"%{email}%"))):
+    for event in repo.events_mentioning(email):
         event.body = json.dumps(_scrub_json(json.loads(event.body), email), ensure_ascii=False)
         event.body, _ = scrub(event.body, [email])
         removed["received_events"] += 1
