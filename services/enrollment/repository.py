@@ -10,7 +10,13 @@ from typing import Iterable
 from sqlalchemy import Select, and_, delete, func, literal, select, update
 from sqlalchemy.orm import Session
 
-from services.enrollment.domain.rules import HOLDS_SEAT, AttendanceMode, EnrollmentStatus, SessionStatus
+from services.enrollment.domain.rules import (
+    HOLDS_SEAT,
+    AttendanceMode,
+    EnrollmentStatus,
+    SessionStatus,
+    normalise_email,
+)
 from services.enrollment.models import (
     Certificate,
     CertificateCounter,
@@ -23,8 +29,16 @@ from services.enrollment.models import (
 )
 from shared.persistence.schema import OUTBOX, UtcDateTime
 from shared.errors import NotFound
+from shared.tenancy import keyed_by, owned_by
 
 HOLDING = [s.value for s in HOLDS_SEAT]
+
+# Tenancy owner lookups (shared/tenancy.py): the municipality an enrolment id belongs to, and the
+# municipality that enrolled a person (the body's e-mail) in the path's session.
+ENROLLMENT_OWNER = owned_by(Enrollment.municipality_code, Enrollment.id)
+ENROLLED_PERSON_OWNER = keyed_by(
+    Enrollment.municipality_code, lambda kwargs: Enrollment.session_id == kwargs["session_id"],
+    lambda kwargs: Enrollment.email_key == normalise_email(kwargs["body"].email))
 
 
 class EnrollmentRepository:

@@ -7,10 +7,9 @@ repository.py."""
 from __future__ import annotations
 
 from services.enrollment.domain.idempotency import HEADER as IDEMPOTENCY_HEADER
-from services.enrollment.domain.rules import normalise_email
 from services.enrollment.metrics import EnrollmentGauges
-from services.enrollment.models import Enrollment
 from services.enrollment.notices import Links
+from services.enrollment.repository import ENROLLED_PERSON_OWNER, ENROLLMENT_OWNER
 from services.enrollment.schemas import (
     AttendanceIn,
     BulkAttendanceIn,
@@ -64,7 +63,7 @@ from shared.http import Problem, route
 from shared.messaging.subscriptions import subscribe
 from shared.persistence.provider import Database
 from shared.service import ServiceBase
-from shared.tenancy import Tenancy, keyed_by, owned_by
+from shared.tenancy import Tenancy
 from shared.timers import timer
 
 ANYONE = ("staff", "operator", "municipality")
@@ -75,11 +74,9 @@ STAFF_OR_MUNICIPALITY = ("staff", "municipality")
 # ---------------------------------------------------------------- tenancy: who owns what (shared/tenancy.py)
 CATALOGUE = Tenancy.none("the training catalogue: courses and sessions with their seats, no participant")
 NEEDS = Tenancy.none("training needs are shared so that municipalities can see and support each other's proposals")
-ENROLLMENT = Tenancy.resource("enrollment_id", owned_by(Enrollment.municipality_code, Enrollment.id), "enrolment")
+ENROLLMENT = Tenancy.resource("enrollment_id", ENROLLMENT_OWNER, "enrolment")
 # The person (e-mail) already enrolled in the session, and the municipality that enrolled them.
-ENROLLED_PERSON = Tenancy.identity("email", keyed_by(
-    Enrollment.municipality_code, lambda kwargs: Enrollment.session_id == kwargs["session_id"],
-    lambda kwargs: Enrollment.email_key == normalise_email(kwargs["body"].email)), "person enrolled in this session")
+ENROLLED_PERSON = Tenancy.identity("email", ENROLLED_PERSON_OWNER, "person enrolled in this session")
 OWN_STAFF = Tenancy.query("municipality_code")
 
 

@@ -118,8 +118,9 @@ def test_every_route_makes_one_use_case_call_with_the_unit_of_work_and_returns_i
 
 def test_the_service_module_holds_no_query_or_rule():
     source = inspect.getsource(module)
-    for sign in ("select(", ".session.", "repo.", "uow.emit", "self.db.emit", ".commit(", "raise Conflict",
-                 "raise RuleViolation", "raise NotFound"):
+    for sign in ("sqlalchemy", "services.enrollment.models", "select(", ".session.", "repo.", "uow.emit",
+                 "self.db.emit", ".commit(", "raise Conflict", "raise RuleViolation", "raise NotFound",
+                 "services.enrollment.domain.rules"):
         assert sign not in source, sign
 
 
