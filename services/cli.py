@@ -226,7 +226,7 @@ def cmd_dlq(args) -> int:
     _patch()
     from services.runner import migrate
     from shared import config
-    from shared.messaging.deadletters import dead_letters_for, parse_json_body
+    from shared.broker import broker_for
 
     if args.service:
         refused = _unknown_services([args.service])
@@ -244,10 +244,10 @@ def cmd_dlq(args) -> int:
     services = [args.service] if args.service else list(config.SERVICE_NAMES)
     if settings.embedded:
         migrate(settings, tuple(services))  # a data folder the system never ran in has no tables yet
-    store = dead_letters_for(settings)
+    brokers = [broker_for(settings, service) for service in services]
     where = f" of {args.service}" if args.service else ""
     if args.action in ("list", "show"):
-        letters = [letter for service in services for letter in store.list(service)
+        letters = [letter for broker in brokers for letter in broker.dead_letters()
                    if not selectors or any(letter.matches(s) for s in selectors)]
         if selectors and not letters:
             return _fail("no dead letter matches " + ", ".join(selectors))
@@ -259,10 +259,10 @@ def cmd_dlq(args) -> int:
                 print(json.dumps(letter.summary(), ensure_ascii=False))
             else:
                 print(json.dumps({**letter.summary(), "queue": letter.queue, "headers": letter.headers,
-                                  "body": parse_json_body(letter)}, ensure_ascii=False, indent=2))
+                                  "body": letter.json_body()}, ensure_ascii=False, indent=2))
         return 0
     if args.action == "purge" and args.all:
-        count = sum(len(store.list(service)) for service in services)
+        count = sum(len(broker.dead_letters()) for broker in brokers)
         if not count:
             _note(f"no dead letters{where}; nothing purged")
             return 0
@@ -275,15 +275,13 @@ def cmd_dlq(args) -> int:
             if answer not in ("y", "yes"):
                 return _fail("not confirmed; nothing purged")
     total = 0
-    for service in services:
-        if args.action == "replay":
-            total += store.replay(service, selectors)
-        else:
-            total += store.purge(service, selectors)
+    for broker in brokers:
+        total += broker.replay(selectors) if args.action == "replay" else broker.purge(selectors)
+        broker.close()
     if selectors and not total:
         return _fail("no dead letter matches " + ", ".join(selectors))
     verb = {"replay": "replayed", "purge": "purged"}[args.action]
-    if settings.embedded and args.action == "replay":
+    if args.action == "replay" and brokers[0].replay_deferred:
         running = _running(settings.data_dir)
         verb = "replay requested for"  # the running process republishes them within a second
         if running is None and total:

@@ -10,11 +10,13 @@ language can do the same; docs/events.md describes the wire format.
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime, timezone
 
+from shared.broker import NACKED, PUBLISHED, OutgoingMessage, PublishError
+from shared.broker.amqp import AmqpBroker
 from shared.events.envelope import Envelope, InvalidEvent, parse_event
-from shared.messaging.publishing import ConfirmingPublisher, OutgoingMessage, PublishError
 
 
 class PublishRefused(Exception):
@@ -43,29 +45,29 @@ def envelope_from_document(document: dict, *, source: str) -> Envelope:
 
 
 class EventPublisher:
+    """The platform's AMQP broker (shared.broker.amqp), publishing one validated envelope at a time."""
+
     def __init__(self, amqp_uri: str):
-        self._publisher = ConfirmingPublisher(amqp_uri)
+        self._broker = AmqpBroker(amqp_uri)
 
     def publish(self, envelope: Envelope) -> bool:
         """Publish and wait for the broker's confirm. Returns False if no queue was bound."""
         parse_event(envelope.to_wire())  # refuse what consumers would dead-letter
-        import json
-
         message = OutgoingMessage(
             row_id=0, event_id=str(envelope.id), event_type=envelope.type, exchange=envelope.exchange,
             routing_key=envelope.routing_key, correlation_id=envelope.correlationid,
             body=json.dumps(envelope.to_wire(), ensure_ascii=False).encode(), app_id=envelope.source,
         )
         try:
-            outcome, = self._publisher.publish_batch([message])
+            outcome, = self._broker.publish([message])
         except PublishError as error:
             raise PublishRefused(f"broker unavailable: {error}") from None
-        if outcome == "nacked":
+        if outcome == NACKED:
             raise PublishRefused("the broker refused the message (nack)")
-        return outcome == "published"
+        return outcome == PUBLISHED
 
     def close(self) -> None:
-        self._publisher.close()
+        self._broker.close()
 
     def __enter__(self) -> "EventPublisher":
         return self

@@ -21,11 +21,23 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
+from kombu.serialization import register
+
 STRUCTURED_CONTENT_TYPE = "application/cloudevents+json"
 JSON_CONTENT_TYPE = "application/json"
 CONTENT_ENCODING = "utf-8"
 HEADER_PREFIXES = ("cloudEvents_", "cloudEvents:", "ce-")
 ACCEPTED_CONTENT_TYPES = (STRUCTURED_CONTENT_TYPE, JSON_CONTENT_TYPE)
+
+# kombu decodes a structured-mode body as JSON (nameko's ACCEPT names "cloudevents"); publishers
+# in other languages label it with this media type too.
+register(
+    "cloudevents",
+    lambda obj: json.dumps(obj),
+    json.loads,
+    content_type=STRUCTURED_CONTENT_TYPE,
+    content_encoding=CONTENT_ENCODING,
+)
 
 
 def media_type(content_type: str | None) -> str:

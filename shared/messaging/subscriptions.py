@@ -14,42 +14,36 @@ What happens to a message on a handler's queue (`evt-privacy-erasure_requested--
 2. the inbox row (consumer, event id) is inserted in the worker's unit of work; if it exists the
    event was applied before and the method is skipped (redelivery is a no-op);
 3. the method runs and the unit of work commits (inbox row + effect + emitted events together);
-4. only then is the message acked. If the method raises, the message is republished to the delay
-   queue for the next attempt (or, after the last, to dead letters) and acked once the broker has
-   confirmed that copy. A process killed at any point before the ack gets the message redelivered.
+4. only then is the message acked. If the method raises, the service's broker (shared.broker)
+   schedules the next attempt (or, after the last, parks it as a dead letter) and the message is
+   acked once that copy is safe. A process killed at any point before the ack gets it redelivered.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import logging
-import uuid
 from datetime import datetime, timezone
 from functools import partial
 
 import eventlet
-from eventlet.event import Event
-from eventlet.semaphore import Semaphore
-from kombu import Connection, Producer
 from nameko.events import SERVICE_POOL, EventHandler
 from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import SharedExtension
 from nameko.messaging import QueueConsumer
 
-from shared.persistence.engines import engine_for
-from shared.persistence.schema import DEAD_LETTERS, utcnow
-from shared.persistence.unit_of_work import UnitOfWork
+from shared.broker import Broker, FailedMessage, broker_for
 from shared.events.envelope import Envelope, InvalidEvent, parse_event
 from shared.messaging import binding, topology
 from shared.observability import (
     EVENT_LAG,
     EVENTS_CONSUMED,
     EVENTS_DEAD_LETTERED,
-    EVENTS_REPLAYED,
     EVENTS_RETRIED,
     SCRAPE_GAUGES,
 )
+from shared.persistence.provider import Database
+from shared.persistence.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -77,188 +71,45 @@ class GuardedQueueConsumer(QueueConsumer):
 
 
 class Redelivery(SharedExtension):
-    """Sends failed messages back later (delay queues) or parks them (dead letters).
-
-    Distributed mode uses the broker: per-delay TTL queues that dead-letter into the service's
-    redeliver exchange, and the `S.dead-letters` queue. The embedded in-memory transport has no
-    TTL or dead-lettering, so there retries are timers and dead letters rows in the service's
-    database (kept across restarts, listed and replayed by the same CLI).
-    """
+    """The service's broker (shared.broker), shared by its subscriptions for the two ways out of
+    a failed delivery: back to the queue later (retry) or to the dead letters (park)."""
 
     def setup(self):
         self.settings = self.container.config["SAVIVALDA"]
         self.service = self.container.service_name
-        self.embedded = self.settings.amqp_uri.startswith("memory://")
-        self._lock = Semaphore(1)
-        self._connection: Connection | None = None
-        self._producer: Producer | None = None
-        self._timers: set = set()
-        self._replay_thread = None
-        self._running = False
-        self._stopped = Event()
+        self.broker: Broker = broker_for(self.settings, self.service)
 
     def start(self):
-        self._running = True
+        self.broker.start()
         SCRAPE_GAUGES.add(f"dead-letters:{self.service}", self._gauges)
-        if self.embedded:
-            self._replay_thread = self.container.spawn_managed_thread(self._embedded_replay_loop)
-        else:
-            # Declare the delay and dead-letter queues now, so the first failure has somewhere to go.
-            with self._lock:
-                self._ensure_producer()
-                for delay in self.settings.retry_delays:
-                    topology.retry_queue(self.service, delay, self.settings.queue_type).bind(
-                        self._producer.channel).declare()
-                topology.dead_letter_queue(self.service, self.settings.queue_type).bind(
-                    self._producer.channel).declare()
 
     def stop(self):
-        self._running = False
-        if not self._stopped.ready():
-            self._stopped.send(True)
-        if self._replay_thread is not None:
-            self._replay_thread.wait()
         SCRAPE_GAUGES.remove(f"dead-letters:{self.service}")
-        if self._connection is not None:
-            self._connection.release()
-            self._connection = None
-            self._producer = None
+        self.broker.stop()
 
     kill = stop
 
     @property
     def pending_retries(self) -> int:
-        return len(self._timers)
+        return self.broker.pending_retries
 
-    # -- broker plumbing
-    def _ensure_producer(self) -> Producer:
-        if self._producer is None:
-            self._connection = Connection(
-                self.settings.amqp_uri,
-                transport_options={"confirm_publish": True, **(self.container.config.get("TRANSPORT_OPTIONS") or {})},
-            )
-            self._producer = Producer(self._connection.channel())
-        return self._producer
-
-    def _publish(self, body: bytes, *, exchange, routing_key: str, headers: dict, properties: dict) -> None:
-        with self._lock:
-            try:
-                producer = self._ensure_producer()
-                producer.publish(
-                    body, exchange=exchange, routing_key=routing_key, headers=headers, mandatory=True,
-                    delivery_mode=2, retry=True, retry_policy={"max_retries": 3}, declare=[exchange], **properties,
-                )
-            except Exception:
-                if self._connection is not None:
-                    self._connection.release()
-                self._connection = self._producer = None
-                raise
-
-    # -- the two ways out
     def retry(self, provider, message, next_attempt: int, error: str) -> None:
-        delay = self.settings.retry_delays[next_attempt - 2]
-        headers = dict(message.headers or {})
-        headers[topology.ATTEMPT_HEADER] = next_attempt
-        headers[topology.LAST_ERROR_HEADER] = error[:1000]
-        properties = _copied_properties(message)
-        queue_name = provider.queue.name
-        if self.embedded:
-            timer = None
-
-            def resend():
-                self._timers.discard(timer)
-                self._publish(message.body, exchange=topology.redeliver_exchange(self.service),
-                              routing_key=queue_name, headers=headers, properties=properties)
-
-            timer = eventlet.spawn_after(delay, resend)
-            self._timers.add(timer)
-        else:
-            self._publish(message.body, exchange=topology.retry_exchange(self.service, delay),
-                          routing_key=queue_name, headers=headers, properties=properties)
+        self.broker.schedule_retry(_failed(provider, message), delay=self.settings.retry_delays[next_attempt - 2],
+                                   attempt=next_attempt, error=error)
 
     def dead_letter(self, provider, message, *, reason: str, attempts: int, envelope: Envelope | None) -> str:
-        dead_letter_id = str(uuid.uuid4())
-        event_id = str(envelope.id) if envelope else (message.properties.get("message_id") or None)
-        event_type = envelope.type if envelope else (message.properties.get("type") or None)
-        if self.embedded:
-            with UnitOfWork(engine_for(self.settings.database_url(self.service)), self.service, "dead-letter") as uow:
-                uow.session.execute(DEAD_LETTERS.insert().values(
-                    id=uuid.UUID(dead_letter_id), queue=provider.queue.name, consumer=provider.consumer_name,
-                    event_id=event_id, event_type=event_type, reason=reason[:4000], attempts=attempts,
-                    body=_body_text(message), failed_at=utcnow(),
-                ))
-                uow.commit()
-            return dead_letter_id
-        headers = dict(message.headers or {})
-        headers.update({
-            topology.REASON_HEADER: reason[:4000],
-            topology.ATTEMPT_HEADER: attempts,
-            topology.QUEUE_HEADER: provider.queue.name,
-            topology.CONSUMER_HEADER: provider.consumer_name,
-            topology.FAILED_AT_HEADER: datetime.now(timezone.utc).isoformat(),
-            topology.DEAD_LETTER_ID_HEADER: dead_letter_id,
-        })
-        if event_id:
-            headers[topology.EVENT_ID_HEADER] = event_id
-        if event_type:
-            headers[topology.EVENT_TYPE_HEADER] = event_type
-        self._publish(message.body, exchange=topology.dead_letter_exchange(self.service), routing_key="",
-                      headers=headers, properties=_copied_properties(message))
-        return dead_letter_id
-
-    # -- embedded dead letters: replay requested by the CLI, performed by the running process
-    def _embedded_replay_loop(self):
-        while self._running:
-            self._stopped.wait(timeout=1.0)
-            if not self._running:
-                return
-            try:
-                self.replay_requested_embedded()
-            except Exception:
-                log.exception("replaying dead letters failed")
-
-    def replay_requested_embedded(self) -> int:
-        from shared.messaging.deadletters import embedded_forget, embedded_requested_replays
-
-        url = self.settings.database_url(self.service)
-        replays = embedded_requested_replays(url, self.service)
-        for row in replays:
-            self._publish(row.body.encode("utf-8"), exchange=topology.redeliver_exchange(self.service),
-                          routing_key=row.queue, headers={}, properties={"content_type": "application/json",
-                                                                           "content_encoding": "utf-8"})
-            embedded_forget(url, self.service, row.id)
-            EVENTS_REPLAYED.labels(self.service).inc()
-        return len(replays)
+        return self.broker.park(
+            _failed(provider, message), reason=reason, attempts=attempts,
+            event_id=str(envelope.id) if envelope else (message.properties.get("message_id") or None),
+            event_type=envelope.type if envelope else (message.properties.get("type") or None))
 
     def _gauges(self):
-        if self.embedded:
-            from shared.messaging.deadletters import dead_letter_count
-
-            count = dead_letter_count(self.settings, self.service)
-        else:
-            with self._lock:
-                channel = self._ensure_producer().channel
-                _, count, _ = channel.queue_declare(
-                    queue=topology.dead_letter_queue_name(self.service), passive=True)
         yield ("savivalda_dead_letters", "Messages waiting in the service's dead-letter queue",
-               {"service": self.service}, float(count))
+               {"service": self.service}, float(self.broker.dead_letter_count()))
 
 
-def _copied_properties(message) -> dict:
-    props = message.properties or {}
-    copied = {"content_type": message.content_type or "application/json",
-              "content_encoding": message.content_encoding or "utf-8"}
-    for key in ("message_id", "correlation_id", "type", "app_id", "timestamp"):
-        if props.get(key) is not None:
-            copied[key] = props[key]
-    return copied
-
-
-def _body_text(message) -> str:
-    body = message.body
-    if isinstance(body, bytes):
-        return body.decode("utf-8", errors="replace")
-    return body if isinstance(body, str) else json.dumps(body)
+def _failed(provider, message) -> FailedMessage:
+    return FailedMessage.received(message, queue=provider.queue.name, consumer=provider.consumer_name)
 
 
 class Subscription(EventHandler):
@@ -269,8 +120,11 @@ class Subscription(EventHandler):
     redelivery = Redelivery()
     kind = "event"
 
-    def __init__(self, event_type: str | None = None, *, publishers: tuple[str, ...] = (), **kwargs):
-        """One event type ("<publisher>.<name>"), or with `publishers` every event they publish."""
+    def __init__(self, event_type: str | None = None, *, publishers: tuple[str, ...] = (), unit_of_work: str = "db",
+                 **kwargs):
+        """One event type ("<publisher>.<name>"), or with `publishers` every event they publish.
+        `unit_of_work` names the service's Database dependency that claims and commits."""
+        self.unit_of_work = unit_of_work
         if event_type:
             publisher, name = event_type.split(".", 1)
             self.sources = [(publisher, name)]
@@ -301,6 +155,10 @@ class Subscription(EventHandler):
     def setup(self):
         settings = self.container.config["SAVIVALDA"]
         self.settings = settings
+        service_cls = self.container.service_cls
+        if not isinstance(getattr(service_cls, self.unit_of_work, None), Database):
+            raise TypeError(f"{service_cls.__name__}.{self.unit_of_work} is not a Database dependency: "
+                            f"@subscribe needs one for its inbox (name it with unit_of_work=...)")
         self.queue = self.build_queue(self.container.service_name, self.method_name, settings.queue_type)
         self.queue_consumer.register_provider(self)
 
@@ -391,28 +249,30 @@ class Subscription(EventHandler):
         return result, exc_info
 
 
-def subscribe(event_type: str, **kwargs):
+def subscribe(event_type: str, *, unit_of_work: str = "db", **kwargs):
     """Declare a handler of `event_type` ("<publisher>.<event name>").
 
     The method gets `(event, envelope)`: the validated data model and its envelope. It changes state
-    through the service's Database dependency; the wrapper claims the event in the inbox first
-    and commits after the method returns.
+    through the service's Database dependency (`unit_of_work` names it, `db` by default); the
+    wrapper claims the event in the inbox first and commits after the method returns.
     """
-    return _idempotent_handler(Subscription.decorator(event_type, **kwargs))
+    return _idempotent_handler(Subscription.decorator(event_type, unit_of_work=unit_of_work, **kwargs),
+                               unit_of_work)
 
 
-def subscribe_all(*publishers: str, **kwargs):
+def subscribe_all(*publishers: str, unit_of_work: str = "db", **kwargs):
     """Declare a handler of every event the publishers publish, on one queue (`evt-any--S.m`,
     bound with '#'), with the same guarantees as `subscribe`. For a service that reacts to many
     event types, e.g. notifications."""
-    return _idempotent_handler(Subscription.decorator(publishers=tuple(publishers), **kwargs))
+    return _idempotent_handler(
+        Subscription.decorator(publishers=tuple(publishers), unit_of_work=unit_of_work, **kwargs), unit_of_work)
 
 
-def _idempotent_handler(register):
+def _idempotent_handler(register, unit_of_work: str):
     def decorator(fn):
         @functools.wraps(fn)
         def handler(self, event, envelope):
-            uow = _unit_of_work_of(self)
+            uow: UnitOfWork = getattr(self, unit_of_work)  # this worker's, injected by the Database dependency
             consumer = f"{type(self).name}.{fn.__name__}"
             if not uow.claim(consumer, envelope):
                 uow.rollback()
@@ -430,10 +290,3 @@ def _idempotent_handler(register):
         return register(handler)
 
     return decorator
-
-
-def _unit_of_work_of(service) -> UnitOfWork:
-    for value in vars(service).values():
-        if isinstance(value, UnitOfWork):
-            return value
-    raise RuntimeError(f"{type(service).__name__} has no Database dependency; @subscribe needs one for its inbox")

@@ -15,19 +15,7 @@ per service (deploy/rabbitmq).
 
 from __future__ import annotations
 
-import json
-
 from kombu import Exchange, Queue, binding
-from kombu.serialization import register
-
-# Publishers in other languages may label the structured CloudEvents body with its own media type.
-register(
-    "cloudevents",
-    lambda obj: json.dumps(obj),
-    json.loads,
-    content_type="application/cloudevents+json",
-    content_encoding="utf-8",
-)
 
 ATTEMPT_HEADER = "x-savivalda-attempt"
 REASON_HEADER = "x-savivalda-reason"
@@ -127,14 +115,14 @@ def dead_letter_queue(service: str, queue_type: str = "classic") -> Queue:
 
 
 def subscriptions_of(service_cls) -> list[tuple[str, object]]:
-    """(method name, Subscription prototype) of every event subscription a service class declares."""
-    from shared.messaging.subscriptions import Subscription
-
+    """(method name, entrypoint) of every event subscription a service class declares: the
+    entrypoints that build their own queue (`build_queue(service, method, queue_type)`, as
+    shared.messaging.subscriptions.Subscription does)."""
     found = []
     for attr in dir(service_cls):
         fn = getattr(service_cls, attr, None)
         for entrypoint in getattr(fn, "nameko_entrypoints", ()):
-            if isinstance(entrypoint, Subscription):
+            if callable(getattr(entrypoint, "build_queue", None)):
                 found.append((attr, entrypoint))
     return sorted(found, key=lambda pair: pair[0])
 

@@ -18,10 +18,10 @@ import eventlet
 from eventlet.event import Event
 from sqlalchemy import bindparam, func, select, text, update
 
+from shared.broker import NACKED, UNROUTABLE, Broker, OutgoingMessage, PublishError
 from shared.persistence.engines import engine_for
 from shared.persistence.schema import OUTBOX, utcnow
 from shared.persistence.unit_of_work import UnitOfWork, get_mark, set_mark
-from shared.messaging.publishing import OutgoingMessage, PublishError, publisher_for
 from shared.observability import (
     EVENTS_PUBLISHED,
     EVENTS_UNROUTABLE,
@@ -43,12 +43,11 @@ def advisory_key(service: str) -> int:
 class Relay:
     """Framework-free relay loop; `OutboxRelay` (shared.persistence.provider) runs it inside a container."""
 
-    def __init__(self, service: str, database_url: str, amqp_uri: str, *, interval: float = 0.5,
-                 transport_options: dict | None = None):
+    def __init__(self, service: str, database_url: str, broker: Broker, *, interval: float = 0.5):
         self.service = service
         self.database_url = database_url
         self.interval = interval
-        self._publisher = publisher_for(amqp_uri, transport_options)
+        self.broker = broker
         self._wake = Event()
         self._running = False
         self._thread = None
@@ -65,14 +64,14 @@ class Relay:
     def stop(self, drain_seconds: float = 5.0) -> None:
         """Publish what is pending (bounded wait), then stop."""
         deadline = time.monotonic() + drain_seconds
-        while time.monotonic() < deadline and self.pending() and self._publisher.connected:
+        while time.monotonic() < deadline and self.pending() and self.broker.connected:
             self.wake()
             eventlet.sleep(0.05)
         self._running = False
         self.wake()
         if self._thread is not None:
             self._thread.wait()
-        self._publisher.close()
+        self.broker.close()
         SCRAPE_GAUGES.remove(f"outbox:{self.service}")
 
     def wake(self) -> None:
@@ -142,7 +141,7 @@ class Relay:
                 for r in rows
             ]
             try:
-                outcomes = self._publisher.publish_batch(messages)
+                outcomes = self.broker.publish(messages)
             except PublishError as error:
                 session.execute(
                     update(OUTBOX).where(OUTBOX.c.id == rows[0].id)
@@ -153,14 +152,14 @@ class Relay:
             now = utcnow()
             published: list[dict] = []
             for message, outcome in zip(messages, outcomes):
-                if outcome == "nacked":
+                if outcome == NACKED:
                     # Keep order: stop at the first message the broker refused; retry from there.
                     session.execute(
                         update(OUTBOX).where(OUTBOX.c.id == message.row_id)
                         .values(publish_attempts=OUTBOX.c.publish_attempts + 1, last_error="nacked by broker")
                     )
                     break
-                unroutable = outcome == "unroutable"
+                unroutable = outcome == UNROUTABLE
                 published.append({"row_id": message.row_id, "was_unroutable": unroutable})
                 EVENTS_PUBLISHED.labels(self.service, message.event_type).inc()
                 if unroutable:

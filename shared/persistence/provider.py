@@ -8,12 +8,10 @@ worker_teardown.
 
 from __future__ import annotations
 
-import time
-
-from kombu import Connection
 from nameko.extensions import DependencyProvider, Extension
 from sqlalchemy import text
 
+from shared.broker import broker_for
 from shared.persistence.engines import engine_for
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.observability import HEALTH
@@ -26,20 +24,13 @@ class OutboxRelay(Extension):
     def setup(self):
         settings = self.container.config["SAVIVALDA"]
         service = self.container.service_name
-        self.relay = Relay(
-            service,
-            settings.database_url(service),
-            settings.amqp_uri,
-            interval=settings.relay_interval,
-            transport_options=self.container.config.get("TRANSPORT_OPTIONS"),
-        )
-        self.embedded = settings.embedded
-        self._broker_checked_at = 0.0
-        self._broker_problem: str | None = None
+        self.relay = Relay(service, settings.database_url(service), broker_for(settings),
+                           interval=settings.relay_interval)
         HEALTH.add(service, "broker", self._broker_health)
 
     def start(self):
-        if self.embedded:
+        if not self.relay.broker.durable:
+            # The in-memory broker lost what it held if the previous run died.
             self.relay.redrive_after_unclean_stop()
         self.relay.start()
 
@@ -52,19 +43,7 @@ class OutboxRelay(Extension):
     def _broker_health(self) -> str | None:
         if self.relay.last_error:
             return f"outbox relay cannot publish: {self.relay.last_error}"
-        if self.embedded:
-            return None
-        # An idle relay has not talked to the broker lately: check that it answers (cached briefly).
-        now = time.monotonic()
-        if now - self._broker_checked_at > 5.0:
-            self._broker_checked_at = now
-            try:
-                with Connection(self.container.config["AMQP_URI"], connect_timeout=2) as connection:
-                    connection.ensure_connection(max_retries=1, timeout=2)
-                self._broker_problem = None
-            except Exception as error:
-                self._broker_problem = f"broker unreachable: {type(error).__name__}: {error}"
-        return self._broker_problem
+        return self.relay.broker.health()
 
 
 class Database(DependencyProvider):

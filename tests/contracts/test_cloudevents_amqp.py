@@ -24,6 +24,7 @@ from kombu import Connection, Producer, Queue
 from nameko.containers import ServiceContainer
 from sqlalchemy import select
 
+from shared.broker import AmqpBroker
 from shared.config import Settings
 from shared.persistence.provider import Database
 from shared.persistence.engines import engine_for
@@ -96,11 +97,11 @@ def test_the_outbox_relay_publishes_structured_cloudevents_the_sdk_reads(amqp_ur
     with UnitOfWork(engine_for(url), "enrollment", "ce-test") as uow:
         envelope = uow.emit(confirmed(), subject="enrolment-42")
         uow.commit()
-    relay = Relay("enrollment", url, amqp_uri)
+    relay = Relay("enrollment", url, AmqpBroker(amqp_uri))
     try:
         assert relay.publish_pending() == 1
     finally:
-        relay._publisher.close()
+        relay.broker.close()
     message = take_one(amqp_uri, queue)
 
     assert message.properties["content_type"] == STRUCTURED_CONTENT_TYPE  # structured content mode

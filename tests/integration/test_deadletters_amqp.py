@@ -5,7 +5,7 @@ import json
 from kombu import Connection, Producer
 
 from shared.messaging import topology
-from shared.messaging.deadletters import AmqpDeadLetters
+from shared.broker import AmqpBroker
 
 
 def test_a_dead_letter_without_its_queue_is_not_replayed_into_nowhere(amqp_uri):
@@ -15,9 +15,9 @@ def test_a_dead_letter_without_its_queue_is_not_replayed_into_nowhere(amqp_uri):
         producer.publish(json.dumps({"broken": True}), exchange=topology.dead_letter_exchange("notifications"),
                          routing_key="", headers={topology.REASON_HEADER: "invalid: test",
                                                   topology.DEAD_LETTER_ID_HEADER: "dl-1"})
-    store = AmqpDeadLetters(amqp_uri)
-    assert [d.id for d in store.list("notifications")] == ["dl-1"]
-    assert store.replay("notifications", None) == 0
-    assert [d.id for d in store.list("notifications")] == ["dl-1"]  # still there, nothing lost
-    assert store.purge("notifications", ["dl-1"]) == 1
-    assert store.list("notifications") == []
+    broker = AmqpBroker(amqp_uri, "notifications")
+    assert [d.id for d in broker.dead_letters()] == ["dl-1"]
+    assert broker.replay(None) == 0
+    assert [d.id for d in broker.dead_letters()] == ["dl-1"]  # still there, nothing lost
+    assert broker.purge(["dl-1"]) == 1
+    assert broker.dead_letters() == []

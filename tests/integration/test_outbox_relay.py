@@ -15,7 +15,7 @@ from shared.persistence.schema import OUTBOX
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.events.enrollment import SessionScheduled
 from shared.events.types import LocalizedText
-from shared.messaging.publishing import PublishError
+from shared.broker import AmqpBroker, PublishError
 from shared.messaging.topology import events_exchange
 from shared.persistence.outbox import Relay
 from tests.support import free_port, wait_until
@@ -74,7 +74,7 @@ def test_rows_are_published_in_order_confirmed_and_marked(amqp_uri, pg_databases
     url = pg_databases["enrollment"]
     queue = bound_queue(amqp_uri)
     emit(url, 450)
-    relay = Relay("enrollment", url, amqp_uri)
+    relay = Relay("enrollment", url, AmqpBroker(amqp_uri))
     settled = 0
     while True:
         done = relay.publish_pending()
@@ -90,7 +90,7 @@ def test_rows_are_published_in_order_confirmed_and_marked(amqp_uri, pg_databases
 def test_two_relays_running_at_once_publish_every_row_once_and_in_order(amqp_uri, pg_databases):
     url = pg_databases["enrollment"]
     queue = bound_queue(amqp_uri)
-    relays = [Relay("enrollment", url, amqp_uri, interval=0.01) for _ in range(2)]
+    relays = [Relay("enrollment", url, AmqpBroker(amqp_uri), interval=0.01) for _ in range(2)]
     for relay in relays:
         relay.start()
     try:
@@ -109,7 +109,7 @@ def test_two_relays_running_at_once_publish_every_row_once_and_in_order(amqp_uri
 def test_an_event_no_queue_is_bound_for_is_marked_unroutable(amqp_uri, pg_databases):
     url = pg_databases["enrollment"]
     emit(url, 3)
-    relay = Relay("enrollment", url, amqp_uri)
+    relay = Relay("enrollment", url, AmqpBroker(amqp_uri))
     assert relay.publish_pending() == 3
     with UnitOfWork(engine_for(url), "enrollment", "t") as uow:
         flags = uow.session.execute(select(OUTBOX.c.unroutable, OUTBOX.c.published_at)).all()
@@ -119,7 +119,7 @@ def test_an_event_no_queue_is_bound_for_is_marked_unroutable(amqp_uri, pg_databa
 def test_an_unreachable_broker_leaves_rows_pending_and_visible(pg_databases):
     url = pg_databases["enrollment"]
     emit(url, 5)
-    relay = Relay("enrollment", url, f"amqp://guest:guest@127.0.0.1:{free_port()}/")
+    relay = Relay("enrollment", url, AmqpBroker(f"amqp://guest:guest@127.0.0.1:{free_port()}/"))
     with pytest.raises(PublishError):
         relay.publish_pending()
     assert pending(url) == 5

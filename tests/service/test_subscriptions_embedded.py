@@ -12,7 +12,7 @@ from services.notifications.models import Notification
 from shared.persistence.engines import engine_for
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.events import new_envelope
-from shared.messaging.deadletters import EmbeddedDeadLetters
+from shared.broker import broker_for
 from shared.messaging.topology import events_exchange
 from tests.support import metric_value, http, run_cli, wait_until
 from tests.unit.test_envelope import confirmed
@@ -32,7 +32,7 @@ def notifications(embedded) -> int:
 
 
 def dead_letters(embedded):
-    return EmbeddedDeadLetters(embedded.settings).list("notifications")
+    return broker_for(embedded.settings, "notifications").dead_letters()
 
 
 def metric(embedded, name, **labels):
