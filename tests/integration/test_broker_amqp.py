@@ -98,3 +98,15 @@ def test_dead_letters_are_parked_listed_replayed_and_purged(amqp_uri, broker):
 
     assert broker.purge(None) == 1
     assert broker.dead_letters() == [] and broker.dead_letter_count() == 0
+
+
+def test_a_retry_after_the_connection_was_lost_goes_out_on_a_new_one(amqp_uri, broker):
+    import socket
+
+    queue = handler_queue(amqp_uri)
+    assert broker.publish([event()]) == [PUBLISHED]
+    broker._kombu.connection.sock.shutdown(socket.SHUT_RDWR)  # as a broker restart leaves an idle connection
+    broker.schedule_retry(failed(queue), delay=0.2, attempt=2, error="RuntimeError: boom")
+    take(amqp_uri, queue)  # the event published above
+    message = wait_until(lambda: take(amqp_uri, queue), timeout=10, message="the retried message")
+    assert message.headers[topology.ATTEMPT_HEADER] == 2
