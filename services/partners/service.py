@@ -9,15 +9,13 @@ result. Rules live in services/partners/domain, queries in services/partners/rep
 
 from __future__ import annotations
 
-from nameko.extensions import DependencyProvider
-
+from services.partners.gauges import PartnerGauges
 from services.partners.index import ProfileIndexProvider
 from services.partners.repository import (
     INTRODUCTION_OWNER,
     PARTNERSHIP_OWNER,
     PROFILE_OWNER,
     REQUEST_OWNER,
-    PartnersRepository,
 )
 from services.partners.schemas import (
     AnswerIn,
@@ -60,10 +58,7 @@ from shared.events.grants import PartnerRequested
 from shared.events.privacy import ErasureRequested
 from shared.http import route
 from shared.messaging.subscriptions import subscribe
-from shared.observability import SCRAPE_GAUGES
-from shared.persistence.engines import engine_for
 from shared.persistence.provider import Database
-from shared.persistence.schema import utcnow
 from shared.service import ServiceBase
 from shared.tenancy import Tenancy
 from shared.timers import timer
@@ -81,37 +76,6 @@ PROFILE = Tenancy.resource("organisation_id", PROFILE_OWNER, "organisation")
 REQUEST = Tenancy.resource("request_id", REQUEST_OWNER, "partner request")
 INTRODUCTION = Tenancy.resource("introduction_id", INTRODUCTION_OWNER, "introduction")
 PARTNERSHIP = Tenancy.resource("partnership_id", PARTNERSHIP_OWNER, "partnership")
-
-
-class PartnerGauges(DependencyProvider):
-    """Profiles and introductions by state, read at scrape time from the service's database."""
-
-    def start(self):
-        settings = self.container.config["SAVIVALDA"]
-        self.engine = engine_for(settings.database_url(self.container.service_name))
-        self.key = f"partners-business:{self.container.service_name}"
-        SCRAPE_GAUGES.add(self.key, self._gauges)
-
-    def stop(self):
-        SCRAPE_GAUGES.remove(self.key)
-
-    kill = stop
-
-    def get_dependency(self, worker_ctx):
-        return None
-
-    def _gauges(self):
-        from sqlalchemy.orm import Session
-
-        service = self.container.service_name
-        with Session(self.engine) as session:
-            store = PartnersRepository(session)
-            for state, count in store.profile_counts(utcnow()).items():
-                yield ("savivalda_partner_profiles", "Organisation profiles by state (active or expired)",
-                       {"service": service, "state": state}, float(count))
-            for status, count in store.introduction_counts().items():
-                yield ("savivalda_partner_introductions", "Introductions by status",
-                       {"service": service, "status": status}, float(count))
 
 
 class PartnersService(ServiceBase):
@@ -227,7 +191,7 @@ class PartnersService(ServiceBase):
         its acceptance; when staff pick, the municipality answers too. Excluded candidates (declined,
         already introduced, full, expired, ineligible) are refused with the reason."""
         return 201, introductions.introduce(self.db, request_id, body, principal,
-                                          public_url=self.settings.public_url)
+                                            public_url=self.settings.public_url)
 
     @route("GET", "/partners/requests/<uuid:request_id>/introductions", roles=STAFF_OR_MUNICIPALITY,
            response=list[IntroductionOut], errors=(404,), scope=REQUEST)

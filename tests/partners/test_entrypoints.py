@@ -1,7 +1,9 @@
 """The partners service's entrypoints only delegate: each hands the worker's unit of work and its
-inputs to one use case and returns what it returns. nameko's worker_factory builds the service
-instance with every dependency replaced (a mock unit of work, stub settings), so no container,
-database, broker or HTTP is involved."""
+inputs to one use case and returns what it returns. With nameko's testing tools: worker_factory
+builds the service instance with every dependency replaced (a mock unit of work, stub settings);
+entrypoint_hook runs the timer and an event handler in a worker of a container (not started:
+nothing listens or consumes) whose dependencies replace_dependencies swapped. No database, broker
+or HTTP."""
 
 from __future__ import annotations
 
@@ -13,7 +15,10 @@ from types import SimpleNamespace
 from unittest import mock
 
 import pytest
-from nameko.testing.services import worker_factory
+from datetime import date, timedelta
+
+from nameko.containers import ServiceContainer
+from nameko.testing.services import entrypoint_hook, replace_dependencies, worker_factory
 
 from services.partners import service as service_module
 from services.partners.schemas import AnswerIn, OrganisationIn, ReportQuery
@@ -21,11 +26,14 @@ from services.partners.service import PartnersService
 from shared.auth import Principal
 from shared.errors import NotFound
 from shared.events.envelope import new_envelope
+from shared.events.grants import PartnerRequested
 from shared.events.privacy import ErasureRequested
+from shared.events.types import LocalizedText
 from shared.messaging.subscriptions import DUPLICATE
 from shared.persistence.unit_of_work import UnitOfWork
 from tests.partners.helpers import HORDALAND
 
+SETTINGS = SimpleNamespace(public_url="https://savivalda.example.lt", timer_interval=3600.0)
 STAFF = Principal(subject="egle@lsa.lt", role="staff")
 KAUNAS_DISTRICT = Principal(subject="ona@krs.lt", role="municipality", municipality_code="16")
 USE_CASE_MODULES = {"erasure", "introductions", "organisations", "partner_requests", "partnerships", "reports",
@@ -34,8 +42,7 @@ USE_CASE_MODULES = {"erasure", "introductions", "organisations", "partner_reques
 
 @pytest.fixture
 def service():
-    return worker_factory(PartnersService, db=mock.create_autospec(UnitOfWork, instance=True),
-                          settings=SimpleNamespace(public_url="https://savivalda.example.lt"))
+    return worker_factory(PartnersService, db=mock.create_autospec(UnitOfWork, instance=True), settings=SETTINGS)
 
 
 def entrypoint_methods():
@@ -126,3 +133,50 @@ def test_an_event_handled_before_is_not_handed_to_the_use_case_again(service):
         assert service.on_erasure_requested(event, envelope) is DUPLICATE
     erase_person.assert_not_called()
     service.db.rollback.assert_called_once()
+
+
+# ---------------------------------------------------------------- in a container's worker (entrypoint_hook)
+
+@pytest.fixture
+def unit_of_work():
+    uow = mock.create_autospec(UnitOfWork, instance=True)
+    uow.claim.return_value = True  # the event was not applied before
+    return uow
+
+
+@pytest.fixture
+def index():
+    return mock.Mock(name="the process's profile index")
+
+
+@pytest.fixture
+def container(unit_of_work, index):
+    container = ServiceContainer(PartnersService, {"SAVIVALDA": SETTINGS, "AMQP_URI": "memory://",
+                                                   "WEB_SERVER_ADDRESS": "127.0.0.1:0"})
+    replace_dependencies(container, db=unit_of_work, settings=SETTINGS, profiles=index, gauges=None)
+    return container
+
+
+def test_the_timer_runs_the_scheduled_jobs_with_the_workers_unit_of_work(container, unit_of_work):
+    with mock.patch.object(service_module.scheduled, "run_due") as run_due, \
+            entrypoint_hook(container, "run_timers") as hook:
+        hook()
+    run_due.assert_called_once_with(unit_of_work, public_url="https://savivalda.example.lt")
+
+
+def test_grants_partner_requested_goes_to_the_request_use_case_between_claim_and_commit(container, unit_of_work,
+                                                                                        index):
+    event = PartnerRequested(
+        application_id=uuid.uuid4(), call_id=uuid.uuid4(), call_code="LT-NO-2027-01", municipality_code="16",
+        application_title=LocalizedText(lt="Skaidrumas", en="Transparency"), themes=["anti_corruption"],
+        countries=["NO"], deadline=date.today() + timedelta(days=30))
+    envelope = new_envelope(event, source="savivalda/grants", correlation_id="test")
+    steps = mock.Mock()
+    steps.attach_mock(unit_of_work, "uow")
+    with mock.patch.object(service_module.partner_requests, "open_for_application") as open_for_application, \
+            entrypoint_hook(container, "on_partner_requested") as hook:
+        steps.attach_mock(open_for_application, "open_for_application")
+        hook(event, envelope)
+    assert steps.mock_calls == [mock.call.uow.claim("partners.on_partner_requested", envelope),
+                                mock.call.open_for_application(unit_of_work, index, event, envelope),
+                                mock.call.uow.commit()]

@@ -17,8 +17,9 @@ from kombu import Connection, Queue
 from services.partners.models import Introduction
 from shared.auth import issue_token
 from shared.messaging.topology import events_exchange
+from tests.grants.helpers import application_body
 from tests.partners.helpers import HORDALAND, REYKJAVIK, WESTERN_NORWAY, PartnersDatabase, key_of, request_body
-from tests.partners.test_grants_round_trip import CALL, application
+from tests.partners.test_grants_round_trip import CALL
 from tests.support import TEST_SECRET, http, run_cli, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -65,7 +66,7 @@ def test_round_trip_with_grants_over_rabbitmq_then_erasure_leaves_nothing_in_pos
     post(partners, "/partners/organisations", WESTERN_NORWAY)
     call = post(grants, "/grants/calls", CALL)
     assert call.status == 201, call.body
-    created = post(grants, "/grants/applications", application(call.body["id"]))
+    created = post(grants, "/grants/applications", application_body(call.body["id"]))
     assert created.status == 201, created.body
     application_id = created.body["id"]
 
