@@ -128,13 +128,28 @@ def plan(**changes):
     return SessionPlan(**values)
 
 
+def test_a_valid_plan_passes():
+    check_session_plan(plan(), NOW)
+    check_session_plan(plan(course_format=CourseFormat.ONLINE, venue=None, region=None,
+                            online_url="https://meet.example/x"), NOW)
+
+
 @pytest.mark.parametrize("changes, field", [
+    ({"ends_at": NOW + timedelta(days=9)}, "ends_at"),
+    ({"starts_at": NOW - timedelta(hours=1), "ends_at": NOW + timedelta(hours=1),
+      "registration_closes_at": NOW - timedelta(hours=2), "registration_opens_at": NOW - timedelta(days=1)}, "starts_at"),
+    ({"registration_closes_at": NOW}, "registration_closes_at"),
+    ({"registration_closes_at": NOW + timedelta(days=11)}, "registration_closes_at"),
+    ({"venue": None}, "venue"),
+    ({"region": None}, "region"),
+    ({"course_format": CourseFormat.HYBRID}, "online_url"),
+    ({"capacity": 0}, "capacity"),
     ({"course_format": CourseFormat.HYBRID, "online_url": "https://x.lt/a"}, "online_capacity"),
     ({"online_capacity": 5}, "online_capacity"),
     ({"min_participants": 21}, "min_participants"),
     ({"quota_release_days": 3}, "quota_release_days"),
 ])
-def test_session_plan_rules_for_pools_minimum_and_quota(changes, field):
+def test_an_impossible_plan_names_the_field(changes, field):
     with pytest.raises(RuleViolation) as caught:
         check_session_plan(plan(**changes), NOW)
     assert caught.value.field == field

@@ -5,12 +5,9 @@ import pytest
 
 from services.enrollment.domain.rules import (
     AttendanceMode,
-    CourseFormat,
     EnrollmentStatus,
-    SessionPlan,
     SessionStatus,
     check_registration_open,
-    check_session_plan,
     normalise_email,
 )
 from services.enrollment.domain.seats import SeatCounts, SeatPolicy, decide_arrival
@@ -19,38 +16,6 @@ from services.partners.domain.rules import check_profile
 from shared.errors import Conflict, RuleViolation
 
 NOW = datetime(2026, 11, 24, 8, tzinfo=timezone.utc)
-
-
-def plan(**changes):
-    values = dict(course_format=CourseFormat.IN_PERSON, starts_at=NOW + timedelta(days=10),
-                  ends_at=NOW + timedelta(days=10, hours=6), registration_opens_at=NOW,
-                  registration_closes_at=NOW + timedelta(days=9), capacity=20, region="KU", venue="Kaunas",
-                  online_url=None)
-    values.update(changes)
-    return SessionPlan(**values)
-
-
-def test_a_valid_plan_passes():
-    check_session_plan(plan(), NOW)
-    check_session_plan(plan(course_format=CourseFormat.ONLINE, venue=None, region=None,
-                            online_url="https://meet.example/x"), NOW)
-
-
-@pytest.mark.parametrize("changes, field", [
-    ({"ends_at": NOW + timedelta(days=9)}, "ends_at"),
-    ({"starts_at": NOW - timedelta(hours=1), "ends_at": NOW + timedelta(hours=1),
-      "registration_closes_at": NOW - timedelta(hours=2), "registration_opens_at": NOW - timedelta(days=1)}, "starts_at"),
-    ({"registration_closes_at": NOW}, "registration_closes_at"),
-    ({"registration_closes_at": NOW + timedelta(days=11)}, "registration_closes_at"),
-    ({"venue": None}, "venue"),
-    ({"region": None}, "region"),
-    ({"course_format": CourseFormat.HYBRID}, "online_url"),
-    ({"capacity": 0}, "capacity"),
-])
-def test_an_impossible_plan_names_the_field(changes, field):
-    with pytest.raises(RuleViolation) as caught:
-        check_session_plan(plan(**changes), NOW)
-    assert caught.value.field == field
 
 
 def test_confirmed_while_seats_remain_then_waitlisted():
