@@ -23,6 +23,7 @@ from shared.events.envelope import new_envelope
 from shared.events.privacy import ErasureRequested
 from shared.http import Problem, Route
 from shared.persistence.unit_of_work import UnitOfWork
+from tests.support.entrypoints import handler_steps
 
 SETTINGS = SimpleNamespace(public_url="https://mokymai.example.lt", auth_secret="entrypoint-test-secret-0123456789",
                            timer_interval=3600.0)
@@ -153,14 +154,9 @@ def test_the_timer_runs_the_housekeeping_use_case(container, unit_of_work):
 def test_the_erasure_handler_delegates_between_the_inbox_claim_and_the_commit(container, unit_of_work):
     event = ErasureRequested(request_id=uuid.uuid4(), email="ruta@kaunas.lt", requested_by="dpo@lsa.lt")
     envelope = new_envelope(event, source="savivalda/cli", correlation_id="test")
-    steps = mock.Mock()
-    steps.attach_mock(unit_of_work, "uow")
-    with mock.patch.object(module.erasure, "erase") as erase, \
-            entrypoint_hook(container, "on_erasure_requested") as hook:
-        steps.attach_mock(erase, "erase")
-        hook(event, envelope)
-    assert steps.mock_calls == [mock.call.uow.claim("enrollment.on_erasure_requested", envelope),
-                                mock.call.erase(unit_of_work, LINKS, event), mock.call.uow.commit()]
+    steps = handler_steps(container, unit_of_work, "on_erasure_requested", module.erasure, "erase", event, envelope)
+    assert steps == [mock.call.uow.claim("enrollment.on_erasure_requested", envelope),
+                     mock.call.erase(unit_of_work, LINKS, event), mock.call.uow.commit()]
 
 
 def test_a_redelivered_erasure_request_is_not_applied_twice(container, unit_of_work):

@@ -32,6 +32,7 @@ from shared.events.types import LocalizedText
 from shared.messaging.subscriptions import DUPLICATE
 from shared.persistence.unit_of_work import UnitOfWork
 from tests.partners.helpers import HORDALAND
+from tests.support.entrypoints import handler_steps
 
 SETTINGS = SimpleNamespace(public_url="https://savivalda.example.lt", timer_interval=3600.0)
 STAFF = Principal(subject="egle@lsa.lt", role="staff")
@@ -171,12 +172,7 @@ def test_grants_partner_requested_goes_to_the_request_use_case_between_claim_and
         application_title=LocalizedText(lt="Skaidrumas", en="Transparency"), themes=["anti_corruption"],
         countries=["NO"], deadline=date.today() + timedelta(days=30))
     envelope = new_envelope(event, source="savivalda/grants", correlation_id="test")
-    steps = mock.Mock()
-    steps.attach_mock(unit_of_work, "uow")
-    with mock.patch.object(service_module.partner_requests, "open_for_application") as open_for_application, \
-            entrypoint_hook(container, "on_partner_requested") as hook:
-        steps.attach_mock(open_for_application, "open_for_application")
-        hook(event, envelope)
-    assert steps.mock_calls == [mock.call.uow.claim("partners.on_partner_requested", envelope),
-                                mock.call.open_for_application(unit_of_work, index, event, envelope),
-                                mock.call.uow.commit()]
+    steps = handler_steps(container, unit_of_work, "on_partner_requested", service_module.partner_requests,
+                          "open_for_application", event, envelope)
+    assert steps == [mock.call.uow.claim("partners.on_partner_requested", envelope),
+                     mock.call.open_for_application(unit_of_work, index, event, envelope), mock.call.uow.commit()]
