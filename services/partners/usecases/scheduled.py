@@ -5,6 +5,8 @@ with the event."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from services.partners.domain.rules import (
     IntroductionStatus,
     Side,
@@ -29,9 +31,11 @@ ROUNDS = 10
 
 def run_due(uow: UnitOfWork, *, public_url: str) -> None:
     """Every job, a batch at a time: a backlog drains over a few ticks, never in one endless loop."""
-    for job in (remind_unanswered, expire_unanswered, remind_renewals):
+    jobs = (partial(remind_unanswered, public_url=public_url), expire_unanswered,
+            partial(remind_renewals, public_url=public_url))
+    for job in jobs:
         for _ in range(ROUNDS):
-            if job(uow, public_url=public_url) < BATCH:
+            if job(uow) < BATCH:
                 break
 
 
@@ -64,7 +68,7 @@ def remind_unanswered(uow: UnitOfWork, *, public_url: str) -> int:
     return len(due)
 
 
-def expire_unanswered(uow: UnitOfWork, *, public_url: str = "") -> int:
+def expire_unanswered(uow: UnitOfWork) -> int:
     """partners.introduction_expired for pending introductions past their answer-by date."""
     repository, now = PartnersRepository(uow.session), utcnow()
     due = repository.claim_expired_introductions(now.date(), BATCH)
