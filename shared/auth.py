@@ -17,6 +17,11 @@ from shared.reference import MUNICIPALITIES
 ISSUER = "savivalda"
 ALGORITHM = "HS256"
 BASE_ROLES = ("staff", "operator", "municipality")
+# Who may call a route (`@route(roles=...)`): the role sets the services declare their routes with.
+ANYONE = BASE_ROLES
+STAFF = ("staff",)
+STAFF_OR_MUNICIPALITY = ("staff", "municipality")
+STAFF_OR_OPERATOR = ("staff", "operator")
 DAY = 86400
 # The longest a token of each role may live (SAVIVALDA_TOKEN_MAX_TTL changes it; docs/security.md).
 # Enforced when issuing and again when decoding: a token whose expiry lies further ahead than its

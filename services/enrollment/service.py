@@ -59,6 +59,7 @@ from services.enrollment.usecases import (
 )
 from shared.events.envelope import Envelope
 from shared.events.privacy import ErasureRequested
+from shared.auth import ANYONE, STAFF, STAFF_OR_MUNICIPALITY
 from shared.http import Problem, route
 from shared.messaging.subscriptions import subscribe
 from shared.persistence.provider import Database
@@ -66,9 +67,6 @@ from shared.service import ServiceBase
 from shared.tenancy import Tenancy
 from shared.timers import timer
 
-ANYONE = ("staff", "operator", "municipality")
-STAFF = ("staff",)
-STAFF_OR_MUNICIPALITY = ("staff", "municipality")
 
 
 # ---------------------------------------------------------------- tenancy: who owns what (shared/tenancy.py)

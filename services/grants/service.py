@@ -45,6 +45,7 @@ from services.grants.usecases import (
     reports,
     transitions,
 )
+from shared.auth import ANYONE, STAFF, STAFF_OR_MUNICIPALITY
 from shared.events.envelope import Envelope
 from shared.events.partners import IntroductionAnswered, IntroductionSent, MatchesProposed, PartnershipEstablished
 from shared.events.privacy import ErasureRequested
@@ -55,9 +56,6 @@ from shared.service import ServiceBase
 from shared.tenancy import Tenancy, owned_by
 from shared.timers import timer
 
-ANYONE = ("staff", "operator", "municipality")
-STAFF = ("staff",)
-STAFF_OR_MUNICIPALITY = ("staff", "municipality")
 
 
 # ---------------------------------------------------------------- tenancy: who owns what (shared/tenancy.py)

@@ -32,14 +32,13 @@ from services.notifications.sender import Delivery
 from services.notifications.usecases import erasure, operator, previews, recipients, telling, unsubscribe
 from shared.events.envelope import Envelope
 from shared.events.privacy import ErasureRequested
+from shared.auth import STAFF_OR_MUNICIPALITY, STAFF_OR_OPERATOR
 from shared.http import route
 from shared.messaging.subscriptions import subscribe, subscribe_all
 from shared.persistence.provider import Database
 from shared.service import ServiceBase
 from shared.tenancy import Tenancy
 
-OPERATORS = ("staff", "operator")
-MANAGERS = ("staff", "municipality")
 
 # ---------------------------------------------------------------- tenancy: who owns what (shared/tenancy.py)
 # A recipient belongs to their municipality (owner lookups: repository.py).
@@ -65,7 +64,7 @@ class NotificationsService(ServiceBase):
         erasure.erase(self.db, event)
 
     # ------------------------------------------------------------------ recipients and preferences
-    @route("POST", "/notifications/recipients", roles=MANAGERS, body=RecipientIn, response=RecipientOut, status=201,
+    @route("POST", "/notifications/recipients", roles=STAFF_OR_MUNICIPALITY, body=RecipientIn, response=RecipientOut, status=201,
            scope=(Tenancy.body("municipality_code"), REGISTERED_PERSON))
     def register_recipient(self, request, body: RecipientIn, principal):
         """Register someone to notify (or update them, by e-mail), with their preferences and roles.
@@ -77,33 +76,33 @@ class NotificationsService(ServiceBase):
         recipient, created = recipients.register(self.db, body, allowed_hosts=self.settings.webhook_allowed_hosts)
         return (201 if created else 200), recipient
 
-    @route("GET", "/notifications/recipients", roles=MANAGERS + ("operator",), query=RecipientQuery,
+    @route("GET", "/notifications/recipients", roles=STAFF_OR_MUNICIPALITY + ("operator",), query=RecipientQuery,
            response=list[RecipientOut], scope=Tenancy.query("municipality_code"))
     def list_recipients(self, request, query: RecipientQuery, principal, tenant):
         """Recipients, by municipality and role (a municipality token sees its own)."""
         return recipients.listing(self.db, municipality_code=tenant, role=query.role, limit=query.limit)
 
-    @route("GET", "/notifications/recipients/<uuid:recipient_id>", roles=MANAGERS + ("operator",),
+    @route("GET", "/notifications/recipients/<uuid:recipient_id>", roles=STAFF_OR_MUNICIPALITY + ("operator",),
            response=RecipientOut, errors=(404,), scope=RECIPIENT)
     def get_recipient(self, request, recipient_id, principal):
         """One recipient with their preferences."""
         return recipients.get(self.db, recipient_id)
 
-    @route("PUT", "/notifications/recipients/<uuid:recipient_id>/preferences", roles=MANAGERS, body=PreferencesIn,
+    @route("PUT", "/notifications/recipients/<uuid:recipient_id>/preferences", roles=STAFF_OR_MUNICIPALITY, body=PreferencesIn,
            response=RecipientOut, errors=(404,), scope=RECIPIENT)
     def set_preferences(self, request, recipient_id, body: PreferencesIn, principal):
         """Replace a recipient's preferences."""
         return recipients.set_preferences(self.db, recipient_id, body,
                                           allowed_hosts=self.settings.webhook_allowed_hosts)
 
-    @route("POST", "/notifications/recipients/<uuid:recipient_id>/webhook-secret", roles=MANAGERS,
+    @route("POST", "/notifications/recipients/<uuid:recipient_id>/webhook-secret", roles=STAFF_OR_MUNICIPALITY,
            response=WebhookSecretOut, errors=(404,), scope=RECIPIENT)
     def rotate_webhook_secret(self, request, recipient_id, principal):
         """A new HMAC key for the recipient's webhook signatures, shown in this answer only (reads
         never show it). The old key stops signing at once."""
         return recipients.rotate_webhook_secret(self.db, recipient_id)
 
-    @route("POST", "/notifications/bounces", roles=OPERATORS, body=BounceIn, response=RecipientOut, errors=(404,))
+    @route("POST", "/notifications/bounces", roles=STAFF_OR_OPERATOR, body=BounceIn, response=RecipientOut, errors=(404,))
     def record_bounce(self, request, body: BounceIn, principal):
         """Record a bounce reported by the mail provider: no more e-mail to that address."""
         return recipients.record_bounce(self.db, body)
@@ -123,47 +122,47 @@ class NotificationsService(ServiceBase):
         return unsubscribe.unsubscribe(self.db, query.token, secret=self.settings.auth_secret)
 
     # ------------------------------------------------------------------ templates
-    @route("GET", "/notifications/templates", roles=OPERATORS, response=list[TemplateOut])
+    @route("GET", "/notifications/templates", roles=STAFF_OR_OPERATOR, response=list[TemplateOut])
     def list_templates(self, request, principal):
         """Templates, the events they tell and their category."""
         return previews.templates()
 
-    @route("POST", "/notifications/templates/<name>/preview", roles=OPERATORS, body=PreviewIn, response=PreviewOut,
+    @route("POST", "/notifications/templates/<name>/preview", roles=STAFF_OR_OPERATOR, body=PreviewIn, response=PreviewOut,
            errors=(404,))
     def preview(self, request, name, body: PreviewIn, principal):
         """Render a template with its example event, or with the event data given."""
         return previews.preview(name, body)
 
     # ------------------------------------------------------------------ operator API
-    @route("GET", "/notifications/deliveries", roles=OPERATORS, query=DeliveryQuery, response=list[DeliveryOut])
+    @route("GET", "/notifications/deliveries", roles=STAFF_OR_OPERATOR, query=DeliveryQuery, response=list[DeliveryOut])
     def list_deliveries(self, request, query: DeliveryQuery, principal):
         """Delivery log, newest first, filtered by status, event type, channel, event or recipient."""
         return operator.deliveries(self.db, query)
 
-    @route("GET", "/notifications/deliveries/<uuid:notification_id>", roles=OPERATORS,
+    @route("GET", "/notifications/deliveries/<uuid:notification_id>", roles=STAFF_OR_OPERATOR,
            response=DeliveryDetailOut, errors=(404,))
     def get_delivery(self, request, notification_id, principal):
         """One notification with its text and every delivery attempt."""
         return operator.delivery(self.db, notification_id)
 
-    @route("POST", "/notifications/deliveries/<uuid:notification_id>/resend", roles=OPERATORS,
+    @route("POST", "/notifications/deliveries/<uuid:notification_id>/resend", roles=STAFF_OR_OPERATOR,
            response=DeliveryOut, errors=(404, 409))
     def resend(self, request, notification_id, principal):
         """Send a failed notification again (same Message-ID). Anything not failed is refused."""
         return operator.resend(self.db, notification_id, wake=self.delivery.wake)
 
-    @route("GET", "/notifications/events/<uuid:event_id>", roles=OPERATORS, response=EventDeliveryOut, errors=(404,))
+    @route("GET", "/notifications/events/<uuid:event_id>", roles=STAFF_OR_OPERATOR, response=EventDeliveryOut, errors=(404,))
     def event_delivery(self, request, event_id, principal):
         """What happened to one event's notifications: counts by status and who failed."""
         return operator.event_progress(self.db, event_id)
 
-    @route("POST", "/notifications/events/<uuid:event_id>/retry-failed", roles=OPERATORS, response=RetriedOut,
+    @route("POST", "/notifications/events/<uuid:event_id>/retry-failed", roles=STAFF_OR_OPERATOR, response=RetriedOut,
            errors=(404,))
     def retry_failed(self, request, event_id, principal):
         """Send again to the recipients of this event whose delivery failed, and only to them."""
         return operator.retry_failed(self.db, event_id, wake=self.delivery.wake)
 
-    @route("GET", "/notifications/stats", roles=OPERATORS, response=list[StatsRow])
+    @route("GET", "/notifications/stats", roles=STAFF_OR_OPERATOR, response=list[StatsRow])
     def stats(self, request, principal):
         """Notifications by event type, channel and status."""
         return operator.stats(self.db)

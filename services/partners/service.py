@@ -52,7 +52,7 @@ from services.partners.usecases import (
     reports,
     scheduled,
 )
-from shared.auth import Principal
+from shared.auth import ANYONE, STAFF, STAFF_OR_MUNICIPALITY, Principal
 from shared.events.envelope import Envelope
 from shared.events.grants import PartnerRequested
 from shared.events.privacy import ErasureRequested
@@ -63,9 +63,6 @@ from shared.service import ServiceBase
 from shared.tenancy import Tenancy
 from shared.timers import timer
 
-STAFF = ("staff",)
-STAFF_OR_MUNICIPALITY = ("staff", "municipality")
-ANYONE = ("staff", "operator", "municipality")
 
 
 # ---------------------------------------------------------------- tenancy: who owns what (shared/tenancy.py)
