@@ -23,7 +23,10 @@ from services.grants.models import (
 )
 from shared.errors import NotFound
 from shared.persistence.schema import OUTBOX, utcnow
+from shared.tenancy import owned_by
 
+# Tenancy owner lookup (shared/tenancy.py, Tenancy.resource): the municipality an application belongs to.
+APPLICATION_OWNER = owned_by(Application.municipality_code, Application.id)
 
 class GrantsRepository:
     def __init__(self, session: Session):

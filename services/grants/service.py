@@ -8,7 +8,7 @@ from __future__ import annotations
 from werkzeug.wrappers import Response
 
 from services.grants.gauges import ApplicationGauges
-from services.grants.models import Application
+from services.grants.repository import APPLICATION_OWNER
 from services.grants.schemas import (
     ApplicationChange,
     ApplicationIn,
@@ -53,15 +53,14 @@ from shared.http import route
 from shared.messaging.subscriptions import subscribe
 from shared.persistence.provider import Database
 from shared.service import ServiceBase
-from shared.tenancy import Tenancy, owned_by
+from shared.tenancy import Tenancy
 from shared.timers import timer
 
 
 
 # ---------------------------------------------------------------- tenancy: who owns what (shared/tenancy.py)
 CATALOGUE = Tenancy.none("the funding catalogue: programmes, their funded projects and calls, no municipality's data")
-APPLICATION = Tenancy.resource("application_id", owned_by(Application.municipality_code, Application.id),
-                               "application")
+APPLICATION = Tenancy.resource("application_id", APPLICATION_OWNER, "application")
 OWN_APPLICATIONS = Tenancy.query("municipality_code")
 
 
