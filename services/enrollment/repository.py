@@ -27,7 +27,7 @@ from services.enrollment.models import (
     TrainingNeedSupport,
     TrainingSession,
 )
-from shared.persistence.schema import OUTBOX, UtcDateTime
+from shared.persistence.schema import UtcDateTime
 from shared.errors import NotFound
 from shared.tenancy import keyed_by, owned_by
 
@@ -414,12 +414,6 @@ class EnrollmentRepository:
             delete(IdempotencyKey).where(func.lower(IdempotencyKey.principal).like(f"%:{_like(email_key)}",
                                                                                    escape="\\"))
         ).rowcount
-
-    def delete_outbox_rows_mentioning(self, text: str) -> int:
-        """Events mentioning the text (lower case), published or not."""
-        lowered = func.lower(OUTBOX.c.body)
-        mentions = func.strpos(lowered, text) > 0 if self.dialect == "postgresql" else func.instr(lowered, text) > 0
-        return self.session.execute(delete(OUTBOX).where(mentions)).rowcount
 
 
 def _like(text: str) -> str:

@@ -22,7 +22,7 @@ from services.grants.models import (
     StatusChange,
 )
 from shared.errors import NotFound
-from shared.persistence.schema import OUTBOX, utcnow
+from shared.persistence.schema import utcnow
 from shared.tenancy import owned_by
 
 # Tenancy owner lookup (shared/tenancy.py, Tenancy.resource): the municipality an application belongs to.
@@ -194,10 +194,3 @@ class GrantsRepository:
             counts[key] = result.rowcount
         return counts
 
-    def forget_published_events(self, spellings: set[str]) -> int:
-        """Delete published outbox rows that name the person (the events carried contact details;
-        the outbox keeps no copy of them). Unpublished rows stay: they must still go out."""
-        result = self.session.execute(delete(OUTBOX).where(OUTBOX.c.published_at.is_not(None), or_(
-            *[OUTBOX.c.body.contains(spelling, autoescape=True) for spelling in spellings],
-            *[func.lower(OUTBOX.c.body).contains(spelling, autoescape=True) for spelling in spellings])))
-        return result.rowcount

@@ -345,8 +345,9 @@ class PartnersRepository:
                     document = None
                 scrubbed, found = scrub_people(document, address) if document is not None else (None, 0)
                 text = json.dumps(scrubbed, ensure_ascii=False) if found else body
-                if key in text.lower():  # named outside a contact object: drop the address itself
-                    text = replace_address(text, address)
+                text = replace_address(text, address)  # named outside a contact object
+                if text == body:
+                    continue  # only a look-alike address (ajonas@x.lt for jonas@x.lt) matched
                 session.execute(update(table).where(table.c.id == row_id).values(body=text))
                 removed[counter] += 1
         session.flush()

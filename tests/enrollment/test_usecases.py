@@ -352,6 +352,40 @@ def test_erasure_forgets_the_person_and_passes_their_seat_on(work):
         assert enrolment.get_enrollment(uow, LINKS, waiting.id).status == "confirmed"
 
 
+def test_erasure_never_deletes_pending_events_and_leaves_a_look_alike_address_alone(work):
+    """Erasing jonas@x.lt: ajonas@x.lt's pending event goes out unchanged, and jonas's own pending
+    event is scrubbed field by field, not deleted (the relay still publishes it, and it validates)."""
+    import json
+
+    from sqlalchemy import select
+
+    from shared.events.envelope import parse_event
+    from shared.persistence.schema import OUTBOX
+
+    session = scheduled(work, capacity=2)
+    with work() as uow:
+        enrolment.enroll(uow, LINKS, session.id, person(1, email="ajonas@x.lt", name="Ajonas"), STAFF, None)
+        enrolment.enroll(uow, LINKS, session.id, person(2, email="jonas@x.lt", name="Jonas"), STAFF, None)
+    with work() as uow:
+        before = {row.id: row.body for row in uow.session.execute(select(OUTBOX.c.id, OUTBOX.c.body))}
+    with work() as uow:
+        erasure.erase(uow, LINKS, ErasureRequested(request_id=uuid.uuid4(), email="Jonas@x.lt", requested_by="dpo"))
+        uow.commit()
+    with work() as uow:
+        after = {row.id: row.body for row in uow.session.execute(
+            select(OUTBOX.c.id, OUTBOX.c.body).where(OUTBOX.c.published_at.is_(None)))}
+    assert set(before) <= set(after), "a pending event was deleted"
+    for row_id, body in before.items():
+        if "ajonas@x.lt" in body:
+            assert after[row_id] == body  # someone else's event: untouched
+        else:
+            document = json.loads(after[row_id])
+            assert '"jonas@x.lt"' not in after[row_id].lower() and "Jonas" not in after[row_id]
+            parse_event(document)  # still a valid event for its consumers
+    assert any("ajonas@x.lt" in body for body in before.values())
+    assert any('"jonas@x.lt"' in body for body in before.values())
+
+
 def test_the_timer_reminds_confirmed_people_once(work):
     session = scheduled(work, capacity=1, reminder_hours_before=48)
     with work() as uow:

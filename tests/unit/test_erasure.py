@@ -32,3 +32,49 @@ def test_dead_letters_lose_the_person_but_stay_parked(tmp_path):
         assert all("ona" not in (body + reason).lower() for body, reason in rows)
     finally:
         dispose_engines()
+
+
+def test_scrub_takes_whole_addresses_only_never_a_look_alike():
+    text, changed = scrub("to jonas@x.lt, ajonas@x.lt and jonas@x.lt.example; Jonas@X.lt.", ["jonas@x.lt"])
+    assert changed and text == "to [erased], ajonas@x.lt and jonas@x.lt.example; [erased]."
+    assert scrub("ajonas@x.lt", ["jonas@x.lt"]) == ("ajonas@x.lt", False)
+
+
+def test_the_outbox_keeps_pending_rows_scrubbed_deletes_published_ones_and_spares_look_alikes(tmp_path):
+    import json
+
+    from shared.erasure import ERASED, ERASED_EMAIL, scrub_outbox
+    from shared.persistence.schema import OUTBOX
+
+    url = f"sqlite:///{tmp_path}/s.db"
+    new_metadata().create_all(engine_for(url))
+
+    def body(email, name):
+        return json.dumps({"data": {"participant": {"email": email, "name": name, "position": "vedėja"}}})
+
+    rows = {"jonas pending": (body("Jonas@x.lt", "Jonas J."), None),
+            "ajonas pending": (body("ajonas@x.lt", "Ajonas A."), None),
+            "jonas published": (body("jonas@x.lt", "Jonas J."), utcnow()),
+            "ajonas published": (body("ajonas@x.lt", "Ajonas A."), utcnow())}
+    try:
+        with UnitOfWork(engine_for(url), "svc", "t") as uow:
+            for key, (text, published_at) in rows.items():
+                uow.session.execute(OUTBOX.insert().values(
+                    event_id=uuid.uuid4(), event_type="x.y", exchange="x.events", routing_key=key,
+                    correlation_id="c", body=text, created_at=utcnow(), published_at=published_at))
+            assert scrub_outbox(uow, ["jonas@x.lt"]) == {"deleted": 1, "scrubbed": 1}
+            uow.commit()
+            left = dict(uow.session.execute(select(OUTBOX.c.routing_key, OUTBOX.c.body)).all())
+        assert set(left) == {"jonas pending", "ajonas pending", "ajonas published"}
+        assert left["ajonas pending"] == rows["ajonas pending"][0]
+        assert left["ajonas published"] == rows["ajonas published"][0]
+        assert json.loads(left["jonas pending"])["data"]["participant"] == {
+            "email": ERASED_EMAIL, "name": ERASED, "position": ERASED}
+    finally:
+        dispose_engines()
+
+
+def test_partners_replace_a_whole_address_only():
+    from services.partners.domain.privacy import pseudonym_email, replace_address
+
+    assert replace_address("ajonas@x.lt, Jonas@x.lt", "jonas@x.lt") == f"ajonas@x.lt, {pseudonym_email('jonas@x.lt')}"

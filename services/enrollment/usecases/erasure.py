@@ -5,7 +5,8 @@ pseudonymised: the person's enrolments keep their municipality, dates, attendanc
 a random pseudonym, so reports still count them (anonymously) and a person stays one person in
 "participants trained". Their open seats and waitlist places are cancelled (the seats go to the
 waitlist), certificates lose the holder's name, rows they authored as a coordinator lose the
-author, and the outbox rows that carried their data are deleted. The reply event counts what was
+author; published outbox rows that named them are deleted and pending ones are scrubbed (fields
+equal to their address or name, and the position beside their address; they still go out, so no one else's event is lost). The reply event counts what was
 done and holds no personal data.
 """
 
@@ -17,7 +18,7 @@ from services.enrollment.domain.rules import ACTIVE, CancelReason, EnrollmentSta
 from services.enrollment.notices import Links
 from services.enrollment.repository import EnrollmentRepository
 from services.enrollment.usecases.seating import Seating
-from shared.erasure import scrub_dead_letters
+from shared.erasure import scrub_dead_letters, scrub_outbox
 from shared.events.enrollment import EnrollmentPersonErased
 from shared.events.privacy import ErasureRequested
 from shared.persistence.schema import utcnow
@@ -56,8 +57,9 @@ def erase(uow: UnitOfWork, links: Links, request: ErasureRequested) -> dict[str,
     for name, count in repo.replace_author(email_key, ERASED).items():
         removed[name] += count
     removed["idempotency_keys"] = repo.delete_idempotency_keys_of(email_key)
-    # Events about the person, published or not: once they are forgotten nobody should tell them more.
-    removed["events"] = repo.delete_outbox_rows_mentioning(email_key)
+    # Events about the person: published ones are deleted, pending ones scrubbed (never deleted).
+    outbox = scrub_outbox(uow, [email_key, request.email, *names])
+    removed["events"] = outbox["deleted"] + outbox["scrubbed"]
     removed["dead_letters"] = scrub_dead_letters(uow, [email_key, *names])
     uow.emit(EnrollmentPersonErased(request_id=request.request_id, removed=removed), subject=str(request.request_id))
     return removed

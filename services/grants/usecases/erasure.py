@@ -11,7 +11,7 @@ from collections import Counter
 from services.grants.domain import erasure
 from services.grants.models import Erasure
 from services.grants.usecases import repository
-from shared.erasure import scrub_dead_letters
+from shared.erasure import scrub_dead_letters, scrub_outbox
 from shared.events.grants import GrantsPersonErased
 from shared.events.privacy import ErasureRequested
 from shared.persistence.schema import utcnow
@@ -42,7 +42,9 @@ def erase_person(uow: UnitOfWork, event: ErasureRequested) -> dict[str, int]:
     spellings = erasure.spellings(identities)
     # Authors are token subjects: the e-mail, or the name the person is known by here.
     removed.update(repo.pseudonymise_authors(spellings, pseudonym))
-    removed["published_events"] += repo.forget_published_events(spellings)
+    # Published events naming the person are deleted; pending ones are scrubbed and still go out.
+    outbox = scrub_outbox(uow, sorted(spellings))
+    removed["published_events"] += outbox["deleted"]
     removed["dead_letters"] = scrub_dead_letters(uow, sorted(spellings))
     counts = erasure.report(removed)
     # merge: the same request delivered again under another event id updates its record

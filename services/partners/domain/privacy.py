@@ -7,6 +7,7 @@ happened, a visit still had 12 participants) but the name and address are gone.
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 ERASED_NAME = "[erased]"
@@ -56,13 +57,8 @@ def scrub_people(value: Any, address: str) -> tuple[Any, int]:
 
 
 def replace_address(text: str, address: str) -> str:
-    """The text with every occurrence of the address (in any case) replaced by its pseudonym."""
-    lowered, key, out, start = text.lower(), email_key(address), [], 0
-    while True:
-        found = lowered.find(key, start)
-        if found < 0:
-            out.append(text[start:])
-            return "".join(out)
-        out.append(text[start:found])
-        out.append(pseudonym_email(address))
-        start = found + len(key)
+    """The text with every whole-token occurrence of the address (in any case) replaced by its
+    pseudonym; a longer address that contains it (ajonas@x.lt for jonas@x.lt) is left alone."""
+    pattern = re.compile(r"(?<![\w.!#$%&'*+/=?^`{|}~@-])" + re.escape(email_key(address)) + r"(?![\w@-]|\.\w)",
+                         flags=re.IGNORECASE)
+    return pattern.sub(pseudonym_email(address), text)
