@@ -65,7 +65,9 @@ class PartnerRequest(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
     municipality_code: Mapped[str] = mapped_column(String(2), nullable=False, index=True)
-    application_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
+    # One request per grant application (grants.partner_requested twice at once, or the API and
+    # grants both asking, must not open two searches).
+    application_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True, unique=True)
     call_id: Mapped[uuid.UUID | None] = mapped_column(Uuid())
     call_code: Mapped[str | None] = mapped_column(String(100))
     title: Mapped[dict] = mapped_column(JSON, nullable=False)

@@ -134,10 +134,11 @@ class PartnersService(ServiceBase):
 
     # ================================================================== partner requests and matching
     @route("POST", "/partners/requests", roles=STAFF_OR_MUNICIPALITY, body=PartnerRequestIn,
-           response=PartnerRequestOut, status=201, scope=Tenancy.body("municipality_code"))
+           response=PartnerRequestOut, status=201, errors=(409,), scope=Tenancy.body("municipality_code"))
     def create_request(self, request, body: PartnerRequestIn, principal):
         """Ask for partners for a project: ranks the profiles at once and proposes the best
-        (partners.matches_proposed). A municipality asks for itself only."""
+        (partners.matches_proposed). A municipality asks for itself only; an application has one
+        request (409 for a second)."""
         return 201, partner_requests.create(self.db, self.profiles, body, principal)
 
     @subscribe("grants.partner_requested")

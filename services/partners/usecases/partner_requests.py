@@ -8,6 +8,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
+
 from services.partners.domain import matching
 from services.partners.domain.rules import PROPOSAL_SIZE, check_request
 from services.partners.index import IndexedProfiles
@@ -24,6 +26,7 @@ from services.partners.schemas import (
 )
 from services.partners.views import candidate_out, request_out, requester_columns, requester_contact
 from shared.auth import Principal
+from shared.errors import Conflict
 from shared.events.envelope import Envelope
 from shared.events.grants import PartnerRequested
 from shared.events.partners import Candidate, MatchesProposed
@@ -44,7 +47,15 @@ def create(uow: UnitOfWork, profiles: IndexedProfiles, body: PartnerRequestIn,
         deadline=body.deadline, status="open", source="api", created_by=principal.subject, created_at=now,
         **requester_columns(body.requester),
     )
-    PartnersRepository(uow.session).add(partner_request)
+    repository = PartnersRepository(uow.session)
+    if body.application_id is not None and repository.request_of_application(body.application_id) is not None:
+        raise duplicate_request(body.application_id)
+    try:
+        with uow.session.begin_nested():  # unique application_id: a request created meanwhile wins
+            repository.add(partner_request)
+            uow.session.flush()
+    except IntegrityError:
+        raise duplicate_request(body.application_id) from None
     propose(uow, profiles, partner_request, now)
     uow.commit()
     return request_out(partner_request)
@@ -63,15 +74,29 @@ def open_for_application(uow: UnitOfWork, profiles: IndexedProfiles, event: Part
         organisation_types=event.organisation_types, languages=event.languages, deadline=event.deadline,
         **requester_columns(event.consultant),
     )
+    created = None
     if partner_request is None:
-        partner_request = PartnerRequest(id=uuid.uuid4(), application_id=event.application_id, status="open",
-                                         source="grants", created_by=envelope.source, created_at=now, **values)
-        repository.add(partner_request)
-    else:
+        created = PartnerRequest(id=uuid.uuid4(), application_id=event.application_id, status="open",
+                                 source="grants", created_by=envelope.source, created_at=now, **values)
+        try:
+            # Unique application_id: of two workers opening the application's request at once, the
+            # second waits for the first's commit, then updates that request instead.
+            with uow.session.begin_nested():
+                repository.add(created)
+                uow.session.flush()
+            partner_request = created
+        except IntegrityError:
+            partner_request = repository.request_of_application(event.application_id)
+    if partner_request is not created:
         for name, value in values.items():
             setattr(partner_request, name, value)
     propose(uow, profiles, partner_request, now)
     return partner_request
+
+
+def duplicate_request(application_id) -> Conflict:
+    return Conflict(f"application {application_id} already has a partner request", field="application_id",
+                    code="duplicate_request")
 
 
 def find(uow: UnitOfWork, query: RequestQuery, tenant: str | None) -> list[PartnerRequestOut]:
