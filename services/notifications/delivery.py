@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from pathlib import Path
+from typing import Callable
 from urllib.parse import parse_qs, unquote, urlparse, urlsplit
 
 from services.notifications import outbound
@@ -52,6 +53,10 @@ class Result:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+# Called by a mailer's send_many with (index in the batch, result) as soon as each e-mail is sent.
+OnResult = Callable[[int, Result], None]
 
 
 def one_line(text: str) -> str:
@@ -91,9 +96,9 @@ class MailboxMailer:
         self.sender = sender
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # e-mails are personal data
 
-    def send_many(self, outgoings: list[Outgoing]) -> list[Result]:
+    def send_many(self, outgoings: list[Outgoing], on_result: OnResult | None = None) -> list[Result]:
         results = []
-        for outgoing in outgoings:
+        for index, outgoing in enumerate(outgoings):
             message = build_email(outgoing, self.sender)
             stem = outgoing.message_id.strip("<>").split("@", 1)[0]
             target = self.directory / f"{stem}.eml"
@@ -102,6 +107,8 @@ class MailboxMailer:
                 handle.write(bytes(message))
             os.replace(temporary, target)
             results.append(Result(via=f"mailbox:{target.name}"))
+            if on_result is not None:
+                on_result(index, results[-1])
         return results
 
 
@@ -169,10 +176,17 @@ class SmtpMailer:
         self.sender = sender
         self.relays = [SmtpRelay.from_url(primary_url)] + ([SmtpRelay.from_url(fallback_url)] if fallback_url else [])
 
-    def send_many(self, outgoings: list[Outgoing]) -> list[Result]:
+    def send_many(self, outgoings: list[Outgoing], on_result: OnResult | None = None) -> list[Result]:
+        """Send each in turn over shared connections; `on_result(index, result)` is called as soon
+        as each one's fate is known (the delivery round records it at once, not after the batch)."""
         clients: dict[int, smtplib.SMTP] = {}
+        results = []
         try:
-            return [self._send(build_email(outgoing, self.sender), clients) for outgoing in outgoings]
+            for index, outgoing in enumerate(outgoings):
+                results.append(self._send(build_email(outgoing, self.sender), clients))
+                if on_result is not None:
+                    on_result(index, results[-1])
+            return results
         finally:
             for client in clients.values():
                 try:

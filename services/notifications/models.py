@@ -80,6 +80,9 @@ class Notification(Base):
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The lease id of the sender holding the claim: renewing it and recording the outcome are
+    # conditional on it (repository.py: claim_due, renew_leases, leased).
+    lease_token: Mapped[uuid.UUID | None] = mapped_column(Uuid())
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_via: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)

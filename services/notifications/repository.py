@@ -22,7 +22,10 @@ from shared.errors import NotFound
 from shared.reference import MUNICIPALITIES
 from shared.tenancy import keyed_by, owned_by
 
-LEASE = timedelta(minutes=2)
+# How long a claim holds without news from its sender. The sender renews it (a heartbeat) while
+# it sends, so a slow batch keeps its claims; a replica that dies loses them within this time and
+# another sends them (docs/notifications.md "Delivery guarantees").
+LEASE = timedelta(seconds=10)
 
 
 def preferences_of(recipient: Recipient) -> Preferences:
@@ -164,9 +167,11 @@ class NotificationsRepository:
             status_reason=reason, attempts=0, next_attempt_at=send_at, created_at=now,
         )
 
-    def claim_due(self, limit: int, now: datetime) -> list[tuple[Notification, Recipient]]:
-        """Notifications ready to send, leased to this caller. SKIP LOCKED lets replicas share the
-        work; an expired lease (a sender that died mid-way) makes a notification due again."""
+    def claim_due(self, limit: int, now: datetime, token: uuid.UUID) -> list[tuple[Notification, Recipient]]:
+        """Notifications ready to send, leased to the caller under `token` (its lease id). SKIP LOCKED
+        lets replicas share the work; an expired lease (a sender that died mid-way) makes a
+        notification due again, and claiming it gives it a new token, so the old holder can no
+        longer renew it or record an outcome for it."""
         rows = self.session.execute(
             select(Notification, Recipient).join(Recipient, Recipient.id == Notification.recipient_id)
             .where(or_(
@@ -180,7 +185,25 @@ class NotificationsRepository:
         for notification, _ in rows:
             notification.status = "sending"
             notification.lease_until = now + LEASE
+            notification.lease_token = token
         return [(n, r) for n, r in rows]
+
+    def renew_leases(self, ids: list[uuid.UUID], token: uuid.UUID, now: datetime) -> int:
+        """Extend the leases `token` still holds among `ids` (the sender's heartbeat); how many."""
+        if not ids:
+            return 0
+        return self.session.execute(update(Notification).where(
+            Notification.id.in_(ids), Notification.lease_token == token, Notification.status == "sending",
+        ).values(lease_until=now + LEASE)).rowcount
+
+    def leased(self, ids: list[uuid.UUID], token: uuid.UUID) -> dict[uuid.UUID, Notification]:
+        """Those of `ids` still sending under `token`, locked until commit: the only ones whose
+        outcome the holder of `token` may record. A notification suppressed meanwhile (an erasure),
+        already recorded, or claimed again by another sender after the lease expired is absent."""
+        found = self.session.scalars(select(Notification).where(
+            Notification.id.in_(ids), Notification.lease_token == token, Notification.status == "sending",
+        ).with_for_update())
+        return {n.id: n for n in found}
 
     def due_digests(self, now: datetime, limit: int = 100) -> list[uuid.UUID]:
         """Recipients with held notifications whose digest time has come."""
@@ -234,7 +257,7 @@ class NotificationsRepository:
         ids = [n.id for n in notifications if n.status == "failed"]
         if ids:
             self.session.execute(update(Notification).where(Notification.id.in_(ids)).values(
-                status="pending", next_attempt_at=now, lease_until=None))
+                status="pending", next_attempt_at=now, lease_until=None, lease_token=None))
         return len(ids)
 
     def status_counts(self) -> dict[str, int]:

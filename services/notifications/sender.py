@@ -38,6 +38,7 @@ class DeliveryLoop:
 
     def stop(self):
         self._running = False
+        self.round.stopping = True
         self.wake()
         if self._thread is not None:
             self._thread.wait()

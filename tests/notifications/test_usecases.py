@@ -168,7 +168,7 @@ class FakeMailer:
         self.results = list(results)
         self.sent = []
 
-    def send_many(self, outgoings):
+    def send_many(self, outgoings, on_result=None):
         self.sent.extend(outgoings)
         return [self.results.pop(0) if self.results else Result(via="fake") for _ in outgoings]
 

@@ -1,11 +1,14 @@
 """A real SMTP server (aiosmtpd) that stores every message it accepts as an .eml file, and
-refuses recipients whose address starts with "refused" (550) or "busy" (451).
+refuses recipients whose address starts with "refused" (550) or "busy" (451); it takes
+SLOW_SECONDS to accept one that starts with "slow" (a slow server or network, so a test can act
+while a batch is being sent; the message itself is accepted, once complete, at once).
 
     python smtp_sink.py <port> <folder>
 
 Runs until SIGTERM. Prints "ready" once it accepts connections.
 """
 
+import asyncio
 import os
 import signal
 import sys
@@ -14,6 +17,8 @@ import threading
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
+
+SLOW_SECONDS = 0.2
 
 
 class SaveToFolder:
@@ -30,6 +35,8 @@ class SaveToFolder:
             return "550 5.1.1 No such user here"
         if local.startswith("busy"):
             return "451 4.3.0 Mailbox temporarily unavailable"
+        if local.startswith("slow"):
+            await asyncio.sleep(SLOW_SECONDS)
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

@@ -1,22 +1,33 @@
 """A delivery round: renders and sends due notifications outside any handler's transaction.
 
 Handlers only store notifications (with their inbox row, atomically). A round leases a batch of
-due ones (short transaction, rendering those not rendered yet), sends them without holding a
-transaction (e-mails over a few reused SMTP connections at once, webhooks: services/notifications/
-delivery.py), then records every outcome and emits notification_sent/failed through the outbox
-(second short transaction). A crash between sending and recording resends the same e-mail with
-the same Message-ID after the lease expires. Held notifications become each recipient's daily
-digest the same way. The loop that runs rounds (and the nameko dependency that starts it) is in
-services/notifications/sender.py.
+due ones under a lease id of its own (short transaction, rendering those not rendered yet) and
+sends them without holding a transaction (e-mails over a few reused SMTP connections at once,
+webhooks: services/notifications/delivery.py). While it sends, a heartbeat renews the short lease
+(repository.LEASE), so a slow batch keeps its claims and a dead sender's expire within seconds.
+Each outcome is recorded as soon as it is known (with notification_sent/failed through the
+outbox), in a short transaction that only touches notifications still leased under this round's
+lease id and still `sending`: one suppressed meanwhile (an erasure) or claimed by another sender
+after the lease expired is left as it is. Outcomes the database does not take (it restarts) are
+kept in memory and recorded again with backoff until it answers; a sent notification is never
+sent again because its record is late. What remains: a process that dies between an SMTP server's
+"250" and the record's commit (milliseconds per e-mail) leaves that e-mail to be sent again, with
+the same Message-ID, once its lease expires (docs/notifications.md "Delivery guarantees"). Held
+notifications become each recipient's daily digest the same way. The loop that runs rounds (and
+the nameko dependency that starts it) is in services/notifications/sender.py.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from typing import Callable
 
 import eventlet
+from eventlet.event import Event
+from eventlet.queue import Empty, LightQueue
+from sqlalchemy import exc as sa_exc
 
 from services.notifications.delivery import Outgoing, Result, WebhookSender
 from services.notifications.domain.identity import message_id
@@ -25,7 +36,7 @@ from services.notifications.domain.tokens import unsubscribe_token
 from services.notifications.metrics import NOTIFICATION_LATENCY, NOTIFICATIONS_DELIVERED
 from services.notifications.models import Notification, Recipient
 from services.notifications.rendering import Rendered, TemplateLibrary
-from services.notifications.repository import NotificationsRepository
+from services.notifications.repository import LEASE, NotificationsRepository
 from shared.events import parse_event
 from shared.events.notifications import NotificationFailed, NotificationSent
 from shared.persistence.schema import utcnow
@@ -40,6 +51,16 @@ BATCH = 100
 # waiting, so one at a time would cap a process at a few dozen e-mails a second.
 CONCURRENT_SENDS = 4
 DIGEST_NAMESPACE = uuid.UUID("5b8f3f0e-4c55-4a43-9d7e-2f1c0f6a9d11")
+# The heartbeat renews a batch's leases this often: several renewals fit in one lease, so one
+# slow or failed renewal does not lose the claims.
+HEARTBEAT_SECONDS = LEASE.total_seconds() / 4
+# Waits between attempts to record outcomes the database refused (then RECORD_BACKOFF[-1] each).
+RECORD_BACKOFF = (0.1, 0.2, 0.5, 1.0)
+# When the process is stopping, outcomes that still cannot be recorded after this long are given
+# up (logged); their notifications are sent again, same Message-ID, once their leases expire.
+GIVE_UP_WHEN_STOPPING_SECONDS = 10.0
+# What a database that restarts, refuses connections or drops them raises: worth trying again.
+DATABASE_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError)
 
 
 class Links:
@@ -63,32 +84,39 @@ class DeliveryRound:
         self.links = links
         self.library = library or TemplateLibrary()
         self.webhooks = webhooks or WebhookSender()
+        # Set when the process stops: outcomes the database still refuses are then given up
+        # after GIVE_UP_WHEN_STOPPING_SECONDS instead of being retried for ever.
+        self.stopping = False
 
     # ------------------------------------------------------------------ sending
     def run_once(self) -> int:
         """Lease, send and record one batch; how many notifications it took."""
         now = utcnow()
+        token = uuid.uuid4()
         with self.units() as uow:
             repo = NotificationsRepository(uow)
-            claimed = repo.claim_due(BATCH, now)
+            claimed = repo.claim_due(BATCH, now, token)
             events: dict = {}
             work = [(n.id, n.channel, self._prepare(repo, n, r, events, now), r.webhook_url, r.webhook_secret)
                     for n, r in claimed]
             uow.commit()
         if not work:
             return 0
-        results: dict = {}
-        emails = [(nid, outgoing) for nid, channel, outgoing, _, _ in work if channel == "email"]
-        groups = [emails[i::CONCURRENT_SENDS] for i in range(CONCURRENT_SENDS)]
-        pool = eventlet.GreenPool(CONCURRENT_SENDS * 2)
-        for group in groups:
-            if group:
-                pool.spawn_n(self._send_emails, group, results)
-        for nid, channel, outgoing, url, secret in work:
-            if channel == "webhook":
-                pool.spawn_n(self._send_webhook, nid, outgoing, url, secret, results)
-        pool.waitall()
-        self._record(results)
+        lease = LeasedBatch(self, token, [nid for nid, *_ in work])
+        lease.start()
+        try:
+            emails = [(nid, outgoing) for nid, channel, outgoing, _, _ in work if channel == "email"]
+            groups = [emails[i::CONCURRENT_SENDS] for i in range(CONCURRENT_SENDS)]
+            pool = eventlet.GreenPool(CONCURRENT_SENDS * 2)
+            for group in groups:
+                if group:
+                    pool.spawn_n(self._send_emails, group, lease.report)
+            for nid, channel, outgoing, url, secret in work:
+                if channel == "webhook":
+                    pool.spawn_n(self._send_webhook, nid, outgoing, url, secret, lease.report)
+            pool.waitall()
+        finally:
+            lease.finish()
         return len(work)
 
     def _prepare(self, repo: NotificationsRepository, notification: Notification, recipient: Recipient,
@@ -112,39 +140,68 @@ class DeliveryRound:
             event_id=str(notification.event_id), event_type=notification.event_type, unsubscribe_url=unsubscribe_url,
         )
 
-    def _send_emails(self, group: list, results: dict) -> None:
+    def _send_emails(self, group: list, report: Callable[[uuid.UUID, Result], None]) -> None:
+        reported: set[int] = set()
+
+        def each(index: int, result: Result) -> None:
+            reported.add(index)
+            report(group[index][0], result)
+
         try:
-            outcomes = self.mailer.send_many([outgoing for _, outgoing in group])
+            outcomes = self.mailer.send_many([outgoing for _, outgoing in group], on_result=each)
         except Exception as error:  # an unexpected failure is retried like a transient one
             outcomes = [Result(error=f"{type(error).__name__}: {error}")] * len(group)
-        for (nid, _), outcome in zip(group, outcomes):
-            results[nid] = outcome
+        for index, ((nid, _), outcome) in enumerate(zip(group, outcomes)):
+            if index not in reported:
+                report(nid, outcome)
 
-    def _send_webhook(self, nid, outgoing: Outgoing, url: str, secret: str, results: dict) -> None:
+    def _send_webhook(self, nid, outgoing: Outgoing, url: str, secret: str,
+                      report: Callable[[uuid.UUID, Result], None]) -> None:
         payload = {
             "notification_id": str(nid), "event_id": outgoing.event_id, "event_type": outgoing.event_type,
             "template": outgoing.rendered.template, "language": outgoing.rendered.language,
             "subject": outgoing.rendered.subject, "text": outgoing.rendered.text,
         }
-        results[nid] = self.webhooks.send(url, secret or "", payload, idempotency_key=outgoing.message_id)
+        try:
+            result = self.webhooks.send(url, secret or "", payload, idempotency_key=outgoing.message_id)
+        except Exception as error:  # an unexpected failure is retried like a transient one
+            result = Result(error=f"{type(error).__name__}: {error}")
+        report(nid, result)
 
-    def _record(self, results: dict) -> None:
+    def record(self, results: dict, token: uuid.UUID) -> list[uuid.UUID]:
+        """Record these outcomes in one transaction, only for notifications still leased under
+        `token` and still `sending` (never over a suppression, another sender's outcome or itself
+        twice); raises if the database fails (the caller keeps the outcomes and tries again).
+        Returns the ids it left alone."""
+        done, skipped = [], []
         with self.units() as uow:
             repo = NotificationsRepository(uow)
             now = utcnow()
-            notifications = repo.by_ids(list(results))
+            held = repo.leased(list(results), token)
             for nid, result in results.items():
-                notification = notifications[nid]
+                notification = held.get(nid)
+                if notification is None:
+                    skipped.append(nid)
+                    continue
                 # The events this emits continue the story of the event that caused the notification.
                 uow.correlation_id = notification.correlation_id
                 notification.attempts += 1
-                notification.lease_until = None
+                notification.lease_until, notification.lease_token = None, None
                 repo.record_attempt(notification, outcome="sent" if result.ok else "failed", via=result.via,
                                     error=result.error)
                 with uow.session.no_autoflush:  # one flush at commit, not one per outbox insert
                     outcome = self._settle(uow, notification, result, now)
-                NOTIFICATIONS_DELIVERED.labels(self.service, notification.channel, notification.template, outcome).inc()
+                done.append((notification.channel, notification.template, outcome, notification.event_time))
             uow.commit()
+        for channel, template, outcome, event_time in done:  # counted once committed, not per try
+            NOTIFICATIONS_DELIVERED.labels(self.service, channel, template, outcome).inc()
+            if outcome == "sent":
+                NOTIFICATION_LATENCY.labels(self.service, channel).observe(max(0.0, (now - event_time).total_seconds()))
+        for nid in skipped:
+            log.warning("delivery outcome not recorded: the notification is no longer leased to this sender "
+                        "(suppressed, already recorded, or claimed again after the lease expired)",
+                        extra={"notification_id": str(nid), "outcome": "sent" if results[nid].ok else "failed"})
+        return skipped
 
     def _settle(self, uow: UnitOfWork, notification: Notification, result: Result, now) -> str:
         if result.ok:
@@ -155,8 +212,6 @@ class DeliveryRound:
                 cause_event_type=notification.event_type, recipient_id=notification.recipient_id,
                 channel=notification.channel, template=notification.template, language=notification.language,
                 sent_at=now, attempts=notification.attempts), subject=str(notification.id))
-            NOTIFICATION_LATENCY.labels(self.service, notification.channel).observe(
-                max(0.0, (now - notification.event_time).total_seconds()))
             return "sent"
         notification.last_error = result.error
         after = after_failure(permanent=result.permanent, channel=notification.channel,
@@ -218,3 +273,82 @@ class DeliveryRound:
                 uow.commit()
                 made += 1
         return made
+
+
+class LeasedBatch:
+    """One round's claimed notifications while they are sent: a heartbeat renewing their leases
+    until each outcome is recorded, and a recorder writing outcomes as senders report them (all
+    that arrived meanwhile in one transaction), keeping them and retrying with backoff while the
+    database does not answer. `finish()` returns once every outcome is recorded (or, when the
+    process stops, given up)."""
+
+    def __init__(self, round: DeliveryRound, token: uuid.UUID, ids: list[uuid.UUID]):
+        self.round, self.token = round, token
+        self.ids = list(ids)
+        self.unrecorded = set(ids)
+        self.reported: set[uuid.UUID] = set()
+        self._outcomes: LightQueue = LightQueue()
+        self._done = Event()
+        self._threads: list = []
+
+    def start(self) -> None:
+        self._threads = [eventlet.spawn(self._heartbeat), eventlet.spawn(self._recorder)]
+
+    def report(self, nid: uuid.UUID, result: Result) -> None:
+        self.reported.add(nid)
+        self._outcomes.put((nid, result))
+
+    def finish(self) -> None:
+        for nid in self.ids:
+            if nid not in self.reported:  # a sender that ended without an outcome: retried later
+                self.report(nid, Result(error="the sender ended without an outcome"))
+        heartbeat, recorder = self._threads
+        recorder.wait()
+        self._done.send(True)
+        heartbeat.wait()
+
+    def _heartbeat(self) -> None:
+        while not self._done.wait(timeout=HEARTBEAT_SECONDS):
+            ids = list(self.unrecorded)
+            if not ids:
+                continue
+            try:
+                with self.round.units() as uow:
+                    NotificationsRepository(uow).renew_leases(ids, self.token, utcnow())
+                    uow.commit()
+            except Exception as error:
+                log.warning("could not renew delivery leases: %s", error, extra={"lease": str(self.token)})
+
+    def _recorder(self) -> None:
+        waiting: dict = {}
+        failures, failing_since = 0, None
+        while self.unrecorded:
+            if not waiting:
+                nid, result = self._outcomes.get()
+                waiting[nid] = result
+            while True:
+                try:
+                    nid, result = self._outcomes.get_nowait()
+                except Empty:
+                    break
+                waiting[nid] = result
+            try:
+                self.round.record(waiting, self.token)
+            except DATABASE_UNAVAILABLE as error:
+                failures += 1
+                failing_since = failing_since or time.monotonic()
+                if self.round.stopping and time.monotonic() - failing_since > GIVE_UP_WHEN_STOPPING_SECONDS:
+                    log.error("stopping with %d delivery outcomes not recorded; they will be sent again "
+                              "(same Message-ID) when their leases expire: %s", len(self.unrecorded), error,
+                              extra={"lease": str(self.token)})
+                    return
+                log.warning("recording %d delivery outcomes failed (try %d), kept to record again: %s",
+                            len(waiting), failures, error, extra={"lease": str(self.token)})
+                eventlet.sleep(RECORD_BACKOFF[min(failures, len(RECORD_BACKOFF)) - 1])
+                continue
+            except Exception:  # not the database being away: trying again would fail the same way
+                log.exception("could not record %d delivery outcomes; they will be sent again (same Message-ID) "
+                              "when their leases expire", len(waiting), extra={"lease": str(self.token)})
+            self.unrecorded -= waiting.keys()
+            waiting = {}
+            failures, failing_since = 0, None
