@@ -165,6 +165,8 @@ class Settings:
     log_level: str = "INFO"
     max_workers: int = 10
     timer_interval: float = 60.0
+    # Inbox rows (consumer, event id) older than this are pruned by the outbox relay's housekeeping.
+    inbox_retention_days: float = 30.0
     # Issue 13 (docs/security.md): token lifetimes, webhook targets, rate limits of public routes.
     token_max_ttl: Mapping[str, int] = field(default_factory=lambda: dict(MAX_TOKEN_LIFETIME))
     webhook_allowed_hosts: tuple[str, ...] = ()
@@ -227,6 +229,7 @@ def _common(env: Mapping[str, str]) -> dict:
         log_level=_env(env, "LOG_LEVEL", "INFO").upper(),
         max_workers=int(_env(env, "MAX_WORKERS", "10")),
         timer_interval=float(_env(env, "TIMER_INTERVAL", "60")),
+        inbox_retention_days=_positive(env, "INBOX_RETENTION_DAYS", "30", float),
         token_max_ttl=parse_token_lifetimes(_env(env, "TOKEN_MAX_TTL", "")),
         webhook_allowed_hosts=parse_list(_env(env, "WEBHOOK_ALLOWED_HOSTS", "")),
         trusted_proxies=parse_networks(_env(env, "TRUSTED_PROXIES", ""), "TRUSTED_PROXIES"),

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 from sqlalchemy import create_engine, event as sa_event
 from sqlalchemy.engine import Engine
+
+DEFAULT_MAX_WORKERS = 10
+# Connections a service process needs besides its workers' (one each): the outbox relay (1), the
+# notifications delivery loop (2: its round and its lease heartbeat/recorder), the scrape-time
+# gauges (2: outbox and the service's own), the health checks (1), and 2 spare.
+POOL_HEADROOM = 8
+
+
+def pool_size(max_workers: int) -> int:
+    """Connections in a PostgreSQL engine's pool for SAVIVALDA_MAX_WORKERS workers (no overflow:
+    the bound is what the database's max_connections must allow per service process)."""
+    return max(1, max_workers) + POOL_HEADROOM
+
 
 def is_sqlite(engine_or_url) -> bool:
     url = str(getattr(engine_or_url, "url", engine_or_url))
@@ -17,12 +31,15 @@ _SQLITE_WRITE_LOCKS: dict[str, threading.RLock] = {}
 _ENGINES_LOCK = threading.Lock()
 
 
-def engine_for(url: str) -> Engine:
-    """One engine per database URL per process (embedded mode shares them between services)."""
+def engine_for(url: str, *, max_workers: int | None = None) -> Engine:
+    """One engine per database URL per process (embedded mode shares them between services).
+
+    The pool of a PostgreSQL engine holds `pool_size(max_workers)` connections; max_workers is the
+    service's setting (the Database dependency passes it), else SAVIVALDA_MAX_WORKERS, else 10."""
     with _ENGINES_LOCK:
         engine = _ENGINES.get(url)
         if engine is None:
-            engine = _create_engine(url)
+            engine = _create_engine(url, max_workers)
             _ENGINES[url] = engine
         return engine
 
@@ -35,7 +52,14 @@ def dispose_engines() -> None:
         _SQLITE_WRITE_LOCKS.clear()
 
 
-def _create_engine(url: str) -> Engine:
+def _workers(max_workers: int | None) -> int:
+    if max_workers is not None:
+        return max_workers
+    configured = os.environ.get("SAVIVALDA_MAX_WORKERS")
+    return int(configured) if configured else DEFAULT_MAX_WORKERS
+
+
+def _create_engine(url: str, max_workers: int | None = None) -> Engine:
     if is_sqlite(url):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
@@ -48,7 +72,8 @@ def _create_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, pool_timeout=30)
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size(_workers(max_workers)), max_overflow=0,
+                         pool_timeout=30)
 
 
 def sqlite_write_lock(url: str):

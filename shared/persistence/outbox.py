@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, func, select, text, update
 
 from shared.broker import NACKED, UNROUTABLE, Broker, OutgoingMessage, PublishError
 from shared.persistence.engines import engine_for
-from shared.persistence.schema import OUTBOX, utcnow
+from shared.persistence.schema import INBOX, OUTBOX, utcnow
 from shared.persistence.unit_of_work import UnitOfWork, get_mark, set_mark
 from shared.observability import (
     EVENTS_PUBLISHED,
@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 200
 MAX_BACKOFF = 5.0
 PUBLISHED_RETENTION = timedelta(days=7)
+INBOX_RETENTION = timedelta(days=30)
+PRUNE_EVERY = 3600.0
 
 
 def advisory_key(service: str) -> int:
@@ -43,8 +45,10 @@ def advisory_key(service: str) -> int:
 class Relay:
     """Framework-free relay loop; `OutboxRelay` (shared.persistence.provider) runs it inside a container."""
 
-    def __init__(self, service: str, database_url: str, broker: Broker, *, interval: float = 0.5):
+    def __init__(self, service: str, database_url: str, broker: Broker, *, interval: float = 0.5,
+                 inbox_retention: timedelta = INBOX_RETENTION):
         self.service = service
+        self.inbox_retention = inbox_retention
         self.database_url = database_url
         self.interval = interval
         self.broker = broker
@@ -183,14 +187,30 @@ class Relay:
 
     # -- housekeeping and gauges
     def _maybe_prune(self) -> None:
-        if time.monotonic() - self._last_prune < 3600:
+        if time.monotonic() - self._last_prune < PRUNE_EVERY:
             return
         self._last_prune = time.monotonic()
+        try:
+            self.prune()
+        except Exception:  # housekeeping must not stop publishing; next hour again
+            log.exception("outbox relay housekeeping failed", extra={"service": self.service})
+
+    def prune(self) -> dict[str, int]:
+        """Housekeeping: published outbox rows older than PUBLISHED_RETENTION and inbox rows older
+        than the inbox retention (SAVIVALDA_INBOX_RETENTION_DAYS) go. An inbox row only has to
+        outlive every redelivery of its event (broker retries, a replayed dead letter, a re-drive),
+        so the retention bounds the table without reopening duplicates."""
+        now = utcnow()
         with self._uow() as uow:
-            uow.session.execute(
-                OUTBOX.delete().where(OUTBOX.c.published_at < utcnow() - PUBLISHED_RETENTION)
-            )
+            outbox = uow.session.execute(
+                OUTBOX.delete().where(OUTBOX.c.published_at < now - PUBLISHED_RETENTION)).rowcount
+            inbox = uow.session.execute(
+                INBOX.delete().where(INBOX.c.processed_at < now - self.inbox_retention)).rowcount
             uow.commit()
+        if outbox or inbox:
+            log.info("pruned %d published outbox rows and %d inbox rows", outbox, inbox,
+                     extra={"service": self.service})
+        return {"outbox": outbox, "inbox": inbox}
 
     def pending(self) -> int:
         with self._uow() as uow:

@@ -8,6 +8,8 @@ worker_teardown.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from nameko.extensions import DependencyProvider, Extension
 from sqlalchemy import text
 
@@ -25,7 +27,8 @@ class OutboxRelay(Extension):
         settings = self.container.config["SAVIVALDA"]
         service = self.container.service_name
         self.relay = Relay(service, settings.database_url(service), broker_for(settings),
-                           interval=settings.relay_interval)
+                           interval=settings.relay_interval,
+                           inbox_retention=timedelta(days=settings.inbox_retention_days))
         HEALTH.add(service, "broker", self._broker_health)
 
     def start(self):
@@ -55,7 +58,7 @@ class Database(DependencyProvider):
         settings = self.container.config["SAVIVALDA"]
         self.service = self.container.service_name
         self.url = settings.database_url(self.service)
-        self.engine = engine_for(self.url)
+        self.engine = engine_for(self.url, max_workers=settings.max_workers)  # pool: workers + headroom
         HEALTH.add(self.service, "database", self._database_health)
 
     def get_dependency(self, worker_ctx) -> UnitOfWork:
