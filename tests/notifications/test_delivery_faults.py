@@ -15,6 +15,7 @@ from datetime import date, timedelta
 import eventlet
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from services.notifications import repository
 from services.notifications.delivery import Result, SmtpMailer
@@ -143,6 +144,32 @@ def test_outcomes_the_database_refuses_are_kept_and_recorded_when_it_is_back_and
     assert len(ids) == 16 and set(ids.values()) == {1}
 
 
+def test_a_record_whose_commit_outcome_is_unknown_is_recorded_again_and_counts_once(units, monkeypatch):
+    """The connection dies during COMMIT, after the database did commit: the sender cannot tell,
+    records again, and the second try finds the outcome already there (nothing leased any more)."""
+    subscribers_told(units, 3)
+    real_record, calls = DeliveryRound.record, []
+
+    def commit_then_lose_the_answer(self, results, token):
+        calls.append(len(results))
+        skipped = real_record(self, results, token)
+        if len(calls) <= 2:
+            try:
+                raise OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"))
+            except OperationalError as lost:
+                raise RuntimeError("commit outcome unknown") from lost  # as a UnitOfWork may wrap it
+        return skipped
+
+    monkeypatch.setattr(DeliveryRound, "record", commit_then_lose_the_answer)
+    mailer = DuringSend(lambda: None)
+    assert DeliveryRound("notifications", units, mailer, LINKS).run_once() == 3
+    assert len(calls) >= 3
+    assert {(n.status, n.attempts) for n in notifications(units)} == {("sent", 1)}
+    assert attempt_outcomes(units) == ["sent"] * 3
+    with units() as db:
+        assert list(db.session.scalars(select(OUTBOX.c.event_type))).count("notifications.notification_sent") == 3
+
+
 # ---------------------------------------------------------------- a late sender
 
 def test_a_late_outcome_does_not_overwrite_an_erasure_that_came_while_the_e_mail_was_sent(units):
@@ -231,3 +258,46 @@ def test_after_a_replica_is_killed_mid_batch_the_other_sends_what_it_held_within
     # can go twice (same Message-ID), at most one per connection in flight.
     assert duplicates <= CONCURRENT_SENDS
     assert survivor.metric("savivalda_notifications_total", outcome="sent") > 0
+
+
+# ---------------------------------------------------------------- the database restarts under two replicas
+
+def test_a_database_outage_mid_batch_under_two_replicas_sends_no_e_mail_twice(launcher, smtp_sink, distributed_env,
+                                                                              pg_admin, pg_databases):
+    """Two replicas; while one sends a batch, the notifications database refuses connections and
+    drops its sessions for 4 s (what a PostgreSQL restart does to them; the machine's server is
+    not restarted). Every e-mail arrives, each once."""
+    replicas = [launcher.start("notifications"), launcher.start("notifications")]
+    staff = issue_token(TEST_SECRET, subject="t", role="staff")
+    total = 32
+    for n in range(total):
+        reply = http("POST", f"{replicas[n % 2].base_url}/notifications/recipients",
+                     {"email": f"slow{n}@savivaldybe.lt", "name": f"Subscriber {n}", "municipality_code": "15",
+                      "call_alerts": True}, token=staff)
+        assert reply.status == 201, reply.body
+    name = pg_databases["notifications"].rsplit("/", 1)[1]
+    with EventPublisher(distributed_env["SAVIVALDA_AMQP_URI"]) as publisher:
+        publisher.publish(new_envelope(call(0), source="grants-test", correlation_id="database-outage"))
+    wait_until(lambda: len(smtp_sink.messages()) >= 6, timeout=30, interval=0.02, message="a batch half-way through")
+    try:
+        pg_admin._execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        pg_admin._execute(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+        time.sleep(4)
+    finally:
+        pg_admin._execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+    wait_until(lambda: len(message_ids(smtp_sink)) >= total, timeout=30, interval=0.05, message="every e-mail")
+
+    def all_recorded():
+        connection = pg_admin.connect(name)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM notifications WHERE status = 'sent' AND attempts = 1")
+                return cursor.fetchone()[0] == total
+        finally:
+            connection.close()
+
+    wait_until(all_recorded, timeout=20, interval=0.2, message="every outcome recorded once")
+    time.sleep(1)
+    ids = message_ids(smtp_sink)
+    assert len(ids) == total and set(ids.values()) == {1}
+    assert "delivery outcomes failed" in "".join(r.log() for r in replicas)  # the outage did hit the recording

@@ -63,6 +63,18 @@ GIVE_UP_WHEN_STOPPING_SECONDS = 10.0
 DATABASE_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError)
 
 
+def database_unavailable(error: BaseException | None) -> bool:
+    """The error, or one it was raised from (e.g. a commit whose outcome is unknown because the
+    connection died during COMMIT), is the database being away. Recording again is safe either
+    way: a record that did commit left nothing still leased under its lease id."""
+    seen = 0
+    while error is not None and seen < 10:
+        if isinstance(error, DATABASE_UNAVAILABLE):
+            return True
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return False
+
+
 class Links:
     def __init__(self, public_url: str, secret: str):
         self.public_url = public_url.rstrip("/")
@@ -334,21 +346,22 @@ class LeasedBatch:
                 waiting[nid] = result
             try:
                 self.round.record(waiting, self.token)
-            except DATABASE_UNAVAILABLE as error:
-                failures += 1
-                failing_since = failing_since or time.monotonic()
-                if self.round.stopping and time.monotonic() - failing_since > GIVE_UP_WHEN_STOPPING_SECONDS:
-                    log.error("stopping with %d delivery outcomes not recorded; they will be sent again "
-                              "(same Message-ID) when their leases expire: %s", len(self.unrecorded), error,
-                              extra={"lease": str(self.token)})
-                    return
-                log.warning("recording %d delivery outcomes failed (try %d), kept to record again: %s",
-                            len(waiting), failures, error, extra={"lease": str(self.token)})
-                eventlet.sleep(RECORD_BACKOFF[min(failures, len(RECORD_BACKOFF)) - 1])
-                continue
-            except Exception:  # not the database being away: trying again would fail the same way
-                log.exception("could not record %d delivery outcomes; they will be sent again (same Message-ID) "
-                              "when their leases expire", len(waiting), extra={"lease": str(self.token)})
+            except Exception as error:
+                if not database_unavailable(error):  # trying again would fail the same way
+                    log.exception("could not record %d delivery outcomes; they will be sent again (same "
+                                  "Message-ID) when their leases expire", len(waiting), extra={"lease": str(self.token)})
+                else:
+                    failures += 1
+                    failing_since = failing_since or time.monotonic()
+                    if self.round.stopping and time.monotonic() - failing_since > GIVE_UP_WHEN_STOPPING_SECONDS:
+                        log.error("stopping with %d delivery outcomes not recorded; they will be sent again "
+                                  "(same Message-ID) when their leases expire: %s", len(self.unrecorded), error,
+                                  extra={"lease": str(self.token)})
+                        return
+                    log.warning("recording %d delivery outcomes failed (try %d), kept to record again: %s",
+                                len(waiting), failures, error, extra={"lease": str(self.token)})
+                    eventlet.sleep(RECORD_BACKOFF[min(failures, len(RECORD_BACKOFF)) - 1])
+                    continue
             self.unrecorded -= waiting.keys()
             waiting = {}
             failures, failing_since = 0, None
