@@ -112,6 +112,9 @@ class OpsServer:
 
 # ---------------------------------------------------------------- the process
 
+HTTP_DRAIN_SECONDS = 20.0  # of the 30 s a container gets between SIGTERM and SIGKILL
+
+
 class Process:
     """All of one process's services, started and stopped together."""
 
@@ -138,6 +141,11 @@ class Process:
         self.runner.start()
 
     def stop(self) -> None:
+        from shared.http import HttpFrontend
+
+        # The HTTP listener first: stop accepting (readiness 503), answer what was accepted, and
+        # only then let nameko stop the entrypoints, which unregisters the routes.
+        HttpFrontend.drain_all(getattr(self.settings, "http_drain_timeout", HTTP_DRAIN_SECONDS))
         if self.settings.embedded:
             self._drain_embedded()
         self.runner.stop()

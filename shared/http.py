@@ -11,7 +11,13 @@ also serves /health/live, /health/ready, /<service>/health/*, /<service>/openapi
 
 Errors are RFC 9457 problem documents: 400 malformed JSON, 401 missing/invalid token, 403 wrong
 role or municipality, 404, 405, 409 conflict, 415 not JSON, 422 invalid fields (each named in
-`errors[].field`), 500 with only the correlation id.
+`errors[].field`), 503 with Retry-After when the database cannot be reached
+(`database_unavailable`) or the connection was lost during COMMIT (`commit_outcome_unknown`: retry
+with the same Idempotency-Key), 500 with only the correlation id.
+
+On SIGTERM the runner calls `HttpFrontend.drain` before nameko stops the entrypoints: the
+listening socket closes, the accepted requests are answered, then the routes go
+(docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from eventlet import greenio, wsgi
 from eventlet.event import Event
 from nameko.extensions import Entrypoint, ProviderCollector, SharedExtension, register_entrypoint
 from nameko.web.server import parse_address
+from prometheus_client import Counter
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_jsonable_python
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound as RouteNotFound
@@ -58,9 +65,48 @@ def validation_problem(error: ValidationError, location: str) -> Problem:
     return Problem(422, "Invalid request", f"invalid {location}: {fields}", code="validation", errors=errors)
 
 
+DATABASE_RETRY_AFTER = 5  # seconds; a PostgreSQL restart or fail-over takes a few of them
+
+HTTP_DATABASE_UNAVAILABLE = Counter(
+    "savivalda_http_database_unavailable_total",
+    "HTTP requests answered 503 because the database could not be reached (database_unavailable) or the "
+    "connection was lost during COMMIT (commit_outcome_unknown)",
+    ["service", "code"],
+)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """The database could not be reached or dropped the connection: refused, closed by the server,
+    terminated by an administrator, not accepting connections, no pooled connection in time."""
+    from sqlalchemy import exc as sa_exc
+
+    if isinstance(exc, sa_exc.TimeoutError):  # the pool had no connection to give in time
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        exc = exc.orig
+    try:
+        import psycopg2
+    except ImportError:  # pragma: no cover - psycopg2 is a dependency
+        return False
+    return isinstance(exc, psycopg2.OperationalError)
+
+
 def problem_from_exception(exc: BaseException) -> Problem:
     if isinstance(exc, Problem):
         return exc
+    from shared.persistence.unit_of_work import CommitOutcomeUnknown
+
+    if isinstance(exc, CommitOutcomeUnknown):
+        return Problem(503, "Commit outcome unknown",
+                       "the database connection was lost while the change was being committed; it may or may not "
+                       "have been saved: retry with the same Idempotency-Key to find out (a route without one: "
+                       "read the resource before retrying)",
+                       code="commit_outcome_unknown", headers={"Retry-After": str(DATABASE_RETRY_AFTER)})
+    if database_unavailable(exc):
+        return Problem(503, "Database unavailable", "the database cannot be reached; retry after a few seconds",
+                       code="database_unavailable", headers={"Retry-After": str(DATABASE_RETRY_AFTER)})
     if isinstance(exc, DomainError):
         errors = [{"field": exc.field, "location": "body", "message": exc.detail}] if exc.field else []
         return Problem(exc.status, exc.title, exc.detail, code=exc.code or type(exc).__name__.lower(), errors=errors)
@@ -265,12 +311,8 @@ class HttpFrontend:
         if self._users == 1:
             bind = parse_address(self.address)
             self._sock = eventlet.listen((bind.address or "0.0.0.0", bind.port), reuse_port=False)
-            protocol = type("GuardedProtocol", (GuardedProtocol,), {"frontend": self})
-            self._thread = eventlet.spawn(
-                wsgi.server, self._sock, self, log=logging.getLogger("eventlet.wsgi.server"),
-                log_output=False, socket_timeout=self.body_timeout, debug=False,
-                protocol=protocol, custom_pool=ConnectionPool(self),
-            )
+            self.stopping = False
+            self._thread = eventlet.spawn(self._serve, self._sock)
 
     def release(self) -> None:
         self._users -= 1
@@ -281,6 +323,88 @@ class HttpFrontend:
             if self._sock is not None:
                 self._sock.close()
             self._thread = self._sock = None
+
+    # -- serving, and stopping in order: stop accepting, finish what was accepted, then the routes go
+
+    stopping = False
+
+    def _serve(self, sock) -> None:
+        """eventlet's wsgi.server loop, except that `drain` ends it without losing a connection the
+        kernel had already accepted, and without closing a connection in the middle of a request."""
+        protocol = type("GuardedProtocol", (GuardedProtocol,), {"frontend": self})
+        server = wsgi.Server(sock, sock.getsockname(), self, logging.getLogger("eventlet.wsgi.server"),
+                             protocol=protocol, log_output=False, debug=False, socket_timeout=self.body_timeout)
+        pool = ConnectionPool(self)
+        connections: dict = {}
+
+        def serve(client, address) -> None:
+            client.settimeout(self.body_timeout)
+            connections[address] = state = [address, client, wsgi.STATE_IDLE]
+            pool.spawn(server.process_request, state).link(closed, state)
+
+        def closed(_thread, state) -> None:
+            connections.pop(state[0], None)
+            state[2] = wsgi.STATE_CLOSE
+            greenio.shutdown_safe(state[1])
+            state[1].close()
+
+        try:
+            while True:
+                try:
+                    serve(*sock.accept())
+                except _StopAccepting:
+                    break
+                except OSError as error:  # e.g. EMFILE, or a connection reset while queued
+                    if self.stopping:
+                        break
+                    log.warning("accepting a connection failed: %s", error)
+                    eventlet.sleep(0.01)
+        finally:
+            # Connections the kernel accepted before the socket closes would be reset by close():
+            # take them all (no green switch in between, so none can arrive unseen), then close.
+            raw = sock.fd
+            while self.stopping:
+                try:
+                    client, address = raw.accept()
+                except (BlockingIOError, InterruptedError, OSError):
+                    break
+                client.setblocking(False)
+                serve(greenio.GreenSocket(client), address)
+            sock.close()  # new connections are refused from here on
+            for state in list(connections.values()):
+                previous, state[2] = state[2], wsgi.STATE_CLOSE  # close after the request under way
+                if previous == wsgi.STATE_IDLE and len(state) > 3:
+                    # kept alive between requests: closed now (an HTTP client retries a request
+                    # that meets a closed idle connection). A new connection whose first request
+                    # has not been read yet is answered, then closed.
+                    greenio.shutdown_safe(state[1])
+            pool.waitall()
+
+    def drain(self, timeout: float = 20.0) -> bool:
+        """Stop accepting (the listening socket closes, readiness answers 503), then wait up to
+        `timeout` seconds for the requests under way to be answered. The routes stay registered
+        meanwhile, so no accepted request meets a 404; the runner stops the entrypoints after this."""
+        if self._thread is None or self.stopping:
+            return True
+        self.stopping = True
+        thread = self._thread
+        thread.kill(_StopAccepting, _StopAccepting(), None)
+        with eventlet.Timeout(timeout, False):
+            try:
+                thread.wait()
+            except _StopAccepting:  # thrown while the loop was between accepts
+                pass
+            return True
+        log.warning("requests still under way after %g s; stopping anyway", timeout)
+        return False
+
+    @classmethod
+    def drain_all(cls, timeout: float = 20.0) -> bool:
+        drained = [frontend.drain(timeout) for frontend in list(cls._by_address.values())]
+        return all(drained)
+
+    def _stopping_health(self) -> str | None:
+        return "stopping: the HTTP listener is closed" if self.stopping else None
 
     def services(self) -> list[str]:
         return sorted({r.container.service_name for r in self.routes} | set(HEALTH.services()))
@@ -371,6 +495,10 @@ def unhandled_error(request: Request, correlation_id: str, service: str) -> Resp
     return problem_response(problem_from_exception(Exception()), path, correlation_id)
 
 
+class _StopAccepting(Exception):
+    """Thrown into the frontend's accept loop by `HttpFrontend.drain`."""
+
+
 class ConnectionPool(eventlet.GreenPool):
     """The frontend's connections, at most `max_connections`. At the limit, the connection that has
     waited longest for a request's line and headers (idle, slow or half-open) is closed to make room
@@ -409,6 +537,8 @@ class GuardedProtocol(wsgi.HttpProtocol):
         finally:
             timer.cancel()
             self.frontend._waiting.pop(self, None)
+            if len(self.conn_state) == 3:
+                self.conn_state.append("served")  # see HttpFrontend._serve: idle from now on is kept alive
 
     def parse_request(self):
         try:
@@ -447,6 +577,7 @@ class ApiGateway(SharedExtension, ProviderCollector):
     def start(self):
         self.frontend.configure(self.container.config.get("SAVIVALDA"))
         self.frontend.acquire()
+        HEALTH.add(self.container.service_name, "http", self.frontend._stopping_health)
 
     def stop(self):
         self.frontend.release()
@@ -545,7 +676,12 @@ class Route(Entrypoint):
             result, exc_info = done.wait()
             if exc_info is not None:
                 problem = problem_from_exception(exc_info[1])
-                if problem.status >= 500:
+                if problem.code in ("database_unavailable", "commit_outcome_unknown"):
+                    HTTP_DATABASE_UNAVAILABLE.labels(service, problem.code).inc()
+                    log.warning("request answered 503 %s: %s", problem.code, exc_info[1], extra={
+                        "service": service, "correlation_id": correlation_id, "path": request.path,
+                        "error": type(exc_info[1]).__name__})
+                elif problem.status >= 500:
                     HTTP_UNHANDLED.labels(service).inc()
                     log.error("request failed", exc_info=exc_info,
                               extra={"service": service, "correlation_id": correlation_id, "path": request.path})

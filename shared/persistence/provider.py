@@ -8,6 +8,7 @@ worker_teardown.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from nameko.extensions import DependencyProvider, Extension
@@ -18,6 +19,8 @@ from shared.persistence.engines import engine_for
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.observability import HEALTH
 from shared.persistence.outbox import Relay
+
+log = logging.getLogger(__name__)
 
 
 class OutboxRelay(Extension):
@@ -70,7 +73,14 @@ class Database(DependencyProvider):
     def worker_teardown(self, worker_ctx):
         uow = getattr(worker_ctx, "_savivalda_uow", None)
         if uow is not None:
-            uow.close()
+            try:
+                uow.close()
+            except Exception as error:
+                # The rollback of a connection the database dropped fails too. Raised here it would
+                # kill the container (nameko treats a teardown error as fatal); the worker's own
+                # outcome (e.g. 503 database_unavailable) has already been decided.
+                log.warning("closing the unit of work failed: %s", error,
+                            extra={"service": self.service, "error": type(error).__name__})
 
     def _database_health(self) -> str | None:
         with self.engine.connect() as connection:

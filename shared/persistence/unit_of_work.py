@@ -9,12 +9,19 @@ from contextlib import contextmanager
 from typing import Callable, Iterator
 
 from sqlalchemy import Table
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from shared.events.envelope import Envelope, EventData, new_envelope
 from shared.persistence.engines import engine_for, is_sqlite, sqlite_write_lock
 from shared.persistence.schema import INBOX, OUTBOX, RUNTIME_MARKS, utcnow
+
+class CommitOutcomeUnknown(Exception):
+    """The connection was lost while COMMIT was under way: the transaction may or may not have
+    committed. The HTTP layer answers 503 `commit_outcome_unknown`; retrying with the same
+    Idempotency-Key tells which (docs/reliability.md)."""
+
 
 class UnitOfWork:
     """One transaction: a session, the events it emits, and the inbox claim of the event it handles.
@@ -96,7 +103,13 @@ class UnitOfWork:
     def commit(self) -> None:
         if self._session is None:
             return
-        self._session.commit()
+        self._session.flush()  # a failure here is before COMMIT: nothing was committed
+        try:
+            self._session.commit()
+        except DBAPIError as error:
+            if error.connection_invalidated:  # COMMIT sent, its answer lost with the connection
+                raise CommitOutcomeUnknown(str(error.orig).strip() or type(error.orig).__name__) from error
+            raise
         callbacks, self._after_commit = self._after_commit, []
         if self._pending_events:
             self._pending_events = 0

@@ -160,7 +160,7 @@ def test_each_service_serves_a_valid_openapi_31_document(embedded):
 def test_health_per_service_and_for_the_process(embedded):
     for service in ("enrollment", "grants", "partners", "notifications"):
         reply = http("GET", f"{embedded.base_url}/{service}/health/ready")
-        assert reply.status == 200 and reply.body["checks"][service] == {"database": "ok", "broker": "ok"}
+        assert reply.status == 200 and reply.body["checks"][service] == {"database": "ok", "broker": "ok", "http": "ok"}
     assert http("GET", f"{embedded.ops_url}/health/ready").status == 200
     assert http("GET", f"{embedded.ops_url}/health/live").status == 200
 
