@@ -165,6 +165,9 @@ class Settings:
     log_level: str = "INFO"
     max_workers: int = 10
     timer_interval: float = 60.0
+    # A message the broker delivered this many times without an outcome (the process handling it
+    # died each time) is parked as a dead letter instead of being delivered again.
+    max_redeliveries: int = 5
     # Inbox rows (consumer, event id) older than this are pruned by the outbox relay's housekeeping.
     inbox_retention_days: float = 30.0
     # Issue 13 (docs/security.md): token lifetimes, webhook targets, rate limits of public routes.
@@ -230,6 +233,7 @@ def _common(env: Mapping[str, str]) -> dict:
         max_workers=int(_env(env, "MAX_WORKERS", "10")),
         timer_interval=float(_env(env, "TIMER_INTERVAL", "60")),
         inbox_retention_days=_positive(env, "INBOX_RETENTION_DAYS", "30", float),
+        max_redeliveries=_positive(env, "MAX_REDELIVERIES", "5", int),
         token_max_ttl=parse_token_lifetimes(_env(env, "TOKEN_MAX_TTL", "")),
         webhook_allowed_hosts=parse_list(_env(env, "WEBHOOK_ALLOWED_HOSTS", "")),
         trusted_proxies=parse_networks(_env(env, "TRUSTED_PROXIES", ""), "TRUSTED_PROXIES"),

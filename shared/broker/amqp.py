@@ -202,6 +202,11 @@ class AmqpBroker(Broker):
         self._send_one(_Outgoing(topology.retry_exchange(self.service, delay), message.queue, message.body,
                                  message.properties, message.retry_headers(attempt, error)))
 
+    def send_back(self, message: FailedMessage, *, redeliveries: int, delay: float) -> None:
+        exchange = topology.retry_exchange(self.service, delay) if delay else topology.redeliver_exchange(self.service)
+        self._send_one(_Outgoing(exchange, message.queue, message.body, message.properties,
+                                 {**message.headers, topology.REDELIVERIES_HEADER: redeliveries}))
+
     def park(self, message: FailedMessage, *, reason: str, attempts: int, event_id: str | None,
              event_type: str | None) -> str:
         dead_letter_id = str(uuid.uuid4())

@@ -76,8 +76,9 @@ class FailedMessage:
         properties = {"content_type": message.content_type or "application/json",
                       "content_encoding": message.content_encoding or "utf-8"}
         properties.update({key: props[key] for key in COPIED_PROPERTIES if props.get(key) is not None})
-        return cls(body=message.body, headers=dict(message.headers or {}), properties=properties,
-                   queue=queue, consumer=consumer)
+        # A quorum queue's own delivery count belongs to the delivery, not to a copy sent back.
+        headers = {k: v for k, v in (message.headers or {}).items() if k != topology.QUORUM_DELIVERY_COUNT_HEADER}
+        return cls(body=message.body, headers=headers, properties=properties, queue=queue, consumer=consumer)
 
     def body_text(self) -> str:
         if isinstance(self.body, bytes):
@@ -189,6 +190,12 @@ class Broker(ABC):
     @abstractmethod
     def schedule_retry(self, message: FailedMessage, *, delay: float, attempt: int, error: str) -> None:
         """Send `message` back to its queue after `delay` seconds as attempt number `attempt`."""
+
+    @abstractmethod
+    def send_back(self, message: FailedMessage, *, redeliveries: int, delay: float) -> None:
+        """Send `message` back to its queue after `delay` seconds (one of the retry delays, or 0),
+        counting `redeliveries` in its headers: a classic queue's redelivery becomes a copy that
+        knows how many came before."""
 
     @abstractmethod
     def park(self, message: FailedMessage, *, reason: str, attempts: int, event_id: str | None,

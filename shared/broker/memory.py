@@ -113,6 +113,18 @@ class MemoryBroker(Broker):
         timer = eventlet.spawn_after(delay, send_back)
         self._timers.add(timer)
 
+    def send_back(self, message: FailedMessage, *, redeliveries: int, delay: float) -> None:
+        headers = {**message.headers, topology.REDELIVERIES_HEADER: redeliveries}
+        timer = None
+
+        def send_back():
+            self._timers.discard(timer)
+            self._send(topology.redeliver_exchange(self.service), message.queue, message.body, message.properties,
+                       headers)
+
+        timer = eventlet.spawn_after(delay, send_back)
+        self._timers.add(timer)
+
     def park(self, message: FailedMessage, *, reason: str, attempts: int, event_id: str | None,
              event_type: str | None) -> str:
         dead_letter_id = uuid.uuid4()

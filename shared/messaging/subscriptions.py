@@ -176,6 +176,8 @@ class Subscription(EventHandler):
             self._park(message, reason=f"invalid: {invalid.reason}", attempts=attempt, envelope=invalid.envelope,
                        metric_reason="invalid")
             return
+        if self._parked_or_sent_back_as_redelivered(message, envelope, attempt):
+            return
         EVENT_LAG.labels(service, self.method_name).observe(
             max(0.0, (datetime.now(timezone.utc) - envelope.time).total_seconds()))
         context_data = {"correlation_id": envelope.correlationid, "event_id": str(envelope.id)}
@@ -186,6 +188,46 @@ class Subscription(EventHandler):
             )
         except ContainerBeingKilled:
             self.queue_consumer.requeue_message(message)
+
+    def _parked_or_sent_back_as_redelivered(self, message, envelope: Envelope, attempt: int) -> bool:
+        """A message delivered before without an outcome (no ack, no retry, no dead letter) means
+        the process handling it died: killed, out of memory, crashed (or lost its connection).
+        The project's attempt header cannot count that, so a message that kills its handler would
+        come back forever. Count the broker's redeliveries: a quorum queue's x-delivery-count, or,
+        on a classic queue, the redelivered flag, turned into a copy carrying the count. After
+        SAVIVALDA_MAX_REDELIVERIES the message is parked with the reason."""
+        headers = message.headers or {}
+        counted = int(headers.get(topology.REDELIVERIES_HEADER, 0) or 0)
+        redelivered = bool((message.delivery_info or {}).get("redelivered"))
+        quorum_count = headers.get(topology.QUORUM_DELIVERY_COUNT_HEADER)
+        if quorum_count is not None:
+            redeliveries, copy = counted + int(quorum_count), False
+        else:
+            redeliveries, copy = counted + (1 if redelivered else 0), redelivered
+        if redeliveries < 1:
+            return False
+        extra = {"handler": self.consumer_name, "event_id": str(envelope.id),
+                 "correlation_id": envelope.correlationid, "redeliveries": redeliveries}
+        if redeliveries >= self.settings.max_redeliveries:
+            self._park(message, reason=(
+                f"redelivered: delivered {redeliveries + 1} times, {redeliveries} of them without an outcome "
+                f"(the process handling it died: killed, out of memory, crashed, or lost its broker "
+                f"connection); not delivered again"), attempts=attempt, envelope=envelope,
+                metric_reason="redelivered")
+            return True
+        log.warning("event delivered again after %d deliveries without an outcome", redeliveries, extra=extra)
+        if not copy:
+            return False
+        try:
+            # Through the first retry delay: the copy must not reach a worker (which may kill the
+            # process again) before this delivery's ack has gone out.
+            self.redelivery.broker.send_back(_failed(self, message), redeliveries=redeliveries,
+                                             delay=self.settings.retry_delays[0] if self.settings.retry_delays else 0)
+        except Exception:
+            log.exception("could not send a redelivered message back with its count; handling it now", extra=extra)
+            return False
+        self.queue_consumer.ack_message(message)
+        return True
 
     def handle_undecodable(self, message, exc):
         # kombu matches content types exactly: `application/cloudevents+json; charset=utf-8`

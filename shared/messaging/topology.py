@@ -26,6 +26,12 @@ DEAD_LETTER_ID_HEADER = "x-savivalda-dead-letter-id"
 EVENT_TYPE_HEADER = "x-savivalda-event-type"
 EVENT_ID_HEADER = "x-savivalda-event-id"
 LAST_ERROR_HEADER = "x-savivalda-last-error"
+# How many times the broker delivered the message without an outcome (the handling process died:
+# killed, out of memory, crashed; or its connection was lost), counted across the copies a classic
+# queue's redelivery is turned into (shared.messaging.subscriptions).
+REDELIVERIES_HEADER = "x-savivalda-redeliveries"
+# What a quorum queue counts itself: deliveries returned to the queue without an ack.
+QUORUM_DELIVERY_COUNT_HEADER = "x-delivery-count"
 
 
 def events_exchange(publisher: str, passive: bool = False) -> Exchange:
