@@ -191,9 +191,23 @@ class Process:
         log.warning("stopping with messages still in flight; they will be re-published on the next start")
 
     def _mark_clean_stop(self) -> None:
+        """Only when the memory broker holds nothing now that the services have stopped: an event
+        that reached a queue during the stop (the relay's last drain, a timer) would otherwise be
+        counted clean and, with the memory gone, never delivered; without the mark the next start
+        re-publishes what this run published."""
+        from kombu.transport.memory import Channel as MemoryChannel
+
+        from shared.messaging.subscriptions import Redelivery
         from shared.persistence.provider import OutboxRelay
 
         if not getattr(self, "_drained", False):
+            return
+        left = sum(q.qsize() for q in MemoryChannel.queues.values())
+        retries = sum(r.pending_retries for r in self._extensions(Redelivery))
+        pending = sum(relay.relay.pending() for relay in self._extensions(OutboxRelay))
+        if left or retries or pending:
+            log.warning("stopped with %d messages in memory queues, %d retries waiting and %d events unpublished; "
+                        "they will be re-published on the next start", left, retries, pending)
             return
         for relay in self._extensions(OutboxRelay):
             relay.relay.mark_clean_stop()
