@@ -290,15 +290,20 @@ class AmqpBroker(Broker):
         return self._act(selectors, replay=False)
 
     def dead_letter_count(self) -> int:
+        """Read at scrape time. The connection may have been closed since the last scrape (a broker
+        restart, a blip): then the count is read again on a fresh connection, so the gauge does not
+        go missing from the scrape that follows a reconnect."""
         with self._lock:
-            try:
-                self._connect()
-                _, count, _ = self._kombu.default_channel.queue_declare(
-                    queue=topology.dead_letter_queue_name(self.service), passive=True)
-            except CONNECTION_ERRORS:
-                self.close()
-                raise
-            return count
+            for attempt in range(2):
+                try:
+                    self._connect()
+                    _, count, _ = self._kombu.default_channel.queue_declare(
+                        queue=topology.dead_letter_queue_name(self.service), passive=True)
+                    return count
+                except CONNECTION_ERRORS:
+                    self.close()
+                    if attempt:
+                        raise
 
     # -- readiness
     def health(self) -> str | None:

@@ -126,7 +126,10 @@ class Relay:
                     text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": advisory_key(self.service)}
                 ).scalar()
                 if not got_lock:
-                    return 0  # another replica is publishing; it keeps the order
+                    # Another replica is publishing (and keeps the order): nothing of ours failed;
+                    # whether this replica reaches the broker is the broker's own health check.
+                    self.last_error = None
+                    return 0
             rows = session.execute(
                 select(OUTBOX.c.id, OUTBOX.c.event_id, OUTBOX.c.event_type, OUTBOX.c.exchange,
                        OUTBOX.c.routing_key, OUTBOX.c.correlation_id, OUTBOX.c.body)
@@ -135,6 +138,9 @@ class Relay:
                 .limit(BATCH_SIZE)
             ).all()
             if not rows:
+                # Nothing left to publish (another replica published the rows after a broker blip):
+                # an error of an earlier round no longer holds readiness at 503.
+                self.last_error = None
                 return 0
             messages = [
                 OutgoingMessage(
