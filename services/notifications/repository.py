@@ -267,7 +267,11 @@ class NotificationsRepository:
 
     # ------------------------------------------------------------------ forgetting a person
     def notifications_of(self, recipient_id: uuid.UUID) -> list[Notification]:
-        return list(self.session.scalars(select(Notification).where(Notification.recipient_id == recipient_id)))
+        """A person's notifications, locked and read fresh: an erasure must not decide on a status
+        read before a sender's outcome committed (it would overwrite `sent` with `suppressed`)."""
+        return list(self.session.scalars(
+            select(Notification).where(Notification.recipient_id == recipient_id).with_for_update()
+            .execution_options(populate_existing=True)))
 
     def attempts_of(self, notification_ids: list[uuid.UUID]) -> list[DeliveryAttempt]:
         return list(self.session.scalars(select(DeliveryAttempt).where(

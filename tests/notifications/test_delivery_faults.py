@@ -301,3 +301,32 @@ def test_a_database_outage_mid_batch_under_two_replicas_sends_no_e_mail_twice(la
     ids = message_ids(smtp_sink)
     assert len(ids) == total and set(ids.values()) == {1}
     assert "delivery outcomes failed" in "".join(r.log() for r in replicas)  # the outage did hit the recording
+
+
+def test_an_erasure_waits_for_a_sender_recording_sent_and_leaves_that_outcome_alone(pg_databases):
+    """The erasure locks the person's notifications before deciding which to suppress: an outcome
+    the sender is recording at that moment is either in (and kept) or comes after (and is refused
+    by the lease check), never overwritten by a status read before it committed."""
+    units = units_of(pg_databases["notifications"])
+    subscribers_told(units, 1)
+    with units() as db:
+        db.session.execute(update(Notification).values(status="sending"))
+        db.commit()
+    recording = units()
+    recording.session.execute(select(Notification).with_for_update()).all()
+    recording.session.execute(update(Notification).values(status="sent", sent_at=utcnow()))
+
+    def erase():
+        with units() as db:
+            erasure.erase(db, ErasureRequested(request_id=uuid.uuid4(), email="subscriber0@savivaldybe.lt",
+                                               requested_by="dpo"))
+            db.commit()
+
+    erasing = eventlet.spawn(erase)
+    eventlet.sleep(0.5)  # the erasure is now waiting on the row the sender holds
+    recording.commit()
+    recording.close()
+    erasing.wait()
+    [notification] = notifications(units)
+    assert notification.status == "sent"
+    assert notification.subject is None and notification.body_text is None  # the content is scrubbed all the same
