@@ -102,19 +102,13 @@ class MemoryBroker(Broker):
 
     # -- a failed delivery
     def schedule_retry(self, message: FailedMessage, *, delay: float, attempt: int, error: str) -> None:
-        headers = message.retry_headers(attempt, error)
-        timer = None
-
-        def send_back():
-            self._timers.discard(timer)
-            self._send(topology.redeliver_exchange(self.service), message.queue, message.body, message.properties,
-                       headers)
-
-        timer = eventlet.spawn_after(delay, send_back)
-        self._timers.add(timer)
+        self._send_back_after(delay, message, message.retry_headers(attempt, error))
 
     def send_back(self, message: FailedMessage, *, redeliveries: int, delay: float) -> None:
-        headers = {**message.headers, topology.REDELIVERIES_HEADER: redeliveries}
+        self._send_back_after(delay, message, {**message.headers, topology.REDELIVERIES_HEADER: redeliveries})
+
+    def _send_back_after(self, delay: float, message: FailedMessage, headers: dict) -> None:
+        """The in-memory broker has no TTL queues: a timer routes the message back to its queue."""
         timer = None
 
         def send_back():
