@@ -220,18 +220,25 @@ def test_a_heartbeat_keeps_a_slow_batch_s_claims_beyond_the_lease(units, monkeyp
     assert {(n.status, n.attempts, n.delivered_via) for n in notifications(units)} == {("sent", 1, "slow-one")}
 
 
-# ---------------------------------------------------------------- a replica killed mid-batch
-
-def test_after_a_replica_is_killed_mid_batch_the_other_sends_what_it_held_within_15_s(launcher, smtp_sink,
-                                                                                    distributed_env):
+def two_replicas_with_slow_subscribers(launcher, total: int) -> list:
+    """Two notifications replicas and `total` call-alert subscribers whose e-mails the SMTP sink
+    accepts slowly (addresses starting with "slow"), registered through both replicas."""
     replicas = [launcher.start("notifications"), launcher.start("notifications")]
     staff = issue_token(TEST_SECRET, subject="t", role="staff")
-    total = 32
     for n in range(total):
         reply = http("POST", f"{replicas[n % 2].base_url}/notifications/recipients",
                      {"email": f"slow{n}@savivaldybe.lt", "name": f"Subscriber {n}", "municipality_code": "15",
                       "call_alerts": True}, token=staff)
         assert reply.status == 201, reply.body
+    return replicas
+
+
+# ---------------------------------------------------------------- a replica killed mid-batch
+
+def test_after_a_replica_is_killed_mid_batch_the_other_sends_what_it_held_within_15_s(launcher, smtp_sink,
+                                                                                    distributed_env):
+    total = 32
+    replicas = two_replicas_with_slow_subscribers(launcher, total)
     with EventPublisher(distributed_env["SAVIVALDA_AMQP_URI"]) as publisher:
         publisher.publish(new_envelope(call(0), source="grants-test", correlation_id="kill-mid-batch"))
 
@@ -267,14 +274,8 @@ def test_a_database_outage_mid_batch_under_two_replicas_sends_no_e_mail_twice(la
     """Two replicas; while one sends a batch, the notifications database refuses connections and
     drops its sessions for 4 s (what a PostgreSQL restart does to them; the machine's server is
     not restarted). Every e-mail arrives, each once."""
-    replicas = [launcher.start("notifications"), launcher.start("notifications")]
-    staff = issue_token(TEST_SECRET, subject="t", role="staff")
     total = 32
-    for n in range(total):
-        reply = http("POST", f"{replicas[n % 2].base_url}/notifications/recipients",
-                     {"email": f"slow{n}@savivaldybe.lt", "name": f"Subscriber {n}", "municipality_code": "15",
-                      "call_alerts": True}, token=staff)
-        assert reply.status == 201, reply.body
+    two_replicas_with_slow_subscribers(launcher, total)
     name = pg_databases["notifications"].rsplit("/", 1)[1]
     with EventPublisher(distributed_env["SAVIVALDA_AMQP_URI"]) as publisher:
         publisher.publish(new_envelope(call(0), source="grants-test", correlation_id="database-outage"))
