@@ -275,7 +275,7 @@ def test_a_database_outage_mid_batch_under_two_replicas_sends_no_e_mail_twice(la
     drops its sessions for 4 s (what a PostgreSQL restart does to them; the machine's server is
     not restarted). Every e-mail arrives, each once."""
     total = 32
-    two_replicas_with_slow_subscribers(launcher, total)
+    replicas = two_replicas_with_slow_subscribers(launcher, total)
     name = pg_databases["notifications"].rsplit("/", 1)[1]
     with EventPublisher(distributed_env["SAVIVALDA_AMQP_URI"]) as publisher:
         publisher.publish(new_envelope(call(0), source="grants-test", correlation_id="database-outage"))
