@@ -11,6 +11,7 @@ from typing import Callable, Iterator
 from sqlalchemy import Table
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from shared.events.envelope import Envelope, EventData, new_envelope

@@ -10,7 +10,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 
 from shared.events import registered_events
 from shared.events.catalogue_docs import asyncapi

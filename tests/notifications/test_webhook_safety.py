@@ -6,7 +6,6 @@ import time as clock
 import eventlet
 import pytest
 from eventlet import wsgi
-from sqlalchemy import text
 
 from services.notifications.delivery import WebhookSender
 from services.notifications.domain.tokens import verify_webhook

@@ -1,6 +1,6 @@
 import pytest
 
-from shared.auth import InvalidToken, Principal, decode_token, issue_token, parse_role
+from shared.auth import InvalidToken, decode_token, issue_token, parse_role
 
 SECRET = "unit-test-Kx9vQ2mLp7Zr4Tn8Vb3Kd6Hs1Fw5Jy0Gc"
 

@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 import pytest
 
 from shared.events import InvalidEvent, new_envelope, parse_event, registered_events
-from shared.events.envelope import OPERATOR_PUBLISHERS
+from shared.events.registry import OPERATOR_PUBLISHERS
 from shared.events.enrollment import EnrollmentConfirmed
 from shared.events.types import LocalizedText, Person
 from shared.config import SERVICE_NAMES
