@@ -10,7 +10,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-
 from shared.events import registered_events
 from shared.events.catalogue_docs import asyncapi
 from tests.conftest import _unavailable
