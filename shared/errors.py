@@ -4,6 +4,8 @@ error itself, for the HTTP layer's helpers (shared/http.py, shared/ratelimit.py)
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 
 class DomainError(Exception):
     status = 400
@@ -69,3 +71,12 @@ class Problem(Exception):
         if self.errors:
             doc["errors"] = self.errors
         return doc
+
+
+def validation_problem(error: ValidationError, location: str) -> Problem:
+    errors = []
+    for item in error.errors(include_url=False):
+        path = ".".join(str(p) for p in item["loc"])
+        errors.append({"field": path or location, "location": location, "message": item["msg"], "type": item["type"]})
+    fields = ", ".join(sorted({e["field"] for e in errors}))
+    return Problem(422, "Invalid request", f"invalid {location}: {fields}", code="validation", errors=errors)

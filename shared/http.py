@@ -43,9 +43,10 @@ from werkzeug.routing import BaseConverter, Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from shared.auth import InvalidToken, Principal, decode_token
-from shared.errors import DomainError, Problem
+from shared.errors import DomainError, Problem, validation_problem
 from shared.limits import PATH_SEGMENT, JsonLimitError, has_control_characters, read_json
 from shared.observability import HEALTH, HTTP_DURATION, HTTP_REJECTED, HTTP_REQUESTS, HTTP_UNHANDLED
+from shared.pages import problem_page, wants_html
 from shared.ratelimit import RateLimits, enforce as enforce_rate_limit, route_limit
 from shared.tenancy import declared_scopes, guard
 
@@ -54,15 +55,6 @@ log = logging.getLogger(__name__)
 PROBLEM_TYPE = "application/problem+json"
 CORRELATION_HEADER = "X-Correlation-ID"
 _CORRELATION_OK = re.compile(r"^[A-Za-z0-9._:\-]{1,200}$")
-
-
-def validation_problem(error: ValidationError, location: str) -> Problem:
-    errors = []
-    for item in error.errors(include_url=False):
-        path = ".".join(str(p) for p in item["loc"])
-        errors.append({"field": path or location, "location": location, "message": item["msg"], "type": item["type"]})
-    fields = ", ".join(sorted({e["field"] for e in errors}))
-    return Problem(422, "Invalid request", f"invalid {location}: {fields}", code="validation", errors=errors)
 
 
 DATABASE_RETRY_AFTER = 5  # seconds; a PostgreSQL restart or fail-over takes a few of them
@@ -595,7 +587,7 @@ class Route(Entrypoint):
                  body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
                  response: Any = None, status: int = 200, summary: str | None = None,
                  errors: tuple[int, ...] = (), content_types: tuple[str, ...] = (), scope: Any = None,
-                 rate_limit: str | None = None, **kwargs):
+                 rate_limit: str | None = None, html: bool = False, **kwargs):
         if roles is None and not public:
             raise ValueError(f"{method} {path}: give roles=(...) or public=True")
         self.method = method.upper()
@@ -611,6 +603,9 @@ class Route(Entrypoint):
         self.content_types = content_types  # non-JSON success bodies (text/csv, text/calendar), for OpenAPI
         self.scope = scope  # shared/tenancy.py: how the route's data belongs to a municipality
         self.rate_limit = rate_limit  # e.g. "10/minute"; public routes default to SAVIVALDA_PUBLIC_RATE_LIMIT
+        self.html = html  # also a page for browsers (shared/pages.py): its errors reach them as pages
+        if html and "text/html" not in self.content_types:
+            self.content_types = (*self.content_types, "text/html")
         if public or rate_limit:
             self.errors = tuple(sorted(set(self.errors) | {429}))
         super().__init__(**kwargs)
@@ -688,7 +683,10 @@ class Route(Entrypoint):
                 raise problem
             response = self._response(result)
         except Problem as problem:
-            response = problem_response(problem, request.path, correlation_id)
+            if self.html and wants_html(request):
+                response = problem_page(problem, request, correlation_id)
+            else:
+                response = problem_response(problem, request.path, correlation_id)
         except Exception:  # outside the worker: parsing, authorisation, serialising the result
             response = unhandled_error(request, correlation_id, service)
         response.headers[CORRELATION_HEADER] = correlation_id
