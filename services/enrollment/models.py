@@ -143,8 +143,12 @@ class Certificate(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
     number: Mapped[str] = mapped_column(String(30), nullable=False, unique=True)
     verification_code: Mapped[str] = mapped_column(String(40), nullable=False)  # 34 since migration 0003
-    enrollment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("enrollments.id"), nullable=False, unique=True)
-    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sessions.id"), nullable=False, index=True)
+    # A certificate is for an enrolment in a session, or (since migration 0004) for learning done
+    # in an external learning system (external_completion_id); exactly one of the two.
+    enrollment_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("enrollments.id"), unique=True)
+    session_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sessions.id"), index=True)
+    external_completion_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("external_completions.id"),
+                                                                      unique=True)
     holder_name: Mapped[str] = mapped_column(String(200), nullable=False)
     hours: Mapped[Decimal] = mapped_column(Numeric(6, 1), nullable=False)
     issued_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
@@ -152,6 +156,39 @@ class Certificate(Base):
     status: Mapped[str] = mapped_column(String(10), nullable=False)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     expiry_notified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ExternalCompletion(Base):
+    """A course completed in an external learning system (learning.course_completed), counted in
+    the person's hours ledger and the reports like an attended session."""
+
+    __tablename__ = "external_completions"
+    __table_args__ = (
+        # A repeat of the same completion from the same system is ignored.
+        UniqueConstraint("source", "external_id"),
+        Index("ix_external_completions_completed_at", "completed_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    source: Mapped[str] = mapped_column(String(200), nullable=False)
+    external_id: Mapped[str] = mapped_column(String(200), nullable=False)
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid(), nullable=False)
+    # Personal data (pseudonymised when the person asks to be forgotten).
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    email: Mapped[str] = mapped_column(String(254), nullable=False)
+    email_key: Mapped[str] = mapped_column(String(254), nullable=False, index=True)
+    position: Mapped[str | None] = mapped_column(String(200))
+    # Kept for reports (anonymous once the person is erased).
+    municipality_code: Mapped[str] = mapped_column(String(2), nullable=False, index=True)
+    language: Mapped[str] = mapped_column(String(2), nullable=False)
+    course_external_id: Mapped[str] = mapped_column(String(200), nullable=False)
+    course_title: Mapped[dict] = mapped_column(JSON, nullable=False)
+    course_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("courses.id"))
+    themes: Mapped[list] = mapped_column(JSON, nullable=False)
+    hours: Mapped[Decimal] = mapped_column(Numeric(6, 1), nullable=False)
+    completed_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class CertificateCounter(Base):
