@@ -55,7 +55,7 @@ def project_side(dsn: str, amqp_uri: str, rows: int) -> None:
     elapsed, cpu1 = time.perf_counter() - began, resource.getrusage(resource.RUSAGE_SELF)
     cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
     relay.broker.close()
-    relay.close() if hasattr(relay, "close") else None
+    relay.close()
     with Connection(amqp_uri) as admin:
         queued = queue.bind(admin.default_channel).queue_declare(passive=True).message_count
         queue.bind(admin.default_channel).delete()

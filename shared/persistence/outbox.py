@@ -12,11 +12,12 @@ from __future__ import annotations
 import logging
 import time
 import zlib
+from collections import Counter
 from datetime import timedelta
 
 import eventlet
 from eventlet.event import Event
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import Connection, func, select, update
 
 from shared.broker import NACKED, UNROUTABLE, Broker, OutgoingMessage, PublishError
 from shared.persistence.engines import engine_for
@@ -36,6 +37,31 @@ MAX_BACKOFF = 5.0
 PUBLISHED_RETENTION = timedelta(days=7)
 INBOX_RETENTION = timedelta(days=30)
 PRUNE_EVERY = 3600.0
+
+
+_COLUMNS = (OUTBOX.c.id, OUTBOX.c.event_id, OUTBOX.c.event_type, OUTBOX.c.exchange, OUTBOX.c.routing_key,
+            OUTBOX.c.correlation_id, OUTBOX.c.body)
+# One query: open the transaction, try the advisory lock once (a MATERIALIZED CTE is evaluated
+# once), and only if it is held read the batch. Always one row at least: (held, NULLs...) when the
+# lock is another replica's or nothing waits.
+_BEGIN_LOCK_AND_SELECT = """BEGIN;
+WITH lock AS MATERIALIZED (SELECT pg_try_advisory_xact_lock(%(key)s) AS held)
+SELECT lock.held, o.id, o.event_id, o.event_type, o.exchange, o.routing_key, o.correlation_id, o.body
+FROM lock LEFT JOIN LATERAL (
+    SELECT id, event_id, event_type, exchange, routing_key, correlation_id, body FROM outbox
+    WHERE lock.held AND published_at IS NULL ORDER BY id LIMIT %(limit)s
+) AS o ON true
+ORDER BY o.id"""
+# The whole batch marked by one statement (not one UPDATE per row, as an executemany would be).
+_MARK_PUBLISHED = ("UPDATE outbox SET published_at = %(now)s, publish_attempts = publish_attempts + 1, "
+                   "unroutable = (id = ANY(%(unroutable)s::bigint[])) WHERE id = ANY(%(published)s::bigint[])")
+_MARK_FAILED = ("UPDATE outbox SET publish_attempts = publish_attempts + 1, last_error = %(error)s "
+                "WHERE id = %(failed)s")
+
+
+def _mark_failed(row_id: int, error: str):
+    return (update(OUTBOX).where(OUTBOX.c.id == row_id)
+            .values(publish_attempts=OUTBOX.c.publish_attempts + 1, last_error=error[:2000]))
 
 
 def advisory_key(service: str) -> int:
@@ -58,6 +84,8 @@ class Relay:
         self._last_prune = 0.0
         self.last_error: str | None = None
         self.last_success = 0.0
+        self._app_id = f"savivalda/{service}"
+        self._held: Connection | None = None  # PostgreSQL: the relay's own connection, kept between rounds
 
     # -- lifecycle
     def start(self) -> None:
@@ -76,6 +104,7 @@ class Relay:
         if self._thread is not None:
             self._thread.wait()
         self.broker.close()
+        self.close()
         SCRAPE_GAUGES.remove(f"outbox:{self.service}")
 
     def wake(self) -> None:
@@ -118,78 +147,129 @@ class Relay:
         return UnitOfWork(engine_for(self.database_url), self.service, "outbox-relay")
 
     def publish_pending(self) -> int:
-        """One round: publish up to BATCH_SIZE rows. Returns how many rows were settled."""
-        with self._uow() as uow:
+        """One round: publish up to BATCH_SIZE rows in id order. Returns how many rows were settled."""
+        if engine_for(self.database_url).dialect.name == "postgresql":
+            return self._round_postgresql()
+        with self._uow() as uow:  # SQLite (embedded): one process, its write lock, no advisory lock
             session = uow.session
-            if uow.dialect == "postgresql":
-                got_lock = session.execute(
-                    text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": advisory_key(self.service)}
-                ).scalar()
-                if not got_lock:
-                    # Another replica is publishing (and keeps the order): nothing of ours failed;
-                    # whether this replica reaches the broker is the broker's own health check.
-                    self.last_error = None
-                    return 0
             rows = session.execute(
-                select(OUTBOX.c.id, OUTBOX.c.event_id, OUTBOX.c.event_type, OUTBOX.c.exchange,
-                       OUTBOX.c.routing_key, OUTBOX.c.correlation_id, OUTBOX.c.body)
-                .where(OUTBOX.c.published_at.is_(None))
-                .order_by(OUTBOX.c.id)
-                .limit(BATCH_SIZE)
+                select(*_COLUMNS).where(OUTBOX.c.published_at.is_(None)).order_by(OUTBOX.c.id).limit(BATCH_SIZE)
             ).all()
             if not rows:
-                # Nothing left to publish (another replica published the rows after a broker blip):
-                # an error of an earlier round no longer holds readiness at 503.
                 self.last_error = None
                 return 0
-            messages = [
-                OutgoingMessage(
-                    row_id=r.id, event_id=str(r.event_id), event_type=r.event_type, exchange=r.exchange,
-                    routing_key=r.routing_key, correlation_id=r.correlation_id, body=r.body.encode("utf-8"),
-                    app_id=f"savivalda/{self.service}",
-                )
-                for r in rows
-            ]
             try:
-                outcomes = self.broker.publish(messages)
+                published, unroutable, nacked = self._publish(rows)
             except PublishError as error:
-                session.execute(
-                    update(OUTBOX).where(OUTBOX.c.id == rows[0].id)
-                    .values(publish_attempts=OUTBOX.c.publish_attempts + 1, last_error=str(error)[:2000])
-                )
+                session.execute(_mark_failed(rows[0].id, str(error)))
                 uow.commit()
                 raise
-            now = utcnow()
-            published: list[dict] = []
-            for message, outcome in zip(messages, outcomes):
-                if outcome == NACKED:
-                    # Keep order: stop at the first message the broker refused; retry from there.
-                    session.execute(
-                        update(OUTBOX).where(OUTBOX.c.id == message.row_id)
-                        .values(publish_attempts=OUTBOX.c.publish_attempts + 1, last_error="nacked by broker")
-                    )
-                    break
-                unroutable = outcome == UNROUTABLE
-                published.append({"row_id": message.row_id, "was_unroutable": unroutable})
-                EVENTS_PUBLISHED.labels(self.service, message.event_type).inc()
-                if unroutable:
-                    EVENTS_UNROUTABLE.labels(self.service, message.event_type).inc()
-                    log.debug("event %s had no subscriber queue", message.event_type,
-                              extra={"service": self.service, "event_id": message.event_id,
-                                     "correlation_id": message.correlation_id})
+            if nacked is not None:
+                session.execute(_mark_failed(nacked, "nacked by broker"))
             if published:
-                # One statement for the batch (executemany), not one round trip per row.
-                session.execute(
-                    update(OUTBOX).where(OUTBOX.c.id == bindparam("row_id"))
-                    .values(published_at=now, unroutable=bindparam("was_unroutable"),
-                            publish_attempts=OUTBOX.c.publish_attempts + 1),
-                    published,
-                )
-            settled = len(published)
+                session.execute(update(OUTBOX).where(OUTBOX.c.id.in_(published)).values(
+                    published_at=utcnow(), publish_attempts=OUTBOX.c.publish_attempts + 1,
+                    unroutable=OUTBOX.c.id.in_(unroutable) if unroutable else False))
             uow.commit()
-            self.last_success = time.monotonic()
-            self.last_error = None
-            return settled
+        return self._settled(published)
+
+    def _round_postgresql(self) -> int:
+        """Two database round trips a round, on a connection the relay keeps (no pool checkout and
+        pre-ping per round): BEGIN, the advisory lock and the rows as one query; the marks (one
+        UPDATE for the batch) and COMMIT as another. The connection is in autocommit mode, so the
+        transaction is exactly the relay's BEGIN ... COMMIT; an error of any kind drops the
+        connection, and with it the open transaction and the lock; the next round opens another."""
+        connection = self._connection()
+        try:
+            rows = connection.exec_driver_sql(
+                _BEGIN_LOCK_AND_SELECT, {"key": advisory_key(self.service), "limit": BATCH_SIZE}).all()
+            if not rows[0].held or rows[0].id is None:
+                # Another replica holds the lock (and keeps the order), or nothing is left (another
+                # replica published the rows after a broker blip): nothing of ours failed, so an
+                # error of an earlier round no longer holds readiness at 503.
+                connection.exec_driver_sql("COMMIT")
+                self.last_error = None
+                return 0
+            try:
+                published, unroutable, nacked = self._publish(rows)
+            except PublishError as error:
+                connection.exec_driver_sql(f"{_MARK_FAILED}; COMMIT", {"failed": rows[0].id, "error": str(error)[:2000]})
+                raise
+            statements, params = [], {}
+            if nacked is not None:
+                statements.append(_MARK_FAILED)
+                params.update(failed=nacked, error="nacked by broker")
+            if published:
+                statements.append(_MARK_PUBLISHED)
+                params.update(now=utcnow(), published=published, unroutable=unroutable)
+            connection.exec_driver_sql("; ".join([*statements, "COMMIT"]), params)
+        except PublishError:
+            raise
+        except BaseException:
+            self._drop_connection()
+            raise
+        return self._settled(published)
+
+    def _publish(self, rows) -> tuple[list[int], list[int], int | None]:
+        """Publish in order (pipelined confirms, shared.broker): the ids published, those of them
+        no queue took (unroutable), and the id of the first message the broker refused, where
+        the batch stops so the order holds (None if none). PublishError when nothing is known."""
+        messages = [
+            OutgoingMessage(
+                row_id=r.id, event_id=str(r.event_id), event_type=r.event_type, exchange=r.exchange,
+                routing_key=r.routing_key, correlation_id=r.correlation_id, body=r.body.encode("utf-8"),
+                app_id=self._app_id,
+            )
+            for r in rows
+        ]
+        outcomes = self.broker.publish(messages)
+        published: list[int] = []
+        unroutable: list[int] = []
+        nacked = None
+        counts: Counter = Counter()
+        for message, outcome in zip(messages, outcomes):
+            if outcome == NACKED:
+                nacked = message.row_id
+                break
+            published.append(message.row_id)
+            counts[message.event_type] += 1
+            if outcome == UNROUTABLE:
+                unroutable.append(message.row_id)
+                EVENTS_UNROUTABLE.labels(self.service, message.event_type).inc()
+                log.debug("event %s had no subscriber queue", message.event_type,
+                          extra={"service": self.service, "event_id": message.event_id,
+                                 "correlation_id": message.correlation_id})
+        for event_type, count in counts.items():
+            EVENTS_PUBLISHED.labels(self.service, event_type).inc(count)
+        return published, unroutable, nacked
+
+    def _settled(self, published: list[int]) -> int:
+        self.last_success = time.monotonic()
+        self.last_error = None
+        return len(published)
+
+    def _connection(self) -> Connection:
+        if self._held is None or self._held.closed or self._held.invalidated:
+            self._held = engine_for(self.database_url).connect().execution_options(isolation_level="AUTOCOMMIT")
+        return self._held
+
+    def _drop_connection(self) -> None:
+        held, self._held = self._held, None
+        if held is not None:
+            try:
+                held.invalidate()  # the server ends the open transaction (and its lock) with the session
+                held.close()
+            except Exception:
+                pass
+
+    def close(self) -> None:
+        """Give back the connection the relay keeps (after the loop stopped)."""
+        held, self._held = self._held, None
+        if held is not None:
+            try:
+                held.close()
+            except Exception:
+                pass
 
     # -- housekeeping and gauges
     def _maybe_prune(self) -> None:
