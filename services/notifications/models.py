@@ -54,6 +54,7 @@ class Notification(Base):
         # Exactly one notification per (event, recipient, channel), whatever the redeliveries.
         UniqueConstraint("event_id", "recipient_id", "channel"),
         Index("ix_notifications_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_notifications_event_subject_recipient", "event_subject", "recipient_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
@@ -61,6 +62,9 @@ class Notification(Base):
     event_type: Mapped[str] = mapped_column(String(120), nullable=False, index=True)
     event_time: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     correlation_id: Mapped[str] = mapped_column(String(200), nullable=False)
+    # The event's subject (the enrolment an enrolment event is about): its news is kept in order
+    # (domain/ordering.py).
+    event_subject: Mapped[str | None] = mapped_column(String(200))
     recipient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("recipients.id"), nullable=False)
     channel: Mapped[str] = mapped_column(String(20), nullable=False)
     template: Mapped[str] = mapped_column(String(100), nullable=False)

@@ -8,7 +8,6 @@ event (or, for the digest, the items).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -122,7 +121,8 @@ class TemplateLibrary:
             context["course"] = title.in_language(language)
         starts_at = getattr(event, "starts_at", None)
         if isinstance(starts_at, datetime):
-            context["days_left"] = max(0, math.ceil((starts_at - now).total_seconds() / 86400))
+            # Calendar days in Vilnius (0 today, 1 tomorrow), never a rounded-up count of 24-hour spans.
+            context["days_left"] = lang.calendar_days_until(starts_at, now)
         parts = {part: self.env.get_template(f"{language}/{template}.{part}.j2").render(**context) for part in PARTS}
         return Rendered(template=template, language=language, subject=" ".join(parts["subject"].split()),
                         text=parts["txt"].strip() + "\n", html=parts["html"].strip() + "\n")

@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.notifications.domain.identity import message_id
+from services.notifications.domain.ordering import WAITING, Told
 from services.notifications.domain.preferences import AlertInterests, Preferences
 from services.notifications.models import DeliveryAttempt, Notification, ReceivedEvent, Recipient
 from shared.persistence.schema import utcnow
@@ -161,11 +162,34 @@ class NotificationsRepository:
                          critical: bool, status: str, send_at: datetime, reason: str | None, now: datetime) -> dict:
         return dict(
             id=uuid.uuid4(), event_id=envelope.id, event_type=envelope.type, event_time=envelope.time,
-            correlation_id=envelope.correlationid, recipient_id=recipient.id, channel=channel, template=template,
+            correlation_id=envelope.correlationid, event_subject=envelope.subject, recipient_id=recipient.id, channel=channel, template=template,
             category=category, critical=critical, language=recipient.language,
             message_id=message_id(str(envelope.id), str(recipient.id), channel), status=status,
             status_reason=reason, attempts=0, next_attempt_at=send_at, created_at=now,
         )
+
+    def told_about(self, subject: str, recipient_id: uuid.UUID, channel: str, event_types: list[str],
+                   *, but: uuid.UUID) -> list[Told]:
+        """The notifications of these event types about `subject` for this recipient and channel,
+        other than event `but`'s. The recipient's row is locked first, so two events about the
+        same subject for the same person are told one after the other (PostgreSQL)."""
+        self.session.execute(select(Recipient.id).where(Recipient.id == recipient_id).with_for_update())
+        rows = self.session.execute(select(
+            Notification.id, Notification.event_id, Notification.event_type, Notification.event_time,
+            Notification.status,
+        ).where(Notification.event_subject == subject, Notification.recipient_id == recipient_id,
+                Notification.channel == channel, Notification.event_type.in_(event_types),
+                Notification.event_id != but)).all()
+        return [Told(id=r.id, event_id=r.event_id, event_type=r.event_type, event_time=r.event_time, status=r.status)
+                for r in rows]
+
+    def supersede(self, ids: list[uuid.UUID], reason: str) -> int:
+        """Suppress waiting notifications a newer event made stale (only while still waiting)."""
+        if not ids:
+            return 0
+        return self.session.execute(update(Notification).where(
+            Notification.id.in_(ids), Notification.status.in_(WAITING),
+        ).values(status="suppressed", status_reason=reason, lease_until=None, lease_token=None)).rowcount
 
     def claim_due(self, limit: int, now: datetime, token: uuid.UUID) -> list[tuple[Notification, Recipient]]:
         """Notifications ready to send, leased to the caller under `token` (its lease id). SKIP LOCKED

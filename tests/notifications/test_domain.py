@@ -149,3 +149,61 @@ def test_an_event_is_complete_when_nothing_waits_or_failed_and_only_failed_ones_
     assert counts == {"sent": 2, "suppressed": 1} and complete(counts)
     assert not complete(count_by_status(["sent", "failed"])) and not complete({"held": 0, "pending": 1})
     assert resendable("failed") and not resendable("sent")
+
+
+# ---------------------------------------------------------------- today, tomorrow, in N days (Vilnius calendar)
+
+def test_days_until_a_session_are_counted_by_calendar_date_in_vilnius():
+    from datetime import timedelta
+
+    from services.notifications.domain.language import calendar_days_until
+
+    evening = local(2026, 11, 24, 23, 59).replace(second=50)
+    assert calendar_days_until(evening + timedelta(seconds=12), evening) == 1  # past midnight: tomorrow
+    assert calendar_days_until(local(2026, 11, 24, 23, 58), local(2026, 11, 24, 0, 1)) == 0  # later today
+    assert calendar_days_until(local(2026, 11, 24, 9, 0) + timedelta(seconds=12), local(2026, 11, 24, 9, 0)) == 0
+    assert calendar_days_until(local(2026, 11, 27, 0, 30), local(2026, 11, 24, 23, 30)) == 3
+    assert calendar_days_until(local(2026, 11, 23, 10), local(2026, 11, 24, 9)) == -1
+    # a UTC instant is read in Vilnius: 22:30 UTC on the 24th is 00:30 on the 25th there
+    assert calendar_days_until(datetime(2026, 11, 24, 22, 30, tzinfo=timezone.utc), local(2026, 11, 24, 20)) == 1
+    # across the change to summer time (29 March 2026, a 23-hour day)
+    assert calendar_days_until(local(2026, 3, 30, 0, 30), local(2026, 3, 28, 23, 30)) == 2
+
+
+# ---------------------------------------------------------------- one e-mail per news, newest news per subject
+
+def test_a_status_change_to_a_decision_is_told_by_the_decision():
+    from types import SimpleNamespace
+
+    from services.notifications.domain.ordering import told_elsewhere
+
+    told = {"grants.application_decided", "grants.application_status_changed"}
+    changed = "grants.application_status_changed"
+    assert told_elsewhere(changed, SimpleNamespace(to_status="awarded"), told)
+    assert told_elsewhere(changed, SimpleNamespace(to_status="rejected"), told)
+    assert not told_elsewhere(changed, SimpleNamespace(to_status="submitted"), told)
+    # told by its own event only if that event is told at all
+    assert not told_elsewhere(changed, SimpleNamespace(to_status="completed"), told)
+    assert told_elsewhere(changed, SimpleNamespace(to_status="completed"), told | {"grants.final_report_filed"})
+    assert not told_elsewhere("grants.application_decided", SimpleNamespace(to_status="awarded"), told)
+
+
+def test_only_the_newest_news_about_a_subject_goes_out():
+    from services.notifications.domain.ordering import Told, family_of, newer_than, superseded
+
+    def told(minute, status, kind="enrollment.enrollment_confirmed"):
+        return Told(id=uuid.uuid4(), event_id=uuid.uuid4(), event_type=kind, event_time=local(2026, 11, 24, 10, minute),
+                    status=status)
+
+    held = told(0, "held")
+    deferred = told(1, "pending")
+    sent = told(2, "sent")
+    cancelled = told(5, "sent", "enrollment.enrollment_cancelled")
+    # a cancellation at 10:03 drops what still waits from before, never what went out
+    assert superseded(local(2026, 11, 24, 10, 3), [held, deferred, sent]) == [held, deferred]
+    assert newer_than(local(2026, 11, 24, 10, 3), [held, deferred, sent]) is None
+    # a confirmation from 10:04 arriving after the 10:05 cancellation was told is stale
+    assert newer_than(local(2026, 11, 24, 10, 4), [held, cancelled]) == cancelled
+    assert superseded(local(2026, 11, 24, 10, 4), [told(6, "held")]) == []
+    assert family_of("enrollment.enrollment_cancelled") == family_of("enrollment.enrollment_confirmed") == "enrolment"
+    assert family_of("enrollment.session_reminder_due") is None

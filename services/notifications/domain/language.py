@@ -46,6 +46,12 @@ def local(moment: datetime) -> datetime:
     return moment.astimezone(LOCAL_TZ)
 
 
+def calendar_days_until(moment: datetime, now: datetime) -> int:
+    """How many calendar days from today to the day of `moment`, both in Vilnius: 0 today (even a
+    minute before midnight), 1 tomorrow (even 12 seconds away, past midnight), negative when past."""
+    return (local(moment).date() - local(now).date()).days
+
+
 def format_date(value: date | datetime, language: str) -> str:
     """2026 m. gruodžio 3 d. / 3 December 2026 (datetimes in Vilnius time)."""
     day = local(value).date() if isinstance(value, datetime) else value

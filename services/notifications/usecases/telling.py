@@ -8,7 +8,8 @@ import logging
 from datetime import datetime
 from typing import Callable
 
-from services.notifications.domain.preferences import schedule, usable_channels, wants_call_alert
+from services.notifications.domain import ordering
+from services.notifications.domain.preferences import Schedule, schedule, usable_channels, wants_call_alert
 from services.notifications.domain.tellers import TELLERS, Audience, Teller
 from services.notifications.metrics import NOTIFICATIONS_DELIVERED, UNTOLD_EVENTS
 from services.notifications.models import Recipient
@@ -30,6 +31,9 @@ def tell_event(db: UnitOfWork, event, envelope: Envelope, *, service: str,
         UNTOLD_EVENTS.labels(service, envelope.type).inc()
         log.info("no notification for %s", envelope.type, extra={"event_id": str(envelope.id)})
         return None
+    if ordering.told_elsewhere(envelope.type, event, TELLERS):
+        log.info("%s is told by its own event", envelope.type, extra={"event_id": str(envelope.id)})
+        return {}
     counts = tell(NotificationsRepository(db), teller, event, envelope, utcnow())
     if counts.get("suppressed"):
         NOTIFICATIONS_DELIVERED.labels(service, "any", teller.template, "suppressed").inc(counts["suppressed"])
@@ -66,6 +70,23 @@ def _audience(repo: NotificationsRepository, audience: Audience, event):
         raise ValueError(f"unknown audience {audience.kind}")
 
 
+def in_order(repo: NotificationsRepository, family: str, envelope, recipient: Recipient, channel: str,
+             plan: Schedule, now: datetime) -> Schedule:
+    """Only the newest news about a subject goes out (domain/ordering.py): this event is dropped if
+    a newer one about the same subject was told to this person, and drops the older ones still
+    waiting (held for a digest, deferred by quiet hours)."""
+    told = repo.told_about(envelope.subject, recipient.id, channel, ordering.event_types_of(family), but=envelope.id)
+    newer = ordering.newer_than(envelope.time, told)
+    if newer is not None:
+        return Schedule("suppressed", now, ordering.superseded_reason(newer.event_type))
+    stale = ordering.superseded(envelope.time, told)
+    if stale:
+        dropped = repo.supersede([t.id for t in stale], ordering.superseded_reason(envelope.type))
+        log.info("%d earlier notification(s) superseded by %s", dropped, envelope.type,
+                 extra={"event_id": str(envelope.id), "subject": envelope.subject})
+    return plan
+
+
 def channels_of(recipient: Recipient) -> list[str]:
     return usable_channels(recipient.channels, has_webhook=bool(recipient.webhook_url))
 
@@ -73,10 +94,13 @@ def channels_of(recipient: Recipient) -> list[str]:
 def tell(repo: NotificationsRepository, teller: Teller, event, envelope, now: datetime) -> dict[str, int]:
     """Store the notifications an event causes; returns how many per status (new ones only)."""
     rows = []
+    family = ordering.family_of(envelope.type) if envelope.subject else None
     for recipient in resolve(repo, teller, event):
         preferences = preferences_of(recipient)
         for channel in channels_of(recipient):
             plan = schedule(preferences, channel=channel, category=teller.category, critical=teller.critical, now=now)
+            if family is not None and plan.status != "suppressed":
+                plan = in_order(repo, family, envelope, recipient, channel, plan, now)
             rows.append(repo.notification_row(
                 envelope=envelope, recipient=recipient, channel=channel, template=teller.template,
                 category=teller.category, critical=teller.critical, status=plan.status, send_at=plan.send_at,
