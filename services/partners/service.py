@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from services.partners.gauges import PartnerGauges
 from services.partners.index import ProfileIndexProvider
+from services.partners.pages import AnswerPageQuery, PartnerPages
 from services.partners.repository import (
     INTRODUCTION_OWNER,
     PARTNERSHIP_OWNER,
@@ -57,6 +58,7 @@ from shared.events.envelope import Envelope
 from shared.events.grants import PartnerRequested
 from shared.events.privacy import ErasureRequested
 from shared.http import route
+from shared.pages import wants_html
 from shared.messaging.subscriptions import subscribe
 from shared.persistence.provider import Database
 from shared.service import ServiceBase
@@ -75,7 +77,7 @@ INTRODUCTION = Tenancy.resource("introduction_id", INTRODUCTION_OWNER, "introduc
 PARTNERSHIP = Tenancy.resource("partnership_id", PARTNERSHIP_OWNER, "partnership")
 
 
-class PartnersService(ServiceBase):
+class PartnersService(PartnerPages, ServiceBase):
     name = "partners"
     db = Database()
     profiles = ProfileIndexProvider()
@@ -211,10 +213,14 @@ class PartnersService(ServiceBase):
         (partners.partnership_established) if the candidate still has free capacity."""
         return introductions.answer_as(self.db, introduction_id, body, principal)
 
-    @route("GET", "/partners/answers", public=True, query=KeyIn, response=AnswerPreviewOut, errors=(404,))
-    def preview_answer(self, request, query: KeyIn):
-        """What the holder of an answer link is asked (no login; the key is the link's)."""
-        return introductions.preview_by_key(self.db, query)
+    @route("GET", "/partners/answers", public=True, query=AnswerPageQuery, response=AnswerPreviewOut, errors=(404,),
+           html=True)
+    def preview_answer(self, request, query: AnswerPageQuery):
+        """What the holder of an answer link is asked (no login; the key is the link's); a browser
+        gets the introduction page with accept and decline forms (pages.py)."""
+        if wants_html(request):
+            return self.answer_page(request, query)
+        return introductions.preview_by_key(self.db, KeyIn(key=query.key))
 
     @route("POST", "/partners/answers", public=True, body=KeyAnswerIn, response=AnswerPreviewOut,
            errors=(404, 409))

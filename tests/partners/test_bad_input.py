@@ -150,6 +150,9 @@ CASES = [
     ("POST", "/answers", {"key": "{answer_key}", "answer": "maybe"}, "none", 422, "answer"),
     ("POST", "/answers", {"key": "y" * 43, "answer": "accepted"}, "none", 404, None),
     ("POST", "/answers", {"answer": "accepted"}, "none", 422, "key"),
+    # the introduction page's form (services/partners/pages.py): a form, not JSON
+    ("POST", "/answers/form", {"key": "{answer_key}", "answer": "accepted"}, "none", 415, "unsupported_media_type"),
+    ("GET", "/answers?key={answer_key}&lang=de", None, "none", 422, "lang"),
     # partnerships
     ("GET", "/partnerships?request_id=x", None, "staff", 422, "request_id"),
     ("GET", f"/partnerships/{UNKNOWN}", None, "staff", 404, None),
