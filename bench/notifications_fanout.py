@@ -1,12 +1,14 @@
 """Benchmark: one `grants.call_published` fanned out to N subscribers over real SMTP.
 
-    .venv/bin/python -m bench.notifications_fanout --subscribers 5000 [--replicas 1]
+    .venv/bin/python -m bench.notifications_fanout --subscribers 5000 [--replicas 1] [--rounds 3]
 
 Starts `savivalda run notifications` (K replicas) against the local RabbitMQ and PostgreSQL
 (fresh vhost and database, removed afterwards) and an aiosmtpd server, stores N call-alert
 subscribers (half Lithuanian, half English), publishes one call and prints the time until the
 SMTP server holds every e-mail and the p50/p99 event-to-delivery latency (notification.sent_at −
-event time, from the database).
+event time, from the database). Each round also runs bench/baseline_fanout.py (a minimal
+hand-written nameko service, the same shape) the same way, interleaved, and prints both, their
+ratio and the load average.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from shared.green import patch
 patch()
 
 import argparse  # noqa: E402
+import shutil  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -28,7 +31,7 @@ from pathlib import Path  # noqa: E402
 import psycopg2  # noqa: E402
 from psycopg2.extras import execute_values  # noqa: E402
 
-from bench.flow import percentile  # noqa: E402
+from bench.pairing import ROOT, interleave, percentile, report  # noqa: E402
 from shared.persistence.engines import dispose_engines  # noqa: E402
 from shared.events import new_envelope  # noqa: E402
 from shared.events.grants import CallPublished  # noqa: E402
@@ -37,22 +40,32 @@ from shared.events.types import LocalizedText  # noqa: E402
 from tests.support import TEST_SECRET, BrokerAdmin, PostgresAdmin, ProcessLauncher, free_port, run_cli  # noqa: E402
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--subscribers", type=int, default=5000)
-    parser.add_argument("--replicas", type=int, default=1, help="notifications processes")
-    args = parser.parse_args(argv)
+def start_sink(work: Path) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    sink = subprocess.Popen([sys.executable, str(ROOT / "tests" / "support" / "smtp_sink.py"), str(port),
+                             str(work / "mail")], stdout=subprocess.PIPE)
+    assert sink.stdout.readline().strip() == b"ready"
+    return sink, port
 
+
+def wait_for_mail(work: Path, count: int, began: float) -> float:
+    mail = work / "mail"
+    while True:
+        received = len(list(mail.glob("*.eml"))) if mail.exists() else 0
+        if received >= count:
+            return time.perf_counter() - began
+        if time.perf_counter() - began > 1800:
+            raise SystemExit(f"only {received} e-mails after 30 minutes")
+        time.sleep(0.1)
+
+
+def project_once(args) -> dict:
     work = Path(tempfile.mkdtemp(prefix="savivalda-fanout-"))
     broker, postgres = BrokerAdmin(), PostgresAdmin()
     vhost = broker.add_vhost()
     database = f"savivalda_fanout_{uuid.uuid4().hex[:6]}"
     url = postgres.create(database)
-    smtp_port = free_port()
-    sink = subprocess.Popen([sys.executable, str(Path(__file__).resolve().parents[1] / "tests" / "support" /
-                                                 "smtp_sink.py"), str(smtp_port), str(work / "mail")],
-                            stdout=subprocess.PIPE)
-    assert sink.stdout.readline().strip() == b"ready"
+    sink, smtp_port = start_sink(work)
     amqp_uri = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
     env = {"SAVIVALDA_AMQP_URI": amqp_uri, "SAVIVALDA_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
            "SAVIVALDA_AUTH_SECRET": TEST_SECRET, "SAVIVALDA_LOG_LEVEL": "WARNING",
@@ -78,15 +91,7 @@ def main(argv=None) -> int:
         began = time.perf_counter()
         with EventPublisher(amqp_uri) as publisher:
             publisher.publish(envelope)
-        mail = work / "mail"
-        while True:
-            received = len(list(mail.glob("*.eml"))) if mail.exists() else 0
-            if received >= args.subscribers:
-                break
-            if time.perf_counter() - began > 1800:
-                raise SystemExit(f"only {received} e-mails after 30 minutes")
-            time.sleep(0.2)
-        elapsed = time.perf_counter() - began
+        elapsed = wait_for_mail(work, args.subscribers, began)
         latencies: list[float] = []
         while len(latencies) < args.subscribers:  # the last batch's outcomes are recorded just after sending
             time.sleep(0.2)
@@ -95,17 +100,68 @@ def main(argv=None) -> int:
                                "WHERE status = 'sent'")
                 latencies = [float(row[0]) for row in cursor.fetchall()]
         connection.close()
-        print(f"subscribers: {args.subscribers}, notifications replicas: {args.replicas}")
-        print(f"all {len(latencies)} e-mails delivered in {elapsed:.1f} s ({len(latencies) / elapsed:.0f} e-mails/s)")
-        print(f"event to delivery: p50 {statistics.median(latencies):.2f} s, p99 {percentile(latencies, 99):.2f} s, "
-              f"max {max(latencies):.2f} s")
-        return 0
+        return {"seconds": round(elapsed, 2), "emails_per_s": round(args.subscribers / elapsed, 1),
+                "p50_s": round(statistics.median(latencies), 2), "p99_s": round(percentile(latencies, 99), 2)}
     finally:
         launcher.stop_all()
         sink.terminate()
         dispose_engines()
         postgres.drop(database)
         broker.delete_vhost(vhost)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def baseline_once(args) -> dict:
+    """bench/baseline_fanout.py as its own process, the same way: fresh vhost, database, SMTP server."""
+    from kombu import Connection, Exchange, Producer
+
+    work = Path(tempfile.mkdtemp(prefix="savivalda-fanout-baseline-"))
+    broker, postgres = BrokerAdmin(), PostgresAdmin()
+    vhost = broker.add_vhost()
+    database = f"savivalda_fanout_baseline_{uuid.uuid4().hex[:6]}"
+    dsn = postgres.create(database).replace("postgresql+psycopg2://", "postgresql://", 1)
+    sink, smtp_port = start_sink(work)
+    amqp_uri = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    script = str(ROOT / "bench" / "baseline_fanout.py")
+    service = None
+    try:
+        subprocess.run([sys.executable, script, "--dsn", dsn, "--setup", str(args.subscribers)], check=True)
+        service = subprocess.Popen([sys.executable, script, "--dsn", dsn, "--amqp", amqp_uri, "--smtp-port",
+                                    str(smtp_port)], stdout=subprocess.PIPE)
+        assert service.stdout.readline().strip() == b"ready"
+        began = time.perf_counter()
+        with Connection(amqp_uri) as connection:
+            Producer(connection).publish(
+                {"event_id": str(uuid.uuid4()), "code": "BENCH-1", "funder": "EEA and Norway Grants",
+                 "title": {"lt": "Savivaldybių gebėjimų stiprinimas", "en": "Capacity building"},
+                 "themes": ["public_service_quality"], "closes_on": str(date.today() + timedelta(days=40))},
+                exchange=Exchange("baseline_grants.events", type="topic", durable=True), routing_key="call_published",
+                serializer="json", delivery_mode=2, declare=[Exchange("baseline_grants.events", type="topic",
+                                                                      durable=True)])
+        elapsed = wait_for_mail(work, args.subscribers, began)
+        return {"seconds": round(elapsed, 2), "emails_per_s": round(args.subscribers / elapsed, 1)}
+    finally:
+        if service is not None:
+            service.terminate()
+            service.wait(timeout=30)
+        sink.terminate()
+        postgres.drop(database)
+        broker.delete_vhost(vhost)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subscribers", type=int, default=5000)
+    parser.add_argument("--replicas", type=int, default=1, help="notifications processes")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved pairs (project, baseline)")
+    args = parser.parse_args(argv)
+    print(f"fan-out: one call to {args.subscribers} subscribers, {args.replicas} notifications replica(s), "
+          f"{args.rounds} rounds (project, baseline, ...)", flush=True)
+    pairs = interleave(args.rounds, lambda: project_once(args), lambda: baseline_once(args))
+    report(f"fan-out, {args.subscribers} e-mails, {args.replicas} replica(s)", pairs,
+           [("emails_per_s", "e-mails/s", True), ("seconds", "s", False)])
+    return 0
 
 
 if __name__ == "__main__":

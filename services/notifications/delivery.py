@@ -168,31 +168,37 @@ class SmtpRelay:
 
 class SmtpMailer:
     """Sends through the primary relay and, when it is unreachable or refuses for now, the fallback.
-    A batch shares one connection per relay (a new one after a connection error)."""
+    A batch uses one connection per relay (a new one after a connection error), taken from and
+    given back to the relay's pool of idle connections (outbound.SmtpPool), so batches reuse them."""
 
     name = "smtp"
 
     def __init__(self, primary_url: str, sender: str, fallback_url: str | None = None):
         self.sender = sender
         self.relays = [SmtpRelay.from_url(primary_url)] + ([SmtpRelay.from_url(fallback_url)] if fallback_url else [])
+        self.pools = [outbound.SmtpPool(relay.connect) for relay in self.relays]
 
     def send_many(self, outgoings: list[Outgoing], on_result: OnResult | None = None) -> list[Result]:
         """Send each in turn over shared connections; `on_result(index, result)` is called as soon
         as each one's fate is known (the delivery round records it at once, not after the batch)."""
         clients: dict[int, smtplib.SMTP] = {}
         results = []
+        between_messages = False
         try:
             for index, outgoing in enumerate(outgoings):
+                between_messages = False
                 results.append(self._send(build_email(outgoing, self.sender), clients))
+                between_messages = True
                 if on_result is not None:
                     on_result(index, results[-1])
             return results
         finally:
-            for client in clients.values():
-                try:
-                    client.quit()
-                except Exception:
-                    client.close()
+            for index, client in clients.items():
+                # Only a connection between messages is reused; one left mid-message is closed.
+                if between_messages:
+                    self.pools[index].give_back(client)
+                else:
+                    self.pools[index].discard(client)
 
     def _send(self, message: EmailMessage, clients: dict) -> Result:
         errors = []
@@ -200,7 +206,7 @@ class SmtpMailer:
             for attempt in (1, 2):  # a reused connection may have been closed by the server
                 try:
                     if index not in clients:
-                        clients[index] = relay.connect()
+                        clients[index] = self.pools[index].take(fresh=attempt == 2)
                     clients[index].send_message(message)
                     return Result(via=relay.label)
                 except smtplib.SMTPRecipientsRefused as refused:

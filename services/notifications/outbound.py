@@ -113,3 +113,83 @@ def check_registration(url: str | None, allowed_hosts=(), resolver=resolve) -> N
         if "does not resolve" in str(error):
             return
         raise
+
+
+# ---------------------------------------------------------------- SMTP connections kept between batches
+
+class SmtpPool:
+    """Idle SMTP connections to one relay, kept between batches instead of a connect, EHLO,
+    STARTTLS and login, then QUIT, per batch (at low rates a batch is one e-mail).
+
+    `take()` gives the most recently used idle connection, or a new one from `connect()`; one idle
+    longer than `check_after` seconds is asked NOOP first and replaced when the answer is not 250
+    or the server closed it; one idle longer than `max_idle_seconds` is closed (QUIT). `give_back`
+    keeps at most `max_idle`; only a connection between messages (after a complete send or a
+    refusal smtplib has RSET) may be given back, any other is `discard`ed. The delivery loop's
+    green threads share a pool: taking and giving back never yield between the list's read and
+    its change."""
+
+    def __init__(self, connect, *, max_idle: int = 8, check_after: float = 2.0, max_idle_seconds: float = 60.0,
+                 clock=None):
+        import time
+
+        self._connect = connect
+        self._idle: list[tuple[object, float]] = []
+        self.max_idle = max_idle
+        self.check_after = check_after
+        self.max_idle_seconds = max_idle_seconds
+        self._clock = clock or time.monotonic
+        self.opened = 0  # connections made, for tests and benchmarks
+
+    def take(self, fresh: bool = False):
+        """An idle connection, or a new one (always a new one with `fresh`: the retry after a
+        connection the server had closed does not try another that is as old)."""
+        while self._idle and not fresh:
+            client, since = self._idle.pop()
+            idle = self._clock() - since
+            if idle > self.max_idle_seconds:
+                self._quit(client)
+                continue
+            if idle > self.check_after and not self._alive(client):
+                self.discard(client)
+                continue
+            return client
+        client = self._connect()
+        self.opened += 1
+        return client
+
+    def give_back(self, client) -> None:
+        if len(self._idle) >= self.max_idle:
+            self._quit(client)
+        else:
+            self._idle.append((client, self._clock()))
+
+    @staticmethod
+    def discard(client) -> None:
+        try:
+            client.close()
+        except Exception:
+            pass
+
+    def close_all(self) -> None:
+        idle, self._idle = self._idle, []
+        for client, _ in idle:
+            self._quit(client)
+
+    @property
+    def idle(self) -> int:
+        return len(self._idle)
+
+    @staticmethod
+    def _alive(client) -> bool:
+        try:
+            code, _ = client.noop()
+        except Exception:  # closed by the server (SMTPServerDisconnected), reset, timed out
+            return False
+        return code == 250
+
+    def _quit(self, client) -> None:
+        try:
+            client.quit()
+        except Exception:
+            self.discard(client)
