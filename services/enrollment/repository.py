@@ -281,7 +281,9 @@ class EnrollmentRepository:
         return seconds_until <= TrainingSession.reminder_hours_before * 3600
 
     def due_expiry_notices(self, now: datetime, notice_until: datetime, limit: int) -> list[Certificate]:
+        # Certificates of enrolments (not yet those of learning done elsewhere, which name no session).
         query = (select(Certificate).where(Certificate.status == "valid", Certificate.expiry_notified_at.is_(None),
+                                           Certificate.enrollment_id.is_not(None),
                                            Certificate.valid_until.is_not(None), Certificate.valid_until > now,
                                            Certificate.valid_until <= notice_until)
                  .order_by(Certificate.valid_until).limit(limit))

@@ -320,6 +320,9 @@ class VerificationOut(BaseModel):
     session_ends_at: datetime
     issued_at: datetime
     valid_until: datetime | None
+    learning_system: str | None = Field(default=None, description="set when the course was completed in an "
+                                                                  "external learning system; the session dates "
+                                                                  "are then the day it was completed")
 
 
 # ---------------------------------------------------------------- hours and reports
@@ -376,6 +379,9 @@ class ReportLineOut(BaseModel):
     training_hours: Decimal
     certificates_issued: int
     fees_eur: Decimal
+    learned_elsewhere: int = Field(default=0, description="courses completed in external learning systems "
+                                                          "(learning.course_completed); their hours are in "
+                                                          "training_hours and attendances")
 
 
 class ReportOut(BaseModel):

@@ -57,7 +57,10 @@ from services.enrollment.usecases import (
     self_service,
     training_needs,
 )
+from services.enrollment.schemas_learning import CompletionOut, CompletionQuery
+from services.enrollment.usecases import learning
 from shared.events.envelope import Envelope
+from shared.events.learning import CourseCompleted
 from shared.events.privacy import ErasureRequested
 from shared.auth import ANYONE, STAFF, STAFF_OR_MUNICIPALITY
 from shared.http import Problem, route
@@ -271,6 +274,20 @@ class EnrollmentService(ServiceBase):
         per municipality, region, theme, month or year, for a period (as reported to funders);
         format=csv for a spreadsheet. Municipality tokens get their own municipality's figures."""
         return reports.summary(self.db, query, tenant)
+
+    # ================================================================== learning done elsewhere
+    @route("GET", "/enrollment/learning-completions", roles=STAFF_OR_MUNICIPALITY, query=CompletionQuery,
+           response=list[CompletionOut], scope=OWN_STAFF)
+    def learning_completions(self, request, query: CompletionQuery, principal, tenant):
+        """Courses completed in external learning systems (learning.course_completed), newest first,
+        with their certificate if one was issued. Municipality tokens see their own staff."""
+        return learning.list_completions(self.db, self.links, query, tenant)
+
+    @subscribe("learning.course_completed")
+    def on_course_completed(self, event: CourseCompleted, envelope: Envelope):
+        """Count a course completed in an external learning system in the person's hours (a repeat
+        of the same source and external id changes nothing); certificate per the catalogue course."""
+        learning.record_completion(self.db, self.links, event, envelope)
 
     # ================================================================== training needs
     @route("POST", "/enrollment/training-needs", roles=STAFF_OR_MUNICIPALITY, body=TrainingNeedIn,

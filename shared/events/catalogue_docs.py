@@ -105,6 +105,63 @@ def _example_message() -> list[str]:
             *("    " + line for line in body.splitlines())]
 
 
+def _external_publishers_guide() -> list[str]:
+    """How another system publishes the events Savivalda takes from outside (EXTERNAL_PUBLISHERS)."""
+    import uuid
+    from datetime import datetime, timezone
+
+    from shared.events import learning
+    from shared.events.envelope import new_envelope
+
+    envelope = new_envelope(learning.example(), source="moodle.lsa.lt", correlation_id="moodle-task-88123",
+                            subject="moodle-completion-20931",
+                            event_id=uuid.UUID("5d0e7c0a-2f6b-4b8e-9f5a-1c3d7e9b2a61"),
+                            time=datetime(2026, 11, 27, 14, 5, 9, tzinfo=timezone.utc))
+    body = json.dumps(envelope.to_wire(), indent=2, ensure_ascii=False)
+    return [
+        "## Publishing from another system: learning.course_completed",
+        "",
+        "A learning system (Moodle or any other virtual learning environment) reports each course a municipal",
+        "employee completed there, and the enrollment service counts it: the hours go into the person's",
+        "ledger (`GET /enrollment/hours`, under the first theme) and into the summary report",
+        "(`GET /enrollment/reports/summary`: attendances, training hours, `learned_elsewhere`); when",
+        "`course.catalogue_course_id` names a course of the catalogue and the hours reach its completion rule",
+        "(`completion_min_percent` of its `duration_hours`), a certificate is issued, verifiable like any other.",
+        "The person is told (`enrollment.learning_recorded`, in their language). Completions are listed at",
+        "`GET /enrollment/learning-completions`.",
+        "",
+        "| message part | value |",
+        "|---|---|",
+        f"| exchange | `{envelope.exchange}` (durable topic exchange; `savivalda migrate enrollment` declares it) |",
+        f"| routing key | `{envelope.routing_key}` |",
+        f"| `content_type` | `{STRUCTURED_CONTENT_TYPE}` (or `{JSON_CONTENT_TYPE}` with the same body) |",
+        "| `delivery_mode` | 2 (persistent); publish with publisher confirms |",
+        "| `message_id` | the envelope's `id` (optional) |",
+        "| headers | none needed (binary mode with `ce-*` / `cloudEvents_*` headers works too) |",
+        "| body | the CloudEvents envelope below, UTF-8 JSON; `source` names your system and stays the same |",
+        "",
+        "Rules a publisher can rely on:",
+        "",
+        "- **Repeats are ignored.** `data.external_id` identifies the completion in your system; the same",
+        "  `external_id` from the same `source` again (a resend, a new event `id`) changes nothing, and the",
+        "  same event `id` twice is applied once. Send again whenever unsure.",
+        "- **Invalid events are dead-lettered, with the reason**, never half-applied: a broken envelope, a field",
+        "  off the schema below (unknown municipality code or theme, hours outside 0.1-500, a completion in the",
+        "  future), or a `catalogue_course_id` that is not in the catalogue. Operators see the reason with",
+        "  `savivalda dlq list` and can replay the message after a fix.",
+        "- Without `catalogue_course_id` the hours count and no certificate is issued.",
+        "- `hours` is a JSON number or a decimal string with at most one decimal place (`4`, `\"7.5\"`);",
+        "  `completed_at` an RFC 3339 time with an offset; the person's `language` (`lt` or `en`) is the one",
+        "  they are told in.",
+        "",
+        "An example (any AMQP client: exchange, routing key and this body):",
+        "",
+        f"    exchange {envelope.exchange}, routing key {envelope.routing_key}, content_type {STRUCTURED_CONTENT_TYPE}",
+        *("    " + line for line in body.splitlines()),
+        "",
+    ]
+
+
 def markdown() -> str:
     lines = [
         "# Event catalogue",
@@ -161,6 +218,7 @@ def markdown() -> str:
         "",
         *_example_message(),
         "",
+        *_external_publishers_guide(),
         "## Event types",
         "",
         "| type | version | exchange | routing key | meaning |",

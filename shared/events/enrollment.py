@@ -228,6 +228,28 @@ class CertificateExpiring(CertificateEvent):
     days_left: int
 
 
+# ---------------------------------------------------------------- learning done elsewhere
+
+@event("enrollment.learning_recorded",
+       summary="A course completed in an external learning system was counted in the person's training hours "
+               "(with a certificate when the catalogue course's rule was met).")
+class LearningRecorded(EventData):
+    completion_id: UUID
+    learning_system: str = Field(description="the `source` of the learning.course_completed event")
+    course_title: LocalizedText
+    course_id: UUID | None = Field(default=None, description="the catalogue course it corresponds to, if any")
+    themes: list[str]
+    hours: Decimal
+    completed_at: datetime
+    participant: Person
+    certificate_id: UUID | None = Field(default=None, description="null: no certificate (no catalogue course, or "
+                                                                   "too few hours for its completion rule)")
+    number: str | None = None
+    verification_code: str | None = None
+    verify_url: str | None = None
+    valid_until: datetime | None = None
+
+
 # ---------------------------------------------------------------- training needs
 
 @event("enrollment.training_need_submitted", summary="A municipality proposed a training topic.")

@@ -17,6 +17,8 @@ TYPE_PATTERN = r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$"
 
 # Publishers that are not services: requests an operator makes through the CLI.
 OPERATOR_PUBLISHERS = ("privacy",)
+# Publishers that are other systems: their events are documented for integrators (docs/events.md).
+EXTERNAL_PUBLISHERS = ("learning",)
 
 
 class EventData(BaseModel):

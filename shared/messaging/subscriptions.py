@@ -13,6 +13,8 @@ What happens to a message on a handler's queue (`evt-privacy-erasure_requested--
    service's dead-letter queue with the reason (retrying cannot help);
 2. the inbox row (consumer, event id) is inserted in the worker's unit of work; if it exists the
    event was applied before and the method is skipped (redelivery is a no-op);
+   a method that finds the event valid in shape but never applicable (it names something that
+   does not exist) raises InvalidEvent: rolled back and parked at once with the reason;
 3. the method runs and the unit of work commits (inbox row + effect + emitted events together);
 4. only then is the message acked. If the method raises, the service's broker (shared.broker)
    schedules the next attempt (or, after the last, parks it as a dead letter) and the message is
@@ -268,6 +270,11 @@ class Subscription(EventHandler):
             log.info("event %s %s", envelope.type, outcome, extra={
                 "service": service, "handler": self.consumer_name, "event_id": str(envelope.id),
                 "correlation_id": envelope.correlationid, "attempt": attempt})
+            return result, exc_info
+        if isinstance(exc_info[1], InvalidEvent):  # retrying cannot help: park it with the reason
+            EVENTS_CONSUMED.labels(service, self.method_name, envelope.type, "invalid").inc()
+            self._park(message, reason=f"invalid: {exc_info[1].reason}", attempts=attempt, envelope=envelope,
+                       metric_reason="invalid")
             return result, exc_info
         EVENTS_CONSUMED.labels(service, self.method_name, envelope.type, "failed").inc()
         error = f"{exc_info[0].__name__}: {exc_info[1]}"

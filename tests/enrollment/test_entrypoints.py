@@ -30,7 +30,7 @@ SETTINGS = SimpleNamespace(public_url="https://mokymai.example.lt", auth_secret=
 LINKS = Links(SETTINGS.public_url, SETTINGS.auth_secret)
 STAFF = Principal(subject="egle@lsa.lt", role="staff")
 USE_CASE_MODULES = ("attendance", "calendars", "catalogue", "certificates", "enrolment", "erasure", "housekeeping",
-                    "reports", "self_service", "training_needs")
+                    "learning", "reports", "self_service", "training_needs")
 
 
 def request(headers: dict | None = None, query: str = "") -> Request:
@@ -166,3 +166,14 @@ def test_a_redelivered_erasure_request_is_not_applied_twice(container, unit_of_w
             entrypoint_hook(container, "on_erasure_requested") as hook:
         hook(event, new_envelope(event, source="savivalda/cli", correlation_id="test"))
     erase.assert_not_called()
+
+
+def test_a_completion_from_a_learning_system_is_recorded_between_the_inbox_claim_and_the_commit(container, unit_of_work):
+    from shared.events.learning import example
+
+    event = example()
+    envelope = new_envelope(event, source="moodle.lsa.lt", correlation_id="moodle-1")
+    steps = handler_steps(container, unit_of_work, "on_course_completed", module.learning, "record_completion",
+                          event, envelope)
+    assert steps == [mock.call.uow.claim("enrollment.on_course_completed", envelope),
+                     mock.call.record_completion(unit_of_work, LINKS, event, envelope), mock.call.uow.commit()]

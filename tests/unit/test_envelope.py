@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 import pytest
 
 from shared.events import InvalidEvent, new_envelope, parse_event, registered_events
-from shared.events.registry import OPERATOR_PUBLISHERS
+from shared.events.registry import EXTERNAL_PUBLISHERS, OPERATOR_PUBLISHERS
 from shared.events.enrollment import EnrollmentConfirmed
 from shared.events.types import LocalizedText, Person
 from shared.config import SERVICE_NAMES
@@ -96,5 +96,5 @@ def test_every_registered_event_belongs_to_a_service_and_is_documented():
     events = registered_events()
     assert ("enrollment.enrollment_confirmed", 1) in events
     for (event_type, version), model in events.items():
-        assert model.publisher in SERVICE_NAMES + OPERATOR_PUBLISHERS, event_type
+        assert model.publisher in SERVICE_NAMES + OPERATOR_PUBLISHERS + EXTERNAL_PUBLISHERS, event_type
         assert model.summary and version >= 1

@@ -45,6 +45,9 @@ class SessionFacts:
     starts_at: datetime
     themes: tuple[str, ...]
     region: str | None
+    # "session": held by the centre; "elsewhere": a course completed in an external learning system
+    # (domain/learning.py), which counts as an attendance with its hours but not as a session held.
+    kind: str = "session"
 
 
 @dataclass(frozen=True)
@@ -111,13 +114,16 @@ class ReportLine:
     training_hours: Decimal = Decimal(0)
     certificates_issued: int = 0
     fees_eur: Decimal = Decimal(0)
+    learned_elsewhere: int = 0
     _sessions: set = field(default_factory=set, repr=False)
     _people: set = field(default_factory=set, repr=False)
 
     def add(self, session: SessionFacts, row: ParticipationFacts | None) -> None:
         held = session.status == "completed"
-        if held and (row is None or row.attendance == "attended"):
+        if held and session.kind == "session" and (row is None or row.attendance == "attended"):
             self._sessions.add(session.session_id)
+        if row is not None and session.kind != "session":
+            self.learned_elsewhere += 1
         if row is None or not held:
             return
         if row.attendance == "attended":
@@ -139,7 +145,8 @@ class ReportLine:
         return {"group": self.group, "sessions_held": self.sessions_held,
                 "participants_trained": self.participants_trained, "attendances": self.attendances,
                 "no_shows": self.no_shows, "training_hours": self.training_hours,
-                "certificates_issued": self.certificates_issued, "fees_eur": self.fees_eur}
+                "certificates_issued": self.certificates_issued, "fees_eur": self.fees_eur,
+                "learned_elsewhere": self.learned_elsewhere}
 
 
 def _session_groups(group_by: str, session: SessionFacts) -> list[str] | None:
@@ -184,7 +191,7 @@ def summary_report(group_by: str, sessions: dict[UUID, SessionFacts],
         for key in keys:
             line(key).add(session, row)
     finished = [l.finish() for l in lines.values()]
-    finished = [l for l in finished if l.sessions_held or l.attendances or l.no_shows]
+    finished = [l for l in finished if l.sessions_held or l.attendances or l.no_shows or l.learned_elsewhere]
     return sorted(finished, key=lambda l: l.group), total.finish()
 
 

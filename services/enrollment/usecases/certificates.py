@@ -8,6 +8,7 @@ from services.enrollment.domain.rules import normalise_email
 from services.enrollment.notices import Links, title_of
 from services.enrollment.repository import EnrollmentRepository
 from services.enrollment.schemas import CertificateOut, CertificateQuery, VerificationOut, VerifyQuery
+from services.enrollment.usecases.learning import learning_verification
 from services.enrollment.views import certificate_out
 from shared.errors import NotFound
 from shared.persistence.schema import utcnow
@@ -29,9 +30,11 @@ def verify_certificate(uow: UnitOfWork, query: VerifyQuery) -> VerificationOut:
     certificate = repo.certificate_by_number(query.number.strip().upper())
     if certificate is None or certificate.verification_code != normalise_verification_code(query.code):
         raise NotFound("certificate", query.number)  # wrong code and unknown number look the same
+    status = certificate_status(certificate.status, certificate.valid_until, utcnow())
+    if certificate.session_id is None:  # learning done elsewhere (usecases/learning.py)
+        return learning_verification(uow, certificate, status)
     session = repo.training_session(certificate.session_id)
     course = repo.course(session.course_id)
-    status = certificate_status(certificate.status, certificate.valid_until, utcnow())
     return VerificationOut(
         number=certificate.number, valid=status.valid, status=status.status, holder_name=certificate.holder_name,
         course_title=title_of(course), hours=certificate.hours, session_starts_at=session.starts_at,

@@ -17,6 +17,7 @@ import uuid
 from services.enrollment.domain.rules import ACTIVE, CancelReason, EnrollmentStatus, SessionStatus, normalise_email
 from services.enrollment.notices import Links
 from services.enrollment.repository import EnrollmentRepository
+from services.enrollment.usecases.learning import erase_completions
 from services.enrollment.usecases.seating import Seating
 from shared.erasure import scrub_dead_letters, scrub_outbox
 from shared.events.enrollment import EnrollmentPersonErased
@@ -54,6 +55,9 @@ def erase(uow: UnitOfWork, links: Links, request: ErasureRequested) -> dict[str,
         removed["enrollments"] += 1
         removed["certificates"] += repo.anonymise_certificates_of(enrollment.id, ERASED)
     repo.session.flush()
+    # Courses completed elsewhere: the same pseudonym, so the person stays one person in the figures.
+    for name, count in erase_completions(uow, email_key, pseudonym, ERASED, now, names).items():
+        removed[name] = removed.get(name, 0) + count
     for name, count in repo.replace_author(email_key, ERASED).items():
         removed[name] += count
     removed["idempotency_keys"] = repo.delete_idempotency_keys_of(email_key)

@@ -15,6 +15,8 @@ from services.enrollment.domain.figures import (
     summary_report,
 )
 from services.enrollment.domain.rules import SessionStatus, normalise_email
+from services.enrollment.learning_repository import LearningRepository
+from services.enrollment.usecases.learning import completion_facts
 from services.enrollment.models import Course, TrainingSession
 from services.enrollment.repository import EnrollmentRepository
 from services.enrollment.schemas import HoursLineOut, HoursQuery, ReportOut, ReportQuery
@@ -33,6 +35,9 @@ def training_hours(uow: UnitOfWork, query: HoursQuery, tenant: str | None) -> li
         starts_from=starts_from, starts_to=starts_to, municipality_code=municipality,
         email_key=normalise_email(query.email) if query.email else None)
     sessions, facts = facts_of(rows)
+    # Courses completed in external learning systems count in the ledger too (usecases/learning.py).
+    _add_learning(uow, sessions, facts, starts_from, starts_to, municipality,
+                  normalise_email(query.email) if query.email else None)
     lines = [HoursLineOut(name=l.name, email=l.email, municipality_code=l.municipality_code, position=l.position,
                           year=l.year, theme=l.theme, hours=l.hours, sessions=l.sessions,
                           certificates=l.certificates) for l in hours_ledger(sessions, facts)]
@@ -56,6 +61,7 @@ def summary(uow: UnitOfWork, query: ReportQuery, tenant: str | None) -> ReportOu
     sessions, facts = facts_of(rows)
     for session, course in held:
         sessions.setdefault(session.id, session_facts(session, course))
+    _add_learning(uow, sessions, facts, starts_from, starts_to, municipality, None)
     sessions, facts = restrict(sessions, facts, theme=query.theme, region=query.region,
                                by_participants=bool(municipality or query.region))
     lines, total = summary_report(query.group_by, sessions, facts)
@@ -80,6 +86,16 @@ def facts_of(rows) -> tuple[dict, list[ParticipationFacts]]:
             attendance=enrollment.attendance, hours=enrollment.attended_hours or 0,
             certified=certificate is not None, fee_eur=session.fee_eur))
     return sessions, facts
+
+
+def _add_learning(uow: UnitOfWork, sessions: dict, facts: list, completed_from, completed_to, municipality,
+                  email_key) -> None:
+    rows = LearningRepository.of(uow).completions(municipality_code=municipality, email_key=email_key,
+                                                  completed_from=completed_from, completed_to=completed_to,
+                                                  limit=None)
+    more_sessions, more_facts = completion_facts(rows)
+    sessions.update(more_sessions)
+    facts.extend(more_facts)
 
 
 def session_facts(session: TrainingSession, course: Course) -> SessionFacts:
