@@ -307,6 +307,7 @@ class CertificateOut(BaseModel):
 class VerifyQuery(StrictModel):
     number: str = Field(min_length=1, max_length=30)
     code: str = Field(min_length=4, max_length=60, description="as printed: 7 groups of 4 (older certificates: 3)")
+    lang: Literal["lt", "en"] | None = Field(default=None, description="the page's language (a browser's page)")
 
 
 class VerificationOut(BaseModel):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from services.enrollment.domain.idempotency import HEADER as IDEMPOTENCY_HEADER
 from services.enrollment.metrics import EnrollmentGauges
 from services.enrollment.notices import Links
+from services.enrollment.public_pages import PublicPages
 from services.enrollment.repository import ENROLLED_PERSON_OWNER, ENROLLMENT_OWNER
 from services.enrollment.schemas import (
     AttendanceIn,
@@ -64,6 +65,7 @@ from shared.events.learning import CourseCompleted
 from shared.events.privacy import ErasureRequested
 from shared.auth import ANYONE, STAFF, STAFF_OR_MUNICIPALITY
 from shared.http import Problem, route
+from shared.pages import wants_html
 from shared.messaging.subscriptions import subscribe
 from shared.persistence.provider import Database
 from shared.service import ServiceBase
@@ -81,7 +83,7 @@ ENROLLED_PERSON = Tenancy.identity("email", ENROLLED_PERSON_OWNER, "person enrol
 OWN_STAFF = Tenancy.query("municipality_code")
 
 
-class EnrollmentService(ServiceBase):
+class EnrollmentService(PublicPages, ServiceBase):
     name = "enrollment"
     db = Database()
     gauges = EnrollmentGauges()
@@ -254,9 +256,12 @@ class EnrollmentService(ServiceBase):
         return certificates.list_certificates(self.db, self.links, query, tenant)
 
     @route("GET", "/enrollment/certificates/verify", public=True, query=VerifyQuery, response=VerificationOut,
-           errors=(404,), rate_limit="10/minute")  # its own bucket, tighter than other public routes
+           errors=(404,), rate_limit="10/minute", html=True)  # its own bucket, tighter than other public routes
     def verify_certificate(self, request, query: VerifyQuery):
-        """Check a certificate without logging in: its number and verification code, as printed."""
+        """Check a certificate without logging in: its number and verification code, as printed
+        (a browser gets the printable verification page, public_pages.py)."""
+        if wants_html(request):
+            return self.certificate_page(request, query)
         return certificates.verify_certificate(self.db, query)
 
     # ================================================================== hours ledger and reports
