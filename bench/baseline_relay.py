@@ -64,7 +64,8 @@ def fill(connection, rows: int, exchange: str, table: str = "baseline_outbox") -
 class Publisher:
     """A confirm-mode channel; publish a batch, then wait for every confirm."""
 
-    def __init__(self, uri: str):
+    def __init__(self, uri: str, content_type: str = "application/cloudevents+json"):
+        self.content_type = content_type
         self.kombu = Connection(uri)
         self.kombu.connect()
         self.channel = self.kombu.connection.channel()
@@ -90,7 +91,7 @@ class Publisher:
         first = self.next_tag
         for row in rows:
             self.channel.basic_publish(
-                amqp.Message(row[6].encode(), delivery_mode=2, content_type="application/cloudevents+json",
+                amqp.Message(row[6].encode(), delivery_mode=2, content_type=self.content_type,
                              message_id=str(row[1]), correlation_id=row[5], type=row[2]),
                 exchange=row[3], routing_key=row[4], mandatory=True)
         self.next_tag = last = first + len(rows) - 1
