@@ -6,8 +6,7 @@ and its inputs and returns the result. The rules are in domain/, the queries in 
 
 from __future__ import annotations
 
-from werkzeug.wrappers import Response
-
+from services.notifications.pages import PreferencesPageQuery, PreferencesPages, preferences_page, unsubscribed_page
 from services.notifications.repository import recipient_owner, registered_person_owner
 from services.notifications.schemas import (
     BounceIn,
@@ -25,7 +24,6 @@ from services.notifications.schemas import (
     StatsRow,
     TemplateOut,
     UnsubscribedOut,
-    UnsubscribeQuery,
     WebhookSecretOut,
 )
 from services.notifications.sender import Delivery
@@ -34,6 +32,7 @@ from shared.events.envelope import Envelope
 from shared.events.privacy import ErasureRequested
 from shared.auth import STAFF_OR_MUNICIPALITY, STAFF_OR_OPERATOR
 from shared.http import route
+from shared.pages import wants_html
 from shared.messaging.subscriptions import subscribe, subscribe_all
 from shared.persistence.provider import Database
 from shared.service import ServiceBase
@@ -47,7 +46,7 @@ RECIPIENT = Tenancy.resource("recipient_id", recipient_owner, "recipient")
 REGISTERED_PERSON = Tenancy.identity("email", registered_person_owner, "recipient")
 
 
-class NotificationsService(ServiceBase):
+class NotificationsService(PreferencesPages, ServiceBase):
     name = "notifications"
     db = Database()
     delivery = Delivery()
@@ -108,18 +107,21 @@ class NotificationsService(ServiceBase):
         return recipients.record_bounce(self.db, body)
 
     # ------------------------------------------------------------------ unsubscribe (no login)
-    @route("GET", "/notifications/unsubscribe", public=True, query=UnsubscribeQuery, errors=(400,))
-    def unsubscribe_page(self, request, query: UnsubscribeQuery):
-        """The page behind the unsubscribe link: one button, which POSTs (a GET never unsubscribes,
-        so link scanners cannot)."""
-        html = unsubscribe.page(self.db, query.token, secret=self.settings.auth_secret)
-        return Response(html, content_type="text/html; charset=utf-8")
+    @route("GET", "/notifications/unsubscribe", public=True, html=True, query=PreferencesPageQuery, errors=(400, 404))
+    def unsubscribe_page(self, request, query: PreferencesPageQuery):
+        """The page behind the link in every e-mail: the category in words, one-click unsubscribe
+        and the person's preferences (language, categories, digest), in their language. A GET
+        never changes anything, so link scanners cannot; its forms POST (pages.py)."""
+        return preferences_page(request, query, unsubscribe.page(self.db, query.token,
+                                                                 secret=self.settings.auth_secret))
 
-    @route("POST", "/notifications/unsubscribe", public=True, query=UnsubscribeQuery, response=UnsubscribedOut,
-           errors=(400,))
-    def unsubscribe(self, request, query: UnsubscribeQuery):
-        """One-click unsubscribe (RFC 8058): the signed token names the recipient and the category."""
-        return unsubscribe.unsubscribe(self.db, query.token, secret=self.settings.auth_secret)
+    @route("POST", "/notifications/unsubscribe", public=True, html=True, query=PreferencesPageQuery,
+           response=UnsubscribedOut, errors=(400, 404))
+    def unsubscribe(self, request, query: PreferencesPageQuery):
+        """One-click unsubscribe (RFC 8058): the signed token names the recipient and the category.
+        A browser (the page's button) is sent back to the page with a confirmation."""
+        done = unsubscribe.unsubscribe(self.db, query.token, secret=self.settings.auth_secret)
+        return unsubscribed_page(query) if wants_html(request) else done
 
     # ------------------------------------------------------------------ templates
     @route("GET", "/notifications/templates", roles=STAFF_OR_OPERATOR, response=list[TemplateOut])

@@ -28,11 +28,3 @@ def mask(email: str) -> str:
     name, _, domain = email.partition("@")
     return f"{name[:1]}***@{domain}"
 
-
-def unsubscribe_page(recipient: Recipient, category: str) -> str:
-    """The page behind the unsubscribe link: one button, which POSTs."""
-    label = "visų pranešimų" if category == "all" else f"kategorijos „{category}“"
-    return (f"<!doctype html><html lang='lt'><meta charset='utf-8'><title>Atsisakyti</title>"
-            f"<p>Atsisakyti {label} pranešimų adresu {mask(recipient.email)}?</p>"
-            f"<form method='post'><input type='hidden' name='List-Unsubscribe' value='One-Click'>"
-            f"<button type='submit'>Atsisakyti / Unsubscribe</button></form></html>")

@@ -12,9 +12,13 @@ import pytest
 from nameko.containers import ServiceContainer
 from nameko.extensions import Entrypoint
 from nameko.testing.services import entrypoint_hook, replace_dependencies, worker_factory
-from werkzeug.wrappers import Response
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request, Response
 
 import services.notifications.service as service_module
+from services.notifications.domain.preferences import CATEGORIES
+from services.notifications.pages import PreferencesPageQuery
+from services.notifications.usecases.unsubscribe import PreferencesView
 from services.notifications.examples import example_event
 from services.notifications.schemas import (
     BounceIn,
@@ -23,7 +27,6 @@ from services.notifications.schemas import (
     PreviewIn,
     RecipientIn,
     RecipientQuery,
-    UnsubscribeQuery,
 )
 from services.notifications.service import NotificationsService
 from shared.auth import Principal
@@ -38,7 +41,8 @@ OPERATOR = Principal(subject="ops@lsa.lt", role="operator")
 SETTINGS = SimpleNamespace(webhook_allowed_hosts=("hooks.lsa.lt",), auth_secret="entrypoint-test-secret")
 ID = uuid.UUID("00000000-0000-4000-8000-00000000000a")
 RECIPIENT = RecipientIn(email="ona@kaunas.lt", name="Ona", municipality_code="15")
-TOKEN = UnsubscribeQuery(token="t" * 20)
+PAGE = PreferencesPageQuery(token="t" * 20)
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 RESULT = object()
 
 
@@ -61,8 +65,6 @@ ROUTES = [
      ((DB, ID), {})),
     ("record_bounce", dict(body=BounceIn(email="a@b.lt", reason="550"), principal=OPERATOR), "recipients",
      "record_bounce", ((DB, BounceIn(email="a@b.lt", reason="550")), {})),
-    ("unsubscribe", dict(query=TOKEN), "unsubscribe", "unsubscribe",
-     ((DB, TOKEN.token), dict(secret="entrypoint-test-secret"))),
     ("list_templates", dict(principal=OPERATOR), "previews", "templates", ((), {})),
     ("preview", dict(name="enrollment_confirmed", body=PreviewIn(), principal=OPERATOR), "previews", "preview",
      (("enrollment_confirmed", PreviewIn()), {})),
@@ -99,18 +101,50 @@ def test_registration_answers_201_for_a_new_recipient_and_200_for_an_update(serv
         register.assert_called_once_with(service.db, RECIPIENT, allowed_hosts=("hooks.lsa.lt",))
 
 
-def test_the_unsubscribe_page_is_the_use_case_s_html(service):
-    with mock.patch.object(service_module.unsubscribe, "page", return_value="<p>page</p>") as page:
-        answer = service.unsubscribe_page(None, query=TOKEN)
-    page.assert_called_once_with(service.db, TOKEN.token, secret="entrypoint-test-secret")
-    assert isinstance(answer, Response) and answer.get_data(as_text=True) == "<p>page</p>"
-    assert answer.content_type == "text/html; charset=utf-8"
+def request(accept=None, data=None):
+    headers = {"Accept": accept} if accept else {}
+    return Request(EnvironBuilder(method="POST" if data else "GET", headers=headers, data=data,
+                                  content_type="application/x-www-form-urlencoded" if data else None).get_environ())
+
+
+def test_the_unsubscribe_page_renders_the_use_case_s_view(service):
+    view = PreferencesView(address="o***@kaunas.lt", language="en", category="training", still_told=True,
+                           categories=CATEGORIES, wanted=frozenset(CATEGORIES), delivery_mode="immediate",
+                           digest_hour=8)
+    with mock.patch.object(service_module.unsubscribe, "page", return_value=view) as page:
+        answer = service.unsubscribe_page(request(BROWSER), query=PAGE)
+    page.assert_called_once_with(service.db, PAGE.token, secret="entrypoint-test-secret")
+    assert isinstance(answer, Response) and answer.headers["Content-Language"] == "en"
+    assert "Training courses and your enrolments" in answer.get_data(as_text=True)
+
+
+def test_one_click_unsubscribe_answers_json_and_a_browser_303(service):
+    for accept, expect_page in ((None, False), ("application/json", False), (BROWSER, True)):
+        with mock.patch.object(service_module.unsubscribe, "unsubscribe", return_value=RESULT) as use_case:
+            answer = service.unsubscribe(request(accept), query=PAGE)
+        use_case.assert_called_once_with(service.db, PAGE.token, secret="entrypoint-test-secret")
+        if expect_page:
+            assert answer.status_code == 303 and answer.headers["Location"].endswith("done=unsubscribed")
+        else:
+            assert answer is RESULT
+
+
+def test_the_preferences_form_calls_its_use_case_and_answers_303(service):
+    form = "language=en&categories=training&categories=grants&delivery_mode=daily_digest&digest_hour=7"
+    with mock.patch.object(service_module.unsubscribe, "save_preferences", return_value="en") as use_case:
+        answer = service.save_preferences_form(request(BROWSER, form), query=PAGE)
+    use_case.assert_called_once_with(service.db, PAGE.token, language="en", categories=["training", "grants"],
+                                     delivery_mode="daily_digest", digest_hour=7, secret="entrypoint-test-secret")
+    assert answer.status_code == 303 and answer.headers["Location"] == (
+        f"/notifications/unsubscribe?token={PAGE.token}&lang=en&done=saved")
+    service.db.commit.assert_not_called()
 
 
 def test_every_entrypoint_is_covered_here():
     """A new entrypoint needs its delegation test (the table above or a test of its own)."""
     names = {name for name, attr in vars(NotificationsService).items() if callable(attr) and not name.startswith("_")}
-    covered = {r[0] for r in ROUTES} | {"register_recipient", "unsubscribe_page", "on_event", "on_erasure_requested"}
+    covered = {r[0] for r in ROUTES} | {"register_recipient", "unsubscribe_page", "unsubscribe", "on_event",
+                                        "on_erasure_requested"}
     assert names == covered
 
 

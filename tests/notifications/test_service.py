@@ -118,7 +118,7 @@ def test_one_click_unsubscribe_from_the_e_mail_header(embedded):
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     link = message["List-Unsubscribe"].strip("<>")
     page = http("GET", link)
-    assert page.status == 200 and "<form method='post'>" in page.body  # a GET never unsubscribes
+    assert page.status == 200 and 'method="post"' in page.body  # a GET never unsubscribes
     assert "call_alerts" not in http("GET", f"{embedded.base_url}/notifications/recipients/{subscriber['id']}",
                                      token=embedded.token()).body["opt_out_categories"]
     done = http("POST", link, raw=b"List-Unsubscribe=One-Click",

@@ -14,6 +14,7 @@ from services.notifications.domain.tokens import unsubscribe_token
 from services.notifications.examples import example_event
 from services.notifications.metrics import UNTOLD_EVENTS
 from services.notifications.models import DeliveryAttempt, Notification, ReceivedEvent, Recipient
+from services.notifications.repository import NotificationsRepository
 from services.notifications.schemas import BounceIn, DeliveryQuery, PreferencesIn, PreviewIn, RecipientIn
 from services.notifications.usecases import erasure, operator, previews, recipients, telling, unsubscribe
 from services.notifications.usecases.delivery import DeliveryRound, Links
@@ -231,7 +232,7 @@ def test_the_unsubscribe_page_changes_nothing_and_the_post_opts_out(units):
     token = unsubscribe_token(SECRET, out.id, "training")
     with units() as db:
         page = unsubscribe.page(db, token, secret=SECRET)
-    assert "o***@kaunas.lt" in page and "method='post'" in page
+    assert (page.address, page.category, page.still_told, page.language) == ("o***@kaunas.lt", "training", True, "lt")
     assert rows(units, Recipient)[0].opt_out_categories == []
     with units() as db:
         done = unsubscribe.unsubscribe(db, token, secret=SECRET)
@@ -243,6 +244,36 @@ def test_the_unsubscribe_page_changes_nothing_and_the_post_opts_out(units):
     with units() as db, pytest.raises(Problem) as bad:
         unsubscribe.unsubscribe(db, token[:-3] + "AAA", secret=SECRET)
     assert bad.value.status == 400 and bad.value.errors[0]["field"] == "token"
+    with units() as db:
+        assert not unsubscribe.page(db, token, secret=SECRET).still_told
+
+
+def test_the_preferences_page_sets_language_categories_and_digest_and_events_keep_them(units):
+    with units() as db:
+        ona = NotificationsRepository(db).person_from_event(email="ona@kaunas.lt", name="Ona", language="lt",
+                                                             municipality_code="15")
+        db.commit()
+    all_token = unsubscribe_token(SECRET, ona.id, "all")
+    with units() as db:
+        unsubscribe.unsubscribe(db, all_token, secret=SECRET)
+    with units() as db:
+        view = unsubscribe.page(db, all_token, secret=SECRET)
+    assert (view.category, view.still_told, view.wanted) == ("all", False, frozenset())
+    with units() as db:
+        assert unsubscribe.save_preferences(db, all_token, language="en", categories=["training", "grants"],
+                                            delivery_mode="daily_digest", digest_hour=7, secret=SECRET) == "en"
+    person = rows(units, Recipient)[0]
+    assert (person.language, person.delivery_mode, person.digest_hour, person.unsubscribed_all, person.source) == (
+        "en", "daily_digest", 7, False, "person")
+    assert person.opt_out_categories == ["certificates", "call_alerts", "partners"]
+    # The next enrolment event names her in Lithuanian again: the language she chose stays.
+    told(units, example_event("enrollment_confirmed").model_copy(update={"participant": example_event(
+        "enrollment_confirmed").participant.model_copy(update={"email": "ona@kaunas.lt", "language": "lt"})}))
+    assert rows(units, Recipient)[0].language == "en"
+    with units() as db, pytest.raises(Problem) as bad:
+        unsubscribe.save_preferences(db, "x" * 20, language="en", categories=[], delivery_mode="immediate",
+                                     digest_hour=8, secret=SECRET)
+    assert bad.value.status == 400
 
 
 # ---------------------------------------------------------------- operator

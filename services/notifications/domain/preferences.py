@@ -127,3 +127,18 @@ def unsubscribe_from(category: str, opt_out_categories: list[str] | None,
     if category not in opt_outs:
         opt_outs.append(category)
     return opt_outs, unsubscribed_all
+
+
+def wanted_categories(opt_out_categories: list[str] | None, unsubscribed_all: bool) -> list[str]:
+    """The categories a person still hears about, in CATEGORIES order (none after "all")."""
+    if unsubscribed_all:
+        return []
+    return [c for c in CATEGORIES if c not in (opt_out_categories or ())]
+
+
+def choose_categories(wanted: list[str]) -> tuple[list[str], bool]:
+    """Preferences after a person ticked the categories they want on their page: (opt-out
+    categories, unsubscribed from everything). Ticking none opts out of each; ticking any undoes
+    an earlier unsubscribe from everything."""
+    chosen = set(wanted)
+    return [c for c in CATEGORIES if c not in chosen], False
