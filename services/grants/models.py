@@ -101,6 +101,8 @@ class FundingCall(Base):
     partner_organisation_types: Mapped[list] = mapped_column(JSON, nullable=False, server_default="[]")
     url: Mapped[str | None] = mapped_column(String(500))
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The funder's kind of money (rules.FUNDING_SOURCES): the programme's when the call has one.
+    source_kind: Mapped[str] = mapped_column(String(30), nullable=False, server_default="other")
 
 
 class Application(Base):
@@ -183,6 +185,22 @@ class ChecklistItem(Base):
     updated_by: Mapped[str | None] = mapped_column(String(200))
 
 
+class ChecklistChange(Base):
+    """Every change of a checklist item: who, when, from and to which status, and why (a waiver's reason)."""
+
+    __tablename__ = "checklist_changes"
+    __table_args__ = (Index("ix_checklist_changes_item", "application_id", "code"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applications.id"), nullable=False)
+    code: Mapped[str] = mapped_column(String(60), nullable=False)
+    from_status: Mapped[str] = mapped_column(String(20), nullable=False)
+    to_status: Mapped[str] = mapped_column(String(20), nullable=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    changed_by: Mapped[str] = mapped_column(String(200), nullable=False)
+
+
 class Consultation(Base):
     """The consultation log: each meeting, call or e-mail exchange with the municipality."""
 
@@ -245,4 +263,4 @@ class Erasure(Base):
 
 
 __all__ = ["metadata", "Programme", "FundedProject", "FundingCall", "Application", "StatusChange", "ChecklistItem",
-           "Consultation", "PartnerCandidate", "SentReminder", "Erasure"]
+           "ChecklistChange", "Consultation", "PartnerCandidate", "SentReminder", "Erasure"]

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from services.grants.models import (
     Application,
+    ChecklistChange,
     ChecklistItem,
     Consultation,
     FundedProject,
@@ -43,8 +44,15 @@ class GrantsRepository:
             raise NotFound("programme", programme_id)
         return found
 
-    def programmes(self) -> list[Programme]:
-        return list(self.session.scalars(select(Programme).order_by(Programme.funder, Programme.code)))
+    def programmes(self, source_kinds: list[str] | None = None, funder: str | None = None,
+                   theme: str | None = None) -> list[Programme]:
+        query = select(Programme).order_by(Programme.funder, Programme.code)
+        if source_kinds:
+            query = query.where(Programme.source_kind.in_(source_kinds))
+        if funder:
+            query = query.where(Programme.funder == funder)
+        # themes is a JSON list: filtered here, the same way on SQLite and PostgreSQL
+        return [p for p in self.session.scalars(query) if not theme or theme in p.themes]
 
     def projects_of(self, programme_id: uuid.UUID) -> list[FundedProject]:
         return list(self.session.scalars(select(FundedProject).where(FundedProject.programme_id == programme_id)
@@ -119,6 +127,11 @@ class GrantsRepository:
         return list(self.session.scalars(select(ChecklistItem).where(ChecklistItem.application_id == application_id)
                                          .order_by(ChecklistItem.position)))
 
+    def checklist_changes(self, application_id: uuid.UUID) -> list[ChecklistChange]:
+        return list(self.session.scalars(select(ChecklistChange)
+                                         .where(ChecklistChange.application_id == application_id)
+                                         .order_by(ChecklistChange.id)))
+
     def checklist_item(self, application_id: uuid.UUID, code: str) -> ChecklistItem:
         found = self.session.get(ChecklistItem, (application_id, code))
         if found is None:
@@ -187,6 +200,7 @@ class GrantsRepository:
         for model, column, key in ((Application, Application.created_by, "applications_created"),
                                    (StatusChange, StatusChange.changed_by, "status_changes"),
                                    (ChecklistItem, ChecklistItem.updated_by, "checklist_updates"),
+                                   (ChecklistChange, ChecklistChange.changed_by, "checklist_changes"),
                                    (Consultation, Consultation.recorded_by, "consultation_entries")):
             result = self.session.execute(update(model).where(or_(column.in_(spellings),
                                                                   func.lower(column).in_(spellings)))

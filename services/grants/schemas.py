@@ -110,9 +110,15 @@ class RequiredDocumentIn(StrictModel):
     title: LocalizedText
 
 
+SourceKind = Literal["eu_funds", "eea_norway_grants", "world_bank", "national", "small_grants", "other"]
+
+
 class CallIn(StrictModel):
     code: str = Field(min_length=1, max_length=60)
-    funder: str = Field(min_length=1, max_length=200)
+    funder: str | None = Field(default=None, min_length=1, max_length=200,
+                               description="taken from the programme when programme_id is given (may repeat it, "
+                                           "not contradict it); required otherwise")
+    source_kind: SourceKind | None = Field(default=None, description="taken from the programme; default other")
     programme_id: UUID | None = None
     title: LocalizedText
     summary: LocalizedText | None = None
@@ -143,6 +149,8 @@ class CallIn(StrictModel):
 class CallOut(CallIn):
     model_config = ConfigDict(extra="ignore")
 
+    funder: str
+    source_kind: SourceKind
     id: UUID
     programme_code: str | None
     eligible_municipalities: list[MunicipalityCode] = Field(description="municipality codes the call is open to")
@@ -161,6 +169,14 @@ class CallChange(StrictModel):
         if not self.model_fields_set:
             raise ValueError("give at least one of status, opens_on, first_stage_closes_on, closes_on")
         return self
+
+
+class ProgrammeQuery(StrictModel):
+    source_kind: list[SourceKind] = Field(default_factory=list, max_length=MAX_ITEMS)
+    funder: str | None = Field(default=None, min_length=1, max_length=200)
+    theme: ThemeCode | None = None
+
+    _theme = field_validator("theme")(lambda v: v if v is None else check_themes(v))
 
 
 class CallQuery(StrictModel):
@@ -280,7 +296,8 @@ class TransitionIn(StrictModel):
 
 class ChecklistChange(StrictModel):
     status: Literal["missing", "in_progress", "ready", "not_applicable"]
-    note: str | None = Field(default=None, max_length=2000)
+    note: str | None = Field(default=None, max_length=2000,
+                             description="required for not_applicable (a waiver, staff only): the reason")
 
 
 class ConsultationIn(StrictModel):
@@ -301,7 +318,8 @@ class DecisionIn(StrictModel):
 
 class FinalReportIn(StrictModel):
     final_cost_eur: PositiveEur
-    final_grant_eur: NonNegativeEur
+    final_grant_eur: NonNegativeEur | None = Field(
+        default=None, description="default: the call's funding rate of the final cost, at most the amount awarded")
     completed_on: date
 
 
@@ -368,6 +386,7 @@ class CostsOut(BaseModel):
     requested_grant_eur: Decimal
     awarded_grant_eur: Decimal | None
     final_grant_eur: Decimal | None
+    grant_reduction_eur: Decimal | None = Field(description="awarded minus final grant: how much the grant shrank")
     contracted_on: date | None
     completed_on: date | None
 
@@ -380,6 +399,14 @@ class StatusChangeOut(BaseModel):
     note: str | None
 
 
+class ChecklistChangeOut(BaseModel):
+    from_status: str
+    to_status: str
+    note: str | None
+    changed_at: datetime
+    changed_by: str
+
+
 class ChecklistItemOut(BaseModel):
     code: str
     title: LocalizedText
@@ -387,6 +414,8 @@ class ChecklistItemOut(BaseModel):
     note: str | None
     updated_at: datetime
     updated_by: str | None
+    waived: bool = Field(description="marked not applicable by the centre's consultant")
+    history: list[ChecklistChangeOut] = Field(description="every change of the item, oldest first")
 
 
 class ConsultationOut(ConsultationIn):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from werkzeug.wrappers import Response
 
 from services.grants.gauges import ApplicationGauges
+from services.grants.pages import GrantsPages
 from services.grants.repository import APPLICATION_OWNER
 from services.grants.schemas import (
     ApplicationChange,
@@ -30,6 +31,7 @@ from services.grants.schemas import (
     FundedProjectOut,
     ProgrammeIn,
     ProgrammeOut,
+    ProgrammeQuery,
     ReportOut,
     ReportQuery,
     TransitionIn,
@@ -69,7 +71,7 @@ def csv_response(text: str, filename: str) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-class GrantsService(ServiceBase):
+class GrantsService(GrantsPages, ServiceBase):
     name = "grants"
     db = Database()
     gauges = ApplicationGauges()
@@ -81,10 +83,12 @@ class GrantsService(ServiceBase):
         """Add a funding programme (funder, period, operator, budget, donor countries)."""
         return 201, catalogue.create_programme(self.db, body)
 
-    @route("GET", "/grants/programmes", roles=ANYONE, response=list[ProgrammeOut], scope=CATALOGUE)
-    def list_programmes(self, request, principal):
-        """Programmes with the projects they funded (initial vs final cost, grant, partners)."""
-        return catalogue.list_programmes(self.db)
+    @route("GET", "/grants/programmes", roles=ANYONE, query=ProgrammeQuery, response=list[ProgrammeOut],
+           scope=CATALOGUE)
+    def list_programmes(self, request, query: ProgrammeQuery, principal):
+        """Programmes with the projects they funded (initial vs final cost, grant, partners); filter by
+        source kind, funder and theme (an unknown filter is 422)."""
+        return catalogue.list_programmes(self.db, query)
 
     @route("GET", "/grants/programmes/<uuid:programme_id>", roles=ANYONE, response=ProgrammeOut, errors=(404,),
            scope=CATALOGUE)
@@ -101,7 +105,9 @@ class GrantsService(ServiceBase):
     # ------------------------------------------------------------------ calls
     @route("POST", "/grants/calls", roles=STAFF, body=CallIn, response=CallOut, status=201, errors=(404, 409))
     def create_call(self, request, body: CallIn, principal):
-        """Add a funding call to the catalogue; open and forecast calls publish grants.call_published."""
+        """Add a funding call to the catalogue; open and forecast calls publish grants.call_published. A
+        call of a programme takes its funder and source kind from it (a funder contradicting the
+        programme's is 422); a call outside any programme names its funder."""
         return 201, catalogue.create_call(self.db, body)
 
     @route("GET", "/grants/calls", roles=ANYONE, query=CallQuery, response=list[CallOut], scope=CATALOGUE)
@@ -178,15 +184,18 @@ class GrantsService(ServiceBase):
     def move_application(self, request, application_id, body: TransitionIn, principal):
         """Move an application in its workflow (idea → drafting → internal_review → submitted;
         awarded → contracted; withdrawn). Submitting needs every required document ready, an
-        established partner where the call requires one, and the official deadline not passed."""
-        return transitions.move_application(self.db, application_id, body, principal.subject)
+        established partner where the call requires one, and the official deadline not passed; the
+        internal review is the centre's: only staff pass it (403 for a municipality)."""
+        return transitions.move_application(self.db, application_id, body, principal)
 
     @route("PUT", "/grants/applications/<uuid:application_id>/checklist/<code>", roles=STAFF_OR_MUNICIPALITY,
            body=ChecklistChange, response=ApplicationOut, errors=(404, 409), scope=APPLICATION)
     def update_checklist_item(self, request, application_id, code, body: ChecklistChange, principal):
-        """Mark a required document missing, in progress, ready or not applicable."""
-        return applications.update_checklist_item(self.db, application_id, code, body,
-                                                  principal.subject)
+        """Mark a required document missing, in progress, ready or not applicable. Only the centre's
+        staff waive a document (not applicable, 403 otherwise), with the reason in `note` (422
+        without); every change is kept in the item's history; a waiver publishes
+        grants.document_waived."""
+        return applications.update_checklist_item(self.db, application_id, code, body, principal)
 
     @route("POST", "/grants/applications/<uuid:application_id>/consultations", roles=STAFF_OR_MUNICIPALITY,
            body=ConsultationIn, response=ApplicationOut, status=201, errors=(404,), scope=APPLICATION)
@@ -204,7 +213,10 @@ class GrantsService(ServiceBase):
     @route("POST", "/grants/applications/<uuid:application_id>/final-report", roles=STAFF_OR_MUNICIPALITY,
            body=FinalReportIn, response=ApplicationOut, errors=(404, 409), scope=APPLICATION)
     def file_final_report(self, request, application_id, body: FinalReportIn, principal):
-        """Close a contracted project with its final cost and grant, shown beside the initial ones."""
+        """Close a contracted project with its final cost, shown beside the initial one. The call's
+        funding rate of the final cost (at most the award) is the most the final grant may be: the
+        grant given defaults to it, one above it is 422 saying by how much it must shrink. Publishes
+        grants.final_report_filed."""
         return transitions.file_final_report(self.db, application_id, body, principal.subject)
 
     # ------------------------------------------------------------------ reports

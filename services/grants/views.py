@@ -137,7 +137,7 @@ def application_summary_out(application: Application, call: FundingCall, today: 
 
 
 def application_out(application: Application, call: FundingCall, today: date, *, history, checklist, consultations,
-                    candidates, reminders) -> ApplicationOut:
+                    candidates, reminders, checklist_changes=()) -> ApplicationOut:
     change, change_percent = cost_change(application.total_eligible_cost_eur, application.final_cost_eur)
     partner_contact = contact(application.partner_contact_name, application.partner_contact_email, "en")
     decision = None
@@ -164,9 +164,15 @@ def application_out(application: Application, call: FundingCall, today: date, *,
                    cost_change_eur=change, cost_change_percent=change_percent,
                    requested_grant_eur=application.requested_grant_eur,
                    awarded_grant_eur=application.awarded_grant_eur, final_grant_eur=application.final_grant_eur,
+                   grant_reduction_eur=(application.awarded_grant_eur - application.final_grant_eur
+                                        if application.final_grant_eur is not None
+                                        and application.awarded_grant_eur is not None else None),
                    contracted_on=application.contracted_on, completed_on=application.completed_on),
         checklist=[dict(code=i.code, title=i.title, status=i.status, note=i.note, updated_at=i.updated_at,
-                        updated_by=i.updated_by) for i in checklist],
+                        updated_by=i.updated_by, waived=i.status == "not_applicable",
+                        history=[dict(from_status=c.from_status, to_status=c.to_status, note=c.note,
+                                      changed_at=c.changed_at, changed_by=c.changed_by)
+                                 for c in checklist_changes if c.code == i.code]) for i in checklist],
         history=[dict(from_status=h.from_status, to_status=h.to_status, changed_at=h.changed_at,
                       changed_by=h.changed_by, note=h.note) for h in history],
         consultations=[dict(id=c.id, held_on=c.held_on, channel=c.channel, summary=c.summary,

@@ -93,6 +93,14 @@ def _more_examples():
             **_application_fields(), outcome="awarded", requested_grant_eur=Decimal("255000"),
             awarded_grant_eur=Decimal("183304"), decided_on=today, reference="LT10-0019",
             reasons=LocalizedText(lt="Atitinka programos tikslus", en="Meets the programme's aims")),
+        "document_waived": lambda: G.DocumentWaived(
+            **_application_fields(), document_code="partnership_letter",
+            document_title=LocalizedText(lt="Partnerystės raštas", en="Letter of partnership"),
+            reason="kvietimas partnerio nereikalauja / the call needs no partner", waived_by="tomas.kazlauskas@lsa.lt"),
+        "final_report_filed": lambda: G.FinalReportFiled(
+            **_application_fields(), initial_cost_eur=Decimal("100000"), final_cost_eur=Decimal("92000"),
+            awarded_grant_eur=Decimal("80000"), final_grant_eur=Decimal("78200"), grant_reduction_eur=Decimal("1800"),
+            max_funding_rate=Decimal("0.85"), completed_on=today),
         "call_deadline_approaching": lambda: G.CallDeadlineApproaching(
             **_application_fields(), status="drafting", deadline_kind="official", deadline=today + timedelta(days=7),
             days_left=7, reminder_days=7),

@@ -52,6 +52,8 @@ class CallPublished(EventData):
     eligible_municipality_codes: list[str] = Field(
         default_factory=list, description="municipalities the call is open to (applicant type and region)")
     url: str | None = None
+    source_kind: str | None = Field(default=None, description="the kind of funding, the programme's when it has one: "
+                                                              "eu_funds, eea_norway_grants, national, ...")
 
 
 @event("grants.partner_requested",
@@ -124,6 +126,28 @@ class CallDeadlineApproaching(ApplicationEvent):
     deadline: date
     days_left: int
     reminder_days: int = Field(description="which reminder this is: 14, 7 or 1 days before")
+
+
+@event("grants.document_waived",
+       summary="The centre's consultant marked a required document of an application not applicable, with the reason.")
+class DocumentWaived(ApplicationEvent):
+    document_code: str
+    document_title: LocalizedText
+    reason: str
+    waived_by: str = Field(description="who waived it (the consultant's login)")
+
+
+@event("grants.final_report_filed",
+       summary="A contracted project closed with its final cost; the call's funding rate of it settles the final "
+               "grant, and by how much it is below the award.")
+class FinalReportFiled(ApplicationEvent):
+    initial_cost_eur: Decimal = Field(description="the total eligible cost when applying")
+    final_cost_eur: Decimal
+    awarded_grant_eur: Decimal
+    final_grant_eur: Decimal
+    grant_reduction_eur: Decimal = Field(description="awarded minus final grant")
+    max_funding_rate: Decimal | None = None
+    completed_on: date
 
 
 @event("grants.person_erased", summary="Grants erased or pseudonymised what it held about a person (counts only).")

@@ -166,6 +166,11 @@ def test_an_application_goes_from_idea_to_final_cost_with_its_history(grants_sys
                                         "reasons": {"lt": "Aukštas įvertinimas", "en": "Scored highly"},
                                         "reference": "NOR-2027-15"}
     assert move(grants_system, application_id, "contracted", token=staff).status == 200
+    # 85 % of a final cost of €92,000 is €78,200: the €80,000 awarded is too much now, and it says by how much.
+    too_much = http("POST", f"{grants_system.base_url}/grants/applications/{application_id}/final-report",
+                    {"final_cost_eur": "92000", "final_grant_eur": "80000", "completed_on": day(0)}, token=staff)
+    assert_problem(too_much, 422, field="final_grant_eur")
+    assert "at most €78,200.00" in too_much.body["detail"] and "must shrink by €1,800.00" in too_much.body["detail"]
     final = http("POST", f"{grants_system.base_url}/grants/applications/{application_id}/final-report",
                  {"final_cost_eur": "92000", "final_grant_eur": "78200", "completed_on": day(0)}, token=staff)
     assert final.status == 200, final.body
@@ -173,7 +178,10 @@ def test_an_application_goes_from_idea_to_final_cost_with_its_history(grants_sys
     assert final.body["costs"] == {
         "initial_cost_eur": "100000.00", "final_cost_eur": "92000.00", "cost_change_eur": "-8000.00",
         "cost_change_percent": "-8.0", "requested_grant_eur": "85000.00", "awarded_grant_eur": "80000.00",
-        "final_grant_eur": "78200.00", "contracted_on": day(0), "completed_on": day(0)}
+        "final_grant_eur": "78200.00", "grant_reduction_eur": "1800.00", "contracted_on": day(0),
+        "completed_on": day(0)}
+    filed, = events(grants_system, "grants.final_report_filed")
+    assert (filed["data"]["final_grant_eur"], filed["data"]["grant_reduction_eur"]) == ("78200.00", "1800.00")
 
     history = final.body["history"]
     assert [(h["from_status"], h["to_status"]) for h in history] == [
@@ -368,6 +376,14 @@ def test_bad_input_on_every_endpoint_is_a_problem_naming_the_field_and_changes_n
          422, "required_documents.0.code"),
         ("POST", "/grants/calls", call_body("B4", programme_id=str(missing)), 404, None),
         ("POST", "/grants/calls", call_body("B5", max_funding_rate="0.123456"), 422, "max_funding_rate"),
+        ("POST", "/grants/calls", call_body("B6", programme_id=lt10["id"], funder="World Bank"), 422, "funder"),
+        ("POST", "/grants/calls", call_body("B7", programme_id=lt10["id"], source_kind="world_bank"), 422,
+         "source_kind"),
+        ("POST", "/grants/calls", {k: v for k, v in call_body("B8").items() if k != "funder"}, 422, "funder"),
+        ("POST", "/grants/calls", call_body("B9", source_kind="lottery"), 422, "source_kind"),
+        ("GET", "/grants/programmes?source_kind=lottery", None, 422, "source_kind.0"),
+        ("GET", "/grants/programmes?colour=red", None, 422, "colour"),
+        ("GET", "/grants/programmes?theme=astrology", None, 422, "theme"),
         ("GET", "/grants/calls?status=lost", None, 422, "status.0"),
         ("GET", "/grants/calls?theme=astrology", None, 422, "theme"),
         ("PATCH", f"/grants/calls/{call['id']}", {}, 422, "body"),
@@ -415,6 +431,8 @@ def test_bad_input_on_every_endpoint_is_a_problem_naming_the_field_and_changes_n
                                                                            "effective_on": day(1)}, 422,
          "effective_on"),
         ("PUT", f"/grants/applications/{application['id']}/checklist/budget", {"status": "lost"}, 422, "status"),
+        ("PUT", f"/grants/applications/{application['id']}/checklist/budget", {"status": "not_applicable"}, 422,
+         "note"),
         ("PUT", f"/grants/applications/{application['id']}/checklist/no_such_document", {"status": "ready"}, 404,
          None),
         ("POST", f"/grants/applications/{application['id']}/consultations", {
@@ -453,6 +471,56 @@ def test_bad_input_on_every_endpoint_is_a_problem_naming_the_field_and_changes_n
     assert get(grants_system, "/grants/calls") == before_calls
     assert get(grants_system, "/grants/programmes") == before_programmes
     assert len(get(grants_system, "/grants/applications")) == 1
+
+
+def test_rules_a_consultant_relies_on_hold_over_http(grants_system):
+    """Issue 19, item 1: a call's funder comes from its programme; only the centre waives a document
+    (the reason kept) and passes the internal review; /grants/programmes filters and refuses unknown
+    ones; calls that do not fit come by how many rules they fail."""
+    base, staff = grants_system.base_url, grants_system.token()
+    kaunas = grants_system.token("municipality:15", subject="ruta.petraitiene@kaunas.lt")
+    lt10, = get(grants_system, "/grants/programmes?source_kind=eea_norway_grants&theme=anti_corruption")
+    assert get(grants_system, "/grants/programmes?source_kind=world_bank&source_kind=national") == []
+    assert_problem(http("GET", f"{base}/grants/programmes?source_kind=eea_norway_grants&colour=red", token=kaunas),
+                   422, field="colour")
+    of_lt10 = {k: v for k, v in call_body("LT10-2027", programme_id=lt10["id"], foreign_partner_required=False,
+                                          partner_countries=[]).items() if k != "funder"}
+    call = create(grants_system, "/grants/calls", of_lt10)
+    assert (call["funder"], call["source_kind"], call["programme_code"]) == ("Norway Grants", "eea_norway_grants",
+                                                                               "LT10")
+    world_bank = http("POST", f"{base}/grants/calls", call_body("LT10-WB", programme_id=lt10["id"],
+                                                                funder="World Bank"), token=staff)
+    assert_problem(world_bank, 422, field="funder")
+    assert "Norway Grants" in world_bank.body["detail"]
+    published, = events(grants_system, "grants.call_published")
+    assert published["data"]["source_kind"] == "eea_norway_grants"
+
+    application = create(grants_system, "/grants/applications", application_body(call["id"]))
+    checklist = f"{base}/grants/applications/{application['id']}/checklist/partnership_letter"
+    refused = http("PUT", checklist, {"status": "not_applicable", "note": "no partner"}, token=kaunas)
+    assert_problem(refused, 403, field="status")
+    waived = http("PUT", checklist, {"status": "not_applicable", "note": "the call needs no partner"}, token=staff)
+    assert waived.status == 200, waived.body
+    item = {i["code"]: i for i in waived.body["checklist"]}["partnership_letter"]
+    assert item["waived"] and [(h["from_status"], h["to_status"], h["note"], h["changed_by"])
+                               for h in item["history"]] == [
+        ("missing", "not_applicable", "the call needs no partner", "consultant@lsa.lt")]
+    waiver, = events(grants_system, "grants.document_waived")
+    assert waiver["data"]["document_code"] == "partnership_letter"
+    assert waiver["data"]["contact"]["email"] == "ruta.petraitiene@kaunas.lt"
+    for code in ("application_form", "budget"):
+        assert http("PUT", f"{base}/grants/applications/{application['id']}/checklist/{code}", {"status": "ready"},
+                    token=kaunas).status == 200
+    for step in ("drafting", "internal_review"):
+        assert move(grants_system, application["id"], step, token=kaunas).status == 200
+    assert_problem(move(grants_system, application["id"], "submitted", token=kaunas), 403, field="to")
+    assert move(grants_system, application["id"], "submitted", token=staff).status == 200
+
+    create(grants_system, "/grants/calls", call_body("TWO-FAILURES", eligible_regions=["VL"],
+                                                     themes=["culture_tourism"]))
+    create(grants_system, "/grants/calls", call_body("ONE-FAILURE", eligible_regions=["VL"]))
+    ranked = get(grants_system, "/grants/fit?themes=anti_corruption&total_cost_eur=100000", token=kaunas)["calls"]
+    assert [c["code"] for c in ranked] == ["LT10-2027", "ONE-FAILURE", "TWO-FAILURES"]
 
 
 def test_the_grants_openapi_document_is_valid_and_lists_every_route(grants_system):

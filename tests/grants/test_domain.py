@@ -11,6 +11,7 @@ from services.grants.domain.rules import (
     CallTerms,
     check_call_status_change,
     check_call_terms,
+    call_funding_source,
     check_internal_deadline,
     default_internal_deadline,
     eligible_municipalities,
@@ -23,10 +24,11 @@ from services.grants.domain.workflow import (
     SubmissionReadiness,
     check_decision,
     check_final_report,
+    check_checklist_change,
     check_transition,
     cost_change,
 )
-from shared.errors import Conflict, RuleViolation
+from shared.errors import Conflict, Forbidden, RuleViolation
 
 TODAY = date(2026, 11, 24)
 D = Decimal
@@ -267,14 +269,14 @@ def test_decision_rules():
 
 def test_final_report_rules_and_cost_change_as_the_seeds_report_it():
     check_final_report(final_cost_eur=D("253718"), final_grant_eur=D("183304"), awarded_grant_eur=D("200000"),
-                       completed_on=TODAY, decided_on=TODAY - timedelta(days=400), today=TODAY)
+                       max_funding_rate=None, completed_on=TODAY, decided_on=TODAY - timedelta(days=400), today=TODAY)
     with pytest.raises(RuleViolation) as caught:
         check_final_report(final_cost_eur=D("100"), final_grant_eur=D("200"), awarded_grant_eur=D("300"),
-                           completed_on=TODAY, decided_on=None, today=TODAY)
+                           max_funding_rate=None, completed_on=TODAY, decided_on=None, today=TODAY)
     assert caught.value.field == "final_grant_eur"
     with pytest.raises(RuleViolation) as caught:
         check_final_report(final_cost_eur=D("1000"), final_grant_eur=D("200"), awarded_grant_eur=D("100"),
-                           completed_on=TODAY, decided_on=None, today=TODAY)
+                           max_funding_rate=None, completed_on=TODAY, decided_on=None, today=TODAY)
     assert caught.value.field == "final_grant_eur"
     # LT10-0019: initial €304,833, final €253,718
     assert cost_change(D("304833"), D("253718")) == (D("-51115"), D("-16.8"))
@@ -468,3 +470,79 @@ def test_report_totals_count_each_application_once():
     assert totals.group == "total" and totals.applications == 2 and totals.requested_eur == D("150")
     assert totals.success_rate == D("0.500")
     assert sum(r.applications for r in reports.report(rows, "theme")) == 3  # by theme it counts twice
+
+
+# ---------------------------------------------------------------- issue 19, item 1: rules that must hold
+
+LT10 = ("LT10", "Norway Grants", "eea_norway_grants")
+
+
+def test_a_calls_funder_and_source_kind_come_from_its_programme():
+    assert call_funding_source(LT10, None, None) == ("Norway Grants", "eea_norway_grants")
+    assert call_funding_source(LT10, "Norway Grants", "eea_norway_grants") == ("Norway Grants", "eea_norway_grants")
+    with pytest.raises(RuleViolation) as caught:
+        call_funding_source(LT10, "World Bank", None)
+    assert caught.value.field == "funder" and "Norway Grants" in caught.value.detail
+    with pytest.raises(RuleViolation) as caught:
+        call_funding_source(LT10, None, "world_bank")
+    assert caught.value.field == "source_kind"
+    # Outside a programme the call names its funder.
+    assert call_funding_source(None, "Lietuvos Respublikos vidaus reikalų ministerija", "national") == (
+        "Lietuvos Respublikos vidaus reikalų ministerija", "national")
+    assert call_funding_source(None, "Some foundation", None) == ("Some foundation", "other")
+    with pytest.raises(RuleViolation) as caught:
+        call_funding_source(None, None, "national")
+    assert caught.value.field == "funder"
+
+
+def test_only_the_centres_consultant_waives_a_required_document_and_says_why():
+    check_checklist_change("ready", None, by_staff=False)
+    check_checklist_change("not_applicable", "the call's annex 3 does not apply to municipalities", by_staff=True)
+    with pytest.raises(Forbidden) as caught:
+        check_checklist_change("not_applicable", "we think so", by_staff=False)
+    assert caught.value.field == "status"
+    with pytest.raises(RuleViolation) as caught:
+        check_checklist_change("not_applicable", "  ", by_staff=True)
+    assert caught.value.field == "note"
+
+
+def test_a_municipality_cannot_pass_its_own_internal_review():
+    check_transition(Status.DRAFTING, Status.INTERNAL_REVIEW, by_staff=False)
+    check_transition(Status.INTERNAL_REVIEW, Status.DRAFTING, by_staff=False)
+    with pytest.raises(Forbidden) as caught:
+        check_transition(Status.INTERNAL_REVIEW, Status.SUBMITTED, readiness=ready(), by_staff=False)
+    assert caught.value.field == "to"
+    check_transition(Status.INTERNAL_REVIEW, Status.SUBMITTED, readiness=ready(), by_staff=True)
+
+
+def test_the_final_report_applies_the_calls_rate_to_the_final_cost():
+    half = dict(awarded_grant_eur=D("95000"), max_funding_rate=D("0.5"), completed_on=TODAY, decided_on=None,
+                today=TODAY)
+    with pytest.raises(RuleViolation) as caught:
+        check_final_report(final_cost_eur=D("100000"), final_grant_eur=D("95000"), **half)
+    assert caught.value.field == "final_grant_eur"
+    assert "at most €50,000.00" in caught.value.detail and "must shrink by €45,000.00" in caught.value.detail
+    settled = check_final_report(final_cost_eur=D("100000"), final_grant_eur=None, **half)
+    assert (settled.ceiling_eur, settled.final_grant_eur, settled.reduction_eur) == (
+        D("50000.00"), D("50000.00"), D("45000.00"))
+    # The README's project: €80,000 awarded at 85 %, final cost €92,000: €78,200, €1,800 less.
+    readme = check_final_report(final_cost_eur=D("92000"), final_grant_eur=D("78200"), awarded_grant_eur=D("80000"),
+                                max_funding_rate=D("0.85"), completed_on=TODAY, decided_on=None, today=TODAY)
+    assert (readme.final_grant_eur, readme.reduction_eur) == (D("78200"), D("1800"))
+    # Cheaper than planned but the rate of it is still above the award: the award is the ceiling.
+    capped = check_final_report(final_cost_eur=D("99000"), final_grant_eur=None, awarded_grant_eur=D("80000"),
+                                max_funding_rate=D("0.85"), completed_on=TODAY, decided_on=None, today=TODAY)
+    assert (capped.final_grant_eur, capped.reduction_eur) == (D("80000"), D("0"))
+
+
+def test_calls_that_do_not_fit_are_ranked_by_how_many_rules_they_fail():
+    calls = [
+        call(code="A-TWO-FAILURES", eligible_regions=("VL",), themes=("culture_tourism",)),
+        call(code="B-ONE-FAILURE", eligible_regions=("VL",)),
+        call(code="C-THREE-FAILURES", eligible_regions=("VL",), themes=("culture_tourism",),
+             eligible_applicant_types=("ngo",)),
+        call(code="D-FITS"),
+    ]
+    ranked = fit.rank(calls, KAUNAS_IDEA, TODAY)
+    assert [(a.call.code, a.failures) for a in ranked] == [
+        ("D-FITS", 0), ("B-ONE-FAILURE", 1), ("A-TWO-FAILURES", 2), ("C-THREE-FAILURES", 3)]

@@ -45,7 +45,7 @@ RESULT = SimpleNamespace(name="what the use case returned")
 # arguments after the unit of work, the status the entrypoint adds (201) or None
 ROUTES = [
     ("create_programme", dict(body=BODY), (catalogue, "create_programme"), (BODY,), 201),
-    ("list_programmes", {}, (catalogue, "list_programmes"), (), None),
+    ("list_programmes", dict(query=QUERY), (catalogue, "list_programmes"), (QUERY,), None),
     ("get_programme", dict(programme_id=ID), (catalogue, "get_programme"), (ID,), None),
     ("add_funded_project", dict(programme_id=ID, body=BODY), (catalogue, "add_funded_project"), (ID, BODY), 201),
     ("create_call", dict(body=BODY), (catalogue, "create_call"), (BODY,), 201),
@@ -62,9 +62,9 @@ ROUTES = [
     ("assign_consultant", dict(application_id=ID, body=BODY), (applications, "assign_consultant"), (ID, BODY),
      None),
     ("move_application", dict(application_id=ID, body=BODY), (transitions, "move_application"),
-     (ID, BODY, STAFF.subject), None),
+     (ID, BODY, STAFF), None),
     ("update_checklist_item", dict(application_id=ID, code="budget", body=BODY),
-     (applications, "update_checklist_item"), (ID, "budget", BODY, STAFF.subject), None),
+     (applications, "update_checklist_item"), (ID, "budget", BODY, STAFF), None),
     ("log_consultation", dict(application_id=ID, body=BODY), (consultations, "log_consultation"),
      (ID, BODY, STAFF.subject), 201),
     ("record_decision", dict(application_id=ID, body=BODY), (transitions, "record_decision"),

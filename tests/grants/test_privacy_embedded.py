@@ -72,7 +72,8 @@ def test_no_personal_field_survives_an_erasure_and_counts_stay(grants_system):
     request = request_erasure(RUTA_EMAIL)
     erased = wait_until(lambda: outbox_events(url, "grants.person_erased"), message="grants.person_erased")
     assert erased[0]["data"] == {"request_id": request["data"]["request_id"], "removed": {
-        "application_contacts": 2, "applications_created": 1, "checklist_updates": 1, "consultant_assignments": 1,
+        "application_contacts": 2, "applications_created": 1, "checklist_changes": 1, "checklist_updates": 1,
+        "consultant_assignments": 1,
         "consultation_entries": 1, "dead_letters": 0, "partner_contacts": 0, "published_events": 3, "status_changes": 2}}
 
     assert mentions(url, "ruta.petraitiene", "petraitien") == []

@@ -26,6 +26,7 @@ from services.grants.schemas import (
     FitQuery,
     FundedProjectIn,
     ProgrammeIn,
+    ProgrammeQuery,
     TransitionIn,
 )
 from services.grants.usecases import (
@@ -123,7 +124,7 @@ def test_programmes_record_their_funded_projects_with_the_cost_change(db):
     with work(db) as uow:
         shown = catalogue.get_programme(uow, programme.id)
         assert [p.project_number for p in shown.projects] == ["TEST-01-0001"]
-        assert programme.id in [p.id for p in catalogue.list_programmes(uow)]
+        assert programme.id in [p.id for p in catalogue.list_programmes(uow, ProgrammeQuery())]
 
 
 # ---------------------------------------------------------------- applications
@@ -168,9 +169,9 @@ def test_an_application_is_edited_only_while_being_written(db):
         applications.change_application(uow, started.id, ApplicationChange(themes=["culture_tourism"]))
     assert off_theme.value.field == "themes"
     with work(db) as uow:
-        transitions.move_application(uow, started.id, TransitionIn(to="withdrawn"), STAFF.subject)
+        transitions.move_application(uow, started.id, TransitionIn(to="withdrawn"), STAFF)
     with work(db) as uow, pytest.raises(Conflict) as closed:
-        applications.update_checklist_item(uow, started.id, "budget", ChecklistChange(status="ready"), "x")
+        applications.update_checklist_item(uow, started.id, "budget", ChecklistChange(status="ready"), STAFF)
     assert closed.value.code == "not_editable"
 
 
@@ -199,16 +200,15 @@ def test_from_proposed_partners_to_submission_decision_and_final_report(db):
 
     with work(db) as uow:
         for step in ("drafting", "internal_review"):
-            transitions.move_application(uow, app_id, TransitionIn(to=step), STAFF.subject)
+            transitions.move_application(uow, app_id, TransitionIn(to=step), STAFF)
     with work(db) as uow, pytest.raises(RuleViolation) as documents:
-        transitions.move_application(uow, app_id, TransitionIn(to="submitted"), STAFF.subject)
+        transitions.move_application(uow, app_id, TransitionIn(to="submitted"), STAFF)
     assert documents.value.field == "checklist"
     with work(db) as uow:
         for item in shown.checklist:
-            applications.update_checklist_item(uow, app_id, item.code, ChecklistChange(status="ready"),
-                                               KAUNAS.subject)
+            applications.update_checklist_item(uow, app_id, item.code, ChecklistChange(status="ready"), KAUNAS)
     with work(db) as uow, pytest.raises(RuleViolation) as partner:
-        transitions.move_application(uow, app_id, TransitionIn(to="submitted"), STAFF.subject)
+        transitions.move_application(uow, app_id, TransitionIn(to="submitted"), STAFF)
     assert partner.value.field == "partner"
 
     with work(db) as uow:
@@ -222,7 +222,7 @@ def test_from_proposed_partners_to_submission_decision_and_final_report(db):
             organisation_id=NORWAY, side="requester", answer="declined", both_accepted=False))
         uow.commit()
     with work(db) as uow:
-        submitted = transitions.move_application(uow, app_id, TransitionIn(to="submitted"), STAFF.subject)
+        submitted = transitions.move_application(uow, app_id, TransitionIn(to="submitted"), STAFF)
         assert types(uow) == ["grants.application_status_changed"]
     assert submitted.partner.met and submitted.partner.contact.email == "kari@viken.no"
     assert submitted.partner.candidates[0].introduction_status == "established"
@@ -231,11 +231,20 @@ def test_from_proposed_partners_to_submission_decision_and_final_report(db):
         decided = transitions.record_decision(uow, app_id, DecisionIn(
             outcome="awarded", decided_on=local_today(), awarded_grant_eur="80000"), STAFF.subject)
         assert types(uow) == ["grants.application_status_changed", "grants.application_decided"]
-        transitions.move_application(uow, app_id, TransitionIn(to="contracted"), STAFF.subject)
+        transitions.move_application(uow, app_id, TransitionIn(to="contracted"), STAFF)
+    with work(db) as uow, pytest.raises(RuleViolation) as above_rate:
+        transitions.file_final_report(uow, app_id, FinalReportIn(
+            final_cost_eur="92000", final_grant_eur="80000", completed_on=local_today()), STAFF.subject)
+    assert above_rate.value.field == "final_grant_eur" and "must shrink by €1,800.00" in above_rate.value.detail
+    with work(db) as uow:
         completed = transitions.file_final_report(uow, app_id, FinalReportIn(
-            final_cost_eur="92000", final_grant_eur="78200", completed_on=local_today()), STAFF.subject)
+            final_cost_eur="92000", completed_on=local_today()), STAFF.subject)  # 85 % of it
+        filed, = [e for e in uow.emitted if e.type == "grants.final_report_filed"]
+        assert (filed.data["final_grant_eur"], filed.data["grant_reduction_eur"]) == ("78200.00", "1800.00")
     assert decided.decision.awarded_grant_eur == Decimal("80000")
     assert completed.status == "completed" and completed.costs.cost_change_eur == Decimal("-8000")
+    assert (completed.costs.final_grant_eur, completed.costs.grant_reduction_eur) == (
+        Decimal("78200"), Decimal("1800"))
     assert [h.to_status for h in completed.history] == [
         "idea", "drafting", "internal_review", "submitted", "awarded", "contracted", "completed"]
 
@@ -302,3 +311,57 @@ def test_erasure_forgets_the_contact_and_pseudonymises_the_author(db):
         shown = applications.get_application(uow, app_id)
         assert shown.contact is None and shown.created_by.startswith("erased-person-")
         assert erasure.erase_person(uow, request) == dict.fromkeys(counts, 0)  # again: nothing left
+
+
+# ---------------------------------------------------------------- issue 19, item 1
+
+def test_a_call_of_a_programme_takes_its_funder_and_source_kind(db):
+    with work(db) as uow:
+        lt10, = catalogue.list_programmes(uow, ProgrammeQuery(source_kind=["eea_norway_grants"]))
+        assert catalogue.list_programmes(uow, ProgrammeQuery(source_kind=["world_bank"])) == []
+        assert [p.code for p in catalogue.list_programmes(uow, ProgrammeQuery(theme="anti_corruption"))] == ["LT10"]
+    with work(db) as uow, pytest.raises(RuleViolation) as contradicted:
+        catalogue.create_call(uow, CallIn.model_validate(call_body("LT10-WB", programme_id=str(lt10.id),
+                                                                   funder="World Bank")))
+    assert contradicted.value.field == "funder"
+    with work(db) as uow:
+        body = call_body("LT10-OK", programme_id=str(lt10.id))
+        del body["funder"]
+        created = catalogue.create_call(uow, CallIn.model_validate(body))
+        published, = [e for e in uow.emitted if e.type == "grants.call_published"]
+    assert (created.funder, created.source_kind) == ("Norway Grants", "eea_norway_grants")
+    assert published.data["source_kind"] == "eea_norway_grants"
+    without_funder = call_body("NO-FUNDER")
+    del without_funder["funder"]
+    with work(db) as uow, pytest.raises(RuleViolation) as missing:
+        catalogue.create_call(uow, CallIn.model_validate(without_funder))
+    assert missing.value.field == "funder"
+
+
+def test_only_staff_waive_a_document_with_the_reason_kept_and_only_staff_pass_the_review(db):
+    app_id = new_application(db, new_call(db, foreign_partner_required=False, partner_countries=[]).id).id
+    with work(db) as uow, pytest.raises(Forbidden) as municipality:
+        applications.update_checklist_item(uow, app_id, "partnership_letter", ChecklistChange(
+            status="not_applicable", note="no partner needed"), KAUNAS)
+    assert municipality.value.field == "status"
+    with work(db) as uow:
+        applications.update_checklist_item(uow, app_id, "partnership_letter", ChecklistChange(
+            status="in_progress"), KAUNAS)
+        waived = applications.update_checklist_item(uow, app_id, "partnership_letter", ChecklistChange(
+            status="not_applicable", note="the call needs no partner"), STAFF)
+        assert types(uow) == ["grants.document_waived"]
+        assert uow.emitted[0].data["reason"] == "the call needs no partner"
+    item = {i.code: i for i in waived.checklist}["partnership_letter"]
+    assert item.waived and [(h.from_status, h.to_status, h.note, h.changed_by) for h in item.history] == [
+        ("missing", "in_progress", None, KAUNAS.subject),
+        ("in_progress", "not_applicable", "the call needs no partner", STAFF.subject)]
+    with work(db) as uow:
+        for code in ("application_form", "budget"):
+            applications.update_checklist_item(uow, app_id, code, ChecklistChange(status="ready"), KAUNAS)
+        for step in ("drafting", "internal_review"):
+            transitions.move_application(uow, app_id, TransitionIn(to=step), KAUNAS)
+    with work(db) as uow, pytest.raises(Forbidden) as own_review:
+        transitions.move_application(uow, app_id, TransitionIn(to="submitted"), KAUNAS)
+    assert own_review.value.field == "to"
+    with work(db) as uow:
+        assert transitions.move_application(uow, app_id, TransitionIn(to="submitted"), STAFF).status == "submitted"

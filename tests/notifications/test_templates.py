@@ -59,6 +59,14 @@ def test_lithuanian_forms_in_templates():
     assert "Liko 7 dienos: oficialus terminas" in render("call_deadline_approaching", "lt").subject
     assert "255 000,00 €" in render("application_created", "lt").text
     assert "vidinė peržiūra" in render("application_status_changed", "lt").subject
+    waived = render("document_waived", "lt")
+    assert "Partnerystės raštas" in waived.subject and "kvietimas partnerio nereikalauja" in waived.text
+    assert "Letter of partnership" in render("document_waived", "en").subject
+    final = render("final_report_filed", "lt")
+    assert "finansavimas mažinamas 1 800,00 €" in final.subject and "Galutinės išlaidos: 92 000,00 €" in final.text
+    assert "iki 85 % galutinių išlaidų" in final.text
+    english = render("final_report_filed", "en")
+    assert "grant reduced by €1,800.00" in english.subject and "The grant shrinks by €1,800.00" in english.text
     class Norwegian:
         name, email = "Ingrid Haugen", "ingrid.haugen@example.no"
 
@@ -72,3 +80,4 @@ def test_lithuanian_forms_in_templates():
 def test_an_unknown_template_is_refused():
     with pytest.raises(UnknownTemplate):
         LIBRARY.render("no_such_template", "lt", recipient=Someone(), now=NOW)
+

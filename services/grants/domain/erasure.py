@@ -7,7 +7,8 @@ import uuid
 
 # What grants.person_erased reports, always all of it (zeros included).
 ERASURE_COUNTS = ("application_contacts", "consultant_assignments", "partner_contacts", "applications_created",
-                  "status_changes", "checklist_updates", "consultation_entries", "published_events", "dead_letters")
+                  "status_changes", "checklist_updates", "checklist_changes", "consultation_entries", "published_events",
+                  "dead_letters")
 
 
 def normalised_email(email: str) -> str:

@@ -75,9 +75,14 @@ class Assessment:
     def warnings(self) -> int:
         return sum(r.verdict is Verdict.WARN for r in self.rules)
 
+    @property
+    def failures(self) -> int:
+        return sum(r.verdict is Verdict.FAIL for r in self.rules)
+
     def sort_key(self):
-        # Fitting calls first; among them fewer warnings, more shared themes, then more time.
-        return (not self.fits, self.warnings, -len(self.shared_themes), -self.days_left, self.call.code)
+        # Fitting calls first; the others by how many rules they fail, fewest first; then fewer
+        # warnings, more shared themes, more time.
+        return (self.failures, self.warnings, -len(self.shared_themes), -self.days_left, self.call.code)
 
 
 def assess(call: CallFacts, idea: ProjectIdea, today: date) -> Assessment:

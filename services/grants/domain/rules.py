@@ -111,6 +111,24 @@ def check_internal_deadline(internal: date, next_official: date, today: date) ->
                             field="internal_deadline")
 
 
+def call_funding_source(programme: tuple[str, str, str] | None, funder: str | None,
+                        source_kind: str | None) -> tuple[str, str]:
+    """A call's funder and source kind: its programme's ((code, funder, source_kind)), which a call
+    may repeat but not contradict; a call outside any programme names its funder (source kind
+    'other' unless given)."""
+    if programme is not None:
+        code, programme_funder, programme_kind = programme
+        if funder is not None and funder != programme_funder:
+            raise RuleViolation(f"programme {code} is funded by {programme_funder}, not {funder}; leave funder out "
+                                f"or repeat it", field="funder")
+        if source_kind is not None and source_kind != programme_kind:
+            raise RuleViolation(f"programme {code} is {programme_kind}, not {source_kind}", field="source_kind")
+        return programme_funder, programme_kind
+    if not funder:
+        raise RuleViolation("name the funder, or the programme_id the call belongs to", field="funder")
+    return funder, source_kind or "other"
+
+
 def check_funded_project(final_cost_eur: Decimal | None, grant_eur: Decimal | None) -> None:
     """A funded project's grant cannot exceed its final cost (when both are known)."""
     if final_cost_eur is not None and grant_eur is not None and grant_eur > final_cost_eur:

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from enum import Enum
 
-from shared.errors import Conflict, RuleViolation
+from services.grants.domain.budget import CENT
+from services.grants.domain.text import eur, percent
+from shared.errors import Conflict, Forbidden, RuleViolation
 
 
 class Status(str, Enum):
@@ -63,8 +65,9 @@ class SubmissionReadiness:
 
 
 def check_transition(current: Status, target: Status, *, via: str = "transition",
-                     readiness: SubmissionReadiness | None = None) -> None:
-    """Raise unless `current` → `target` is allowed; `via` is 'transition', 'decision' or 'final_report'."""
+                     readiness: SubmissionReadiness | None = None, by_staff: bool = True) -> None:
+    """Raise unless `current` → `target` is allowed; `via` is 'transition', 'decision' or 'final_report';
+    `by_staff`: the centre moves it (only the centre passes its internal review)."""
     if target == current:
         raise Conflict(f"the application is already {current.value}", field="to", code="same_status")
     allowed = TRANSITIONS[current]
@@ -77,6 +80,9 @@ def check_transition(current: Status, target: Status, *, via: str = "transition"
                             field="to")
     if target in BY_FINAL_REPORT and via != "final_report":
         raise RuleViolation("file the final report (POST …/final-report) to complete the application", field="to")
+    if current == Status.INTERNAL_REVIEW and target == Status.SUBMITTED and not by_staff:
+        raise Forbidden("the internal review is the centre's: its consultant passes it and submits the application",
+                        field="to")
     if target == Status.SUBMITTED:
         check_ready_to_submit(readiness)
 
@@ -123,21 +129,60 @@ def check_decision(decision: Decision, *, requested_grant_eur: Decimal, submitte
         raise RuleViolation("a rejection awards nothing", field="awarded_grant_eur")
 
 
-def check_final_report(*, final_cost_eur: Decimal, final_grant_eur: Decimal, awarded_grant_eur: Decimal,
-                       completed_on: date, decided_on: date | None, today: date) -> None:
-    if final_grant_eur > awarded_grant_eur:
-        raise RuleViolation(f"the final grant exceeds the {awarded_grant_eur} awarded", field="final_grant_eur")
-    if final_grant_eur > final_cost_eur:
-        raise RuleViolation("the final grant exceeds the final cost", field="final_grant_eur")
+@dataclass(frozen=True)
+class FinalGrant:
+    """What the final report settles: the grant the final cost allows (the call's funding rate of
+    the final cost, never more than awarded), the grant kept and how much less than awarded it is."""
+
+    ceiling_eur: Decimal
+    final_grant_eur: Decimal
+    reduction_eur: Decimal
+
+
+def final_grant_ceiling(final_cost_eur: Decimal, awarded_grant_eur: Decimal,
+                        max_funding_rate: Decimal | None) -> Decimal:
+    """The most the funder pays on the final cost: its rate of it (rounded down to the cent), and
+    never more than awarded."""
+    ceiling = final_cost_eur
+    if max_funding_rate is not None:
+        ceiling = (final_cost_eur * max_funding_rate).quantize(CENT, rounding=ROUND_DOWN)
+    return min(ceiling, awarded_grant_eur)
+
+
+def check_final_report(*, final_cost_eur: Decimal, final_grant_eur: Decimal | None, awarded_grant_eur: Decimal,
+                       max_funding_rate: Decimal | None, completed_on: date, decided_on: date | None,
+                       today: date) -> FinalGrant:
+    """The call's funding rate applied to the final cost: a final grant above it is refused, saying
+    by how much it must shrink; none given means the most allowed."""
+    ceiling = final_grant_ceiling(final_cost_eur, awarded_grant_eur, max_funding_rate)
+    if final_grant_eur is not None and final_grant_eur > ceiling:
+        rate = f"{percent(max_funding_rate)} of" if max_funding_rate is not None else "at most"
+        raise RuleViolation(
+            f"the call funds {rate} the final cost {eur(final_cost_eur).en}, and {eur(awarded_grant_eur).en} was "
+            f"awarded: the final grant is at most {eur(ceiling).en}, so {eur(final_grant_eur).en} must shrink by "
+            f"{eur(final_grant_eur - ceiling).en}", field="final_grant_eur")
     if completed_on > today:
         raise RuleViolation("the completion date is in the future", field="completed_on")
     if decided_on is not None and completed_on < decided_on:
         raise RuleViolation(f"the project cannot end before the decision ({decided_on.isoformat()})",
                             field="completed_on")
+    final = ceiling if final_grant_eur is None else final_grant_eur
+    return FinalGrant(ceiling_eur=ceiling, final_grant_eur=final, reduction_eur=awarded_grant_eur - final)
 
 
 # A required document counts as done when it is ready or does not apply to this application.
 DOCUMENTS_DONE = ("ready", "not_applicable")
+WAIVED = "not_applicable"
+
+
+def check_checklist_change(status: str, note: str | None, *, by_staff: bool) -> None:
+    """Only the centre's consultant waives a required document (marks it not applicable), and says why."""
+    if status != WAIVED:
+        return
+    if not by_staff:
+        raise Forbidden("only the centre's consultant may waive a required document", field="status")
+    if not (note and note.strip()):
+        raise RuleViolation("say why the document is waived (note)", field="note")
 
 
 def missing_documents(checklist) -> tuple[str, ...]:

@@ -18,8 +18,8 @@ from services.grants.domain.eligibility import (
     initial_partner_status,
 )
 from services.grants.domain.rules import check_internal_deadline, default_internal_deadline, next_official_deadline
-from services.grants.domain.workflow import Status, check_editable
-from services.grants.models import Application, ChecklistItem, FundingCall, StatusChange
+from services.grants.domain.workflow import WAIVED, Status, check_checklist_change, check_editable
+from services.grants.models import Application, ChecklistChange, ChecklistItem, FundingCall, StatusChange
 from services.grants.repository import GrantsRepository
 from services.grants.schemas import (
     ApplicationChange,
@@ -27,7 +27,7 @@ from services.grants.schemas import (
     ApplicationOut,
     ApplicationQuery,
     ApplicationSummaryOut,
-    ChecklistChange,
+    ChecklistChange as ChecklistChangeIn,
     ContactIn,
 )
 from services.grants.usecases import local_today, repository
@@ -40,7 +40,8 @@ from services.grants.views import (
     call_facts,
     grant_limits,
 )
-from shared.events.grants import ApplicationCreated
+from shared.events.grants import ApplicationCreated, DocumentWaived
+from shared.events.types import LocalizedText
 from shared.persistence.schema import utcnow
 from shared.persistence.unit_of_work import UnitOfWork
 
@@ -158,18 +159,36 @@ def assign_consultant(uow: UnitOfWork, application_id: uuid.UUID, body: ContactI
     return view(repo, application, repo.call(application.call_id), local_today())
 
 
-def update_checklist_item(uow: UnitOfWork, application_id: uuid.UUID, code: str, body: ChecklistChange,
-                          by: str) -> ApplicationOut:
-    """Mark a required document missing, in progress, ready or not applicable (`by`: who)."""
+def update_checklist_item(uow: UnitOfWork, application_id: uuid.UUID, code: str, body: ChecklistChangeIn,
+                          principal) -> ApplicationOut:
+    """Mark a required document missing, in progress, ready or not applicable (`principal`: who;
+    only the centre's staff waive a document, i.e. mark it not applicable, and they say why). Each
+    change is kept in the item's history; a waiver is published as grants.document_waived."""
+    check_checklist_change(body.status, body.note, by_staff=principal.is_staff)
     repo = repository(uow)
     application = repo.application(application_id, lock=True)
     check_editable(Status(application.status))
     item = repo.checklist_item(application.id, code)
-    item.status, item.note = body.status, body.note
-    item.updated_at, item.updated_by = utcnow(), by
+    previous = item.status
+    record_checklist_change(repo, item, body.status, body.note, principal.subject)
     application.updated_at = item.updated_at
+    call = repo.call(application.call_id)
+    if body.status == WAIVED and previous != WAIVED:
+        uow.emit(DocumentWaived(**application_event_fields(application, call), document_code=item.code,
+                                document_title=LocalizedText(**item.title), reason=body.note.strip(),
+                                waived_by=principal.subject), subject=str(application.id))
     uow.commit()
-    return view(repo, application, repo.call(application.call_id), local_today())
+    return view(repo, application, call, local_today())
+
+
+def record_checklist_change(repo: GrantsRepository, item: ChecklistItem, status: str, note: str | None,
+                            by: str) -> None:
+    """Set a checklist item's status and keep the change in its history."""
+    now = utcnow()
+    repo.add(ChecklistChange(application_id=item.application_id, code=item.code, from_status=item.status,
+                             to_status=status, note=note, changed_at=now, changed_by=by))
+    item.status, item.note = status, note
+    item.updated_at, item.updated_by = now, by
 
 
 # ---------------------------------------------------------------- shared by the application use cases
@@ -179,6 +198,7 @@ def view(repo: GrantsRepository, application: Application, call: FundingCall, to
     partner candidates and reminders sent."""
     return application_out(
         application, call, today, history=repo.history(application.id), checklist=repo.checklist(application.id),
+        checklist_changes=repo.checklist_changes(application.id),
         consultations=repo.consultations(application.id), candidates=repo.candidates(application.id),
         reminders=repo.reminders(application.id))
 

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.grants.domain.rules import (
     CallTerms,
+    call_funding_source,
     check_call_terms,
     check_funded_project,
     eligible_municipalities,
@@ -26,6 +27,7 @@ from services.grants.schemas import (
     FundedProjectOut,
     ProgrammeIn,
     ProgrammeOut,
+    ProgrammeQuery,
 )
 from services.grants.usecases import local_today, repository
 from services.grants.views import call_out, call_terms, funded_project_out, programme_out
@@ -52,9 +54,11 @@ def create_programme(uow: UnitOfWork, body: ProgrammeIn) -> ProgrammeOut:
     return programme_out(programme, [], [])
 
 
-def list_programmes(uow: UnitOfWork) -> list[ProgrammeOut]:
+def list_programmes(uow: UnitOfWork, query: ProgrammeQuery) -> list[ProgrammeOut]:
+    """Filtered by source kind, funder and theme (a programme with that theme among its own)."""
     repo = repository(uow)
-    return [programme_out(p, repo.projects_of(p.id), repo.call_ids_of(p.id)) for p in repo.programmes()]
+    return [programme_out(p, repo.projects_of(p.id), repo.call_ids_of(p.id))
+            for p in repo.programmes(source_kinds=query.source_kind, funder=query.funder, theme=query.theme)]
 
 
 def get_programme(uow: UnitOfWork, programme_id: uuid.UUID) -> ProgrammeOut:
@@ -91,9 +95,13 @@ def create_call(uow: UnitOfWork, body: CallIn) -> CallOut:
     ))
     repo = repository(uow)
     programme = repo.programme(body.programme_id) if body.programme_id else None
+    funder, source_kind = call_funding_source(
+        (programme.code, programme.funder, programme.source_kind) if programme else None, body.funder,
+        body.source_kind)
     call = FundingCall(
-        id=uuid.uuid4(), created_at=utcnow(),
-        **body.model_dump(mode="python", exclude={"title", "summary", "required_documents"}),
+        id=uuid.uuid4(), created_at=utcnow(), funder=funder, source_kind=source_kind,
+        **body.model_dump(mode="python", exclude={"title", "summary", "required_documents", "funder",
+                                                  "source_kind"}),
         title=body.title.model_dump(), summary=body.summary and body.summary.model_dump(),
         required_documents=[d.model_dump() for d in body.required_documents])
     try:
@@ -149,5 +157,5 @@ def publish_call(uow: UnitOfWork, call: FundingCall, programme_code: str | None)
         required_documents=[RequiredDocument(**d) for d in call.required_documents],
         partner_organisation_types=call.partner_organisation_types,
         eligible_municipality_codes=eligible_municipalities(call.eligible_applicant_types, call.eligible_regions),
-        url=call.url,
+        url=call.url, source_kind=call.source_kind,
     ), subject=str(call.id))

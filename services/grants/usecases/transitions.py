@@ -24,14 +24,16 @@ from services.grants.schemas import ApplicationOut, DecisionIn, FinalReportIn, T
 from services.grants.usecases import local_today, repository
 from services.grants.usecases.applications import view
 from services.grants.views import application_event_fields
-from shared.events.grants import ApplicationDecided, ApplicationStatusChanged
+from shared.events.grants import ApplicationDecided, ApplicationStatusChanged, FinalReportFiled
 from shared.persistence.schema import utcnow
 from shared.persistence.unit_of_work import UnitOfWork
 
 
-def move_application(uow: UnitOfWork, application_id: uuid.UUID, body: TransitionIn, by: str) -> ApplicationOut:
+def move_application(uow: UnitOfWork, application_id: uuid.UUID, body: TransitionIn, principal) -> ApplicationOut:
     """Submitting needs every required document done, an established partner where the call
-    requires one, and the official deadline not passed."""
+    requires one, and the official deadline not passed; only the centre's staff pass the internal
+    review (`principal`: who moves it)."""
+    by = principal.subject
     repo = repository(uow)
     application = repo.application(application_id, lock=True)
     call = repo.call(application.call_id)
@@ -44,7 +46,7 @@ def move_application(uow: UnitOfWork, application_id: uuid.UUID, body: Transitio
             partner_required=call.foreign_partner_required,
             partner_established=application.partner_status == "established",
             official_deadline=call.closes_on, today=today)
-    check_transition(current, target, readiness=readiness)
+    check_transition(current, target, readiness=readiness, by_staff=principal.is_staff)
     effective_on = effective_date(target, body.effective_on, today=today, decided_on=application.decided_on)
     if target == Status.SUBMITTED:
         application.submitted_on = effective_on
@@ -85,12 +87,18 @@ def file_final_report(uow: UnitOfWork, application_id: uuid.UUID, body: FinalRep
     call = repo.call(application.call_id)
     today = local_today()
     check_transition(Status(application.status), Status.COMPLETED, via="final_report")
-    check_final_report(final_cost_eur=body.final_cost_eur, final_grant_eur=body.final_grant_eur,
-                       awarded_grant_eur=application.awarded_grant_eur, completed_on=body.completed_on,
-                       decided_on=application.decided_on, today=today)
-    application.final_cost_eur, application.final_grant_eur = body.final_cost_eur, body.final_grant_eur
+    settled = check_final_report(
+        final_cost_eur=body.final_cost_eur, final_grant_eur=body.final_grant_eur,
+        awarded_grant_eur=application.awarded_grant_eur, max_funding_rate=call.max_funding_rate,
+        completed_on=body.completed_on, decided_on=application.decided_on, today=today)
+    application.final_cost_eur, application.final_grant_eur = body.final_cost_eur, settled.final_grant_eur
     application.completed_on = body.completed_on
     record_status(uow, repo, application, call, Status.COMPLETED, by, "final report filed")
+    uow.emit(FinalReportFiled(
+        **application_event_fields(application, call), initial_cost_eur=application.total_eligible_cost_eur,
+        final_cost_eur=body.final_cost_eur, awarded_grant_eur=application.awarded_grant_eur,
+        final_grant_eur=settled.final_grant_eur, grant_reduction_eur=settled.reduction_eur,
+        max_funding_rate=call.max_funding_rate, completed_on=body.completed_on), subject=str(application.id))
     uow.commit()
     return view(repo, application, call, today)
 

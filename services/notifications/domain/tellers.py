@@ -65,6 +65,8 @@ TELLERS: dict[str, Teller] = {
     "grants.application_status_changed": Teller("application_status_changed", "grants", APPLICATION + (COORDINATOR,)),
     "grants.application_decided": Teller("application_decided", "grants", APPLICATION + (COORDINATOR,)),
     "grants.call_deadline_approaching": Teller("call_deadline_approaching", "grants", APPLICATION, critical=True),
+    "grants.document_waived": Teller("document_waived", "grants", (contact("contact"),)),
+    "grants.final_report_filed": Teller("final_report_filed", "grants", APPLICATION + (COORDINATOR,)),
     "partners.introduction_reminder_due": Teller("introduction_reminder_due", "partners", (contact("recipient"),)),
     "partners.introduction_expired": Teller("introduction_expired", "partners", (COORDINATOR,)),
     "partners.profile_renewal_due": Teller("profile_renewal_due", "partners", (contact("contact"),)),
