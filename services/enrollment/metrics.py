@@ -5,6 +5,18 @@
     savivalda_enrollment_sessions{service, status}        sessions by status
     savivalda_enrollment_upcoming_seats{service, state}   seats of the scheduled sessions still ahead:
                                                           capacity, confirmed, offered, waitlisted
+    savivalda_enrollment_courses{service, state}          courses: active, retired
+    savivalda_enrollment_mode_unavailable{service}        people (seat, offer or waitlist place) in a
+                                                          scheduled hybrid session that no longer offers
+                                                          their mode, who have not switched or left yet
+
+Counters of this process (what it did since it started):
+
+    savivalda_enrollment_session_changes_total{kind}      changes of date/time, place, online link or
+                                                          trainer (kind: the first of date, place,
+                                                          online_url, trainer that changed)
+    savivalda_enrollment_session_change_notices_total     session_changed events written (one per person)
+    savivalda_enrollment_courses_retired_total
 
 Counting at scrape time (shared.observability.ServiceGauges, cached briefly) keeps the
 figures right with any number of replicas and across restarts, which counters kept in process
@@ -18,14 +30,31 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from sqlalchemy import func, select
+from prometheus_client import Counter
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Engine
 
 from services.enrollment.domain.rules import EnrollmentStatus, SessionStatus
-from services.enrollment.models import Enrollment, TrainingSession
+from services.enrollment.models import Course, Enrollment, TrainingSession
 from shared.persistence.engines import engine_for
 from shared.persistence.schema import utcnow
 from shared.observability import Sample, ServiceGauges
+
+SESSION_CHANGES = Counter("savivalda_enrollment_session_changes_total",
+                          "Changes of a session's date/time, place, online link or trainer", ["kind"])
+SESSION_CHANGE_NOTICES = Counter("savivalda_enrollment_session_change_notices_total",
+                                 "enrollment.session_changed events written, one per person told")
+COURSES_RETIRED = Counter("savivalda_enrollment_courses_retired_total", "Courses retired")
+
+
+def schedule_change_kind(changed) -> str:
+    """One label per change, so the counter's series stay few."""
+    for kind, fields in (("date", ("starts_at", "ends_at")), ("place", ("venue", "region")),
+                         ("online_url", ("online_url",)), ("trainer", ("trainer",))):
+        if any(name in changed for name in fields):
+            return kind
+    return "other"
+
 
 SEAT_STATES = (EnrollmentStatus.CONFIRMED.value, EnrollmentStatus.OFFERED.value, EnrollmentStatus.WAITLISTED.value)
 
@@ -52,6 +81,17 @@ def enrollment_gauges(engine: Engine, service: str = "enrollment") -> Iterator[S
             select(enrollments.c.status, func.count())
             .select_from(enrollments.join(sessions, sessions.c.id == enrollments.c.session_id))
             .where(upcoming, enrollments.c.status.in_(SEAT_STATES)).group_by(enrollments.c.status)).all())
+        courses = Course.__table__
+        retired = connection.execute(select(func.count()).where(courses.c.retired_at.is_not(None))).scalar_one()
+        all_courses = connection.execute(select(func.count()).select_from(courses)).scalar_one()
+        dropped = or_(and_(enrollments.c.mode == "in_person", sessions.c.venue.is_(None)),
+                      and_(enrollments.c.mode == "online", sessions.c.online_url.is_(None)))
+        mode_unavailable = connection.execute(
+            select(func.count())
+            .select_from(enrollments.join(sessions, sessions.c.id == enrollments.c.session_id)
+                         .join(courses, courses.c.id == sessions.c.course_id))
+            .where(sessions.c.status == SessionStatus.SCHEDULED.value, courses.c.format == "hybrid",
+                   enrollments.c.status.in_(SEAT_STATES), dropped)).scalar_one()
     counts = {status.value: 0 for status in EnrollmentStatus}
     counts.update(by_status)
     for status, count in sorted(counts.items()):
@@ -67,6 +107,12 @@ def enrollment_gauges(engine: Engine, service: str = "enrollment") -> Iterator[S
     for state in SEAT_STATES:
         yield ("savivalda_enrollment_upcoming_seats", seats_help, {"service": service, "state": state},
                float(seats.get(state, 0)))
+    for state, count in (("active", all_courses - retired), ("retired", retired)):
+        yield ("savivalda_enrollment_courses", "Courses of the catalogue: active, retired",
+               {"service": service, "state": state}, float(count))
+    yield ("savivalda_enrollment_mode_unavailable",
+           "People in a scheduled hybrid session that no longer offers their attendance mode (to switch or leave)",
+           {"service": service}, float(mode_unavailable))
 
 
 class EnrollmentGauges(ServiceGauges):

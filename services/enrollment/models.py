@@ -43,6 +43,9 @@ class Course(Base):
     completion_min_percent: Mapped[int] = mapped_column(Integer, nullable=False, server_default="80")
     certificate_validity_months: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # A retired course takes no new sessions; its sessions, certificates and figures stay.
+    retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class TrainingSession(Base):
@@ -58,6 +61,10 @@ class TrainingSession(Base):
     region: Mapped[str | None] = mapped_column(String(2))
     venue: Mapped[str | None] = mapped_column(String(300))
     online_url: Mapped[str | None] = mapped_column(String(500))
+    trainer: Mapped[str | None] = mapped_column(String(200))
+    # The calendar entry's SEQUENCE: raised whenever the date, time, place, link or trainer changes.
+    sequence: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    schedule_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # In-person seats of a hybrid session, otherwise all seats; online_capacity only for hybrid.
     capacity: Mapped[int] = mapped_column(Integer, nullable=False)
     online_capacity: Mapped[int | None] = mapped_column(Integer)

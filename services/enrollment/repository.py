@@ -59,8 +59,12 @@ class EnrollmentRepository:
         self.session.delete(obj)
 
     # ------------------------------------------------------------------ courses
-    def course(self, course_id: uuid.UUID) -> Course:
-        course = self.session.get(Course, course_id)
+    def course(self, course_id: uuid.UUID, *, lock: bool = False) -> Course:
+        if lock:
+            course = self.session.scalars(select(Course).where(Course.id == course_id).with_for_update()
+                                          .execution_options(populate_existing=True)).first()
+        else:
+            course = self.session.get(Course, course_id)
         if course is None:
             raise NotFound("course", course_id)
         return course

@@ -42,10 +42,34 @@ class CourseIn(StrictModel):
     _themes = field_validator("themes")(check_themes)
 
 
+class CoursePatch(StrictModel):
+    """Edit a course; only the fields sent change. Its format does not change (schedule a new course)."""
+
+    title: LocalizedText | None = None
+    description: LocalizedText | None = Field(default=None, description="null removes it")
+    themes: list[ThemeCode] | None = Field(default=None, min_length=1, max_length=MAX_ITEMS)
+    audience: list[Literal["officials", "council_members"]] | None = Field(default=None, min_length=1, max_length=2)
+    duration_hours: Annotated[Decimal, DecimalText(3, 1)] | None = Field(default=None, gt=0, le=500, decimal_places=1)
+    completion_min_percent: int | None = Field(default=None, ge=1, le=100)
+    certificate_validity_months: int | None = Field(default=None, ge=1, le=240, description="null: do not expire")
+
+    _themes = field_validator("themes")(lambda v: v if v is None else check_themes(v))
+
+    @model_validator(mode="after")
+    def _something(self):
+        if not self.model_fields_set:
+            raise ValueError("send at least one field to change")
+        for name in ("title", "themes", "audience", "duration_hours", "completion_min_percent"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+
 class CourseQuery(StrictModel):
     theme: ThemeCode | None = None
     audience: Literal["officials", "council_members"] | None = None
     format: Literal["in_person", "online", "hybrid"] | None = None
+    include_retired: bool = Field(default=False, description="also retired courses (they take no new sessions)")
 
     _theme = field_validator("theme")(lambda v: v if v is None else check_theme(v))
 
@@ -61,6 +85,8 @@ class CourseOut(BaseModel):
     completion_min_percent: int
     certificate_validity_months: int | None
     created_at: datetime
+    updated_at: datetime | None = None
+    retired_at: datetime | None = Field(default=None, description="set: retired, takes no new sessions")
 
 
 # ---------------------------------------------------------------- sessions
@@ -71,6 +97,7 @@ class SessionIn(StrictModel):
     region: RegionCode | None = Field(default=None, description="county code, e.g. KU")
     venue: str | None = Field(default=None, max_length=300, pattern=SINGLE_LINE)
     online_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://\S+$")
+    trainer: str | None = Field(default=None, max_length=200, pattern=SINGLE_LINE, description="who teaches it")
     capacity: int = Field(ge=1, le=10000, description="seats; for a hybrid session, the in-person seats")
     online_capacity: int | None = Field(default=None, ge=1, le=10000, description="online seats of a hybrid session")
     fee_eur: Annotated[Decimal, DecimalText(6, 2)] = Field(
@@ -94,8 +121,18 @@ class SessionIn(StrictModel):
 
 
 class SessionPatch(StrictModel):
-    """Change seats, quota, offers or the registration window; only the fields sent change."""
+    """Change the date, time, place, online link, trainer, seats, quota, offers or the registration
+    window; only the fields sent change. A change of date, time, place, link or trainer is told to
+    everyone enrolled, with their updated calendar entry."""
 
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    region: RegionCode | None = Field(default=None, description="county code; null for an online-only session")
+    venue: str | None = Field(default=None, max_length=300, pattern=SINGLE_LINE,
+                              description="null removes it (a hybrid session then runs online only)")
+    online_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://\S+$",
+                                   description="null removes it (a hybrid session then runs in person only)")
+    trainer: str | None = Field(default=None, max_length=200, pattern=SINGLE_LINE)
     capacity: int | None = Field(default=None, ge=1, le=10000)
     online_capacity: int | None = Field(default=None, ge=1, le=10000)
     min_participants: int | None = Field(default=None, ge=0, le=10000)
@@ -106,12 +143,14 @@ class SessionPatch(StrictModel):
     registration_closes_at: AwareDatetime | None = None
     reminder_hours_before: int | None = Field(default=None, ge=1, le=720)
 
+    _region = field_validator("region")(lambda v: v if v is None else check_region(v))
+
     @model_validator(mode="after")
     def _something(self):
         if not self.model_fields_set:
             raise ValueError("send at least one field to change")
-        for name in ("capacity", "min_participants", "registration_opens_at", "registration_closes_at",
-                     "reminder_hours_before"):
+        for name in ("starts_at", "ends_at", "capacity", "min_participants", "registration_opens_at",
+                     "registration_closes_at", "reminder_hours_before"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
         return self
@@ -148,6 +187,12 @@ class SessionOut(BaseModel):
     region: RegionCode | None
     venue: str | None
     online_url: str | None
+    trainer: str | None = None
+    attendance_modes: list[str] = Field(default_factory=list,
+                                        description="modes one can enrol in now (a hybrid session may have "
+                                                    "dropped its venue or its online link)")
+    calendar_sequence: int = Field(default=0, description="SEQUENCE of its calendar entries; raised on each "
+                                                          "change of date, time, place, link or trainer")
     capacity: int
     online_capacity: int | None
     fee_eur: Decimal
@@ -275,8 +320,16 @@ class SelfServiceOut(BaseModel):
     venue: str | None
     online_url: str | None
     attendance_mode: str
+    mode_available: bool = Field(default=True, description="false: the session no longer offers this mode; "
+                                                           "switch to alternative_mode or leave (free)")
+    alternative_mode: str | None = None
+    trainer: str | None = None
     session_status: str
     calendar_url: str
+
+
+class SwitchModeIn(StrictModel):
+    attendance_mode: Literal["in_person", "online"]
 
 
 # ---------------------------------------------------------------- certificates

@@ -23,6 +23,7 @@ from services.enrollment.schemas import (
     CompletionOut,
     CourseIn,
     CourseOut,
+    CoursePatch,
     CourseQuery,
     DemandOut,
     DemandQuery,
@@ -39,6 +40,7 @@ from services.enrollment.schemas import (
     SessionPatch,
     SessionQuery,
     SupportIn,
+    SwitchModeIn,
     TrainingNeedIn,
     TrainingNeedOut,
     TrainingNeedQuery,
@@ -109,6 +111,18 @@ class EnrollmentService(PublicPages, ServiceBase):
         """One course."""
         return catalogue.get_course(self.db, course_id)
 
+    @route("PATCH", "/enrollment/courses/<uuid:course_id>", roles=STAFF, body=CoursePatch, response=CourseOut,
+           errors=(404,))
+    def update_course(self, request, course_id, body: CoursePatch, principal):
+        """Edit a course's titles, description, themes, audience, hours, completion rule or certificate
+        validity (not its format); publishes enrollment.course_updated."""
+        return catalogue.update_course(self.db, course_id, body)
+
+    @route("POST", "/enrollment/courses/<uuid:course_id>/retire", roles=STAFF, response=CourseOut, errors=(404,))
+    def retire_course(self, request, course_id, principal):
+        """Retire a course: it takes no new sessions (409 course_retired), its sessions and history stay."""
+        return catalogue.retire_course(self.db, course_id)
+
     # ================================================================== sessions
     @route("POST", "/enrollment/courses/<uuid:course_id>/sessions", roles=STAFF, body=SessionIn,
            response=SessionOut, status=201, errors=(404,))
@@ -131,8 +145,10 @@ class EnrollmentService(PublicPages, ServiceBase):
     @route("PATCH", "/enrollment/sessions/<uuid:session_id>", roles=STAFF, body=SessionPatch, response=SessionOut,
            errors=(404, 409))
     def update_session(self, request, session_id, body: SessionPatch, principal):
-        """Change seats, quota, offers, minimum or registration window. Capacity cannot drop below the
-        seats taken; raised capacity or a lifted quota promotes waitlisted people in order."""
+        """Change date, time, venue, online link, trainer, seats, quota, offers, minimum or registration
+        window. Capacity cannot drop below the seats taken; raised capacity or a lifted quota promotes
+        waitlisted people in order. A new date, time, place, link or trainer is told to everyone
+        enrolled (enrollment.session_changed) with their calendar entry's SEQUENCE raised."""
         return catalogue.update_session(self.db, self.links, session_id, body)
 
     @route("POST", "/enrollment/sessions/<uuid:session_id>/cancel", roles=STAFF, body=CancelSessionIn,
@@ -234,6 +250,18 @@ class EnrollmentService(PublicPages, ServiceBase):
     def person_calendar(self, request, enrollment_id, code):
         """All the person's enrolments as an iCalendar feed, in their language (subscribe to it)."""
         return calendars.person_calendar(self.db, self.links, enrollment_id, code)
+
+    @route("POST", "/enrollment/self-service/<uuid:enrollment_id>/<string:code>/switch-mode", public=True,
+           response=SelfServiceOut, errors=(404, 409))
+    def self_service_switch_mode(self, request, enrollment_id, code):
+        """The person takes the attendance mode the session still offers, when theirs was dropped."""
+        return self_service.switch_mode(self.db, self.links, enrollment_id, code)
+
+    @route("POST", "/enrollment/enrollments/<uuid:enrollment_id>/switch-mode", roles=STAFF_OR_MUNICIPALITY,
+           body=SwitchModeIn, response=EnrollmentOut, errors=(404, 409), scope=ENROLLMENT)
+    def switch_mode(self, request, enrollment_id, body: SwitchModeIn, principal):
+        """Move a person whose attendance mode the session dropped to the mode it still offers."""
+        return enrolment.switch_mode_of(self.db, self.links, enrollment_id, body)
 
     # ================================================================== attendance and certificates
     @route("PUT", "/enrollment/enrollments/<uuid:enrollment_id>/attendance", roles=STAFF, body=AttendanceIn,

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from services.enrollment.domain.calendar import CalendarEntry, render
 from services.enrollment.domain.completion import certificate_status
-from services.enrollment.domain.rules import AttendanceMode, EnrollmentStatus
+from services.enrollment.domain.rules import AttendanceMode, CourseFormat, EnrollmentStatus, available_modes
 from services.enrollment.models import Certificate, Course, Enrollment, TrainingSession
 from services.enrollment.notices import Links, title_of
 from services.enrollment.schemas import CertificateOut, CourseOut, EnrollmentOut, SeatPoolOut, SessionOut
@@ -25,6 +25,7 @@ def course_out(course: Course) -> CourseOut:
         themes=course.themes, audience=course.audience, duration_hours=course.duration_hours, format=course.format,
         completion_min_percent=course.completion_min_percent,
         certificate_validity_months=course.certificate_validity_months, created_at=course.created_at,
+        updated_at=course.updated_at, retired_at=course.retired_at,
     )
 
 
@@ -42,7 +43,11 @@ def session_out(session: TrainingSession, course: Course, counts: dict[str, dict
     return SessionOut(
         id=session.id, course_id=session.course_id, course_title=title_of(course), format=course.format,
         starts_at=session.starts_at, ends_at=session.ends_at, region=session.region, venue=session.venue,
-        online_url=session.online_url, capacity=session.capacity, online_capacity=session.online_capacity,
+        online_url=session.online_url, trainer=session.trainer,
+        attendance_modes=[m.value for m in available_modes(CourseFormat(course.format), session.venue,
+                                                           session.online_url)],
+        calendar_sequence=session.sequence or 0,
+        capacity=session.capacity, online_capacity=session.online_capacity,
         fee_eur=session.fee_eur, min_participants=session.min_participants,
         minimum_reached=confirmed >= session.min_participants,
         registration_opens_at=session.registration_opens_at, registration_closes_at=session.registration_closes_at,
@@ -105,6 +110,9 @@ def session_entry(session: TrainingSession, course: Course, language: str, links
     description = (course.description or {}).get(language) or (course.description or {}).get("lt") or ""
     if session.online_url and mode != AttendanceMode.IN_PERSON.value:
         description = (description + "\n\n" if description else "") + session.online_url
+    if session.trainer:
+        description = (description + "\n\n" if description else "") + \
+            f"{'Lektorius' if language == 'lt' else 'Trainer'}: {session.trainer}"
     if note:
         description = (description + "\n\n" if description else "") + note
     cancelled = session.status == "cancelled"
@@ -112,7 +120,8 @@ def session_entry(session: TrainingSession, course: Course, language: str, links
         uid=uid or f"session-{session.id}@savivalda", starts_at=session.starts_at, ends_at=session.ends_at,
         summary=title.in_language(language), description=description, location=session_location(session, mode),
         url=links.session_calendar(session.id) if uid is None else None,
-        status="CANCELLED" if cancelled else (status or "CONFIRMED"), stamp=session.created_at,
+        status="CANCELLED" if cancelled else (status or "CONFIRMED"),
+        stamp=session.schedule_changed_at or session.created_at, sequence=session.sequence or 0,
     )
 
 

@@ -73,6 +73,13 @@ def _more_examples():
         "enrollment_cancelled": lambda: E.EnrollmentCancelled(**_participant_fields(), reason="session_cancelled",
                                                               previous_status="confirmed",
                                                               detail="lektorius susirgo / the trainer fell ill"),
+        "session_changed": lambda: E.SessionChanged(
+            **dict(_participant_fields(), venue=None, attendance_mode="in_person",
+                   online_url="https://meet.example.lt/strateginis"),
+            enrollment_status="confirmed", changed=["starts_at", "ends_at", "venue"],
+            previous=E.SessionPlace(starts_at=_soon(10), ends_at=_soon(10) + timedelta(hours=6),
+                                    venue="Kaunas, Laisvės al. 96", region="KU"),
+            fee_eur=Decimal("15"), calendar_sequence=2, mode_available=False, alternative_mode="online"),
         "session_reminder_due": lambda: E.SessionReminderDue(**_participant_fields(), fee_eur=Decimal("15"),
                                                              hours_before=24),
         "certificate_issued": lambda: E.CertificateIssued(**_certificate_fields(), verification_code="7K3Q-9XPM",

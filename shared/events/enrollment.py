@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events.registry import EventData, event
 from shared.events.privacy import PersonErased
@@ -81,6 +81,53 @@ class SessionUpdated(EventData):
     offer_hours: int | None = None
     registration_opens_at: datetime
     registration_closes_at: datetime
+    ends_at: datetime | None = None
+    region: str | None = None
+    venue: str | None = None
+    online_url: str | None = None
+    trainer: str | None = None
+    calendar_sequence: int = Field(default=0, description="the calendar entries' SEQUENCE now")
+
+
+class SessionPlace(BaseModel):
+    """When, where and by whom a session is held (before a change)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    starts_at: datetime
+    ends_at: datetime
+    region: str | None = None
+    venue: str | None = None
+    online_url: str | None = None
+    trainer: str | None = None
+
+
+@event("enrollment.session_changed",
+       summary="A session's date, time, venue, online link or trainer changed: one event per person enrolled "
+               "(seat, offer or waitlist place), with the new calendar entry and, if their attendance mode is no "
+               "longer offered, the other mode or a free leave.")
+class SessionChanged(ParticipantEvent):
+    enrollment_status: str = Field(description="confirmed, offered or waitlisted")
+    changed: list[str] = Field(description="starts_at, ends_at, region, venue, online_url, trainer")
+    previous: SessionPlace
+    trainer: str | None = None
+    fee_eur: Decimal
+    calendar_sequence: int = Field(description="SEQUENCE of the updated calendar entry (same UID)")
+    mode_available: bool = Field(description="false: the session no longer offers the person's attendance_mode")
+    alternative_mode: str | None = Field(
+        default=None, description="the mode the person may switch to (through manage_url) when theirs is gone")
+
+
+@event("enrollment.course_updated", summary="A course of the catalogue was edited or retired.")
+class CourseUpdated(EventData):
+    course_id: UUID
+    course_title: LocalizedText
+    themes: list[str]
+    audience: list[str]
+    duration_hours: Decimal
+    format: str
+    changed: list[str] = Field(description="names of the fields that changed; 'retired' when it was retired")
+    retired_at: datetime | None = Field(default=None, description="set: the course takes no new sessions")
 
 
 @event("enrollment.session_cancelled",

@@ -19,6 +19,9 @@ class CalendarEntry:
     url: str | None = None
     status: str = "CONFIRMED"  # CONFIRMED, TENTATIVE (waitlisted, offered) or CANCELLED
     stamp: datetime | None = None
+    # Raised on every change of the entry (RFC 5545 3.8.7.4): with the same UID, a calendar
+    # replaces the older version of the entry it already has.
+    sequence: int = 0
 
 
 def escape(text: str) -> str:
@@ -50,7 +53,7 @@ def render(entries: list[CalendarEntry], name: str, now: datetime) -> str:
              f"X-WR-CALNAME:{escape(name)}"]
     for entry in entries:
         lines += ["BEGIN:VEVENT", f"UID:{entry.uid}", f"DTSTAMP:{_utc(entry.stamp or now)}",
-                  f"DTSTART:{_utc(entry.starts_at)}", f"DTEND:{_utc(entry.ends_at)}",
+                  f"SEQUENCE:{entry.sequence}", f"DTSTART:{_utc(entry.starts_at)}", f"DTEND:{_utc(entry.ends_at)}",
                   f"SUMMARY:{escape(entry.summary)}", f"STATUS:{entry.status}"]
         if entry.description:
             lines.append(f"DESCRIPTION:{escape(entry.description)}")

@@ -61,9 +61,51 @@ def modes_for(course_format: CourseFormat) -> tuple[AttendanceMode, ...]:
     return (AttendanceMode(course_format.value),)
 
 
-def attendance_mode(course_format: CourseFormat, requested: str | None) -> AttendanceMode:
-    """The seat pool an enrolment goes to: a hybrid session needs the person to choose."""
-    modes = modes_for(course_format)
+def available_modes(course_format: CourseFormat, venue: str | None,
+                    online_url: str | None) -> tuple[AttendanceMode, ...]:
+    """The modes a session still offers: a hybrid session whose venue (or online link) was removed
+    offers only the other one; other formats always offer their one mode."""
+    if course_format is not CourseFormat.HYBRID:
+        return modes_for(course_format)
+    return tuple(mode for mode in modes_for(course_format)
+                 if (venue if mode is AttendanceMode.IN_PERSON else online_url))
+
+
+def alternative_mode(offered: tuple[AttendanceMode, ...], mode: AttendanceMode) -> AttendanceMode | None:
+    """The mode a person whose mode was dropped may switch to: the one the session still offers."""
+    others = [m for m in offered if m is not mode]
+    return others[0] if others else None
+
+
+def check_mode_switch(current: AttendanceMode, offered: tuple[AttendanceMode, ...],
+                      requested: AttendanceMode | None) -> AttendanceMode:
+    """A person may switch only away from a mode the session no longer offers, to one it offers."""
+    if current in offered:
+        raise Conflict(f"the session still offers {current.value} attendance; nothing to switch",
+                       code="mode_available")
+    target = requested or alternative_mode(offered, current)
+    if target is None or target not in offered:
+        raise RuleViolation(f"the session does not offer {target.value if target else 'another'} attendance",
+                            field="attendance_mode")
+    return target
+
+
+def check_course_open(retired_at: datetime | None) -> None:
+    """A retired course takes no new sessions (it stays in the catalogue's history)."""
+    if retired_at is not None:
+        raise Conflict("the course is retired; it takes no new sessions", code="course_retired")
+
+
+def attendance_mode(course_format: CourseFormat, requested: str | None,
+                    available: tuple[AttendanceMode, ...] | None = None) -> AttendanceMode:
+    """The seat pool an enrolment goes to: a hybrid session needs the person to choose (unless it
+    offers only one mode now)."""
+    modes = available if available is not None else modes_for(course_format)
+    if requested is None and len(modes) == 1:
+        return modes[0]
+    if requested is not None and AttendanceMode(requested) in modes_for(course_format) \
+            and AttendanceMode(requested) not in modes:
+        raise RuleViolation(f"this session no longer offers {requested} attendance", field="attendance_mode")
     if requested is None:
         if len(modes) > 1:
             raise RuleViolation("a hybrid session needs attendance_mode: in_person or online",
@@ -166,6 +208,59 @@ def check_session_change(current: SessionSettings, changes: dict, held: dict[Att
         if release_days != current.quota_release_days:
             changed["quota_release_days"] = release_days
         changed["quota_release_at"] = quota_release_at(current.starts_at, release_days)
+    return changed
+
+
+# What a participant's calendar entry shows: a change of any of these is told to everyone enrolled.
+SCHEDULE_FIELDS = ("starts_at", "ends_at", "region", "venue", "online_url", "trainer")
+
+
+@dataclass(frozen=True)
+class SessionSchedule:
+    """When, where and by whom a scheduled session is held, as it stands."""
+
+    course_format: CourseFormat
+    starts_at: datetime
+    ends_at: datetime
+    region: str | None
+    venue: str | None
+    online_url: str | None
+    trainer: str | None
+    registration_closes_at: datetime
+
+
+def check_schedule_change(current: SessionSchedule, changes: dict, now: datetime) -> dict:
+    """Validate a change of date, time, place, online link or trainer (`changes`: only those
+    fields, as sent); returns what really changes. Registration that would close after a moved
+    start, or that closed at the start, closes at the new start (the caller lets a
+    registration_closes_at sent in the same request win).
+
+    A hybrid session may drop its venue or its online link (its participants of that mode are
+    then offered the other mode or a free leave) but not both; the other formats keep theirs."""
+    after = {**current.__dict__, **changes}
+    if "starts_at" in changes or "ends_at" in changes:
+        if after["ends_at"] <= after["starts_at"]:
+            raise RuleViolation("the session must end after it starts",
+                                field="ends_at" if "ends_at" in changes else "starts_at")
+        if "starts_at" in changes and after["starts_at"] <= now:
+            raise RuleViolation("the session must start in the future", field="starts_at")
+    fmt = current.course_format
+    if fmt is CourseFormat.IN_PERSON:
+        for name in ("venue", "region"):
+            if not after[name]:
+                raise RuleViolation(f"an in_person session needs a {name}; cancel it instead", field=name)
+    if fmt is CourseFormat.ONLINE and not after["online_url"]:
+        raise RuleViolation("an online session needs an online link; cancel it instead", field="online_url")
+    if fmt is CourseFormat.HYBRID:
+        if not after["venue"] and not after["online_url"]:
+            raise RuleViolation("a hybrid session needs a venue or an online link; cancel it instead",
+                                field="venue" if "venue" in changes else "online_url")
+        if after["venue"] and not after["region"]:
+            raise RuleViolation("a session with a venue needs a region", field="region")
+    changed = {name: value for name, value in changes.items() if getattr(current, name) != value}
+    if "starts_at" in changed and (current.registration_closes_at > changed["starts_at"]
+                                   or current.registration_closes_at == current.starts_at):
+        changed["registration_closes_at"] = changed["starts_at"]  # (open until the start: it follows)
     return changed
 
 

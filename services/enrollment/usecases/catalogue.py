@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from services.enrollment.domain.rules import (
     ACTIVE,
+    SCHEDULE_FIELDS,
+    AttendanceMode,
     CancelReason,
     CourseFormat,
     SessionPlan,
     SessionSettings,
+    SessionSchedule,
     SessionStatus,
+    alternative_mode,
+    available_modes,
+    check_course_open,
+    check_schedule_change,
     check_session_cancellable,
     check_session_change,
     check_session_changeable,
@@ -19,12 +27,14 @@ from services.enrollment.domain.rules import (
     quota_release_at,
 )
 from services.enrollment.models import Course, TrainingSession
-from services.enrollment.notices import Links, title_of
+from services.enrollment.metrics import COURSES_RETIRED, SESSION_CHANGE_NOTICES, SESSION_CHANGES, schedule_change_kind
+from services.enrollment.notices import Links, participant_fields, title_of
 from services.enrollment.repository import EnrollmentRepository
 from services.enrollment.schemas import (
     CancelSessionIn,
     CourseIn,
     CourseOut,
+    CoursePatch,
     CourseQuery,
     SessionIn,
     SessionOut,
@@ -33,9 +43,18 @@ from services.enrollment.schemas import (
 )
 from services.enrollment.usecases.seating import Seating
 from services.enrollment.views import course_out, session_out
-from shared.events.enrollment import SessionCancelled, SessionScheduled, SessionUpdated
+from shared.events.enrollment import (
+    CourseUpdated,
+    SessionCancelled,
+    SessionChanged,
+    SessionPlace,
+    SessionScheduled,
+    SessionUpdated,
+)
 from shared.persistence.schema import utcnow
 from shared.persistence.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------- courses
@@ -52,7 +71,45 @@ def create_course(uow: UnitOfWork, body: CourseIn) -> CourseOut:
 
 
 def list_courses(uow: UnitOfWork, query: CourseQuery) -> list[CourseOut]:
-    return [course_out(c) for c in EnrollmentRepository.of(uow).courses(query.theme, query.audience, query.format)]
+    courses = EnrollmentRepository.of(uow).courses(query.theme, query.audience, query.format)
+    return [course_out(c) for c in courses if query.include_retired or c.retired_at is None]
+
+
+def update_course(uow: UnitOfWork, course_id, body: CoursePatch) -> CourseOut:
+    """Edit a course (enrollment.course_updated when something changed). Hours and the completion
+    rule apply to attendance recorded from now on; certificates already issued keep theirs."""
+    repo = EnrollmentRepository.of(uow)
+    course = repo.course(course_id, lock=True)
+    sent = body.model_dump(include=body.model_fields_set)
+    changed = {name: value for name, value in sent.items() if getattr(course, name) != value}
+    if changed:
+        for name, value in changed.items():
+            setattr(course, name, value)
+        course.updated_at = utcnow()
+        _announce_course(uow, course, sorted(changed))
+    uow.commit()
+    return course_out(course)
+
+
+def retire_course(uow: UnitOfWork, course_id) -> CourseOut:
+    """A retired course takes no new sessions (409 course_retired); its sessions already
+    scheduled run as planned and everything held stays in the history. Retiring twice is a no-op."""
+    repo = EnrollmentRepository.of(uow)
+    course = repo.course(course_id, lock=True)
+    if course.retired_at is None:
+        course.retired_at = course.updated_at = utcnow()
+        _announce_course(uow, course, ["retired"])
+        uow.commit()
+        COURSES_RETIRED.inc()
+        log.info("course retired", extra={"course_id": str(course.id)})
+    return course_out(course)
+
+
+def _announce_course(uow: UnitOfWork, course: Course, changed: list[str]) -> None:
+    uow.emit(CourseUpdated(
+        course_id=course.id, course_title=title_of(course), themes=course.themes, audience=course.audience,
+        duration_hours=course.duration_hours, format=course.format, changed=changed, retired_at=course.retired_at,
+    ), subject=str(course.id))
 
 
 def get_course(uow: UnitOfWork, course_id) -> CourseOut:
@@ -73,6 +130,7 @@ def schedule_session(uow: UnitOfWork, links: Links, course_id, body: SessionIn) 
     """Publishes enrollment.session_scheduled."""
     repo = EnrollmentRepository.of(uow)
     course = repo.course(course_id)
+    check_course_open(course.retired_at)
     now = utcnow()
     plan = SessionPlan(
         course_format=CourseFormat(course.format), starts_at=body.starts_at, ends_at=body.ends_at,
@@ -87,8 +145,8 @@ def schedule_session(uow: UnitOfWork, links: Links, course_id, body: SessionIn) 
     release_at = quota_release_at(plan.starts_at, plan.quota_release_days)
     session = TrainingSession(
         id=uuid.uuid4(), course_id=course.id, starts_at=plan.starts_at, ends_at=plan.ends_at, region=plan.region,
-        venue=plan.venue, online_url=plan.online_url, capacity=plan.capacity, online_capacity=plan.online_capacity,
-        min_participants=plan.min_participants, fee_eur=body.fee_eur,
+        venue=plan.venue, online_url=plan.online_url, trainer=body.trainer, sequence=0,
+        capacity=plan.capacity, online_capacity=plan.online_capacity, min_participants=plan.min_participants, fee_eur=body.fee_eur,
         registration_opens_at=plan.registration_opens_at, registration_closes_at=plan.registration_closes_at,
         quota_per_municipality=plan.quota_per_municipality, quota_release_days=plan.quota_release_days,
         quota_release_at=release_at,
@@ -132,7 +190,10 @@ def get_session(uow: UnitOfWork, links: Links, session_id) -> SessionOut:
 
 def update_session(uow: UnitOfWork, links: Links, session_id, body: SessionPatch) -> SessionOut:
     """Capacity cannot drop below the seats taken; raised capacity or a lifted quota promotes
-    waitlisted people in order (enrollment.session_updated when something changed)."""
+    waitlisted people in order (enrollment.session_updated when something changed). A new date,
+    time, place, online link or trainer raises the calendar SEQUENCE and tells everyone enrolled
+    (enrollment.session_changed, one per person, in their language through notifications); those
+    whose attendance mode the session no longer offers are offered the other one or a free leave."""
     repo = EnrollmentRepository.of(uow)
     now = utcnow()
     session = repo.training_session(session_id, lock=True)
@@ -140,36 +201,94 @@ def update_session(uow: UnitOfWork, links: Links, session_id, body: SessionPatch
     check_session_changeable(SessionStatus(session.status))
     seating = Seating(uow, repo, links, now)
     seating.settle(session, course)
-    changed = _changes(session, course, body, seating)
-    for name, value in changed.items():
+    sent = body.model_dump(include=body.model_fields_set)
+    schedule = check_schedule_change(SessionSchedule(
+        course_format=CourseFormat(course.format), starts_at=session.starts_at, ends_at=session.ends_at,
+        region=session.region, venue=session.venue, online_url=session.online_url, trainer=session.trainer,
+        registration_closes_at=session.registration_closes_at,
+    ), {name: sent[name] for name in SCHEDULE_FIELDS if name in sent}, now)
+    if "registration_closes_at" in sent:
+        schedule.pop("registration_closes_at", None)  # what the request says wins
+    settings = {name: value for name, value in sent.items() if name not in SCHEDULE_FIELDS}
+    if "registration_closes_at" in schedule:
+        settings["registration_closes_at"] = schedule.pop("registration_closes_at")
+    changed = _changes(session, course, settings, seating, schedule.get("starts_at", session.starts_at))
+    previous = SessionPlace(starts_at=session.starts_at, ends_at=session.ends_at, region=session.region,
+                            venue=session.venue, online_url=session.online_url, trainer=session.trainer)
+    for name, value in {**schedule, **changed}.items():
         setattr(session, name, value)
     if "quota_release_at" in changed:
         session.quota_released_at = None  # a new or moved quota applies until its release time
+    if schedule:
+        _apply_schedule_change(repo, session, schedule, now)
     repo.session.flush()
     seating.settle(session, course, cause="capacity_raised")
-    if changed:
+    if changed or schedule:
         uow.emit(SessionUpdated(
             session_id=session.id, course_id=course.id, course_title=title_of(course), starts_at=session.starts_at,
-            changed=sorted(set(changed) - {"quota_release_at"}), capacity=session.capacity,
+            changed=sorted((set(changed) | set(schedule)) - {"quota_release_at"}), capacity=session.capacity,
             online_capacity=session.online_capacity,
             min_participants=session.min_participants, quota_per_municipality=session.quota_per_municipality,
             quota_release_at=session.quota_release_at, offer_hours=session.offer_hours,
             registration_opens_at=session.registration_opens_at,
-            registration_closes_at=session.registration_closes_at,
+            registration_closes_at=session.registration_closes_at, ends_at=session.ends_at, region=session.region,
+            venue=session.venue, online_url=session.online_url, trainer=session.trainer,
+            calendar_sequence=session.sequence,
         ), subject=str(session.id))
+    if schedule:
+        told = _tell_schedule_change(uow, repo, links, session, course, sorted(schedule), previous)
     uow.commit()
+    if schedule:
+        SESSION_CHANGES.labels(kind=schedule_change_kind(schedule)).inc()
+        SESSION_CHANGE_NOTICES.inc(told)
+        log.info("session changed", extra={"session_id": str(session.id), "changed": sorted(schedule),
+                                           "people_told": told, "sequence": session.sequence})
     return session_view(repo, links, session, course)
 
 
-def _changes(session: TrainingSession, course: Course, body: SessionPatch, seating: Seating) -> dict:
-    """What the PATCH really changes, checked by the domain against the seats taken."""
+def _apply_schedule_change(repo: EnrollmentRepository, session: TrainingSession, schedule: dict, now) -> None:
+    """A new calendar version; a moved start moves the quota release, reminds people again and
+    ends offers no later than the new start."""
+    session.sequence = (session.sequence or 0) + 1
+    session.schedule_changed_at = now
+    if "starts_at" in schedule:
+        if session.quota_release_days is not None:
+            session.quota_release_at = quota_release_at(session.starts_at, session.quota_release_days)
+            if session.quota_released_at is not None and session.quota_release_at > now:
+                session.quota_released_at = None
+        for enrollment in repo.session_enrollments(session.id, statuses=[s.value for s in ACTIVE]):
+            enrollment.reminded_at = None
+            if enrollment.offer_expires_at is not None and enrollment.offer_expires_at > session.starts_at:
+                enrollment.offer_expires_at = session.starts_at
+
+
+def _tell_schedule_change(uow: UnitOfWork, repo: EnrollmentRepository, links: Links, session: TrainingSession,
+                          course: Course, changed: list[str], previous: SessionPlace) -> int:
+    """One enrollment.session_changed per person holding a seat, an offer or a waitlist place."""
+    offered = available_modes(CourseFormat(course.format), session.venue, session.online_url)
+    people = repo.session_enrollments(session.id, statuses=[s.value for s in ACTIVE])
+    for enrollment in people:
+        mode_available = AttendanceMode(enrollment.mode) in offered
+        uow.emit(SessionChanged(
+            **participant_fields(enrollment, session, course, links), enrollment_status=enrollment.status,
+            changed=changed, previous=previous, trainer=session.trainer, fee_eur=session.fee_eur,
+            calendar_sequence=session.sequence, mode_available=mode_available,
+            alternative_mode=None if mode_available else getattr(
+                alternative_mode(offered, AttendanceMode(enrollment.mode)), "value", None),
+        ), subject=str(enrollment.id))
+    return len(people)
+
+
+def _changes(session: TrainingSession, course: Course, settings: dict, seating: Seating, starts_at) -> dict:
+    """What the PATCH really changes in the settings, checked by the domain against the seats
+    taken (and against the new start, if it moves)."""
     return check_session_change(SessionSettings(
-        course_format=CourseFormat(course.format), starts_at=session.starts_at, capacity=session.capacity,
+        course_format=CourseFormat(course.format), starts_at=starts_at, capacity=session.capacity,
         online_capacity=session.online_capacity, min_participants=session.min_participants,
         registration_opens_at=session.registration_opens_at, registration_closes_at=session.registration_closes_at,
         quota_per_municipality=session.quota_per_municipality, quota_release_days=session.quota_release_days,
         offer_hours=session.offer_hours, reminder_hours_before=session.reminder_hours_before,
-    ), body.model_dump(include=body.model_fields_set), seating.counts(session).held)
+    ), settings, seating.counts(session).held)
 
 
 def cancel_session(uow: UnitOfWork, links: Links, session_id, body: CancelSessionIn) -> SessionOut:

@@ -17,7 +17,9 @@ from services.enrollment.domain.rules import (
     EnrollmentStatus,
     SessionStatus,
     attendance_mode,
+    available_modes,
     check_can_cancel,
+    check_mode_switch,
     check_not_enrolled_by_another,
     check_offer_acceptable,
     check_offer_declinable,
@@ -28,7 +30,13 @@ from services.enrollment.domain.seats import waiting_for as seat_waiting_for
 from services.enrollment.models import Course, Enrollment, IdempotencyKey, TrainingSession
 from services.enrollment.notices import Links
 from services.enrollment.repository import EnrollmentRepository
-from services.enrollment.schemas import CancelEnrollmentIn, EnrollmentIn, EnrollmentOut, EnrollmentQuery
+from services.enrollment.schemas import (
+    CancelEnrollmentIn,
+    EnrollmentIn,
+    EnrollmentOut,
+    EnrollmentQuery,
+    SwitchModeIn,
+)
 from services.enrollment.usecases.seating import Seating
 from services.enrollment.views import enrollment_out
 from shared.auth import Principal
@@ -111,7 +119,9 @@ def _enroll(uow: UnitOfWork, links: Links, session_id, body: EnrollmentIn, princ
         return Enrolled(enrollment_view(uow, links, existing), created=False)
     check_registration_open(SessionStatus(session.status), session.registration_opens_at,
                             session.registration_closes_at, now)
-    mode = attendance_mode(CourseFormat(course.format), body.attendance_mode)
+    course_format = CourseFormat(course.format)
+    mode = attendance_mode(course_format, body.attendance_mode,
+                           available_modes(course_format, session.venue, session.online_url))
     # A person who left (or whose offer expired) may come back: as a new arrival, at the end.
     enrollment = existing or Enrollment(id=uuid.uuid4(), session_id=session.id, email_key=email_key,
                                         created_at=now, created_by=principal.subject)
@@ -215,4 +225,38 @@ def accept(uow: UnitOfWork, links: Links, enrollment: Enrollment, session: Train
         uow.commit()  # the expiry stands even though accepting is refused
     check_offer_acceptable(EnrollmentStatus(enrollment.status))
     seating.accept_offer(session, course, enrollment)
+    uow.commit()
+
+
+# ---------------------------------------------------------------- a dropped attendance mode
+def switch_mode_of(uow: UnitOfWork, links: Links, enrollment_id, body: SwitchModeIn) -> EnrollmentOut:
+    """A coordinator switches a person whose mode the session no longer offers (see switch_mode)."""
+    enrollment, session = EnrollmentRepository.of(uow).enrollment_locked(enrollment_id)
+    switch_mode(uow, links, enrollment, session, body.attendance_mode)
+    return enrollment_view(uow, links, enrollment)
+
+
+def switch_mode(uow: UnitOfWork, links: Links, enrollment: Enrollment, session: TrainingSession,
+                target: str | None) -> None:
+    """Under the session's lock (the caller took it), move a person whose attendance mode the
+    (hybrid) session no longer offers to the mode it still offers, and commit. In that pool they
+    arrive as anyone would: a seat if one is free (and the quota allows), else the end of its
+    waitlist; nobody already waiting there is overtaken. Told like an arrival
+    (enrollment_confirmed or enrollment_waitlisted)."""
+    repo = EnrollmentRepository.of(uow)
+    now = utcnow()
+    course = repo.course(session.course_id)
+    course_format = CourseFormat(course.format)
+    check_can_cancel(EnrollmentStatus(enrollment.status), SessionStatus(session.status), session.starts_at, now)
+    new_mode = check_mode_switch(AttendanceMode(enrollment.mode),
+                                 available_modes(course_format, session.venue, session.online_url),
+                                 AttendanceMode(target) if target else None)
+    seating = Seating(uow, repo, links, now)
+    enrollment.mode = new_mode.value
+    enrollment.status = EnrollmentStatus.WAITLISTED.value  # (holds nothing while it is decided)
+    enrollment.offer_expires_at = enrollment.offered_at = None
+    repo.session.flush()
+    arrival, position = seating.admit(session, course, enrollment)
+    repo.session.flush()
+    seating.announce_arrival(session, course, enrollment, arrival, position)
     uow.commit()

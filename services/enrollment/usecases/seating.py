@@ -18,6 +18,7 @@ from services.enrollment.domain.rules import (
     CourseFormat,
     EnrollmentStatus,
     SessionStatus,
+    available_modes,
     capacity_of,
     modes_for,
     offer_deadline,
@@ -57,8 +58,11 @@ class Seating:
     @staticmethod
     def policy(session: TrainingSession, course: Course) -> SeatPolicy:
         course_format = CourseFormat(course.format)
+        offered = available_modes(course_format, session.venue, session.online_url)
+        # A pool the session no longer offers (a hybrid session without its venue or link) has no
+        # seat to give: its waitlist waits for the person's choice, not for a promotion.
         capacities = {mode: capacity_of(mode, course_format, session.capacity, session.online_capacity)
-                      for mode in modes_for(course_format)}
+                      if mode in offered else 0 for mode in modes_for(course_format)}
         quota = session.quota_per_municipality if session.quota_released_at is None else None
         return SeatPolicy(capacities, quota, offers=session.offer_hours is not None)
 

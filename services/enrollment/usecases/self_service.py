@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from services.enrollment.domain.codes import check_enrollment_code
-from services.enrollment.domain.rules import EnrollmentStatus, leave_reason
+from services.enrollment.domain.rules import (
+    AttendanceMode,
+    CourseFormat,
+    EnrollmentStatus,
+    alternative_mode,
+    available_modes,
+    leave_reason,
+)
 from services.enrollment.models import Enrollment
 from services.enrollment.notices import Links, title_of
 from services.enrollment.repository import EnrollmentRepository
@@ -47,15 +54,28 @@ def accept(uow: UnitOfWork, links: Links, enrollment_id, code: str) -> SelfServi
     return _out(uow, links, enrollment)
 
 
+def switch_mode(uow: UnitOfWork, links: Links, enrollment_id, code: str) -> SelfServiceOut:
+    """The person takes the other attendance mode when theirs is no longer offered."""
+    repo = EnrollmentRepository.of(uow)
+    open_link(repo, links, enrollment_id, code)
+    enrollment, session = repo.enrollment_locked(enrollment_id)
+    enrolment.switch_mode(uow, links, enrollment, session, None)
+    return _out(uow, links, enrollment)
+
+
 def _out(uow: UnitOfWork, links: Links, enrollment: Enrollment) -> SelfServiceOut:
     repo = EnrollmentRepository.of(uow)
     session = repo.training_session(enrollment.session_id)
     course = repo.course(session.course_id)
+    offered = available_modes(CourseFormat(course.format), session.venue, session.online_url)
+    mode = AttendanceMode(enrollment.mode)
     return SelfServiceOut(
         enrollment_id=enrollment.id, status=enrollment.status, waitlist_position=repo.waitlist_position(enrollment),
         waiting_for=Seating(uow, repo, links, utcnow()).waiting_for(session, course, enrollment),
         offer_expires_at=enrollment.offer_expires_at, name=enrollment.name, course_title=title_of(course),
         starts_at=session.starts_at, ends_at=session.ends_at, region=session.region, venue=session.venue,
-        online_url=session.online_url, attendance_mode=enrollment.mode, session_status=session.status,
+        online_url=session.online_url, attendance_mode=enrollment.mode, mode_available=mode in offered,
+        alternative_mode=None if mode in offered else getattr(alternative_mode(offered, mode), "value", None),
+        trainer=session.trainer, session_status=session.status,
         calendar_url=links.person_calendar(enrollment.id),
     )

@@ -58,6 +58,8 @@ TELLERS: dict[str, Teller] = {
     "enrollment.waitlist_offer_expired": Teller("waitlist_offer_expired", "training", PARTICIPANT),
     "enrollment.enrollment_cancelled": Teller("enrollment_cancelled", "training", PARTICIPANT, critical=True),
     "enrollment.session_reminder_due": Teller("session_reminder_due", "training", PARTICIPANT, critical=True),
+    # A new date, place or link matters before the session, not in tomorrow's digest.
+    "enrollment.session_changed": Teller("session_changed", "training", PARTICIPANT, critical=True),
     "enrollment.certificate_issued": Teller("certificate_issued", "certificates", PARTICIPANT),
     "enrollment.certificate_revoked": Teller("certificate_revoked", "certificates", PARTICIPANT),
     "enrollment.certificate_expiring": Teller("certificate_expiring", "certificates", PARTICIPANT),
