@@ -70,6 +70,10 @@ class PartnerRequested(EventData):
     languages: list[LanguageCode] = Field(default_factory=list, description="preferred working languages")
     deadline: date = Field(description="when the partnership must be agreed (before the call closes)")
     consultant: Contact | None = Field(default=None, description="the centre's consultant on the application")
+    reason: Literal["application_created", "consultant_assigned"] = Field(
+        default="application_created",
+        description="consultant_assigned: the same request again because a consultant was assigned since (partners "
+                    "updates who answers for the municipality and proposes to them)")
 
 
 class ApplicationEvent(EventData):

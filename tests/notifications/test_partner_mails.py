@@ -79,3 +79,62 @@ def test_staff_introductions_ask_both_sides_each_with_its_link(embedded):
              for m in (to_requester, to_candidate)]
     assert links[0] != links[1]
     assert key_of(links[0]) and key_of(links[1])
+
+
+def answer_from_page(link, answer):
+    """What a person does in the browser: open the e-mail's link, press the button (a POST form)."""
+    page = requests.get(link, headers=BROWSER, timeout=30)
+    assert page.status_code == 200 and f'name="answer" value="{answer}"' in page.text
+    action = re.search(r'<form class="action" method="post" action="([^"]+)"', page.text).group(1)
+    base = link.split("/partners/", 1)[0]
+    done = requests.post(base + action, data={"key": key_of(link), "answer": answer}, headers=BROWSER, timeout=30,
+                         allow_redirects=False)
+    assert done.status_code == 303, done.text
+    return done
+
+
+def link_in(message):
+    return re.search(r"(http\S+/partners/answers\?key=\S+)", text_of(message)).group(1)
+
+
+def test_a_consultant_assigned_after_the_application_hears_the_partner_search_to_the_partnership(embedded):
+    from tests.grants.helpers import application_body, call_body
+
+    staff = embedded.token()
+    created(post(embedded, "/partners/organisations", HORDALAND, staff))
+    call = created(post(embedded, "/grants/calls", call_body(), staff))
+    body = application_body(call["id"])
+    del body["consultant"]
+    application = created(post(embedded, "/grants/applications", body, staff))
+
+    def partner_request():
+        found = [r for r in http("GET", f"{embedded.base_url}/partners/requests", token=staff).body
+                 if r["application_id"] == application["id"]]
+        return found[0] if found and found[0]["proposal"] else None
+    request = wait_until(partner_request, message="the partner request with its proposal")
+    assert request["requester"] is None  # nobody to answer for the municipality yet
+
+    assigned = http("PUT", f"{embedded.base_url}/grants/applications/{application['id']}/consultant",
+                    {"name": "Jonas Jonaitis", "email": "jonas.jonaitis@lsa.lt", "language": "en"}, token=staff)
+    assert assigned.status == 200, assigned.body
+    [told] = wait_for_mail(embedded, "jonas.jonaitis@lsa.lt", subject="Consultant assigned to the partner search")
+    assert "now answers for the municipality in the partner search" in text_of(told)
+    [matches] = wait_for_mail(embedded, "jonas.jonaitis@lsa.lt", subject="Partner candidates proposed")
+    assert "Hordaland county council (NO)" in text_of(matches)
+
+    # Staff introduce the candidate: the consultant is asked with a link, and so is the candidate.
+    created(post(embedded, f"/partners/requests/{request['id']}/introductions",
+                 {"organisation_id": request["proposal"][0]["organisation_id"]}, staff))
+    [asked] = wait_for_mail(embedded, "jonas.jonaitis@lsa.lt", subject="Would you like to be introduced?")
+    [candidate] = wait_for_mail(embedded, "kari.nordmann@hordaland.no", subject="Would you like to be introduced?")
+    answer_from_page(link_in(asked), "accepted")
+    answer_from_page(link_in(candidate), "accepted")
+    [agreed] = wait_for_mail(embedded, "jonas.jonaitis@lsa.lt", subject="Partnership agreed: Hordaland")
+    assert "kari.nordmann@hordaland.no" in text_of(agreed)
+    # Assigning the same consultant again asks partners nothing new.
+    again = http("PUT", f"{embedded.base_url}/grants/applications/{application['id']}/consultant",
+                 {"name": "Jonas Jonaitis", "email": "jonas.jonaitis@lsa.lt", "language": "en"}, token=staff)
+    assert again.status == 200
+    events = [e for e in http("GET", f"{embedded.base_url}/partners/requests", token=staff).body
+              if e["application_id"] == application["id"]]
+    assert len(events) == 1 and events[0]["requester"]["email"] == "jonas.jonaitis@lsa.lt"

@@ -31,7 +31,7 @@ from services.grants.schemas import (
     ContactIn,
 )
 from services.grants.usecases import local_today, repository
-from services.grants.usecases.partner_search import request_partner
+from services.grants.usecases.partner_search import partner_search_open, request_partner
 from services.grants.views import (
     application_event_fields,
     application_out,
@@ -152,11 +152,17 @@ def change_application(uow: UnitOfWork, application_id: uuid.UUID, body: Applica
 def assign_consultant(uow: UnitOfWork, application_id: uuid.UUID, body: ContactIn) -> ApplicationOut:
     repo = repository(uow)
     application = repo.application(application_id, lock=True)
+    changed = (application.consultant_email or "").lower() != body.email.lower()
     application.consultant_name, application.consultant_email = body.name, body.email
     application.consultant_language = body.language
     application.updated_at = utcnow()
+    call = repo.call(application.call_id)
+    if changed and partner_search_open(application.partner_status):
+        # Partners learns who now answers for the municipality: matches, introductions and the
+        # partnership reach the consultant (grants.partner_requested, reason consultant_assigned).
+        request_partner(uow, application, call, reason="consultant_assigned")
     uow.commit()
-    return view(repo, application, repo.call(application.call_id), local_today())
+    return view(repo, application, call, local_today())
 
 
 def update_checklist_item(uow: UnitOfWork, application_id: uuid.UUID, code: str, body: ChecklistChangeIn,

@@ -26,15 +26,23 @@ from shared.persistence.unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 
 
-def request_partner(uow: UnitOfWork, application: Application, call: FundingCall) -> None:
+def request_partner(uow: UnitOfWork, application: Application, call: FundingCall, *,
+                    reason: str = "application_created") -> None:
     """grants.partner_requested: the partners service proposes organisations of the call's countries
-    and types for the application's themes."""
+    and types for the application's themes. Sent again (reason consultant_assigned) when a
+    consultant is assigned while the search is open: partners then answers to them."""
     uow.emit(PartnerRequested(
         application_id=application.id, call_id=call.id, call_code=call.code,
         municipality_code=application.municipality_code, application_title=LocalizedText(**application.title),
         themes=application.themes, countries=call.partner_countries,
         organisation_types=call.partner_organisation_types, deadline=application.internal_deadline,
-        consultant=consultant_of(application)), subject=str(application.id))
+        consultant=consultant_of(application), reason=reason), subject=str(application.id))
+
+
+def partner_search_open(partner_status: str) -> bool:
+    """The partners service is still looking (requested, or candidates proposed): not established,
+    not needed, not the municipality's own partner."""
+    return partner_status in ("requested", "proposed")
 
 
 def matches_proposed(uow: UnitOfWork, event: MatchesProposed) -> None:
