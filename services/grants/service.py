@@ -42,6 +42,7 @@ from services.grants.usecases import (
     consultations,
     erasure,
     idea_fit,
+    letters,
     partner_search,
     reminders,
     reports,
@@ -49,7 +50,13 @@ from services.grants.usecases import (
 )
 from shared.auth import ANYONE, STAFF, STAFF_OR_MUNICIPALITY
 from shared.events.envelope import Envelope
-from shared.events.partners import IntroductionAnswered, IntroductionSent, MatchesProposed, PartnershipEstablished
+from shared.events.partners import (
+    IntroductionAnswered,
+    IntroductionSent,
+    LetterOfIntentRecorded,
+    MatchesProposed,
+    PartnershipEstablished,
+)
 from shared.events.privacy import ErasureRequested
 from shared.http import route
 from shared.messaging.subscriptions import subscribe
@@ -254,6 +261,11 @@ class GrantsService(GrantsPages, ServiceBase):
     def on_partnership_established(self, event: PartnershipEstablished, envelope: Envelope):
         """The partner requirement is met: the application shows the partner and may be submitted."""
         partner_search.partnership_established(self.db, event)
+
+    @subscribe("partners.letter_of_intent_recorded")
+    def on_letter_of_intent_recorded(self, event: LetterOfIntentRecorded, envelope: Envelope):
+        """A partner's letter of intent ticks the checklist item it stands for (the partnership letter)."""
+        letters.letter_of_intent_recorded(self.db, event)
 
     # ------------------------------------------------------------------ deadline reminders
     @timer()

@@ -21,6 +21,7 @@ from services.grants.usecases import (
     consultations,
     erasure,
     idea_fit,
+    letters,
     partner_search,
     reminders,
     reports,
@@ -135,6 +136,7 @@ HANDLERS = [
     ("on_introduction_sent", (partner_search, "introduction_sent")),
     ("on_introduction_answered", (partner_search, "introduction_answered")),
     ("on_partnership_established", (partner_search, "partnership_established")),
+    ("on_letter_of_intent_recorded", (letters, "letter_of_intent_recorded")),
     ("on_erasure_requested", (erasure, "erase_person")),
 ]
 

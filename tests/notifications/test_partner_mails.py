@@ -138,3 +138,48 @@ def test_a_consultant_assigned_after_the_application_hears_the_partner_search_to
     events = [e for e in http("GET", f"{embedded.base_url}/partners/requests", token=staff).body
               if e["application_id"] == application["id"]]
     assert len(events) == 1 and events[0]["requester"]["email"] == "jonas.jonaitis@lsa.lt"
+
+
+def test_a_partners_letter_of_intent_ticks_the_partnership_letter_and_the_coordinator_is_told(embedded):
+    from tests.grants.helpers import application_body, call_body
+
+    staff = embedded.token()
+    http("POST", f"{embedded.base_url}/notifications/recipients",
+         {"email": "es@kaunas.lt", "name": "ES koordinatorė", "municipality_code": "15",
+          "roles": ["eu_projects_coordinator"]}, token=staff)
+    hordaland = created(post(embedded, "/partners/organisations", HORDALAND, staff))
+    call = created(post(embedded, "/grants/calls", call_body(), staff))
+    application = created(post(embedded, "/grants/applications", application_body(call["id"]), staff))
+
+    def partner_request():
+        found = [r for r in http("GET", f"{embedded.base_url}/partners/requests", token=staff).body
+                 if r["application_id"] == application["id"]]
+        return found[0] if found else None
+    request = wait_until(partner_request, message="the partner request")
+    introduction = created(post(embedded, f"/partners/requests/{request['id']}/introductions",
+                                {"organisation_id": hordaland["id"]}, staff))
+    answers = [post(embedded, f"/partners/introductions/{introduction['id']}/answers",
+                    {"side": side, "answer": "accepted"}, staff) for side in ("requester", "candidate")]
+    partnership = answers[-1].body["partnership_id"]
+    assert partnership, answers[-1].body
+
+    def letter_item():
+        found = http("GET", f"{embedded.base_url}/grants/applications/{application['id']}", token=staff).body
+        return next(i for i in found["checklist"] if i["code"] == "partnership_letter")
+    assert letter_item()["status"] == "missing"
+    # The municipality's own letter ticks nothing; the partner's does.
+    created(post(embedded, f"/partners/partnerships/{partnership}/letters-of-intent",
+                 {"issued_by": "requester", "signed_on": "2026-11-20", "reference": "KAUNAS-1"}, staff))
+    created(post(embedded, f"/partners/partnerships/{partnership}/letters-of-intent",
+                 {"issued_by": "partner", "signed_on": "2026-11-25", "reference": "LOI-2027-3"}, staff))
+    item = wait_until(lambda: letter_item() if letter_item()["status"] == "ready" else None,
+                      message="the partnership letter ticked")
+    assert "LOI-2027-3" in item["note"] and "Hordaland county council" in item["note"]
+    assert [(c["from_status"], c["to_status"]) for c in item["history"]] == [("missing", "ready")]
+
+    mails = wait_for_mail(embedded, "es@kaunas.lt", count=2, subject="ketinimų")
+    texts = [text_of(m) for m in mails]
+    partner_letter = next(t for t in texts if "LOI-2027-3" in t)
+    assert "paraiškos dokumentų sąraše jis dabar pažymėtas kaip parengtas" in partner_letter
+    own_letter = next(t for t in texts if "KAUNAS-1" in t)
+    assert "Jį galima pridėti prie paraiškos dokumentų" in own_letter
