@@ -1,6 +1,6 @@
 """Benchmark of the platform's cross-service flow in distributed mode.
 
-    .venv/bin/python -m bench.flow --count 500 --rate 50
+    .venv/bin/python -m bench.flow --count 500 --rate 50 [--rounds 3]
 
 Starts `savivalda run enrollment` and `savivalda run notifications` as separate processes against
 the local RabbitMQ and PostgreSQL (a fresh vhost and databases, removed afterwards) with a real
@@ -9,7 +9,10 @@ SMTP server (aiosmtpd) receiving the mail, then sends N enrolments at a fixed ra
 - p50/p99 request latency;
 - p50/p99 event-to-delivered latency: the enrollment_confirmed event's time to the SMTP server
   accepting the e-mail (notification.sent_at − event time, from the notifications database);
-- p50/p99 request-to-inbox latency measured by the client (request start → the SMTP sink has it).
+- flows/s end to end (N / first request to last e-mail at the SMTP server) and the CPU per flow of
+  the service processes and the SMTP server (/proc/<pid>/stat).
+Each round also runs bench/baseline_enrollment.py (a minimal hand-written nameko process with the
+same two services) the same way, interleaved, and prints both, their ratio and the load average.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from shared.green import patch
 patch()
 
 import argparse  # noqa: E402
+import os  # noqa: E402
+import shutil  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -28,7 +33,9 @@ import uuid  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import eventlet  # noqa: E402
+import psycopg2  # noqa: E402
 
+from bench.pairing import ROOT, interleave, percentile, report  # noqa: E402
 from shared.auth import issue_token  # noqa: E402
 from shared.persistence.engines import dispose_engines  # noqa: E402
 from tests.support import (  # noqa: E402
@@ -43,32 +50,78 @@ from tests.support import (  # noqa: E402
 )
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    index = min(len(ordered) - 1, max(0, int(round(p / 100 * (len(ordered) - 1)))))
-    return ordered[index]
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time used so far by these processes (/proc/<pid>/stat)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=500, help="enrolments to send")
-    parser.add_argument("--rate", type=float, default=50.0, help="requests per second to aim for")
-    parser.add_argument("--concurrency", type=int, default=50, help="most requests in flight at once")
-    parser.add_argument("--notification-replicas", type=int, default=1)
-    args = parser.parse_args(argv)
+def start_sink(work: Path) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    sink = subprocess.Popen([sys.executable, str(ROOT / "tests" / "support" / "smtp_sink.py"), str(port),
+                             str(work / "mail")], stdout=subprocess.PIPE)
+    assert sink.stdout.readline().strip() == b"ready"
+    return sink, port
 
+
+def drive(url: str, token: str, args, work: Path, cpu_pids: list[int]) -> tuple[dict, int]:
+    """N enrolments at R/s (at most C in flight), then wait for every e-mail; the client's figures."""
+    latencies: list[float] = []
+    failures = 0
+
+    def enrol(n: int):
+        nonlocal failures
+        began = time.perf_counter()
+        reply = http("POST", url, {"name": f"Bench {n}", "email": f"bench{n}@savivaldybe.lt",
+                                   "municipality_code": f"{n % 60 + 1:02d}"}, token=token)
+        latencies.append(time.perf_counter() - began)
+        if reply.status != 201:
+            failures += 1
+
+    cpu0 = cpu_seconds(cpu_pids)
+    pool = eventlet.GreenPool(args.concurrency)
+    interval = 1.0 / args.rate
+    wall0 = time.time()
+    began = time.perf_counter()
+    for n in range(args.count):
+        delay = began + n * interval - time.perf_counter()
+        if delay > 0:
+            eventlet.sleep(delay)
+        pool.spawn_n(enrol, n)
+    pool.waitall()
+    elapsed = time.perf_counter() - began
+    mail = work / "mail"
+    wait_until(lambda: len(list(mail.glob("*.eml"))) >= args.count - failures, timeout=900, interval=0.1,
+               message="every e-mail")
+    last = max(p.stat().st_mtime for p in mail.glob("*.eml"))
+    cpu = cpu_seconds(cpu_pids) - cpu0
+    return {"requests_per_s": round(args.count / elapsed, 1), "flows_per_s": round(args.count / (last - wall0), 1),
+            "request_p50_ms": round(statistics.median(latencies) * 1000, 1),
+            "request_p99_ms": round(percentile(latencies, 99) * 1000, 1),
+            "cpu_ms_per_flow": round(cpu * 1000 / args.count, 2)}, failures
+
+
+def delivered(database: str) -> dict:
+    """Event time to SMTP accepted, from the notifications table (both sides keep the same columns)."""
+    connection = psycopg2.connect(host="127.0.0.1", user="postgres", dbname=database)
+    with connection, connection.cursor() as cursor:
+        cursor.execute("SELECT EXTRACT(EPOCH FROM sent_at - event_time) FROM notifications WHERE status = 'sent'")
+        values = [float(row[0]) for row in cursor.fetchall()]
+    connection.close()
+    return {"event_to_smtp_p50_ms": round(statistics.median(values) * 1000, 1),
+            "event_to_smtp_p99_ms": round(percentile(values, 99) * 1000, 1)}
+
+
+def project_once(args) -> dict:
     work = Path(tempfile.mkdtemp(prefix="savivalda-bench-"))
     broker, postgres = BrokerAdmin(), PostgresAdmin()
     vhost = broker.add_vhost()
     prefix = f"savivalda_bench_{uuid.uuid4().hex[:6]}"
     databases = {s: postgres.create(f"{prefix}_{s}") for s in ("enrollment", "notifications")}
-    smtp_port = free_port()
-    sink = subprocess.Popen([sys.executable, str(Path(__file__).resolve().parents[1] / "tests" / "support" /
-                                                 "smtp_sink.py"), str(smtp_port), str(work / "mail")],
-                            stdout=subprocess.PIPE)
-    assert sink.stdout.readline().strip() == b"ready"
+    sink, smtp_port = start_sink(work)
     env = {"SAVIVALDA_AMQP_URI": f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
            "SAVIVALDA_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}", "SAVIVALDA_AUTH_SECRET": TEST_SECRET,
            "SAVIVALDA_LOG_LEVEL": "WARNING",
@@ -88,79 +141,11 @@ def main(argv=None) -> int:
         session = http("POST", f"{enrollment.base_url}/enrollment/courses/{course['id']}/sessions", {
             "starts_at": start, "ends_at": end, "online_url": "https://meet.example/bench",
             "capacity": args.count}, token=token).body
-
-        latencies: list[float] = []
-        sent_at: dict[str, float] = {}
-        failures = 0
-
-        def enrol(n: int):
-            nonlocal failures
-            email = f"bench{n}@savivaldybe.lt"
-            began = time.perf_counter()
-            sent_at[email] = time.time()
-            reply = http("POST", f"{enrollment.base_url}/enrollment/sessions/{session['id']}/enrollments",
-                         {"name": f"Bench {n}", "email": email, "municipality_code": f"{n % 60 + 1:02d}"},
-                         token=token)
-            latencies.append(time.perf_counter() - began)
-            if reply.status != 201:
-                failures += 1
-
-        pool = eventlet.GreenPool(args.concurrency)
-        interval = 1.0 / args.rate
-        began = time.perf_counter()
-        for n in range(args.count):
-            target = began + n * interval
-            delay = target - time.perf_counter()
-            if delay > 0:
-                eventlet.sleep(delay)
-            pool.spawn_n(enrol, n)
-        pool.waitall()
-        elapsed = time.perf_counter() - began
-
-        mail_dir = work / "mail"
-        arrived: dict[str, float] = {}
-
-        def collect():
-            import email
-            from email import policy
-
-            for path in mail_dir.glob("*.eml"):
-                if path.name in arrived:
-                    continue
-                message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
-                arrived[path.name] = (message["To"].addresses[0].addr_spec, path.stat().st_mtime)
-            return len(arrived) >= args.count - failures
-
-        wait_until(collect, timeout=600, interval=0.2, message="every e-mail")
-        request_to_inbox = [mtime - sent_at[to] for to, mtime in arrived.values()]
-
-        import psycopg2
-
-        connection = psycopg2.connect(host="127.0.0.1", user="postgres", dbname=f"{prefix}_notifications")
-        with connection, connection.cursor() as cursor:
-            cursor.execute("SELECT EXTRACT(EPOCH FROM sent_at - event_time) FROM notifications WHERE status = 'sent'")
-            event_to_delivered = [float(row[0]) for row in cursor.fetchall()]
-        connection.close()
-
-        from tests.support import metric_value
-
-        notifier_metrics = [p.metrics() for p in launcher.started[1:]]
-        lag_sum = sum(metric_value(m, "savivalda_event_handling_lag_seconds_sum") for m in notifier_metrics)
-        lag_count = sum(metric_value(m, "savivalda_event_handling_lag_seconds_count") for m in notifier_metrics)
-        ms = lambda seconds: f"{seconds * 1000:.1f} ms"  # noqa: E731
-        print(f"enrolments: {args.count} at target {args.rate:.0f}/s, concurrency {args.concurrency}, "
-              f"notification replicas {args.notification_replicas}, failures {failures}")
-        print(f"throughput: {args.count / elapsed:.1f} requests/s over {elapsed:.1f} s")
-        print(f"request latency: p50 {ms(statistics.median(latencies))}, p99 {ms(percentile(latencies, 99))}")
-        print(f"event to delivered (SMTP accepted): p50 {ms(statistics.median(event_to_delivered))}, "
-              f"p99 {ms(percentile(event_to_delivered, 99))}")
-        print(f"  of which event to handler start (broker and queue): mean {ms(lag_sum / max(lag_count, 1))}")
-        handler_sum = sum(metric_value(m, "savivalda_entrypoint_duration_seconds_sum", kind="event") for m in notifier_metrics)
-        handler_count = sum(metric_value(m, "savivalda_entrypoint_duration_seconds_count", kind="event") for m in notifier_metrics)
-        print(f"  handler run (store the notification): mean {ms(handler_sum / max(handler_count, 1))}")
-        print(f"request to inbox (client view): p50 {ms(statistics.median(request_to_inbox))}, "
-              f"p99 {ms(percentile(request_to_inbox, 99))}")
-        return 0 if failures == 0 else 1
+        figures, failures = drive(f"{enrollment.base_url}/enrollment/sessions/{session['id']}/enrollments", token,
+                                  args, work, [p.popen.pid for p in launcher.started] + [sink.pid])
+        assert failures == 0, f"{failures} enrolments failed"
+        wait_until(lambda: delivered_count(f"{prefix}_notifications") >= args.count, timeout=60)
+        return {**figures, **delivered(f"{prefix}_notifications")}
     finally:
         launcher.stop_all()
         sink.terminate()
@@ -168,6 +153,67 @@ def main(argv=None) -> int:
         for url in databases.values():
             postgres.drop(url.rsplit("/", 1)[1])
         broker.delete_vhost(vhost)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def delivered_count(database: str) -> int:
+    connection = psycopg2.connect(host="127.0.0.1", user="postgres", dbname=database)
+    with connection, connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM notifications WHERE status = 'sent'")
+        count = cursor.fetchone()[0]
+    connection.close()
+    return count
+
+
+def baseline_once(args) -> dict:
+    """bench/baseline_enrollment.py with its notifications service, one process, the same way."""
+    work = Path(tempfile.mkdtemp(prefix="savivalda-bench-baseline-"))
+    broker, postgres = BrokerAdmin(), PostgresAdmin()
+    vhost = broker.add_vhost()
+    database = f"savivalda_bench_baseline_{uuid.uuid4().hex[:6]}"
+    dsn = postgres.create(database).replace("postgresql+psycopg2://", "postgresql://", 1)
+    sink, smtp_port = start_sink(work)
+    script = str(ROOT / "bench" / "baseline_enrollment.py")
+    port, service = free_port(), None
+    try:
+        session_id = subprocess.run([sys.executable, script, "--dsn", dsn, "--setup", str(args.count)], check=True,
+                                    capture_output=True, text=True).stdout.strip()
+        service = subprocess.Popen([sys.executable, script, "--dsn", dsn, "--amqp",
+                                    f"amqp://guest:guest@127.0.0.1:5672/{vhost}", "--port", str(port),
+                                    "--secret", TEST_SECRET, "--smtp-port", str(smtp_port)], stdout=subprocess.PIPE)
+        assert service.stdout.readline().strip() == b"ready"
+        token = issue_token(TEST_SECRET, subject="bench", role="staff")
+        figures, failures = drive(f"http://127.0.0.1:{port}/enrollment/sessions/{session_id}/enrollments", token,
+                                  args, work, [service.pid, sink.pid])
+        assert failures == 0, f"{failures} enrolments failed"
+        wait_until(lambda: delivered_count(database) >= args.count, timeout=60)
+        return {**figures, **delivered(database)}
+    finally:
+        if service is not None:
+            service.terminate()
+            service.wait(timeout=30)
+        sink.terminate()
+        postgres.drop(database)
+        broker.delete_vhost(vhost)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=500, help="enrolments to send")
+    parser.add_argument("--rate", type=float, default=50.0, help="requests per second to aim for")
+    parser.add_argument("--concurrency", type=int, default=50, help="most requests in flight at once")
+    parser.add_argument("--notification-replicas", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved pairs (project, baseline)")
+    args = parser.parse_args(argv)
+    print(f"flow: {args.count} enrolments at {args.rate:.0f}/s asked, at most {args.concurrency} in flight, "
+          f"{args.notification_replicas} notifications replica(s), {args.rounds} rounds", flush=True)
+    pairs = interleave(args.rounds, lambda: project_once(args), lambda: baseline_once(args))
+    report(f"flow, {args.count} at {args.rate:.0f}/s", pairs, [
+        ("requests_per_s", "/s", True), ("flows_per_s", "/s end to end", True),
+        ("cpu_ms_per_flow", "ms, services + SMTP server", False), ("request_p50_ms", "ms", False),
+        ("request_p99_ms", "ms", False), ("event_to_smtp_p50_ms", "ms", False), ("event_to_smtp_p99_ms", "ms", False)])
+    return 0
 
 
 if __name__ == "__main__":
