@@ -9,6 +9,7 @@ from __future__ import annotations
 from services.enrollment.domain.idempotency import HEADER as IDEMPOTENCY_HEADER
 from services.enrollment.metrics import EnrollmentGauges
 from services.enrollment.notices import Links
+from services.enrollment.pages import after_action, enrolment_page, page_form
 from services.enrollment.public_pages import PublicPages
 from services.enrollment.repository import ENROLLED_PERSON_OWNER, ENROLLMENT_OWNER
 from services.enrollment.schemas import (
@@ -227,23 +228,40 @@ class EnrollmentService(PublicPages, ServiceBase):
         return enrolment.decline_offer(self.db, self.links, enrollment_id)
 
     # ================================================================== self-service (the person's link)
-    @route("GET", "/enrollment/self-service/<uuid:enrollment_id>/<string:code>", public=True,
-           response=SelfServiceOut, errors=(404,))
+    # A browser gets the enrolment page (pages.py) and its forms' answers (303 back to the page);
+    # JSON clients get the JSON as before. A GET changes nothing (mail scanners fetch links).
+    @route("GET", "/enrollment/self-service/<uuid:enrollment_id>/<string:code>", public=True, html=True,
+           response=SelfServiceOut, errors=(404, 422))
     def self_service(self, request, enrollment_id, code):
-        """A person's own enrolment through the link they were sent: status and waitlist position."""
+        """A person's own enrolment through the link they were sent: status and waitlist position
+        (for a browser, the enrolment page in their language: `?lang=lt|en`, `?done=` after a form)."""
+        if wants_html(request):
+            return enrolment_page(request, self_service.page(self.db, self.links, enrollment_id, code))
         return self_service.view(self.db, self.links, enrollment_id, code)
 
-    @route("POST", "/enrollment/self-service/<uuid:enrollment_id>/<string:code>/leave", public=True,
-           response=SelfServiceOut, errors=(404, 409))
+    @route("POST", "/enrollment/self-service/<uuid:enrollment_id>/<string:code>/leave", public=True, html=True,
+           response=SelfServiceOut, errors=(404, 409, 415, 422))
     def self_service_leave(self, request, enrollment_id, code):
         """The person leaves the session or its waitlist (declining an offer, if one is open)."""
-        return self_service.leave(self.db, self.links, enrollment_id, code)
+        form = page_form(request)
+        done = self_service.leave(self.db, self.links, enrollment_id, code)
+        return after_action(request, form, "left") if form else done
 
-    @route("POST", "/enrollment/self-service/<uuid:enrollment_id>/<string:code>/accept", public=True,
-           response=SelfServiceOut, errors=(404, 409))
+    @route("POST", "/enrollment/self-service/<uuid:enrollment_id>/<string:code>/accept", public=True, html=True,
+           response=SelfServiceOut, errors=(404, 409, 415, 422))
     def self_service_accept(self, request, enrollment_id, code):
         """The person accepts the seat offered to them."""
-        return self_service.accept(self.db, self.links, enrollment_id, code)
+        form = page_form(request)
+        done = self_service.accept(self.db, self.links, enrollment_id, code)
+        return after_action(request, form, "accepted") if form else done
+
+    @route("POST", "/enrollment/self-service/<uuid:enrollment_id>/<string:code>/decline", public=True, html=True,
+           response=SelfServiceOut, errors=(404, 409, 415, 422))
+    def self_service_decline(self, request, enrollment_id, code):
+        """The person declines the seat offered to them (409 when no offer is open); it passes on."""
+        form = page_form(request)
+        done = self_service.decline(self.db, self.links, enrollment_id, code)
+        return after_action(request, form, "declined") if form else done
 
     @route("GET", "/enrollment/self-service/<uuid:enrollment_id>/<string:code>/calendar.ics", public=True,
            errors=(404,), content_types=("text/calendar",))
@@ -252,10 +270,12 @@ class EnrollmentService(PublicPages, ServiceBase):
         return calendars.person_calendar(self.db, self.links, enrollment_id, code)
 
     @route("POST", "/enrollment/self-service/<uuid:enrollment_id>/<string:code>/switch-mode", public=True,
-           response=SelfServiceOut, errors=(404, 409))
+           html=True, response=SelfServiceOut, errors=(404, 409, 415, 422))
     def self_service_switch_mode(self, request, enrollment_id, code):
         """The person takes the attendance mode the session still offers, when theirs was dropped."""
-        return self_service.switch_mode(self.db, self.links, enrollment_id, code)
+        form = page_form(request)
+        done = self_service.switch_mode(self.db, self.links, enrollment_id, code)
+        return after_action(request, form, "switched") if form else done
 
     @route("POST", "/enrollment/enrollments/<uuid:enrollment_id>/switch-mode", roles=STAFF_OR_MUNICIPALITY,
            body=SwitchModeIn, response=EnrollmentOut, errors=(404, 409), scope=ENROLLMENT)

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
+
 from services.enrollment.domain.codes import check_enrollment_code
 from services.enrollment.domain.rules import (
+    ACTIVE,
     AttendanceMode,
+    CancelReason,
     CourseFormat,
     EnrollmentStatus,
+    SessionStatus,
     alternative_mode,
     available_modes,
+    check_offer_declinable,
     leave_reason,
 )
 from services.enrollment.models import Enrollment
@@ -52,6 +59,44 @@ def accept(uow: UnitOfWork, links: Links, enrollment_id, code: str) -> SelfServi
     enrollment, session = repo.enrollment_locked(enrollment_id)
     enrolment.accept(uow, links, enrollment, session)
     return _out(uow, links, enrollment)
+
+
+def decline(uow: UnitOfWork, links: Links, enrollment_id, code: str) -> SelfServiceOut:
+    """The person declines the seat offered to them (409 when no offer is open)."""
+    repo = EnrollmentRepository.of(uow)
+    open_link(repo, links, enrollment_id, code)
+    enrollment, session = repo.enrollment_locked(enrollment_id)
+    check_offer_declinable(EnrollmentStatus(enrollment.status))
+    enrolment.cancel(uow, links, enrollment, session, CancelReason.OFFER_DECLINED, None)
+    return _out(uow, links, enrollment)
+
+
+@dataclass(frozen=True)
+class SelfServicePage:
+    """What the person's page shows besides the JSON view: their language, the course's hours and
+    fee, and which actions are open to them now."""
+
+    view: SelfServiceOut
+    language: str
+    hours: Decimal
+    fee_eur: Decimal
+    can_leave: bool
+    can_answer_offer: bool
+
+
+def page(uow: UnitOfWork, links: Links, enrollment_id, code: str) -> SelfServicePage:
+    repo = EnrollmentRepository.of(uow)
+    enrollment = open_link(repo, links, enrollment_id, code)
+    session = repo.training_session(enrollment.session_id)
+    course = repo.course(session.course_id)
+    now = utcnow()
+    open_session = session.status == SessionStatus.SCHEDULED.value and session.starts_at > now
+    status = EnrollmentStatus(enrollment.status)
+    return SelfServicePage(
+        view=_out(uow, links, enrollment), language=enrollment.language, hours=course.duration_hours,
+        fee_eur=session.fee_eur, can_leave=open_session and status in ACTIVE,
+        can_answer_offer=open_session and status is EnrollmentStatus.OFFERED
+        and (enrollment.offer_expires_at is None or enrollment.offer_expires_at > now))
 
 
 def switch_mode(uow: UnitOfWork, links: Links, enrollment_id, code: str) -> SelfServiceOut:
