@@ -85,6 +85,12 @@ def _more_examples():
         "certificate_issued": lambda: E.CertificateIssued(**_certificate_fields(), verification_code="7K3Q-9XPM",
                                                           hours=Decimal("6"), issued_at=_soon(0),
                                                           valid_until=_soon(3 * 365)),
+        "learning_recorded": lambda: E.LearningRecorded(
+            completion_id=_ID, learning_system="moodle.lsa.lt", course_title=_course(), course_id=_ID,
+            themes=["strategic_planning"], hours=Decimal("8"), completed_at=_soon(0), participant=_person(),
+            certificate_id=_ID, number="SAV-2026-00043", verification_code="7K3Q-9XPM-2B",
+            verify_url="https://savivalda.example/enrollment/certificates/verify?number=SAV-2026-00043",
+            valid_until=_soon(2 * 365)),
         "certificate_revoked": lambda: E.CertificateRevoked(**_certificate_fields(), revoked_at=_soon(0)),
         "certificate_expiring": lambda: E.CertificateExpiring(**_certificate_fields(), valid_until=_soon(30),
                                                               days_left=30),

@@ -63,6 +63,7 @@ TELLERS: dict[str, Teller] = {
     "enrollment.certificate_issued": Teller("certificate_issued", "certificates", PARTICIPANT),
     "enrollment.certificate_revoked": Teller("certificate_revoked", "certificates", PARTICIPANT),
     "enrollment.certificate_expiring": Teller("certificate_expiring", "certificates", PARTICIPANT),
+    "enrollment.learning_recorded": Teller("learning_recorded", "certificates", PARTICIPANT),
     "grants.application_created": Teller("application_created", "grants", APPLICATION),
     "grants.application_status_changed": Teller("application_status_changed", "grants", APPLICATION + (COORDINATOR,)),
     "grants.application_decided": Teller("application_decided", "grants", APPLICATION + (COORDINATOR,)),
