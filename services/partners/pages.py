@@ -3,13 +3,14 @@ e-mail — who they would be introduced to (organisation, country, who answers f
 two were matched (the explained matching's components), and accept or decline as POST forms
 answered 303 back to the page with a confirmation, in the person's stored language.
 
-`GET /partners/answers?key=...` answers a browser with `answer_page` and other clients with the
-JSON preview, as before; the forms post to `POST /partners/answers/form` (the JSON route
+`GET /partners/answers?key=...` answers a browser with `answer_page` (`page_for_browsers`) and
+other clients with the JSON preview, as before; the forms post to `POST /partners/answers/form` (the JSON route
 `POST /partners/answers` keeps its JSON body). The key in the link is the only key: no login.
 """
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Literal
 
@@ -24,7 +25,7 @@ from services.partners.usecases.introductions import ANSWER_PURPOSE
 from services.partners.usecases.partner_requests import criteria
 from shared.errors import NotFound
 from shared.http import route
-from shared.pages import Pages, page_language, read_form, see_other
+from shared.pages import Pages, page_language, read_form, see_other, wants_html
 from shared.persistence.schema import utcnow
 from shared.reference import THEMES
 
@@ -116,6 +117,19 @@ class AnswerPageQuery(KeyIn):
 class AnswerForm(KeyAnswerIn):
     model_config = ConfigDict(extra="forbid")
     lang: Literal["lt", "en"] | None = None
+
+
+def page_for_browsers(render):
+    """A route whose body stays one call to its use case (the JSON answer) while a browser asking
+    for HTML gets `render(self, request, query)`, the page, instead."""
+    def decorate(method):
+        @functools.wraps(method)
+        def answer(self, request, query):
+            if request is not None and wants_html(request):
+                return render(self, request, query)
+            return method(self, request, query)
+        return answer
+    return decorate
 
 
 class PartnerPages:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from services.partners.gauges import PartnerGauges
 from services.partners.index import ProfileIndexProvider
-from services.partners.pages import AnswerPageQuery, PartnerPages
+from services.partners.pages import AnswerPageQuery, PartnerPages, page_for_browsers
 from services.partners.repository import (
     INTRODUCTION_OWNER,
     PARTNERSHIP_OWNER,
@@ -58,7 +58,6 @@ from shared.events.envelope import Envelope
 from shared.events.grants import PartnerRequested
 from shared.events.privacy import ErasureRequested
 from shared.http import route
-from shared.pages import wants_html
 from shared.messaging.subscriptions import subscribe
 from shared.persistence.provider import Database
 from shared.service import ServiceBase
@@ -215,12 +214,11 @@ class PartnersService(PartnerPages, ServiceBase):
 
     @route("GET", "/partners/answers", public=True, query=AnswerPageQuery, response=AnswerPreviewOut, errors=(404,),
            html=True)
+    @page_for_browsers(PartnerPages.answer_page)
     def preview_answer(self, request, query: AnswerPageQuery):
         """What the holder of an answer link is asked (no login; the key is the link's); a browser
         gets the introduction page with accept and decline forms (pages.py)."""
-        if wants_html(request):
-            return self.answer_page(request, query)
-        return introductions.preview_by_key(self.db, KeyIn(key=query.key))
+        return introductions.preview_by_key(self.db, query)
 
     @route("POST", "/partners/answers", public=True, body=KeyAnswerIn, response=AnswerPreviewOut,
            errors=(404, 409))
