@@ -153,6 +153,11 @@ class Application(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     created_by: Mapped[str] = mapped_column(String(200), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    # The implementation period (set once contracted) and the contract's terms as amended.
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    contract_total_eur: Mapped[Decimal | None] = mapped_column(Money)
+    contract_grant_eur: Mapped[Decimal | None] = mapped_column(Money)
 
 
 class StatusChange(Base):
@@ -239,6 +244,59 @@ class PartnerCandidate(Base):
     proposed_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
 
+class ProjectReport(Base):
+    """A reporting deadline of a contracted project (interim or final) and its submission."""
+
+    __tablename__ = "project_reports"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applications.id"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(10), nullable=False)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    due_on: Mapped[date] = mapped_column(Date, nullable=False)
+    submitted_on: Mapped[date | None] = mapped_column(Date)
+    submitted_by: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class PaymentClaim(Base):
+    """A payment claim of a contracted project: amount, eligible costs declared, submitted → approved → paid."""
+
+    __tablename__ = "payment_claims"
+    __table_args__ = (UniqueConstraint("application_id", "number"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applications.id"), nullable=False, index=True)
+    number: Mapped[int] = mapped_column(Integer, nullable=False)
+    amount_eur: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    eligible_costs_eur: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, index=True)
+    submitted_on: Mapped[date] = mapped_column(Date, nullable=False)
+    submitted_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    approved_on: Mapped[date | None] = mapped_column(Date)
+    approved_amount_eur: Mapped[Decimal | None] = mapped_column(Money)
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    paid_by: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+class Amendment(Base):
+    """A change of a contracted project's budget or end date: before and after, why, who, when."""
+
+    __tablename__ = "amendments"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applications.id"), nullable=False, index=True)
+    before: Mapped[dict] = mapped_column(JSON, nullable=False)
+    after: Mapped[dict] = mapped_column(JSON, nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    reference: Mapped[str | None] = mapped_column(String(200))
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    changed_by: Mapped[str] = mapped_column(String(200), nullable=False)
+
+
 class SentReminder(Base):
     """A deadline reminder that went out. The primary key makes two timer replicas send it once."""
 
@@ -263,4 +321,4 @@ class Erasure(Base):
 
 
 __all__ = ["metadata", "Programme", "FundedProject", "FundingCall", "Application", "StatusChange", "ChecklistItem",
-           "ChecklistChange", "Consultation", "PartnerCandidate", "SentReminder", "Erasure"]
+           "ChecklistChange", "Consultation", "ProjectReport", "PaymentClaim", "Amendment", "PartnerCandidate", "SentReminder", "Erasure"]

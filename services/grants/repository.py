@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.grants.models import (
+    Amendment,
     Application,
     ChecklistChange,
     ChecklistItem,
@@ -18,7 +19,9 @@ from services.grants.models import (
     FundedProject,
     FundingCall,
     PartnerCandidate,
+    PaymentClaim,
     Programme,
+    ProjectReport,
     SentReminder,
     StatusChange,
 )
@@ -180,6 +183,63 @@ class GrantsRepository:
             sent_at=utcnow()).on_conflict_do_nothing())
         return result.rowcount == 1
 
+    # -- after the contract
+    def project_reports(self, application_id: uuid.UUID) -> list[ProjectReport]:
+        return list(self.session.scalars(select(ProjectReport).where(ProjectReport.application_id == application_id)
+                                         .order_by(ProjectReport.position)))
+
+    def project_report(self, application_id: uuid.UUID, report_id: uuid.UUID) -> ProjectReport:
+        found = self.session.get(ProjectReport, report_id)
+        if found is None or found.application_id != application_id:
+            raise NotFound("report", report_id)
+        return found
+
+    def payment_claims(self, application_id: uuid.UUID) -> list[PaymentClaim]:
+        return list(self.session.scalars(select(PaymentClaim).where(PaymentClaim.application_id == application_id)
+                                         .order_by(PaymentClaim.number)))
+
+    def payment_claim(self, application_id: uuid.UUID, claim_id: uuid.UUID) -> PaymentClaim:
+        found = self.session.get(PaymentClaim, claim_id)
+        if found is None or found.application_id != application_id:
+            raise NotFound("payment claim", claim_id)
+        return found
+
+    def amendments(self, application_id: uuid.UUID) -> list[Amendment]:
+        return list(self.session.scalars(select(Amendment).where(Amendment.application_id == application_id)
+                                         .order_by(Amendment.id)))
+
+    def open_reports(self, statuses: tuple[str, ...]) -> list[tuple[ProjectReport, Application, FundingCall]]:
+        """Reports not yet submitted of applications in `statuses` (contracted), soonest first."""
+        query = (select(ProjectReport, Application, FundingCall)
+                 .join(Application, Application.id == ProjectReport.application_id)
+                 .join(FundingCall, FundingCall.id == Application.call_id)
+                 .where(ProjectReport.submitted_on.is_(None), Application.status.in_(statuses))
+                 .order_by(ProjectReport.due_on, ProjectReport.id))
+        return [tuple(row) for row in self.session.execute(query).all()]
+
+    def paid_per_application(self) -> dict[uuid.UUID, object]:
+        return dict(self.session.execute(
+            select(PaymentClaim.application_id, func.sum(func.coalesce(PaymentClaim.approved_amount_eur,
+                                                                       PaymentClaim.amount_eur)))
+            .where(PaymentClaim.status == "paid").group_by(PaymentClaim.application_id)).all())
+
+    def programme_periods(self) -> dict[uuid.UUID, str | None]:
+        return dict(self.session.execute(select(Programme.id, Programme.period)).all())
+
+    def funded_projects(self) -> list[tuple[FundedProject, Programme]]:
+        query = (select(FundedProject, Programme).join(Programme, Programme.id == FundedProject.programme_id)
+                 .order_by(FundedProject.project_number))
+        return [tuple(row) for row in self.session.execute(query).all()]
+
+    def count_claims_by_status(self) -> dict[str, int]:
+        return dict(self.session.execute(select(PaymentClaim.status, func.count()).group_by(PaymentClaim.status)).all())
+
+    def count_overdue_reports(self, today: date, statuses: tuple[str, ...]) -> int:
+        return self.session.execute(
+            select(func.count()).select_from(ProjectReport).join(Application, Application.id == ProjectReport.application_id)
+            .where(ProjectReport.submitted_on.is_(None), ProjectReport.due_on < today,
+                   Application.status.in_(statuses))).scalar_one()
+
     def count_by_status(self) -> dict[str, int]:
         return dict(self.session.execute(select(Application.status, func.count()).group_by(Application.status)).all())
 
@@ -201,6 +261,11 @@ class GrantsRepository:
                                    (StatusChange, StatusChange.changed_by, "status_changes"),
                                    (ChecklistItem, ChecklistItem.updated_by, "checklist_updates"),
                                    (ChecklistChange, ChecklistChange.changed_by, "checklist_changes"),
+                                   (ProjectReport, ProjectReport.submitted_by, "report_submissions"),
+                                   (PaymentClaim, PaymentClaim.submitted_by, "payment_claims_submitted"),
+                                   (PaymentClaim, PaymentClaim.approved_by, "payment_claims_approved"),
+                                   (PaymentClaim, PaymentClaim.paid_by, "payment_claims_paid"),
+                                   (Amendment, Amendment.changed_by, "amendments"),
                                    (Consultation, Consultation.recorded_by, "consultation_entries")):
             result = self.session.execute(update(model).where(or_(column.in_(spellings),
                                                                   func.lower(column).in_(spellings)))

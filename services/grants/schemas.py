@@ -9,6 +9,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from services.grants.domain.implementation import MAX_INTERIM_REPORTS
 from services.grants.domain.reports import GROUPINGS
 from services.grants.domain.rules import APPLICANT_TYPES, FUNDING_SOURCES
 from services.grants.domain.workflow import Status
@@ -323,6 +324,44 @@ class FinalReportIn(StrictModel):
     completed_on: date
 
 
+# ---------------------------------------------------------------- after the contract
+
+class ImplementationIn(StrictModel):
+    starts_on: date
+    ends_on: date
+    interim_reports_due: list[date] = Field(default_factory=list, max_length=MAX_INTERIM_REPORTS,
+                                            description="due dates of the interim reports, within the period")
+    final_report_due: date | None = Field(default=None, description="default: 30 days after ends_on")
+
+
+class ReportSubmissionIn(StrictModel):
+    submitted_on: date | None = Field(default=None, description="default: today")
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class PaymentClaimIn(StrictModel):
+    amount_eur: PositiveEur = Field(description="the amount claimed")
+    eligible_costs_eur: PositiveEur = Field(description="the eligible costs the claim declares")
+    submitted_on: date | None = Field(default=None, description="default: today")
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ClaimStatusIn(StrictModel):
+    status: Literal["approved", "paid"]
+    on: date | None = Field(default=None, description="default: today")
+    approved_amount_eur: NonNegativeEur | None = Field(
+        default=None, description="with the approval: the amount approved when less than claimed")
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class AmendmentIn(StrictModel):
+    total_eligible_cost_eur: PositiveEur | None = None
+    grant_eur: PositiveEur | None = None
+    ends_on: date | None = None
+    reason: str = Field(min_length=1, max_length=2000)
+    reference: str | None = Field(default=None, max_length=200, description="e.g. the funder's amendment number")
+
+
 class ApplicationQuery(StrictModel):
     status: list[ApplicationStatus] = Field(default_factory=list, max_length=MAX_ITEMS)
     call_id: UUID | None = None
@@ -441,6 +480,62 @@ class DeadlinesOut(BaseModel):
     days_to_next_official: int
 
 
+class ProjectReportOut(BaseModel):
+    id: UUID
+    kind: Literal["interim", "final"]
+    due_on: date
+    submitted_on: date | None
+    submitted_by: str | None
+    note: str | None
+    overdue: bool = Field(description="due date passed and not submitted")
+
+
+class PaymentClaimOut(BaseModel):
+    id: UUID
+    number: int
+    amount_eur: Decimal
+    eligible_costs_eur: Decimal
+    status: Literal["submitted", "approved", "paid"]
+    submitted_on: date
+    submitted_by: str
+    approved_on: date | None
+    approved_amount_eur: Decimal | None
+    approved_by: str | None
+    paid_on: date | None
+    paid_by: str | None
+    note: str | None
+
+
+class ContractTermsOut(BaseModel):
+    total_eligible_cost_eur: Decimal
+    grant_eur: Decimal
+    ends_on: date
+
+
+class AmendmentOut(BaseModel):
+    before: ContractTermsOut
+    after: ContractTermsOut
+    reason: str
+    reference: str | None
+    changed_at: datetime
+    changed_by: str
+
+
+class ImplementationOut(BaseModel):
+    starts_on: date
+    ends_on: date
+    contract_total_eur: Decimal = Field(description="the total eligible cost, as amended")
+    contract_grant_eur: Decimal = Field(description="the grant, as amended")
+    reports: list[ProjectReportOut]
+    next_report_due: date | None
+    payment_claims: list[PaymentClaimOut]
+    claimed_eur: Decimal = Field(description="all claims (the approved amount once known)")
+    approved_eur: Decimal = Field(description="approved or paid claims")
+    paid_eur: Decimal
+    unclaimed_grant_eur: Decimal = Field(description="contract grant minus claimed")
+    amendments: list[AmendmentOut]
+
+
 class ApplicationSummaryOut(BaseModel):
     id: UUID
     call_id: UUID
@@ -472,12 +567,13 @@ class ApplicationOut(ApplicationSummaryOut):
     reminders_sent: list[ReminderOut]
     allowed_transitions: list[str]
     created_by: str
+    implementation: ImplementationOut | None = Field(description="after the contract: set by PUT …/implementation")
 
 
 # ---------------------------------------------------------------- reports
 
 class ReportQuery(StrictModel):
-    group_by: Literal["status", "funder", "theme", "municipality", "call"] = "status"
+    group_by: Literal["status", "funder", "theme", "municipality", "call", "year", "programme_period"] = "status"
 
 
 assert set(GROUPINGS) == set(ReportQuery.model_fields["group_by"].annotation.__args__)
@@ -494,6 +590,11 @@ class ReportRowOut(BaseModel):
     decided: int
     successful: int
     success_rate: Decimal | None = Field(description="successful ÷ decided; null before any decision")
+    paid_eur: Decimal = Field(description="payment claims paid")
+    funded_projects: int = Field(description="projects the catalogue's programmes funded (the seeds), in this group")
+    funded_initial_cost_eur: Decimal
+    funded_final_cost_eur: Decimal
+    funded_grant_eur: Decimal
 
 
 class ReportOut(BaseModel):

@@ -11,6 +11,7 @@ from services.grants.gauges import ApplicationGauges
 from services.grants.pages import GrantsPages
 from services.grants.repository import APPLICATION_OWNER
 from services.grants.schemas import (
+    AmendmentIn,
     ApplicationChange,
     ApplicationIn,
     ApplicationOut,
@@ -21,6 +22,7 @@ from services.grants.schemas import (
     CallOut,
     CallQuery,
     ChecklistChange,
+    ClaimStatusIn,
     ConsultationIn,
     ContactIn,
     DecisionIn,
@@ -29,11 +31,14 @@ from services.grants.schemas import (
     FitQuery,
     FundedProjectIn,
     FundedProjectOut,
+    ImplementationIn,
+    PaymentClaimIn,
     ProgrammeIn,
     ProgrammeOut,
     ProgrammeQuery,
     ReportOut,
     ReportQuery,
+    ReportSubmissionIn,
     TransitionIn,
 )
 from services.grants.usecases import (
@@ -42,6 +47,7 @@ from services.grants.usecases import (
     consultations,
     erasure,
     idea_fit,
+    implementation,
     letters,
     partner_search,
     reminders,
@@ -226,13 +232,56 @@ class GrantsService(GrantsPages, ServiceBase):
         grants.final_report_filed."""
         return transitions.file_final_report(self.db, application_id, body, principal.subject)
 
+    # ------------------------------------------------------------------ after the contract
+    @route("PUT", "/grants/applications/<uuid:application_id>/implementation", roles=STAFF_OR_MUNICIPALITY,
+           body=ImplementationIn, response=ApplicationOut, errors=(404, 409), scope=APPLICATION)
+    def plan_implementation(self, request, application_id, body: ImplementationIn, principal):
+        """Set a contracted project's implementation period and reporting deadlines (interim ones
+        within the period, the final one on or after its end, by default 30 days after), once; later
+        changes are amendments. Publishes grants.implementation_planned; each report is reminded 14,
+        7 and 1 days before it is due until it is submitted."""
+        return implementation.plan(self.db, application_id, body)
+
+    @route("POST", "/grants/applications/<uuid:application_id>/reports/<uuid:report_id>/submission",
+           roles=STAFF_OR_MUNICIPALITY, body=ReportSubmissionIn, response=ApplicationOut, errors=(404, 409),
+           scope=APPLICATION)
+    def submit_project_report(self, request, application_id, report_id, body: ReportSubmissionIn, principal):
+        """Record an interim or final report as submitted: its reminders stop. Publishes
+        grants.project_report_submitted."""
+        return implementation.submit_report(self.db, application_id, report_id, body, principal.subject)
+
+    @route("POST", "/grants/applications/<uuid:application_id>/payment-claims", roles=STAFF_OR_MUNICIPALITY,
+           body=PaymentClaimIn, response=ApplicationOut, status=201, errors=(404, 409), scope=APPLICATION)
+    def submit_payment_claim(self, request, application_id, body: PaymentClaimIn, principal):
+        """Submit a payment claim: the amount and the eligible costs it declares (at most the call's
+        rate of them; all claims within the contract's grant). Publishes grants.payment_claim_changed."""
+        return 201, implementation.submit_claim(self.db, application_id, body, principal.subject)
+
+    @route("POST", "/grants/applications/<uuid:application_id>/payment-claims/<uuid:claim_id>/status",
+           roles=STAFF_OR_MUNICIPALITY, body=ClaimStatusIn, response=ApplicationOut, errors=(404, 409),
+           scope=APPLICATION)
+    def change_payment_claim(self, request, application_id, claim_id, body: ClaimStatusIn, principal):
+        """Record the funder's approval of a claim (possibly for less) or its payment: submitted →
+        approved → paid. Publishes grants.payment_claim_changed."""
+        return implementation.change_claim(self.db, application_id, claim_id, body, principal.subject)
+
+    @route("POST", "/grants/applications/<uuid:application_id>/amendments", roles=STAFF_OR_MUNICIPALITY,
+           body=AmendmentIn, response=ApplicationOut, status=201, errors=(404, 409), scope=APPLICATION)
+    def amend_project(self, request, application_id, body: AmendmentIn, principal):
+        """Amend a contracted project's budget (total and grant, within the call's rate and range and
+        not below what was claimed) or end date (the final report deadline moves with it), with the
+        reason; before and after are kept. Publishes grants.project_amended."""
+        return 201, implementation.amend(self.db, application_id, body, principal.subject)
+
     # ------------------------------------------------------------------ reports
     @route("GET", "/grants/reports/applications", roles=STAFF_OR_MUNICIPALITY, query=ReportQuery,
            response=ReportOut, scope=Tenancy.query())
     def applications_report(self, request, query: ReportQuery, principal, tenant):
-        """Applications by status, funder, theme, municipality or call: counts per status, amounts
-        requested, awarded and final, and the success rate (awarded ÷ decided). An application with
-        several themes counts under each. Municipality tokens get their own municipality's figures."""
+        """Applications by status, funder, theme, municipality, call, year (submitted, or started) or
+        programme period: counts per status, amounts requested, awarded, paid and final, and the
+        success rate (awarded ÷ decided). An application with several themes counts under each. The
+        centre's report counts the programmes' funded projects (the seeds) by funder, theme and
+        programme period. Municipality tokens get their own municipality's figures."""
         return reports.applications_report(self.db, query.group_by, tenant)
 
     @route("GET", "/grants/reports/applications.csv", roles=STAFF_OR_MUNICIPALITY, query=ReportQuery,
@@ -271,7 +320,8 @@ class GrantsService(GrantsPages, ServiceBase):
     @timer()
     def remind_deadlines(self):
         """Every SAVIVALDA_TIMER_INTERVAL: emit grants.call_deadline_approaching for applications not
-        yet submitted, at 14, 7 and 1 days before their internal, first-stage and official deadlines.
+        yet submitted, at 14, 7 and 1 days before their internal, first-stage and official deadlines,
+        and grants.reporting_deadline_approaching for contracted projects' reports not yet submitted.
         The sent_reminders primary key makes each reminder go out once, whatever the replicas."""
         reminders.remind_deadlines(self.db)
 

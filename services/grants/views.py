@@ -8,10 +8,11 @@ from decimal import Decimal
 
 from services.grants.domain.budget import GrantLimits
 from services.grants.domain.fit import Assessment, CallFacts
-from services.grants.domain.reports import ApplicationFacts, ReportRow
+from services.grants.domain.implementation import ClaimFacts
+from services.grants.domain.reports import NO_PROGRAMME, ApplicationFacts, FundedFacts, ReportRow
 from services.grants.domain.rules import CallTerms, eligible_municipalities, next_official_deadline
 from services.grants.domain.workflow import TRANSITIONS, BY_DECISION, BY_FINAL_REPORT, Status, cost_change
-from services.grants.models import Application, FundedProject, FundingCall, Programme
+from services.grants.models import Application, FundedProject, FundingCall, PaymentClaim, Programme
 from services.grants.schemas import (
     ApplicationOut,
     ApplicationSummaryOut,
@@ -136,8 +137,41 @@ def application_summary_out(application: Application, call: FundingCall, today: 
     return ApplicationSummaryOut.model_validate(_summary_fields(application, call, today))
 
 
+def implementation_out(application: Application, today: date, reports, claims, amendments) -> dict | None:
+    """The implementation period with its reporting deadlines, payment claims and amendments (None
+    until planned)."""
+    if application.starts_on is None:
+        return None
+    counted = [claim_facts(c) for c in claims]
+    claimed = sum((c.counted_eur for c in counted), Decimal("0"))
+    approved = sum((c.counted_eur for c in counted if c.status in ("approved", "paid")), Decimal("0"))
+    paid = sum((c.counted_eur for c in counted if c.status == "paid"), Decimal("0"))
+    open_reports = [r.due_on for r in reports if r.submitted_on is None]
+    return dict(
+        starts_on=application.starts_on, ends_on=application.ends_on,
+        contract_total_eur=application.contract_total_eur, contract_grant_eur=application.contract_grant_eur,
+        reports=[dict(id=r.id, kind=r.kind, due_on=r.due_on, submitted_on=r.submitted_on, submitted_by=r.submitted_by,
+                      note=r.note, overdue=r.submitted_on is None and r.due_on < today) for r in reports],
+        next_report_due=min(open_reports) if open_reports else None,
+        payment_claims=[{c.name: getattr(claim, c.name) for c in PaymentClaim.__table__.columns
+                         if c.name not in ("application_id", "updated_at")} for claim in claims],
+        claimed_eur=claimed, approved_eur=approved, paid_eur=paid,
+        unclaimed_grant_eur=application.contract_grant_eur - claimed,
+        amendments=[dict(before=a.before, after=a.after, reason=a.reason, reference=a.reference,
+                         changed_at=a.changed_at, changed_by=a.changed_by) for a in amendments])
+
+
+def claim_facts(claim: PaymentClaim) -> ClaimFacts:
+    return ClaimFacts(status=claim.status, amount_eur=claim.amount_eur, approved_amount_eur=claim.approved_amount_eur)
+
+
+def contract_terms_data(total: Decimal, grant: Decimal, ends_on: date) -> dict:
+    return {"total_eligible_cost_eur": str(total), "grant_eur": str(grant), "ends_on": ends_on.isoformat()}
+
+
 def application_out(application: Application, call: FundingCall, today: date, *, history, checklist, consultations,
-                    candidates, reminders, checklist_changes=()) -> ApplicationOut:
+                    candidates, reminders, checklist_changes=(), reports=(), claims=(),
+                    amendments=()) -> ApplicationOut:
     change, change_percent = cost_change(application.total_eligible_cost_eur, application.final_cost_eur)
     partner_contact = contact(application.partner_contact_name, application.partner_contact_email, "en")
     decision = None
@@ -182,24 +216,39 @@ def application_out(application: Application, call: FundingCall, today: date, *,
                              sent_at=r.sent_at) for r in reminders],
         allowed_transitions=allowed_transitions(application.status),
         created_by=application.created_by,
+        implementation=implementation_out(application, today, reports, claims, amendments),
     ))
 
 
 # ---------------------------------------------------------------- reports
 
-def application_facts(application: Application, call: FundingCall) -> ApplicationFacts:
+def application_facts(application: Application, call: FundingCall, periods: dict | None = None,
+                      paid: dict | None = None) -> ApplicationFacts:
+    """`periods`: programme id → period; `paid`: application id → amount paid."""
+    period = (periods or {}).get(call.programme_id) if call.programme_id else None
+    year = application.submitted_on.year if application.submitted_on else application.created_at.year
     return ApplicationFacts(
         status=application.status, funder=call.funder, themes=tuple(application.themes),
         municipality_code=application.municipality_code, call_code=call.code,
         requested_grant_eur=application.requested_grant_eur, awarded_grant_eur=application.awarded_grant_eur,
-        final_cost_eur=application.final_cost_eur, final_grant_eur=application.final_grant_eur)
+        final_cost_eur=application.final_cost_eur, final_grant_eur=application.final_grant_eur,
+        year=str(year), programme_period=period or NO_PROGRAMME,
+        paid_eur=Decimal((paid or {}).get(application.id) or 0))
+
+
+def funded_facts(project: FundedProject, programme: Programme) -> FundedFacts:
+    return FundedFacts(funder=programme.funder, themes=tuple(project.themes),
+                       programme_period=programme.period or NO_PROGRAMME, initial_cost_eur=project.initial_cost_eur,
+                       final_cost_eur=project.final_cost_eur, grant_eur=project.grant_eur)
 
 
 def report_row_out(row: ReportRow) -> ReportRowOut:
     return ReportRowOut(group=row.group, applications=row.applications, by_status=row.by_status,
                         requested_eur=row.requested_eur, awarded_eur=row.awarded_eur,
                         final_cost_eur=row.final_cost_eur, final_grant_eur=row.final_grant_eur, decided=row.decided,
-                        successful=row.successful, success_rate=row.success_rate)
+                        successful=row.successful, success_rate=row.success_rate, paid_eur=row.paid_eur,
+                        funded_projects=row.funded_projects, funded_initial_cost_eur=row.funded_initial_cost_eur,
+                        funded_final_cost_eur=row.funded_final_cost_eur, funded_grant_eur=row.funded_grant_eur)
 
 
 def report_csv(group_by: str, rows: list[ReportRow], totals: ReportRow) -> str:
@@ -207,11 +256,13 @@ def report_csv(group_by: str, rows: list[ReportRow], totals: ReportRow) -> str:
     out = io.StringIO()
     writer = csv_writer(out)  # formula-like cells neutralised
     writer.writerow([group_by, "applications", *statuses, "requested_eur", "awarded_eur", "final_cost_eur",
-                     "final_grant_eur", "decided", "successful", "success_rate"])
+                     "final_grant_eur", "decided", "successful", "success_rate", "paid_eur", "funded_projects",
+                     "funded_initial_cost_eur", "funded_final_cost_eur", "funded_grant_eur"])
     for row in rows + [totals]:
         writer.writerow([row.group, row.applications, *(row.by_status[s] for s in statuses), row.requested_eur,
                          row.awarded_eur, row.final_cost_eur, row.final_grant_eur, row.decided, row.successful,
-                         "" if row.success_rate is None else row.success_rate])
+                         "" if row.success_rate is None else row.success_rate, row.paid_eur, row.funded_projects,
+                         row.funded_initial_cost_eur, row.funded_final_cost_eur, row.funded_grant_eur])
     return out.getvalue()
 
 

@@ -114,6 +114,28 @@ def _more_examples():
             **_application_fields(), initial_cost_eur=Decimal("100000"), final_cost_eur=Decimal("92000"),
             awarded_grant_eur=Decimal("80000"), final_grant_eur=Decimal("78200"), grant_reduction_eur=Decimal("1800"),
             max_funding_rate=Decimal("0.85"), completed_on=today),
+        "implementation_planned": lambda: G.ImplementationPlanned(
+            **_application_fields(), starts_on=today, ends_on=today + timedelta(days=365),
+            contract_total_eur=Decimal("100000"), contract_grant_eur=Decimal("80000"),
+            reports=[G.PlannedReportDeadline(report_id=_ID, kind="interim", due_on=today + timedelta(days=180)),
+                     G.PlannedReportDeadline(report_id=_ID, kind="final", due_on=today + timedelta(days=395))]),
+        "reporting_deadline_approaching": lambda: G.ReportingDeadlineApproaching(
+            **_application_fields(), report_id=_ID, report_kind="interim", due_on=today + timedelta(days=7),
+            days_left=7, reminder_days=7),
+        "project_report_submitted": lambda: G.ProjectReportSubmitted(
+            **_application_fields(), report_id=_ID, report_kind="interim", due_on=today, submitted_on=today,
+            late=False),
+        "payment_claim_changed": lambda: G.PaymentClaimChanged(
+            **_application_fields(), claim_id=_ID, number=1, status="approved", amount_eur=Decimal("42500"),
+            eligible_costs_eur=Decimal("50000"), approved_amount_eur=Decimal("40000"), on=today,
+            claimed_total_eur=Decimal("40000"), paid_total_eur=Decimal("0"), contract_grant_eur=Decimal("80000")),
+        "project_amended": lambda: G.ProjectAmended(
+            **_application_fields(),
+            before=G.ContractTermsData(total_eligible_cost_eur=Decimal("100000"), grant_eur=Decimal("80000"),
+                                       ends_on=today + timedelta(days=300)),
+            after=G.ContractTermsData(total_eligible_cost_eur=Decimal("90000"), grant_eur=Decimal("76500"),
+                                      ends_on=today + timedelta(days=360)),
+            reason="rangos konkursas pigesnis / the tender came in lower", reference="AM-1"),
         "call_deadline_approaching": lambda: G.CallDeadlineApproaching(
             **_application_fields(), status="drafting", deadline_kind="official", deadline=today + timedelta(days=7),
             days_left=7, reminder_days=7),

@@ -154,6 +154,74 @@ class FinalReportFiled(ApplicationEvent):
     completed_on: date
 
 
+class PlannedReportDeadline(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    report_id: UUID
+    kind: Literal["interim", "final"]
+    due_on: date
+
+
+@event("grants.implementation_planned",
+       summary="A contracted project's implementation period and reporting deadlines (interim, final) were set.")
+class ImplementationPlanned(ApplicationEvent):
+    starts_on: date
+    ends_on: date
+    contract_total_eur: Decimal
+    contract_grant_eur: Decimal
+    reports: list[PlannedReportDeadline]
+
+
+@event("grants.reporting_deadline_approaching",
+       summary="A contracted project's interim or final report is due in 14, 7 or 1 days and is not submitted yet.")
+class ReportingDeadlineApproaching(ApplicationEvent):
+    report_id: UUID
+    report_kind: Literal["interim", "final"]
+    due_on: date
+    days_left: int
+    reminder_days: int = Field(description="which reminder this is: 14, 7 or 1 days before")
+
+
+@event("grants.project_report_submitted", summary="A contracted project's interim or final report was submitted.")
+class ProjectReportSubmitted(ApplicationEvent):
+    report_id: UUID
+    report_kind: Literal["interim", "final"]
+    due_on: date
+    submitted_on: date
+    late: bool = Field(description="submitted after its due date")
+
+
+@event("grants.payment_claim_changed",
+       summary="A payment claim of a contracted project was submitted, approved (possibly for less) or paid.")
+class PaymentClaimChanged(ApplicationEvent):
+    claim_id: UUID
+    number: int = Field(description="the claim's number within the project, from 1")
+    status: Literal["submitted", "approved", "paid"]
+    amount_eur: Decimal = Field(description="the amount claimed")
+    eligible_costs_eur: Decimal = Field(description="the eligible costs the claim declares")
+    approved_amount_eur: Decimal | None = None
+    on: date = Field(description="the day of this status")
+    claimed_total_eur: Decimal = Field(description="all the project's claims so far (approved amounts once known)")
+    paid_total_eur: Decimal
+    contract_grant_eur: Decimal
+
+
+class ContractTermsData(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    total_eligible_cost_eur: Decimal
+    grant_eur: Decimal
+    ends_on: date
+
+
+@event("grants.project_amended", summary="A contracted project's budget or end date was amended (before and after, why).")
+class ProjectAmended(ApplicationEvent):
+    before: ContractTermsData
+    after: ContractTermsData
+    reason: str
+    reference: str | None = None
+
+
 @event("grants.person_erased", summary="Grants erased or pseudonymised what it held about a person (counts only).")
 class GrantsPersonErased(PersonErased):
     pass

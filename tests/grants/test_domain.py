@@ -546,3 +546,103 @@ def test_calls_that_do_not_fit_are_ranked_by_how_many_rules_they_fail():
     ranked = fit.rank(calls, KAUNAS_IDEA, TODAY)
     assert [(a.call.code, a.failures) for a in ranked] == [
         ("D-FITS", 0), ("B-ONE-FAILURE", 1), ("A-TWO-FAILURES", 2), ("C-THREE-FAILURES", 3)]
+
+
+# ---------------------------------------------------------------- issue 19, item 3: after the contract
+
+from services.grants.domain import implementation as impl  # noqa: E402
+
+
+def test_an_implementation_plan_orders_its_reports_within_the_period():
+    start, end = TODAY, TODAY + timedelta(days=365)
+    planned = impl.check_plan(start, end, [TODAY + timedelta(days=200), TODAY + timedelta(days=100)],
+                              end + timedelta(days=30), contracted_on=TODAY)
+    assert [(p.kind, (p.due_on - TODAY).days) for p in planned] == [("interim", 100), ("interim", 200),
+                                                                    ("final", 395)]
+    for args, field in [((end, start, [], end), "ends_on"),
+                        ((start, end, [end + timedelta(days=1)], end), "interim_reports_due.0"),
+                        ((start, end, [start], end), "interim_reports_due.0"),
+                        ((start, end, [end, end], end), "interim_reports_due"),
+                        ((start, end, [], end - timedelta(days=1)), "final_report_due")]:
+        with pytest.raises(RuleViolation) as caught:
+            impl.check_plan(*args, contracted_on=None)
+        assert caught.value.field == field, args
+
+
+def test_a_payment_claim_asks_the_rate_of_its_costs_and_stays_within_the_grant():
+    claim = dict(max_funding_rate=D("0.85"), grant_eur=D("80000"), submitted_on=TODAY, starts_on=TODAY, today=TODAY)
+    impl.check_new_claim(amount_eur=D("42500"), eligible_costs_eur=D("50000"), earlier=[], **claim)
+    with pytest.raises(RuleViolation) as over_rate:
+        impl.check_new_claim(amount_eur=D("42500.01"), eligible_costs_eur=D("50000"), earlier=[], **claim)
+    assert over_rate.value.field == "amount_eur" and "at most €42,500.00" in over_rate.value.detail
+    # An approval for less frees the rest of the grant: 40,000 approved of 42,500 claimed, 40,000 left.
+    earlier = [impl.ClaimFacts("approved", D("42500"), D("40000"))]
+    impl.check_new_claim(amount_eur=D("40000"), eligible_costs_eur=D("50000"), earlier=earlier, **claim)
+    with pytest.raises(RuleViolation) as over_grant:
+        impl.check_new_claim(amount_eur=D("40000.01"), eligible_costs_eur=D("50000"), earlier=earlier, **claim)
+    assert "at most €40,000.00" in over_grant.value.detail
+
+
+def test_a_claim_goes_submitted_approved_paid_in_order():
+    impl.check_claim_change("submitted", "approved", amount_eur=D("100"), approved_amount_eur=D("90"), on=TODAY,
+                            previous_on=TODAY, today=TODAY)
+    impl.check_claim_change("approved", "paid", amount_eur=D("100"), approved_amount_eur=None, on=TODAY,
+                            previous_on=TODAY, today=TODAY)
+    with pytest.raises(Conflict):
+        impl.check_claim_change("submitted", "paid", amount_eur=D("100"), approved_amount_eur=None, on=TODAY,
+                                previous_on=TODAY, today=TODAY)
+    with pytest.raises(Conflict):
+        impl.check_claim_change("paid", "approved", amount_eur=D("100"), approved_amount_eur=None, on=TODAY,
+                                previous_on=TODAY, today=TODAY)
+    for changes, field in [({"approved_amount_eur": D("101")}, "approved_amount_eur"),
+                           ({"on": TODAY + timedelta(days=1)}, "on"),
+                           ({"previous_on": TODAY + timedelta(days=1)}, "on")]:
+        values = dict(amount_eur=D("100"), approved_amount_eur=None, on=TODAY, previous_on=TODAY, today=TODAY)
+        values.update(changes)
+        with pytest.raises(RuleViolation) as caught:
+            impl.check_claim_change("submitted", "approved", **values)
+        assert caught.value.field == field
+
+
+def test_an_amendment_changes_the_budget_or_the_end_within_the_rules():
+    current = impl.ContractTerms(D("100000"), D("80000"), TODAY + timedelta(days=300))
+    amend = dict(starts_on=TODAY, limits=NORWAY_LIMITS, claimed_eur=D("50000"), reported_final=False)
+    later = impl.check_amendment(current, total_eligible_cost_eur=None, grant_eur=None,
+                                 ends_on=TODAY + timedelta(days=360), **amend)
+    assert later.ends_on == TODAY + timedelta(days=360) and later.grant_eur == D("80000")
+    bigger = impl.check_amendment(current, total_eligible_cost_eur=D("120000"), grant_eur=D("102000"), ends_on=None,
+                                  **amend)
+    assert (bigger.total_eligible_cost_eur, bigger.grant_eur) == (D("120000"), D("102000"))
+    for changes, field in [({}, "body"), ({"grant_eur": D("85000.01")}, "grant_eur"),
+                           ({"grant_eur": D("49999")}, "grant_eur"),
+                           ({"ends_on": TODAY - timedelta(days=1)}, "ends_on")]:
+        values = dict(total_eligible_cost_eur=None, grant_eur=None, ends_on=None)
+        values.update(changes)
+        with pytest.raises(RuleViolation) as caught:
+            impl.check_amendment(current, **values, **amend)
+        assert caught.value.field == field, changes
+    with pytest.raises(Conflict):
+        impl.check_amendment(current, total_eligible_cost_eur=None, grant_eur=None,
+                             ends_on=TODAY + timedelta(days=400), **dict(amend, reported_final=True))
+    assert impl.shifted(TODAY + timedelta(days=330), TODAY + timedelta(days=300),
+                        TODAY + timedelta(days=360)) == TODAY + timedelta(days=390)
+
+
+def test_reports_by_year_and_programme_period_count_the_seeded_projects():
+    apps = [reports.ApplicationFacts("completed", "Norway Grants", ("anti_corruption",), "15", "C1", D("85000"),
+                                     D("80000"), D("92000"), D("78200"), year="2026", programme_period="2009–2014",
+                                     paid_eur=D("78200")),
+            reports.ApplicationFacts("idea", "ESF+", ("education",), "57", "C2", D("10000"), None, None, None,
+                                     year="2027")]
+    seeds = [reports.FundedFacts("Norway Grants", ("anti_corruption", "education"), "2009–2014", D("304833"),
+                                 D("253718"), D("183304")),
+             reports.FundedFacts("Norway Grants", ("education",), "2009–2014", D("147365"), D("144836"), D("98365"))]
+    by_period = {r.group: r for r in reports.report(apps, "programme_period", seeds)}
+    assert (by_period["2009–2014"].applications, by_period["2009–2014"].funded_projects) == (1, 2)
+    assert by_period["2009–2014"].funded_grant_eur == D("281669") and by_period["none"].applications == 1
+    assert by_period["2009–2014"].paid_eur == D("78200")
+    assert [r.group for r in reports.report(apps, "year", seeds)] == ["2026", "2027"]  # seeds have no year
+    by_theme = {r.group: r.funded_projects for r in reports.report(apps, "theme", seeds)}
+    assert by_theme == {"anti_corruption": 1, "education": 2}
+    total = reports.totals(apps, seeds)
+    assert (total.applications, total.funded_projects, total.funded_final_cost_eur) == (2, 2, D("398554"))

@@ -21,6 +21,7 @@ from services.grants.usecases import (
     consultations,
     erasure,
     idea_fit,
+    implementation,
     letters,
     partner_search,
     reminders,
@@ -74,6 +75,14 @@ ROUTES = [
      (ID, BODY, STAFF.subject), None),
     ("applications_report", dict(query=QUERY, tenant=None), (reports, "applications_report"), ("funder", None),
      None),
+    ("plan_implementation", dict(application_id=ID, body=BODY), (implementation, "plan"), (ID, BODY), None),
+    ("submit_project_report", dict(application_id=ID, report_id=ID, body=BODY), (implementation, "submit_report"),
+     (ID, ID, BODY, STAFF.subject), None),
+    ("submit_payment_claim", dict(application_id=ID, body=BODY), (implementation, "submit_claim"),
+     (ID, BODY, STAFF.subject), 201),
+    ("change_payment_claim", dict(application_id=ID, claim_id=ID, body=BODY), (implementation, "change_claim"),
+     (ID, ID, BODY, STAFF.subject), None),
+    ("amend_project", dict(application_id=ID, body=BODY), (implementation, "amend"), (ID, BODY, STAFF.subject), 201),
 ]
 
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 
 from services.grants.schemas import (
+    AmendmentIn,
     ApplicationChange,
     ApplicationIn,
     ApplicationQuery,
@@ -19,14 +20,18 @@ from services.grants.schemas import (
     CallIn,
     CallQuery,
     ChecklistChange,
+    ClaimStatusIn,
     ConsultationIn,
     ContactIn,
     DecisionIn,
     FinalReportIn,
     FitQuery,
     FundedProjectIn,
+    ImplementationIn,
+    PaymentClaimIn,
     ProgrammeIn,
     ProgrammeQuery,
+    ReportSubmissionIn,
     TransitionIn,
 )
 from services.grants.usecases import (
@@ -35,6 +40,7 @@ from services.grants.usecases import (
     consultations,
     erasure,
     idea_fit,
+    implementation,
     local_today,
     partner_search,
     reminders,
@@ -365,3 +371,119 @@ def test_only_staff_waive_a_document_with_the_reason_kept_and_only_staff_pass_th
     assert own_review.value.field == "to"
     with work(db) as uow:
         assert transitions.move_application(uow, app_id, TransitionIn(to="submitted"), STAFF).status == "submitted"
+
+
+# ---------------------------------------------------------------- issue 19, item 3: after the contract
+
+def contracted(url, code: str = "LT-NO-2027-01") -> uuid.UUID:
+    """An application through review, award (€80,000 of €100,000 at 85 %) and contract."""
+    app_id = new_application(url, new_call(url, code=code, foreign_partner_required=False,
+                                            partner_countries=[]).id).id
+    with work(url) as uow:
+        for code in ("application_form", "budget", "partnership_letter"):
+            applications.update_checklist_item(uow, app_id, code, ChecklistChange(status="ready"), KAUNAS)
+        for step in ("drafting", "internal_review", "submitted"):
+            transitions.move_application(uow, app_id, TransitionIn(to=step), STAFF)
+        transitions.record_decision(uow, app_id, DecisionIn(outcome="awarded", decided_on=local_today(),
+                                                            awarded_grant_eur="80000"), STAFF.subject)
+        transitions.move_application(uow, app_id, TransitionIn(to="contracted"), STAFF)
+    return app_id
+
+
+def test_a_contracted_project_reports_claims_is_amended_and_closes_with_its_final_cost(db):
+    today = local_today()
+    app_id = contracted(db)
+    with work(db) as uow:
+        planned = implementation.plan(uow, app_id, ImplementationIn(
+            starts_on=today, ends_on=today + timedelta(days=300), interim_reports_due=[today + timedelta(days=20)]))
+        assert types(uow) == ["grants.implementation_planned"]
+    plan = planned.implementation
+    assert (plan.contract_total_eur, plan.contract_grant_eur) == (Decimal("100000"), Decimal("80000"))
+    interim, final = plan.reports
+    assert (interim.kind, final.kind, final.due_on) == ("interim", "final", today + timedelta(days=330))
+    with work(db) as uow, pytest.raises(Conflict) as twice:
+        implementation.plan(uow, app_id, ImplementationIn(starts_on=today, ends_on=today + timedelta(days=10)))
+    assert twice.value.code == "already_planned"
+
+    # Reminders 14, 7 and 1 days before the interim report, then none once it is submitted.
+    with work(db) as uow:
+        assert reminders.remind_deadlines(uow, today + timedelta(days=6)) == 1  # 14 days before
+        reminded, = [e for e in uow.emitted if e.type == "grants.reporting_deadline_approaching"]
+        assert (reminded.data["report_kind"], reminded.data["reminder_days"]) == ("interim", 14)
+    with work(db) as uow:
+        assert reminders.remind_deadlines(uow, today + timedelta(days=6)) == 0  # once
+        assert reminders.remind_deadlines(uow, today + timedelta(days=13)) == 1  # 7 days before
+    with work(db) as uow:
+        shown = implementation.submit_report(uow, app_id, interim.id, ReportSubmissionIn(note="first year"),
+                                             KAUNAS.subject)
+        assert types(uow) == ["grants.project_report_submitted"]
+    assert shown.implementation.reports[0].submitted_by == KAUNAS.subject
+    with work(db) as uow:
+        assert reminders.remind_deadlines(uow, today + timedelta(days=19)) == 0  # submitted: no 1-day reminder
+    with work(db) as uow, pytest.raises(Conflict):
+        implementation.submit_report(uow, app_id, interim.id, ReportSubmissionIn(), KAUNAS.subject)
+
+    # Payment claims: at most 85 % of the costs declared, within the grant; approved for less, then paid.
+    with work(db) as uow, pytest.raises(RuleViolation) as over_rate:
+        implementation.submit_claim(uow, app_id, PaymentClaimIn(amount_eur="45000", eligible_costs_eur="50000"),
+                                    KAUNAS.subject)
+    assert over_rate.value.field == "amount_eur"
+    with work(db) as uow:
+        first = implementation.submit_claim(uow, app_id, PaymentClaimIn(amount_eur="42500",
+                                                                        eligible_costs_eur="50000"), KAUNAS.subject)
+        claim_id = first.implementation.payment_claims[0].id
+        approved = implementation.change_claim(uow, app_id, claim_id, ClaimStatusIn(
+            status="approved", approved_amount_eur="40000"), STAFF.subject)
+        paid = implementation.change_claim(uow, app_id, claim_id, ClaimStatusIn(status="paid"), STAFF.subject)
+        changes = [e.data["status"] for e in uow.emitted if e.type == "grants.payment_claim_changed"]
+    assert changes == ["submitted", "approved", "paid"]
+    assert approved.implementation.payment_claims[0].approved_amount_eur == Decimal("40000")
+    assert (paid.implementation.paid_eur, paid.implementation.unclaimed_grant_eur) == (Decimal("40000"),
+                                                                                       Decimal("40000"))
+    with work(db) as uow, pytest.raises(Conflict):
+        implementation.change_claim(uow, app_id, claim_id, ClaimStatusIn(status="approved"), STAFF.subject)
+
+    # Amendments: later end (the final report moves with it), a smaller budget, not below what was claimed.
+    with work(db) as uow:
+        amended = implementation.amend(uow, app_id, AmendmentIn(
+            ends_on=today + timedelta(days=360), total_eligible_cost_eur="90000", grant_eur="76500",
+            reason="the tender came in lower; works finish later", reference="AM-1"), STAFF.subject)
+        amendment, = [e for e in uow.emitted if e.type == "grants.project_amended"]
+    assert amendment.data["before"]["grant_eur"] == "80000.00" and amendment.data["after"]["grant_eur"] == "76500.00"
+    assert amended.implementation.reports[1].due_on == today + timedelta(days=390)
+    assert [(a.before.grant_eur, a.after.grant_eur, a.reason) for a in amended.implementation.amendments] == [
+        (Decimal("80000"), Decimal("76500"), "the tender came in lower; works finish later")]
+    with work(db) as uow, pytest.raises(RuleViolation) as below_claimed:
+        implementation.amend(uow, app_id, AmendmentIn(grant_eur="39999", reason="x"), STAFF.subject)
+    assert below_claimed.value.field == "grant_eur"
+
+    # The final cost closes the project: 85 % of €88,000 is €74,800, under the amended €76,500.
+    with work(db) as uow:
+        completed = transitions.file_final_report(uow, app_id, FinalReportIn(
+            final_cost_eur="88000", completed_on=today), STAFF.subject)
+    assert completed.costs.final_grant_eur == Decimal("74800") and completed.costs.grant_reduction_eur == Decimal("5200")
+    assert completed.implementation.reports[1].submitted_on == today  # no more final-report reminders
+    with work(db) as uow:
+        assert reminders.remind_deadlines(uow, today + timedelta(days=389)) == 0
+        by_period = reports.applications_report(uow, "programme_period", None)
+        assert reports.applications_report(uow, "year", None).rows[0].group == str(today.year)
+    rows = {r.group: r for r in by_period.rows}
+    assert rows["none"].applications == 1 and rows["none"].paid_eur == Decimal("40000")
+    assert rows["2009–2014"].funded_projects == 3 and rows["2009–2014"].funded_grant_eur == Decimal("673584")
+    with work(db) as uow:
+        assert reports.applications_report(uow, "programme_period", "15").totals.funded_projects == 0
+
+
+def test_after_the_contract_needs_a_contract_and_a_plan(db):
+    app_id = new_application(db, new_call(db).id).id
+    today = local_today()
+    with work(db) as uow, pytest.raises(Conflict) as not_contracted:
+        implementation.plan(uow, app_id, ImplementationIn(starts_on=today, ends_on=today + timedelta(days=30)))
+    assert not_contracted.value.code == "not_contracted"
+    contracted_id = contracted(db, "CONTRACTED-1")
+    with work(db) as uow, pytest.raises(Conflict) as not_planned:
+        implementation.submit_claim(uow, contracted_id, PaymentClaimIn(amount_eur="1", eligible_costs_eur="2"),
+                                    KAUNAS.subject)
+    assert not_planned.value.code == "not_planned"
+    with work(db) as uow, pytest.raises(NotFound):
+        implementation.plan(uow, uuid.uuid4(), ImplementationIn(starts_on=today, ends_on=today))

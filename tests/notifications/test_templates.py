@@ -67,6 +67,18 @@ def test_lithuanian_forms_in_templates():
     assert "iki 85 % galutinių išlaidų" in final.text
     english = render("final_report_filed", "en")
     assert "grant reduced by €1,800.00" in english.subject and "The grant shrinks by €1,800.00" in english.text
+    reminder = render("reporting_deadline_approaching", "lt")
+    assert reminder.subject.startswith("Liko 7 dienos: tarpinės ataskaitos terminas")
+    assert "7 days left: interim report" in render("reporting_deadline_approaching", "en").subject
+    claim = render("payment_claim_changed", "lt")
+    assert "Mokėjimo prašymas Nr. 1 patvirtintas" in claim.subject and "patvirtinta 40 000,00 €" in claim.text
+    assert "€40,000.00 approved" in render("payment_claim_changed", "en").text
+    amended = render("project_amended", "en")
+    assert "grant: €80,000.00 → €76,500.00" in amended.text and "the tender came in lower" in amended.text
+    assert "finansavimas: 80 000,00 € → 76 500,00 €" in render("project_amended", "lt").text
+    planned = render("implementation_planned", "lt")
+    assert "tarpinė – " in planned.text and "galutinė – " in planned.text
+    assert render("project_report_submitted", "en").subject.startswith("Report submitted (interim)")
     class Norwegian:
         name, email = "Ingrid Haugen", "ingrid.haugen@example.no"
 

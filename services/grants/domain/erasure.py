@@ -8,7 +8,8 @@ import uuid
 # What grants.person_erased reports, always all of it (zeros included).
 ERASURE_COUNTS = ("application_contacts", "consultant_assignments", "partner_contacts", "applications_created",
                   "status_changes", "checklist_updates", "checklist_changes", "consultation_entries", "published_events",
-                  "dead_letters")
+                  "dead_letters", "report_submissions", "payment_claims_submitted", "payment_claims_approved",
+                  "payment_claims_paid", "amendments")
 
 
 def normalised_email(email: str) -> str:

@@ -151,7 +151,7 @@ def final_grant_ceiling(final_cost_eur: Decimal, awarded_grant_eur: Decimal,
 
 def check_final_report(*, final_cost_eur: Decimal, final_grant_eur: Decimal | None, awarded_grant_eur: Decimal,
                        max_funding_rate: Decimal | None, completed_on: date, decided_on: date | None,
-                       today: date) -> FinalGrant:
+                       today: date, starts_on: date | None = None) -> FinalGrant:
     """The call's funding rate applied to the final cost: a final grant above it is refused, saying
     by how much it must shrink; none given means the most allowed."""
     ceiling = final_grant_ceiling(final_cost_eur, awarded_grant_eur, max_funding_rate)
@@ -165,6 +165,9 @@ def check_final_report(*, final_cost_eur: Decimal, final_grant_eur: Decimal | No
         raise RuleViolation("the completion date is in the future", field="completed_on")
     if decided_on is not None and completed_on < decided_on:
         raise RuleViolation(f"the project cannot end before the decision ({decided_on.isoformat()})",
+                            field="completed_on")
+    if starts_on is not None and completed_on < starts_on:
+        raise RuleViolation(f"the project cannot end before its implementation started ({starts_on.isoformat()})",
                             field="completed_on")
     final = ceiling if final_grant_eur is None else final_grant_eur
     return FinalGrant(ceiling_eur=ceiling, final_grant_eur=final, reduction_eur=awarded_grant_eur - final)

@@ -206,7 +206,8 @@ def view(repo: GrantsRepository, application: Application, call: FundingCall, to
         application, call, today, history=repo.history(application.id), checklist=repo.checklist(application.id),
         checklist_changes=repo.checklist_changes(application.id),
         consultations=repo.consultations(application.id), candidates=repo.candidates(application.id),
-        reminders=repo.reminders(application.id))
+        reminders=repo.reminders(application.id), reports=repo.project_reports(application.id),
+        claims=repo.payment_claims(application.id), amendments=repo.amendments(application.id))
 
 
 def set_contact(application: Application, contact) -> None:

@@ -1,18 +1,24 @@
-"""Reports over applications: counts per status, amounts requested, awarded and final, and the
-success rate, grouped by status, funder, theme, municipality or call (domain/reports.py)."""
+"""Reports over applications: counts per status, amounts requested, awarded, paid and final, and the
+success rate, grouped by status, funder, theme, municipality, call, year or programme period, with
+the programmes' funded projects beside them (domain/reports.py)."""
 
 from __future__ import annotations
 
 from services.grants.domain import reports
 from services.grants.schemas import ReportOut
 from services.grants.usecases import repository
-from services.grants.views import application_facts, report_csv, report_row_out
+from services.grants.views import application_facts, funded_facts, report_csv, report_row_out
 from shared.persistence.unit_of_work import UnitOfWork
 
 
 def _rows(uow: UnitOfWork, group_by: str, visible: str | None) -> tuple[list[reports.ReportRow], reports.ReportRow]:
-    facts = [application_facts(a, c) for a, c in repository(uow).applications(municipality_code=visible)]
-    return reports.report(facts, group_by), reports.totals(facts)
+    """The catalogue's funded projects (the seeds) count in the centre's report, not in one
+    municipality's (they are not its own)."""
+    repo = repository(uow)
+    periods, paid = repo.programme_periods(), repo.paid_per_application()
+    facts = [application_facts(a, c, periods, paid) for a, c in repo.applications(municipality_code=visible)]
+    funded = [] if visible else [funded_facts(p, programme) for p, programme in repo.funded_projects()]
+    return reports.report(facts, group_by, funded), reports.totals(facts, funded)
 
 
 def applications_report(uow: UnitOfWork, group_by: str, visible: str | None) -> ReportOut:

@@ -87,17 +87,25 @@ def file_final_report(uow: UnitOfWork, application_id: uuid.UUID, body: FinalRep
     call = repo.call(application.call_id)
     today = local_today()
     check_transition(Status(application.status), Status.COMPLETED, via="final_report")
+    # The contract's grant as amended, when the implementation was planned; the award otherwise.
+    grant = application.contract_grant_eur if application.contract_grant_eur is not None \
+        else application.awarded_grant_eur
     settled = check_final_report(
         final_cost_eur=body.final_cost_eur, final_grant_eur=body.final_grant_eur,
-        awarded_grant_eur=application.awarded_grant_eur, max_funding_rate=call.max_funding_rate,
-        completed_on=body.completed_on, decided_on=application.decided_on, today=today)
+        awarded_grant_eur=grant, max_funding_rate=call.max_funding_rate,
+        completed_on=body.completed_on, decided_on=application.decided_on, today=today,
+        starts_on=application.starts_on)
     application.final_cost_eur, application.final_grant_eur = body.final_cost_eur, settled.final_grant_eur
     application.completed_on = body.completed_on
+    for report in repo.project_reports(application.id):  # the final report is in: no more reminders
+        if report.kind == "final" and report.submitted_on is None:
+            report.submitted_on, report.submitted_by, report.note = today, by, "final report filed"
     record_status(uow, repo, application, call, Status.COMPLETED, by, "final report filed")
     uow.emit(FinalReportFiled(
         **application_event_fields(application, call), initial_cost_eur=application.total_eligible_cost_eur,
         final_cost_eur=body.final_cost_eur, awarded_grant_eur=application.awarded_grant_eur,
-        final_grant_eur=settled.final_grant_eur, grant_reduction_eur=settled.reduction_eur,
+        final_grant_eur=settled.final_grant_eur,
+        grant_reduction_eur=application.awarded_grant_eur - settled.final_grant_eur,
         max_funding_rate=call.max_funding_rate, completed_on=body.completed_on), subject=str(application.id))
     uow.commit()
     return view(repo, application, call, today)
