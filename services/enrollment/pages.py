@@ -46,11 +46,11 @@ MESSAGES: dict[str, dict[str, str]] = {
                            "tvarka ir jums pranešime e. paštu.",
                      "en": "Why you are waiting: all seats are taken. When a seat frees up it goes to the next "
                            "in line, and we will tell you by e-mail."},
-    "explain_quota": {"lt": "Kodėl laukiate: vietų dar yra, bet jūsų savivaldybė jau užėmė jai skirtą vietų "
-                            "dalį (kvotą). Jei kvota bus atlaisvinta arba savivaldybės vieta atsilaisvins, "
-                            "pranešime e. paštu.",
-                      "en": "Why you are waiting: seats are left, but your municipality already holds its "
-                            "share of them (its quota). If the quota is released or one of its seats frees up, "
+    "explain_quota": {"lt": "Kodėl laukiate: kiekvienai savivaldybei skirta dalis vietų, o jūsų savivaldybė "
+                            "savo dalį (kvotą) jau užėmė. Jei kvota bus atlaisvinta arba savivaldybės vieta "
+                            "atsilaisvins, pranešime e. paštu.",
+                      "en": "Why you are waiting: each municipality has a share of the seats, and yours already "
+                            "holds its share (its quota). If the quota is released or one of its seats frees up, "
                             "we will tell you by e-mail."},
     "explain_offered": {"lt": "Atsilaisvino vieta ir ji laikoma jums iki {deadline}. Priimkite arba "
                               "atsisakykite iki šio laiko; vėliau vieta atiteks kitam laukiančiajam.",
