@@ -144,6 +144,11 @@ def _more_examples():
             organisation_name="Vestland fylkeskommune", side="candidate", recipient=_norway(),
             answer_url="https://savivalda.example/partners/answer/xyz", answer_by=today + timedelta(days=5),
             reminder=1, title=LocalizedText(lt="Viešųjų paslaugų kokybė", en="Quality of public services")),
+        "introduction_declined": lambda: P.IntroductionDeclined(
+            introduction_id=_ID, partner_request_id=_ID, municipality_code="15", organisation_id=_ID,
+            organisation_name="Vestland fylkeskommune", country="NO", declined_by="candidate",
+            title=LocalizedText(lt="Viešųjų paslaugų kokybė", en="Quality of public services"),
+            requester=_consultant()),
         "introduction_expired": lambda: P.IntroductionExpired(
             introduction_id=_ID, partner_request_id=_ID, municipality_code="15", organisation_id=_ID,
             organisation_name="Vestland fylkeskommune", unanswered=["candidate"]),

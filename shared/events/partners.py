@@ -84,6 +84,23 @@ class IntroductionAnswered(EventData):
     organisation_name: str | None = None
 
 
+@event("partners.introduction_declined",
+       summary="One side declined an introduction; the requesting side is told when the candidate declined.")
+class IntroductionDeclined(EventData):
+    introduction_id: UUID
+    partner_request_id: UUID
+    application_id: UUID | None = None
+    municipality_code: str
+    organisation_id: UUID
+    organisation_name: str
+    country: CountryCode
+    title: LocalizedText | None = Field(default=None, description="the project the partner was sought for")
+    declined_by: Literal["requester", "candidate"]
+    requester: Contact | None = Field(
+        default=None, description="who to tell: the requesting side's contact when the candidate declined (none "
+                                  "when the requester declined itself)")
+
+
 @event("partners.partnership_established",
        summary="Both sides accepted: the partnership exists and contact details are shared.")
 class PartnershipEstablished(EventData):

@@ -183,3 +183,42 @@ def test_a_partners_letter_of_intent_ticks_the_partnership_letter_and_the_coordi
     assert "paraiškos dokumentų sąraše jis dabar pažymėtas kaip parengtas" in partner_letter
     own_letter = next(t for t in texts if "KAUNAS-1" in t)
     assert "Jį galima pridėti prie paraiškos dokumentų" in own_letter
+
+
+def test_a_declined_introduction_is_told_to_the_requester(embedded):
+    staff = embedded.token()
+    reykjavik = created(post(embedded, "/partners/organisations", REYKJAVIK, staff))
+    hordaland = created(post(embedded, "/partners/organisations", HORDALAND, staff))
+    request = created(post(embedded, "/partners/requests", request_body(), staff))
+    for organisation in (reykjavik, hordaland):
+        created(post(embedded, f"/partners/requests/{request['id']}/introductions",
+                     {"organisation_id": organisation["id"]}, staff))
+
+    # Reykjavík declines from its e-mail's link: the requester (in Lithuanian) is told.
+    [asked] = wait_for_mail(embedded, "jon@reykjavik.is", subject="Would you like to be introduced?")
+    answer_from_page(link_in(asked), "declined")
+    [told] = wait_for_mail(embedded, "ona.petraitiene@krs.lt", subject="Atsisakyta susipažinti")
+    assert told["Subject"] == "Atsisakyta susipažinti: Reykjavík City (IS)"
+    text = text_of(told)
+    assert "Reykjavík City (IS) atsisakė pasiūlymo susipažinti" in text
+    assert "Viešųjų paslaugų kokybė regionuose" in text and "daugiau nebus siūlomi" in text
+
+    # The requester declining Hordaland itself is not mailed back to anyone.
+    [own] = wait_for_mail(embedded, "ona.petraitiene@krs.lt", subject="Ar norite susipažinti? Hordaland")
+    handled = consumed(embedded)
+    answer_from_page(link_in(own), "declined")
+    introductions = http("GET", f"{embedded.base_url}/partners/requests/{request['id']}/introductions",
+                         token=staff).body
+    assert sorted(i["status"] for i in introductions) == ["declined", "declined"]
+    # notifications handled the answer and the decline (two more events) before we look
+    wait_until(lambda: consumed(embedded) >= handled + 2, message="notifications to handle the decline")
+    assert [m["Subject"] for m in mails_to(embedded, "ona.petraitiene@krs.lt")
+            if "Atsisakyta" in m["Subject"]] == ["Atsisakyta susipažinti: Reykjavík City (IS)"]
+    assert not [m for m in mails_to(embedded, "kari.nordmann@hordaland.no") if "declined" in m["Subject"]]
+
+
+def consumed(system) -> float:
+    from tests.support import metric_value
+
+    return metric_value(http("GET", f"{system.ops_url}/metrics").body, "savivalda_events_consumed_total",
+                        service="notifications", handler="on_event", outcome="applied")

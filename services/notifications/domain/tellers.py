@@ -78,6 +78,8 @@ TELLERS: dict[str, Teller] = {
     "grants.project_amended": Teller("project_amended", "grants", APPLICATION + (COORDINATOR,)),
     "partners.introduction_reminder_due": Teller("introduction_reminder_due", "partners", (contact("recipient"),)),
     "partners.introduction_expired": Teller("introduction_expired", "partners", (COORDINATOR,)),
+    # The candidate said no: the side that asked hears it (the requester's own "no" tells no one).
+    "partners.introduction_declined": Teller("introduction_declined", "partners", (contact("requester"),)),
     "partners.profile_renewal_due": Teller("profile_renewal_due", "partners", (contact("contact"),)),
     "partners.letter_of_intent_recorded": Teller("letter_of_intent_recorded", "partners", (COORDINATOR,)),
     "grants.call_published": Teller("call_published", "call_alerts", (CALL_SUBSCRIBERS,)),

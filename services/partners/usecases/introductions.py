@@ -34,7 +34,12 @@ from services.partners.views import (
 )
 from shared.auth import Principal
 from shared.errors import NotFound, RuleViolation
-from shared.events.partners import IntroductionAnswered, IntroductionSent, PartnershipEstablished
+from shared.events.partners import (
+    IntroductionAnswered,
+    IntroductionDeclined,
+    IntroductionSent,
+    PartnershipEstablished,
+)
 from shared.events.types import LocalizedText
 from shared.persistence.schema import utcnow
 from shared.persistence.unit_of_work import UnitOfWork
@@ -182,6 +187,14 @@ def record_answer(uow: UnitOfWork, introduction: Introduction, partner_request: 
         answer=answer.value, both_accepted=partnership is not None,
         municipality_code=partner_request.municipality_code, organisation_name=organisation.name,
     ), subject=str(introduction.id))
+    if answer is Answer.DECLINED:
+        uow.emit(IntroductionDeclined(
+            introduction_id=introduction.id, partner_request_id=partner_request.id,
+            application_id=partner_request.application_id, municipality_code=partner_request.municipality_code,
+            organisation_id=organisation.id, organisation_name=organisation.name, country=organisation.country,
+            title=LocalizedText(**partner_request.title), declined_by=side.value,
+            requester=requester_contact(partner_request) if side is Side.CANDIDATE else None,
+        ), subject=str(introduction.id))
     if partnership is not None:
         uow.emit(PartnershipEstablished(
             partnership_id=partnership.id, partner_request_id=partner_request.id,
