@@ -17,6 +17,10 @@ Counters of this process (what it did since it started):
                                                           online_url, trainer that changed)
     savivalda_enrollment_session_change_notices_total     session_changed events written (one per person)
     savivalda_enrollment_courses_retired_total
+    savivalda_enrollment_go_no_go_total{outcome}          go/no-go dates reached: minimum_reached,
+                                                          below_minimum, cancelled; confirmed answers
+    (gauge) savivalda_enrollment_go_no_go_pending{service} scheduled sessions below their minimum at the
+                                                          go/no-go date, waiting for the coordinator
 
 Counting at scrape time (shared.observability.ServiceGauges, cached briefly) keeps the
 figures right with any number of replicas and across restarts, which counters kept in process
@@ -44,6 +48,9 @@ SESSION_CHANGES = Counter("savivalda_enrollment_session_changes_total",
                           "Changes of a session's date/time, place, online link or trainer", ["kind"])
 SESSION_CHANGE_NOTICES = Counter("savivalda_enrollment_session_change_notices_total",
                                  "enrollment.session_changed events written, one per person told")
+GO_NO_GO = Counter("savivalda_enrollment_go_no_go_total",
+                   "Go/no-go outcomes: minimum_reached, below_minimum, cancelled (automatically), confirmed "
+                   "(by the coordinator)", ["outcome"])
 COURSES_RETIRED = Counter("savivalda_enrollment_courses_retired_total", "Courses retired")
 
 
@@ -81,6 +88,9 @@ def enrollment_gauges(engine: Engine, service: str = "enrollment") -> Iterator[S
             select(enrollments.c.status, func.count())
             .select_from(enrollments.join(sessions, sessions.c.id == enrollments.c.session_id))
             .where(upcoming, enrollments.c.status.in_(SEAT_STATES)).group_by(enrollments.c.status)).all())
+        pending = connection.execute(
+            select(func.count()).where(sessions.c.status == SessionStatus.SCHEDULED.value,
+                                       sessions.c.go_decision == "below_minimum")).scalar_one()
         courses = Course.__table__
         retired = connection.execute(select(func.count()).where(courses.c.retired_at.is_not(None))).scalar_one()
         all_courses = connection.execute(select(func.count()).select_from(courses)).scalar_one()
@@ -110,6 +120,9 @@ def enrollment_gauges(engine: Engine, service: str = "enrollment") -> Iterator[S
     for state, count in (("active", all_courses - retired), ("retired", retired)):
         yield ("savivalda_enrollment_courses", "Courses of the catalogue: active, retired",
                {"service": service, "state": state}, float(count))
+    yield ("savivalda_enrollment_go_no_go_pending",
+           "Scheduled sessions below their minimum at the go/no-go date, waiting for the coordinator's decision",
+           {"service": service}, float(pending))
     yield ("savivalda_enrollment_mode_unavailable",
            "People in a scheduled hybrid session that no longer offers their attendance mode (to switch or leave)",
            {"service": service}, float(mode_unavailable))

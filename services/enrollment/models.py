@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     ForeignKey,
     Index,
     Integer,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -52,6 +54,7 @@ class TrainingSession(Base):
     __tablename__ = "sessions"
     __table_args__ = (
         Index("ix_sessions_status_starts_at", "status", "starts_at"),
+        Index("ix_sessions_go_no_go_at", "go_no_go_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
@@ -65,6 +68,17 @@ class TrainingSession(Base):
     # The calendar entry's SEQUENCE: raised whenever the date, time, place, link or trainer changes.
     sequence: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     schedule_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Go/no-go: at go_no_go_at the timer compares the confirmed seats with min_participants; below
+    # it, the session's coordinator is told (or, with auto_cancel_below_minimum, it is cancelled).
+    go_no_go_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    auto_cancel_below_minimum: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())
+    go_no_go_checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # minimum_reached, below_minimum (waiting for the coordinator), confirmed (runs anyway), cancelled
+    go_decision: Mapped[str | None] = mapped_column(String(20))
+    # The centre's coordinator of the session (personal data: erased on request).
+    coordinator_name: Mapped[str | None] = mapped_column(String(200))
+    coordinator_email: Mapped[str | None] = mapped_column(String(254))
+    coordinator_language: Mapped[str | None] = mapped_column(String(2))
     # In-person seats of a hybrid session, otherwise all seats; online_capacity only for hybrid.
     capacity: Mapped[int] = mapped_column(Integer, nullable=False)
     online_capacity: Mapped[int | None] = mapped_column(Integer)

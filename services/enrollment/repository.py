@@ -139,6 +139,15 @@ class EnrollmentRepository:
         ids = set(self.session.scalars(quota_due.limit(limit))) | set(self.session.scalars(offers_due.limit(limit)))
         return sorted(ids)
 
+    def sessions_due_go_no_go(self, now: datetime, limit: int = 100) -> list[uuid.UUID]:
+        """Scheduled sessions whose go/no-go date has come and that were not decided yet."""
+        return list(self.session.scalars(
+            select(TrainingSession.id).where(
+                TrainingSession.status == SessionStatus.SCHEDULED.value,
+                TrainingSession.go_no_go_at.is_not(None), TrainingSession.go_no_go_at <= now,
+                TrainingSession.go_no_go_checked_at.is_(None))
+            .order_by(TrainingSession.go_no_go_at).limit(limit)))
+
     def counts(self, session_id: uuid.UUID) -> dict[str, dict[str, int]]:
         """mode -> status -> number of enrolments."""
         rows = self.session.execute(
@@ -413,6 +422,12 @@ class EnrollmentRepository:
         return {name: self.session.execute(
                     update(model).where(func.lower(column) == email_key).values({column.key: replacement})).rowcount
                 for model, column, name in authored}
+
+    def remove_coordinator(self, email_key: str) -> int:
+        """Sessions the person coordinates lose their coordinator (a go/no-go notice then tells nobody)."""
+        return self.session.execute(
+            update(TrainingSession).where(func.lower(TrainingSession.coordinator_email) == email_key)
+            .values(coordinator_name=None, coordinator_email=None, coordinator_language=None)).rowcount
 
     def delete_idempotency_keys_of(self, email_key: str) -> int:
         """The keys of tokens whose subject is the person (scope "<role>:<subject>")."""

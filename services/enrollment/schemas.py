@@ -91,6 +91,19 @@ class CourseOut(BaseModel):
 
 # ---------------------------------------------------------------- sessions
 
+class CoordinatorIn(StrictModel):
+    """The centre's coordinator of a session: told when it is below its minimum at the go/no-go date."""
+
+    name: Name
+    email: str = Field(max_length=254, pattern=EMAIL_PATTERN)
+    language: Literal["lt", "en"] = "lt"
+
+
+GO_NO_GO_AT = ("when the confirmed seats are compared with min_participants (before the start); below it "
+               "the coordinator is told and confirms or cancels, or with auto_cancel_below_minimum it is "
+               "cancelled and everyone told")
+
+
 class SessionIn(StrictModel):
     starts_at: AwareDatetime
     ends_at: AwareDatetime
@@ -116,6 +129,9 @@ class SessionIn(StrictModel):
                                     description="a freed seat is offered to the next person for this long; "
                                                 "null = it is given at once")
     reminder_hours_before: int = Field(default=48, ge=1, le=720)
+    go_no_go_at: AwareDatetime | None = Field(default=None, description=GO_NO_GO_AT)
+    auto_cancel_below_minimum: bool = False
+    coordinator: CoordinatorIn | None = Field(default=None, description="required with go_no_go_at")
 
     _region = field_validator("region")(lambda v: v if v is None else check_region(v))
 
@@ -142,6 +158,10 @@ class SessionPatch(StrictModel):
     registration_opens_at: AwareDatetime | None = None
     registration_closes_at: AwareDatetime | None = None
     reminder_hours_before: int | None = Field(default=None, ge=1, le=720)
+    go_no_go_at: AwareDatetime | None = Field(default=None, description="null removes it; a new date is checked "
+                                                                        "again")
+    auto_cancel_below_minimum: bool | None = None
+    coordinator: CoordinatorIn | None = None
 
     _region = field_validator("region")(lambda v: v if v is None else check_region(v))
 
@@ -150,7 +170,7 @@ class SessionPatch(StrictModel):
         if not self.model_fields_set:
             raise ValueError("send at least one field to change")
         for name in ("starts_at", "ends_at", "capacity", "min_participants", "registration_opens_at",
-                     "registration_closes_at", "reminder_hours_before"):
+                     "registration_closes_at", "reminder_hours_before", "auto_cancel_below_minimum"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
         return self
@@ -198,6 +218,12 @@ class SessionOut(BaseModel):
     fee_eur: Decimal
     min_participants: int
     minimum_reached: bool
+    go_no_go_at: datetime | None = None
+    auto_cancel_below_minimum: bool = False
+    go_decision: str | None = Field(default=None, description="after the go/no-go date: minimum_reached, "
+                                                              "below_minimum (the coordinator decides), confirmed "
+                                                              "or cancelled")
+    coordinator: CoordinatorIn | None = None
     registration_opens_at: datetime
     registration_closes_at: datetime
     quota_per_municipality: int | None

@@ -56,6 +56,7 @@ from services.enrollment.usecases import (
     certificates,
     enrolment,
     erasure,
+    go_no_go,
     housekeeping,
     reports,
     self_service,
@@ -158,6 +159,13 @@ class EnrollmentService(PublicPages, ServiceBase):
         """Cancel a session: every enrolment (seat, offer, waitlist place) is cancelled and each
         person told (enrollment.enrollment_cancelled), then enrollment.session_cancelled."""
         return catalogue.cancel_session(self.db, self.links, session_id, body)
+
+    @route("POST", "/enrollment/sessions/<uuid:session_id>/confirm", roles=STAFF, response=SessionOut,
+           errors=(404, 409))
+    def confirm_session(self, request, session_id, principal):
+        """The coordinator's answer to a go/no-go notice: the session below its minimum takes place
+        (enrollment.session_go_confirmed); the other answer is POST .../cancel."""
+        return go_no_go.confirm(self.db, self.links, session_id)
 
     @route("POST", "/enrollment/sessions/<uuid:session_id>/complete", roles=STAFF, body=CompleteSessionIn,
            response=CompletionOut, errors=(404, 409))

@@ -12,7 +12,7 @@ from services.enrollment.domain.completion import certificate_status
 from services.enrollment.domain.rules import AttendanceMode, CourseFormat, EnrollmentStatus, available_modes
 from services.enrollment.models import Certificate, Course, Enrollment, TrainingSession
 from services.enrollment.notices import Links, title_of
-from services.enrollment.schemas import CertificateOut, CourseOut, EnrollmentOut, SeatPoolOut, SessionOut
+from services.enrollment.schemas import CertificateOut, CoordinatorIn, CourseOut, EnrollmentOut, SeatPoolOut, SessionOut
 from shared.events.types import LocalizedText
 from shared.reference import REGIONS
 from shared.spreadsheet import csv_writer
@@ -50,6 +50,11 @@ def session_out(session: TrainingSession, course: Course, counts: dict[str, dict
         capacity=session.capacity, online_capacity=session.online_capacity,
         fee_eur=session.fee_eur, min_participants=session.min_participants,
         minimum_reached=confirmed >= session.min_participants,
+        go_no_go_at=session.go_no_go_at, auto_cancel_below_minimum=bool(session.auto_cancel_below_minimum),
+        go_decision=session.go_decision,
+        coordinator=CoordinatorIn(name=session.coordinator_name, email=session.coordinator_email,
+                                  language=session.coordinator_language or "lt")
+        if session.coordinator_email else None,
         registration_opens_at=session.registration_opens_at, registration_closes_at=session.registration_closes_at,
         quota_per_municipality=session.quota_per_municipality, quota_release_at=session.quota_release_at,
         quota_released_at=session.quota_released_at, offer_hours=session.offer_hours,

@@ -73,6 +73,14 @@ def _more_examples():
         "enrollment_cancelled": lambda: E.EnrollmentCancelled(**_participant_fields(), reason="session_cancelled",
                                                               previous_status="confirmed",
                                                               detail="lektorius susirgo / the trainer fell ill"),
+        "session_below_minimum": lambda: E.SessionBelowMinimum(
+            session_id=_ID, course_id=_ID, course_title=_course(), starts_at=_soon(12),
+            ends_at=_soon(12) + timedelta(hours=6), region="KU", venue="Kaunas, Laisvės al. 96", go_no_go_at=_soon(0),
+            confirmed=3, min_participants=8, waitlisted=0, outcome="awaiting_decision",
+            coordinator=Contact(name="Rūta Petrauskienė", email="ruta.petrauskiene@example.lt", language="lt"),
+            session_url="https://savivalda.example/enrollment/sessions/1",
+            confirm_url="https://savivalda.example/enrollment/sessions/1/confirm",
+            cancel_url="https://savivalda.example/enrollment/sessions/1/cancel"),
         "session_changed": lambda: E.SessionChanged(
             **dict(_participant_fields(), venue=None, attendance_mode="in_person",
                    online_url="https://meet.example.lt/strateginis"),

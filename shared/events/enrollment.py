@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events.registry import EventData, event
 from shared.events.privacy import PersonErased
-from shared.events.types import LocalizedText, Person
+from shared.events.types import Contact, LocalizedText, Person
 
 MANAGE_URL = "the person's self-service page: status, waitlist position, accept an offer, leave"
 CALENDAR_URL = "the person's enrolments as an iCalendar (.ics) feed"
@@ -116,6 +116,41 @@ class SessionChanged(ParticipantEvent):
     mode_available: bool = Field(description="false: the session no longer offers the person's attendance_mode")
     alternative_mode: str | None = Field(
         default=None, description="the mode the person may switch to (through manage_url) when theirs is gone")
+
+
+@event("enrollment.session_below_minimum",
+       summary="At its go/no-go date a session has fewer confirmed participants than its minimum: its "
+               "coordinator confirms or cancels it, or (auto_cancelled) it was cancelled and everyone told.")
+class SessionBelowMinimum(EventData):
+    session_id: UUID
+    course_id: UUID
+    course_title: LocalizedText
+    starts_at: datetime
+    ends_at: datetime
+    region: str | None = None
+    venue: str | None = None
+    online_url: str | None = None
+    go_no_go_at: datetime
+    confirmed: int = Field(description="confirmed participants at the go/no-go date")
+    min_participants: int
+    waitlisted: int = 0
+    outcome: str = Field(description="awaiting_decision (confirm: POST confirm_url, or cancel: POST cancel_url) "
+                                     "or auto_cancelled")
+    coordinator: Contact | None = Field(default=None, description="the session's coordinator, who is told")
+    session_url: str = Field(description="the session in the API")
+    confirm_url: str | None = None
+    cancel_url: str | None = None
+
+
+@event("enrollment.session_go_confirmed",
+       summary="The coordinator confirmed that a session below its minimum at the go/no-go date takes place.")
+class SessionGoConfirmed(EventData):
+    session_id: UUID
+    course_id: UUID
+    course_title: LocalizedText
+    starts_at: datetime
+    confirmed: int
+    min_participants: int
 
 
 @event("enrollment.course_updated", summary="A course of the catalogue was edited or retired.")

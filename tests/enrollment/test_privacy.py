@@ -3,7 +3,7 @@ enrollment service erases or pseudonymises everything it holds about them, keeps
 and answers with enrollment.person_erased (counts only)."""
 
 from shared.auth import issue_token
-from tests.enrollment.helpers import assert_problem, person
+from tests.enrollment.helpers import assert_problem, future, person
 from tests.support import run_cli
 
 EMAIL = "Ona.Petraitiene@Kaunas.lt"
@@ -17,7 +17,8 @@ def ona(**changes):
 
 def build_history(system, coordinator_token):
     """Ona attended (and got a certificate), holds a seat with someone waiting behind her, enrolled a
-    colleague as her municipality's coordinator, and proposed and supported training topics."""
+    colleague as her municipality's coordinator, proposed and supported training topics, and is
+    the coordinator told at the upcoming session's go/no-go date."""
     past = system.schedule(capacity=3)
     done = system.enrol(past["id"], ona()).body
     system.enrol(past["id"], person(5))
@@ -25,7 +26,8 @@ def build_history(system, coordinator_token):
     system.put(f"/enrollments/{done['id']}/attendance", {"attendance": "attended"})
     system.post(f"/sessions/{past['id']}/complete", {"mark_unmarked_absent": True})
 
-    upcoming = system.schedule(capacity=1)
+    upcoming = system.schedule(capacity=1, min_participants=1, go_no_go_at=future(10),
+                               coordinator={"name": NAME, "email": EMAIL})
     seat = system.enrol(upcoming["id"], ona()).body
     behind = system.enrol(upcoming["id"], person(2)).body
     colleague = system.enrol(upcoming["id"], person(3), token=coordinator_token,
@@ -52,7 +54,7 @@ def test_erasure_removes_every_personal_field_and_keeps_anonymous_counts(system)
     removed = answer[0]["removed"]
     assert removed == {"enrollments": 2, "open_enrollments_cancelled": 1, "certificates": 1, "training_needs": 1,
                        "supports": 1, "authored_enrollments": 1, "idempotency_keys": 1, "dead_letters": 0,
-                       "learning_completions": 0, "events": removed["events"]}
+                       "learning_completions": 0, "session_coordinators": 1, "events": removed["events"]}
     assert removed["events"] >= 5  # confirmations, attendance, certificate, the request itself...
     assert set(answer[0]) == {"request_id", "removed"}
 

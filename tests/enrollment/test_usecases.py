@@ -398,6 +398,6 @@ def test_the_timer_reminds_confirmed_people_once(work):
     with work() as uow:
         done = housekeeping.run_all(uow, LINKS)
         assert types(uow) == ["session_reminder_due"]
-    assert done == {"sessions_settled": 0, "reminders": 1, "expiry_notices": 0}
+    assert done == {"sessions_settled": 0, "go_no_go": 0, "reminders": 1, "expiry_notices": 0}
     with work() as uow:
         assert housekeeping.run_all(uow, LINKS)["reminders"] == 0

@@ -264,6 +264,60 @@ def check_schedule_change(current: SessionSchedule, changes: dict, now: datetime
     return changed
 
 
+class GoDecision(str, Enum):
+    """What became of a session at its go/no-go date."""
+
+    MINIMUM_REACHED = "minimum_reached"
+    BELOW_MINIMUM = "below_minimum"  # the coordinator was told and decides
+    CONFIRMED = "confirmed"  # the coordinator decided it runs anyway
+    CANCELLED = "cancelled"  # cancelled for too few participants (automatically or by the coordinator)
+
+
+@dataclass(frozen=True)
+class GoNoGo:
+    """A session's go/no-go settings, as they will stand."""
+
+    min_participants: int
+    go_no_go_at: datetime | None
+    auto_cancel: bool
+    has_coordinator: bool
+    starts_at: datetime
+
+
+def check_go_no_go(plan: GoNoGo, now: datetime, *, date_changed: bool) -> None:
+    """A go/no-go date needs a minimum to check, a coordinator to tell, and to fall before the start
+    (and, when it is set or moved, after now); automatic cancellation needs the date."""
+    if plan.go_no_go_at is None:
+        if plan.auto_cancel:
+            raise RuleViolation("auto_cancel_below_minimum needs go_no_go_at", field="auto_cancel_below_minimum")
+        return
+    if plan.min_participants < 1:
+        raise RuleViolation("a go/no-go date needs min_participants of at least 1", field="min_participants")
+    if plan.go_no_go_at >= plan.starts_at:
+        raise RuleViolation("the go/no-go date must fall before the start", field="go_no_go_at")
+    if date_changed and plan.go_no_go_at <= now:
+        raise RuleViolation("the go/no-go date must be in the future", field="go_no_go_at")
+    if not plan.has_coordinator:
+        raise RuleViolation("a go/no-go date needs a coordinator to tell", field="coordinator")
+
+
+def go_decision(confirmed: int, min_participants: int, auto_cancel: bool) -> GoDecision:
+    """At the go/no-go date: enough confirmed seats, or too few (cancelled at once if the session says so)."""
+    if confirmed >= min_participants:
+        return GoDecision.MINIMUM_REACHED
+    return GoDecision.CANCELLED if auto_cancel else GoDecision.BELOW_MINIMUM
+
+
+def check_go_confirmable(status: SessionStatus, decision: str | None) -> None:
+    """The coordinator confirms a scheduled session that is below its minimum at the go/no-go date."""
+    if status is not SessionStatus.SCHEDULED:
+        raise Conflict(f"the session is {status.value}", code="session_not_open")
+    if decision != GoDecision.BELOW_MINIMUM.value:
+        raise Conflict("only a session below its minimum at its go/no-go date waits for a decision"
+                       + (f"; it is {decision}" if decision else "; the date has not come"),
+                       code="no_decision_pending")
+
+
 def check_registration_window(opens_at: datetime, closes_at: datetime, starts_at: datetime) -> None:
     if closes_at <= opens_at:
         raise RuleViolation("registration must close after it opens", field="registration_closes_at")

@@ -11,6 +11,8 @@ from services.enrollment.domain.rules import (
     AttendanceMode,
     CancelReason,
     CourseFormat,
+    GoDecision,
+    GoNoGo,
     SessionPlan,
     SessionSettings,
     SessionSchedule,
@@ -18,6 +20,7 @@ from services.enrollment.domain.rules import (
     alternative_mode,
     available_modes,
     check_course_open,
+    check_go_no_go,
     check_schedule_change,
     check_session_cancellable,
     check_session_change,
@@ -132,6 +135,8 @@ def schedule_session(uow: UnitOfWork, links: Links, course_id, body: SessionIn) 
     course = repo.course(course_id)
     check_course_open(course.retired_at)
     now = utcnow()
+    check_go_no_go(GoNoGo(body.min_participants, body.go_no_go_at, body.auto_cancel_below_minimum,
+                          body.coordinator is not None, body.starts_at), now, date_changed=True)
     plan = SessionPlan(
         course_format=CourseFormat(course.format), starts_at=body.starts_at, ends_at=body.ends_at,
         registration_opens_at=body.registration_opens_at or now,
@@ -152,6 +157,8 @@ def schedule_session(uow: UnitOfWork, links: Links, course_id, body: SessionIn) 
         quota_release_at=release_at,
         quota_released_at=now if release_at is not None and release_at <= now else None,
         offer_hours=plan.offer_hours, reminder_hours_before=body.reminder_hours_before, next_arrival_seq=1,
+        go_no_go_at=body.go_no_go_at, auto_cancel_below_minimum=body.auto_cancel_below_minimum,
+        **coordinator_columns(body.coordinator),
         status=SessionStatus.SCHEDULED.value, created_at=now,
     )
     repo.add(session)
@@ -209,24 +216,34 @@ def update_session(uow: UnitOfWork, links: Links, session_id, body: SessionPatch
     ), {name: sent[name] for name in SCHEDULE_FIELDS if name in sent}, now)
     if "registration_closes_at" in sent:
         schedule.pop("registration_closes_at", None)  # what the request says wins
+    go_no_go = _go_no_go_changes(session, {name: sent.pop(name) for name in GO_NO_GO_FIELDS if name in sent})
     settings = {name: value for name, value in sent.items() if name not in SCHEDULE_FIELDS}
     if "registration_closes_at" in schedule:
         settings["registration_closes_at"] = schedule.pop("registration_closes_at")
     changed = _changes(session, course, settings, seating, schedule.get("starts_at", session.starts_at))
     previous = SessionPlace(starts_at=session.starts_at, ends_at=session.ends_at, region=session.region,
                             venue=session.venue, online_url=session.online_url, trainer=session.trainer)
-    for name, value in {**schedule, **changed}.items():
+    check_go_no_go(GoNoGo(changed.get("min_participants", session.min_participants),
+                          go_no_go.get("go_no_go_at", session.go_no_go_at),
+                          go_no_go.get("auto_cancel_below_minimum", session.auto_cancel_below_minimum),
+                          go_no_go.get("coordinator_email", session.coordinator_email) is not None,
+                          schedule.get("starts_at", session.starts_at)), now,
+                   date_changed="go_no_go_at" in go_no_go)
+    for name, value in {**schedule, **changed, **go_no_go}.items():
         setattr(session, name, value)
+    if "go_no_go_at" in go_no_go:
+        session.go_no_go_checked_at = session.go_decision = None  # a new date is checked again
     if "quota_release_at" in changed:
         session.quota_released_at = None  # a new or moved quota applies until its release time
     if schedule:
         _apply_schedule_change(repo, session, schedule, now)
     repo.session.flush()
     seating.settle(session, course, cause="capacity_raised")
-    if changed or schedule:
+    if changed or schedule or go_no_go:
+        named = {"coordinator" if name.startswith("coordinator_") else name for name in go_no_go}
         uow.emit(SessionUpdated(
             session_id=session.id, course_id=course.id, course_title=title_of(course), starts_at=session.starts_at,
-            changed=sorted((set(changed) | set(schedule)) - {"quota_release_at"}), capacity=session.capacity,
+            changed=sorted((set(changed) | set(schedule) | named) - {"quota_release_at"}), capacity=session.capacity,
             online_capacity=session.online_capacity,
             min_participants=session.min_participants, quota_per_municipality=session.quota_per_municipality,
             quota_release_at=session.quota_release_at, offer_hours=session.offer_hours,
@@ -244,6 +261,26 @@ def update_session(uow: UnitOfWork, links: Links, session_id, body: SessionPatch
         log.info("session changed", extra={"session_id": str(session.id), "changed": sorted(schedule),
                                            "people_told": told, "sequence": session.sequence})
     return session_view(repo, links, session, course)
+
+
+GO_NO_GO_FIELDS = ("go_no_go_at", "auto_cancel_below_minimum", "coordinator")
+
+
+def coordinator_columns(coordinator) -> dict:
+    """The session's coordinator columns from a CoordinatorIn (or its dump), None clearing them."""
+    if coordinator is None:
+        return {"coordinator_name": None, "coordinator_email": None, "coordinator_language": None}
+    data = coordinator if isinstance(coordinator, dict) else coordinator.model_dump()
+    return {"coordinator_name": data["name"], "coordinator_email": data["email"].strip(),
+            "coordinator_language": data["language"]}
+
+
+def _go_no_go_changes(session: TrainingSession, sent: dict) -> dict:
+    """The go/no-go columns the PATCH really changes."""
+    columns = {name: value for name, value in sent.items() if name != "coordinator"}
+    if "coordinator" in sent:
+        columns.update(coordinator_columns(sent["coordinator"]))
+    return {name: value for name, value in columns.items() if getattr(session, name) != value}
 
 
 def _apply_schedule_change(repo: EnrollmentRepository, session: TrainingSession, schedule: dict, now) -> None:
@@ -299,17 +336,26 @@ def cancel_session(uow: UnitOfWork, links: Links, session_id, body: CancelSessio
     session = repo.training_session(session_id, lock=True)
     course = repo.course(session.course_id)
     check_session_cancellable(SessionStatus(session.status))
+    cancel_everyone(uow, repo, links, session, course, body.reason, now)
+    uow.commit()
+    return session_view(repo, links, session, course)
+
+
+def cancel_everyone(uow: UnitOfWork, repo: EnrollmentRepository, links: Links, session: TrainingSession,
+                    course: Course, reason: str, now) -> int:
+    """Cancel the (locked) session and every enrolment in it, each person told; the caller commits."""
     session.status = SessionStatus.CANCELLED.value
     session.cancelled_at = now
-    session.cancel_reason = body.reason
+    session.cancel_reason = reason
+    if session.go_decision == GoDecision.BELOW_MINIMUM.value:
+        session.go_decision = GoDecision.CANCELLED.value  # the coordinator's answer to the go/no-go notice
     seating = Seating(uow, repo, links, now)
     active = repo.session_enrollments(session.id, statuses=[s.value for s in ACTIVE])
     for enrollment in active:
-        seating.cancel(session, course, enrollment, CancelReason.SESSION_CANCELLED, body.reason, refill=False)
+        seating.cancel(session, course, enrollment, CancelReason.SESSION_CANCELLED, reason, refill=False)
     uow.emit(SessionCancelled(
         session_id=session.id, course_id=course.id, course_title=title_of(course), starts_at=session.starts_at,
         ends_at=session.ends_at, region=session.region, venue=session.venue, online_url=session.online_url,
-        reason=body.reason, enrollments_cancelled=len(active),
+        reason=reason, enrollments_cancelled=len(active),
     ), subject=str(session.id))
-    uow.commit()
-    return session_view(repo, links, session, course)
+    return len(active)

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from services.enrollment.domain.completion import EXPIRY_NOTICE_DAYS
 from services.enrollment.notices import Links, participant_fields
 from services.enrollment.repository import EnrollmentRepository
+from services.enrollment.usecases import go_no_go
 from services.enrollment.usecases.seating import Seating
 from shared.persistence.schema import utcnow
 from shared.persistence.unit_of_work import UnitOfWork
@@ -31,6 +32,7 @@ def run_all(db: UnitOfWork, links: Links, now: datetime | None = None) -> dict[s
     now = now or utcnow()
     repo = EnrollmentRepository.of(db)
     done = {"sessions_settled": settle_due_sessions(db, repo, links, now),
+            "go_no_go": go_no_go.check_due_sessions(db, repo, links, now),
             "reminders": send_reminders(db, repo, links, now),
             "expiry_notices": announce_expiring_certificates(db, repo, links, now)}
     if any(done.values()):

@@ -60,6 +60,9 @@ TELLERS: dict[str, Teller] = {
     "enrollment.session_reminder_due": Teller("session_reminder_due", "training", PARTICIPANT, critical=True),
     # A new date, place or link matters before the session, not in tomorrow's digest.
     "enrollment.session_changed": Teller("session_changed", "training", PARTICIPANT, critical=True),
+    # The coordinator must decide before the session: a go/no-go notice waits for nothing.
+    "enrollment.session_below_minimum": Teller("session_below_minimum", "training", (contact("coordinator"),),
+                                               critical=True),
     "enrollment.certificate_issued": Teller("certificate_issued", "certificates", PARTICIPANT),
     "enrollment.certificate_revoked": Teller("certificate_revoked", "certificates", PARTICIPANT),
     "enrollment.certificate_expiring": Teller("certificate_expiring", "certificates", PARTICIPANT),
