@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
+import time
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.engine import Engine
 
 from shared.persistence.schema import DEAD_LETTERS, OUTBOX
 from shared.persistence.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 ERASED = "[erased]"
 # What an erased e-mail field becomes in a stored event: still a valid address, so an event that
@@ -123,3 +128,32 @@ def scrub_dead_letters(uow: UnitOfWork, needles: list[str]) -> int:
         uow.session.execute(update(DEAD_LETTERS).where(DEAD_LETTERS.c.id == row.id).values(body=body, reason=reason))
         changed += 1
     return changed
+
+
+def leave_no_copy_on_disk(uow: UnitOfWork) -> None:
+    """After the erasure commits, no copy of what it overwrote stays in the SQLite files (the
+    embedded default). SQLite keeps old versions of changed pages in the write-ahead log (the
+    `-wal` file) until the log is checkpointed and written over; every connection runs with
+    `secure_delete` (shared/persistence/engines.py), so the database file's pages lose the old
+    values once they are checkpointed. Here the log is checkpointed and truncated right after the
+    commit. PostgreSQL: nothing to do in the service (its WAL and dead row versions are the
+    operator's: docs/architecture.md "Two ways of running")."""
+    if uow.dialect != "sqlite":
+        return
+    engine = uow.session.get_bind()
+    uow.after_commit(lambda: truncate_write_ahead_log(engine))
+
+
+def truncate_write_ahead_log(engine: Engine, *, attempts: int = 100, pause: float = 0.02) -> bool:
+    """Checkpoint the SQLite write-ahead log into the database file and truncate it to nothing
+    (`PRAGMA wal_checkpoint(TRUNCATE)`), retrying while another connection is reading or writing.
+    Returns whether it was truncated (logged when it could not be, within about 2 s)."""
+    for _ in range(attempts):
+        with engine.connect() as connection:
+            busy, frames, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        if not busy and frames in (0, -1):  # -1: not in WAL mode, nothing to truncate
+            return True
+        time.sleep(pause)
+    log.error("the write-ahead log could not be truncated after an erasure; it is at the next checkpoint",
+              extra={"database": str(engine.url)})
+    return False

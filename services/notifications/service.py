@@ -60,7 +60,7 @@ class NotificationsService(PreferencesPages, ServiceBase):
     @subscribe("privacy.erasure_requested")
     def on_erasure_requested(self, event: ErasureRequested, envelope: Envelope):
         """Forget a person: pseudonymise the recipient, scrub what was sent to them."""
-        erasure.erase(self.db, event)
+        erasure.erase(self.db, event, mailbox=self.settings.mailbox_dir)
 
     # ------------------------------------------------------------------ recipients and preferences
     @route("POST", "/notifications/recipients", roles=STAFF_OR_MUNICIPALITY, body=RecipientIn, response=RecipientOut, status=201,

@@ -59,6 +59,10 @@ def _workers(max_workers: int | None) -> int:
     return int(configured) if configured else DEFAULT_MAX_WORKERS
 
 
+def _casefold(text):
+    return text.casefold() if isinstance(text, str) else text
+
+
 def _create_engine(url: str, max_workers: int | None = None) -> Engine:
     if is_sqlite(url):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
@@ -69,7 +73,12 @@ def _create_engine(url: str, max_workers: int | None = None) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # What is deleted or overwritten is zeroed in the file, not left in free space: an
+            # erased person's data must not stay on disk (shared/erasure.py, leave_no_copy_on_disk).
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
+            # SQLite's lower() folds ASCII only; searches compare casefold(column) (Š, Ž, Ū too).
+            dbapi_connection.create_function("casefold", 1, _casefold, deterministic=True)
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=pool_size(_workers(max_workers)), max_overflow=0,

@@ -38,7 +38,8 @@ from shared.persistence.unit_of_work import UnitOfWork
 
 STAFF = Principal(subject="egle@lsa.lt", role="staff")
 OPERATOR = Principal(subject="ops@lsa.lt", role="operator")
-SETTINGS = SimpleNamespace(webhook_allowed_hosts=("hooks.lsa.lt",), auth_secret="entrypoint-test-secret")
+SETTINGS = SimpleNamespace(webhook_allowed_hosts=("hooks.lsa.lt",), auth_secret="entrypoint-test-secret",
+                           mailbox_dir="/data/mailbox")
 ID = uuid.UUID("00000000-0000-4000-8000-00000000000a")
 RECIPIENT = RecipientIn(email="ona@kaunas.lt", name="Ona", municipality_code="15")
 PAGE = PreferencesPageQuery(token="t" * 20)
@@ -179,7 +180,7 @@ def test_the_erasure_handler_delegates(unit_of_work):
     request = ErasureRequested(request_id=uuid.uuid4(), email="ona@kaunas.lt", requested_by="dpo")
     with mock.patch.object(service_module.erasure, "erase") as erase:
         service.on_erasure_requested(request, envelope_of(request))
-    erase.assert_called_once_with(unit_of_work, request)
+    erase.assert_called_once_with(unit_of_work, request, mailbox="/data/mailbox")
 
 
 # ---------------------------------------------------------------- through a container's worker

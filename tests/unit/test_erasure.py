@@ -78,3 +78,32 @@ def test_partners_replace_a_whole_address_only():
     from services.partners.domain.privacy import pseudonym_email, replace_address
 
     assert replace_address("ajonas@x.lt, Jonas@x.lt", "jonas@x.lt") == f"ajonas@x.lt, {pseudonym_email('jonas@x.lt')}"
+
+
+def test_after_an_erasure_commits_no_copy_stays_in_the_sqlite_files(tmp_path):
+    """secure_delete zeroes what a row held when it is overwritten or deleted, and the write-ahead
+    log is checkpointed and truncated after the commit: the old value is in neither file. (Debian's
+    SQLite zeroes by default; a build that does not fails here without the engine's pragma.)"""
+    from shared.erasure import leave_no_copy_on_disk, truncate_write_ahead_log
+
+    url = f"sqlite:///{tmp_path}/s.db"
+    new_metadata().create_all(engine_for(url))
+    try:
+        with UnitOfWork(engine_for(url), "svc", "t") as uow:
+            for n, body in enumerate(("Ona Onaitė ona@kaunas.lt " * 20, "Tomas tomas@kaunas.lt")):
+                uow.session.execute(DEAD_LETTERS.insert().values(
+                    id=uuid.uuid4(), queue="q", consumer="svc.h", reason=f"r{n}", attempts=1, body=body,
+                    failed_at=utcnow()))
+            uow.commit()
+        assert truncate_write_ahead_log(engine_for(url))  # she is in the database file itself now
+        assert "Onaitė".encode() in (tmp_path / "s.db").read_bytes()
+        with UnitOfWork(engine_for(url), "svc", "t") as uow:
+            assert scrub_dead_letters(uow, ["ona@kaunas.lt", "Ona Onaitė"]) == 1
+            leave_no_copy_on_disk(uow)
+            uow.commit()
+        files = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
+        assert set(files) >= {"s.db", "s.db-wal"} and files["s.db-wal"] == b""
+        assert all(b"kaunas" not in content.replace(b"tomas@kaunas", b"") for content in files.values())
+        assert all("Onaitė".encode() not in content for content in files.values())
+    finally:
+        dispose_engines()
