@@ -101,6 +101,8 @@ class FundingCall(Base):
     partner_organisation_types: Mapped[list] = mapped_column(JSON, nullable=False, server_default="[]")
     url: Mapped[str | None] = mapped_column(String(500))
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Two-stage calls: the documents of the concept note (required_documents: the full application's).
+    concept_note_documents: Mapped[list] = mapped_column(JSON, nullable=False, server_default="[]")
     # The funder's kind of money (rules.FUNDING_SOURCES): the programme's when the call has one.
     source_kind: Mapped[str] = mapped_column(String(30), nullable=False, server_default="other")
 
@@ -153,6 +155,13 @@ class Application(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     created_by: Mapped[str] = mapped_column(String(200), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    # Two-stage calls: the stage the application is at (None for a single-stage call) and the
+    # concept note's submission and outcome (the full application's are submitted_on/decided_on/...).
+    stage: Mapped[str | None] = mapped_column(String(20))
+    concept_submitted_on: Mapped[date | None] = mapped_column(Date)
+    concept_decided_on: Mapped[date | None] = mapped_column(Date)
+    concept_outcome: Mapped[str | None] = mapped_column(String(10))
+    concept_reasons: Mapped[dict | None] = mapped_column(JSON)
     # The implementation period (set once contracted) and the contract's terms as amended.
     starts_on: Mapped[date | None] = mapped_column(Date)
     ends_on: Mapped[date | None] = mapped_column(Date)
@@ -188,6 +197,8 @@ class ChecklistItem(Base):
     note: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     updated_by: Mapped[str | None] = mapped_column(String(200))
+    # concept_note or full_application for a two-stage call's application; None otherwise
+    stage: Mapped[str | None] = mapped_column(String(20))
 
 
 class ChecklistChange(Base):

@@ -134,7 +134,10 @@ class CallIn(StrictModel):
     max_grant_eur: PositiveEur | None = None
     max_funding_rate: Decimal | None = Field(default=None, max_digits=5, decimal_places=4,
                                              description="share of eligible cost, e.g. 0.85")
-    required_documents: list[RequiredDocumentIn] = Field(default_factory=list, max_length=MAX_ITEMS)
+    required_documents: list[RequiredDocumentIn] = Field(default_factory=list, max_length=MAX_ITEMS,
+                                                         description="two-stage calls: the full application's")
+    concept_note_documents: list[RequiredDocumentIn] = Field(
+        default_factory=list, max_length=MAX_ITEMS, description="two-stage calls: the concept note's documents")
     foreign_partner_required: bool = False
     partner_countries: list[CountryCode] = Field(default_factory=list, max_length=MAX_ITEMS)
     partner_organisation_types: list[ShortText] = Field(default_factory=list, max_length=MAX_ITEMS,
@@ -310,7 +313,9 @@ class ConsultationIn(StrictModel):
 
 
 class DecisionIn(StrictModel):
-    outcome: Literal["awarded", "rejected"]
+    outcome: Literal["awarded", "rejected", "invited"] = Field(
+        description="a concept note (stage 1 of a two-stage call) is invited or rejected; a full or single-stage "
+                    "application awarded or rejected")
     decided_on: date
     awarded_grant_eur: NonNegativeEur | None = None
     reasons: LocalizedText | None = None
@@ -448,6 +453,8 @@ class ChecklistChangeOut(BaseModel):
 
 class ChecklistItemOut(BaseModel):
     code: str
+    stage: Literal["concept_note", "full_application"] | None = Field(
+        description="two-stage calls: the stage whose submission needs it")
     title: LocalizedText
     status: str
     note: str | None
@@ -470,6 +477,16 @@ class ReminderOut(BaseModel):
     deadline: date
     days_before: int
     sent_at: datetime
+
+
+class ConceptNoteOut(BaseModel):
+    """Stage 1 of a two-stage call."""
+
+    deadline: date
+    submitted_on: date | None
+    outcome: Literal["invited", "rejected"] | None
+    decided_on: date | None
+    reasons: LocalizedText | None
 
 
 class DeadlinesOut(BaseModel):
@@ -547,6 +564,8 @@ class ApplicationSummaryOut(BaseModel):
     title: LocalizedText
     themes: list[ThemeCode]
     status: ApplicationStatus
+    stage: Literal["concept_note", "full_application"] | None = Field(
+        description="two-stage calls: the stage the application is at; null for a single-stage call")
     budget: BudgetOut
     deadlines: DeadlinesOut
     partner_status: str
@@ -559,6 +578,7 @@ class ApplicationOut(ApplicationSummaryOut):
     summary: LocalizedText | None
     contact: ContactOut | None
     partner: PartnerOut
+    concept_note: ConceptNoteOut | None = Field(description="two-stage calls: the concept note stage")
     decision: DecisionOut | None
     costs: CostsOut
     checklist: list[ChecklistItemOut]

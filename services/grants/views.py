@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from services.grants.domain.budget import GrantLimits
+from services.grants.domain import stages
 from services.grants.domain.fit import Assessment, CallFacts
 from services.grants.domain.implementation import ClaimFacts
 from services.grants.domain.reports import NO_PROGRAMME, ApplicationFacts, FundedFacts, ReportRow
@@ -103,7 +104,7 @@ def application_event_fields(application: Application, call: FundingCall) -> dic
         application_id=application.id, call_id=call.id, call_code=call.code, call_title=LocalizedText(**call.title),
         funder=call.funder, municipality_code=application.municipality_code,
         title=LocalizedText(**application.title), contact=contact_of(application),
-        consultant=consultant_of(application))
+        consultant=consultant_of(application), stage=application.stage)
 
 
 def _contact_out(found: Contact | None):
@@ -115,12 +116,19 @@ def allowed_transitions(status: str) -> list[str]:
     return [s.value for s in TRANSITIONS[Status(status)] if s not in BY_DECISION + BY_FINAL_REPORT]
 
 
+def application_deadline(application: Application, call: FundingCall, today: date) -> date:
+    """The funder deadline the application works to (its stage's, for a two-stage call)."""
+    if application.stage is None:
+        return next_official_deadline(call.first_stage_closes_on, call.closes_on, today)
+    return stages.next_deadline(application.stage, call.first_stage_closes_on, call.closes_on, today)
+
+
 def _summary_fields(application: Application, call: FundingCall, today: date) -> dict:
-    next_official = next_official_deadline(call.first_stage_closes_on, call.closes_on, today)
+    next_official = application_deadline(application, call, today)
     return dict(
         id=application.id, call_id=call.id, call_code=call.code, call_title=call.title, funder=call.funder,
         municipality_code=application.municipality_code, applicant_type=application.applicant_type,
-        title=application.title, themes=application.themes, status=application.status,
+        title=application.title, themes=application.themes, status=application.status, stage=application.stage,
         budget=dict(total_eligible_cost_eur=application.total_eligible_cost_eur,
                     requested_grant_eur=application.requested_grant_eur,
                     own_contribution_eur=application.own_contribution_eur,
@@ -194,6 +202,10 @@ def application_out(application: Application, call: FundingCall, today: date, *,
                              components=c.components, introduction_status=c.introduction_status)
                         for c in candidates]),
         decision=decision,
+        concept_note=None if application.stage is None else dict(
+            deadline=call.first_stage_closes_on, submitted_on=application.concept_submitted_on,
+            outcome=application.concept_outcome, decided_on=application.concept_decided_on,
+            reasons=application.concept_reasons),
         costs=dict(initial_cost_eur=application.total_eligible_cost_eur, final_cost_eur=application.final_cost_eur,
                    cost_change_eur=change, cost_change_percent=change_percent,
                    requested_grant_eur=application.requested_grant_eur,
@@ -202,7 +214,7 @@ def application_out(application: Application, call: FundingCall, today: date, *,
                                         if application.final_grant_eur is not None
                                         and application.awarded_grant_eur is not None else None),
                    contracted_on=application.contracted_on, completed_on=application.completed_on),
-        checklist=[dict(code=i.code, title=i.title, status=i.status, note=i.note, updated_at=i.updated_at,
+        checklist=[dict(code=i.code, stage=i.stage, title=i.title, status=i.status, note=i.note, updated_at=i.updated_at,
                         updated_by=i.updated_by, waived=i.status == "not_applicable",
                         history=[dict(from_status=c.from_status, to_status=c.to_status, note=c.note,
                                       changed_at=c.changed_at, changed_by=c.changed_by)

@@ -48,6 +48,8 @@ class CallPublished(EventData):
     programme_code: str | None = Field(default=None, description="e.g. LT10 (Norway Grants 2009-2014)")
     first_stage_closes_on: date | None = Field(default=None, description="two-stage calls: concept note deadline")
     required_documents: list[RequiredDocument] = Field(default_factory=list)
+    concept_note_documents: list[RequiredDocument] = Field(
+        default_factory=list, description="two-stage calls: what the concept note needs")
     partner_organisation_types: list[str] = Field(default_factory=list)
     eligible_municipality_codes: list[str] = Field(
         default_factory=list, description="municipalities the call is open to (applicant type and region)")
@@ -89,6 +91,8 @@ class ApplicationEvent(EventData):
     title: LocalizedText
     contact: Contact | None = Field(default=None, description="the municipality's contact person for the application")
     consultant: Contact | None = Field(default=None, description="the centre's consultant on the application")
+    stage: Literal["concept_note", "full_application"] | None = Field(
+        default=None, description="two-stage calls: the stage the application is at (null: a single-stage call)")
 
 
 @event("grants.application_created", summary="A municipality started an application to a call.")
@@ -114,7 +118,9 @@ class ApplicationStatusChanged(ApplicationEvent):
 
 @event("grants.application_decided", summary="The funder decided on an application: awarded (with the amount) or rejected.")
 class ApplicationDecided(ApplicationEvent):
-    outcome: Literal["awarded", "rejected"]
+    outcome: Literal["awarded", "rejected", "invited"] = Field(
+        description="invited: a concept note passed stage 1 and the full application is invited (stage is the "
+                    "stage decided: concept_note)")
     requested_grant_eur: Decimal
     awarded_grant_eur: Decimal | None = None
     decided_on: date

@@ -646,3 +646,46 @@ def test_reports_by_year_and_programme_period_count_the_seeded_projects():
     assert by_theme == {"anti_corruption": 1, "education": 2}
     total = reports.totals(apps, seeds)
     assert (total.applications, total.funded_projects, total.funded_final_cost_eur) == (2, 2, D("398554"))
+
+
+# ---------------------------------------------------------------- issue 19, item 2: two-stage calls
+
+from services.grants.domain import stages  # noqa: E402
+
+
+def test_a_two_stage_call_has_a_checklist_and_a_deadline_per_stage():
+    first, final = TODAY + timedelta(days=20), TODAY + timedelta(days=80)
+    assert stages.initial_stage(first) == "concept_note" and stages.initial_stage(None) is None
+    assert stages.stage_deadline("concept_note", first, final) == first
+    assert stages.stage_deadline("full_application", first, final) == final
+    concept, full = [{"code": "idea"}], [{"code": "budget"}, {"code": "cv"}]
+    assert stages.checklist_of("concept_note", concept, full) == [
+        ("concept_note", {"code": "idea"}), ("full_application", {"code": "budget"}),
+        ("full_application", {"code": "cv"})]
+    assert stages.checklist_of(None, [], full) == [(None, {"code": "budget"}), (None, {"code": "cv"})]
+    assert stages.reminded_kinds("concept_note") == ("internal", "first_stage")
+    assert stages.reminded_kinds("full_application") == ("internal", "official")
+    with pytest.raises(RuleViolation) as single:
+        stages.check_call_documents(None, ("idea",), ("budget",))
+    assert single.value.field == "concept_note_documents"
+    with pytest.raises(RuleViolation) as twice:
+        stages.check_call_documents(first, ("budget",), ("budget",))
+    assert twice.value.field == "concept_note_documents"
+    stages.check_can_start(first, TODAY, "C")
+    with pytest.raises(Conflict) as late:
+        stages.check_can_start(TODAY - timedelta(days=1), TODAY, "C")
+    assert late.value.code == "call_closed" and "invitation" in late.value.detail
+
+
+def test_each_stage_has_its_own_outcomes():
+    stages.check_outcome("concept_note", "invited")
+    stages.check_outcome("concept_note", "rejected")
+    stages.check_outcome("full_application", "awarded")
+    stages.check_outcome(None, "awarded")
+    for stage, outcome in [("concept_note", "awarded"), ("full_application", "invited"), (None, "invited")]:
+        with pytest.raises(RuleViolation) as caught:
+            stages.check_outcome(stage, outcome)
+        assert caught.value.field == "outcome"
+    stages.check_invitation("submitted")
+    with pytest.raises(Conflict):
+        stages.check_invitation("drafting")

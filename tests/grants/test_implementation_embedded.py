@@ -57,8 +57,8 @@ def test_a_contracted_project_from_its_plan_to_the_final_cost(grants_system):
         return {to(m): m for m in mailbox(grants_system)
                 if "ataskaitos terminas" in m["Subject"] or "interim report" in m["Subject"]}
     mails = wait_until(lambda: len(reminder_mails()) == 2 and reminder_mails(), message="both reminder e-mails")
-    assert mails[CONTACT]["Subject"].startswith("Liko 7 dienos: tarpinės ataskaitos terminas")
-    assert mails[CONSULTANT]["Subject"].startswith("7 days left: interim report")
+    assert str(mails[CONTACT]["Subject"]).strip().startswith("Liko 7 dienos: tarpinės ataskaitos terminas")
+    assert str(mails[CONSULTANT]["Subject"]).strip().startswith("7 days left: interim report")
     assert "record it and the reminders stop" in text_of(mails[CONSULTANT])
 
     submitted = http("POST", f"{url}/reports/{interim_id}/submission", {"note": "first half-year"}, token=kaunas)

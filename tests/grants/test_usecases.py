@@ -487,3 +487,74 @@ def test_after_the_contract_needs_a_contract_and_a_plan(db):
     assert not_planned.value.code == "not_planned"
     with work(db) as uow, pytest.raises(NotFound):
         implementation.plan(uow, uuid.uuid4(), ImplementationIn(starts_on=today, ends_on=today))
+
+
+# ---------------------------------------------------------------- issue 19, item 2: two-stage calls
+
+def two_stage_call(url, code="TWO-STAGE-1"):
+    return new_call(url, code=code, first_stage_closes_on=(local_today() + timedelta(days=20)).isoformat(),
+                    concept_note_documents=[{"code": "concept_note", "title": {"lt": "Projekto idėja",
+                                                                                "en": "Concept note"}}])
+
+
+def test_a_two_stage_application_goes_concept_note_then_full_application(db):
+    today = local_today()
+    call = two_stage_call(db)
+    created = new_application(db, call.id)
+    assert created.stage == "concept_note" and created.deadlines.next_official == today + timedelta(days=20)
+    assert [(i.code, i.stage) for i in created.checklist] == [
+        ("concept_note", "concept_note"), ("application_form", "full_application"),
+        ("budget", "full_application"), ("partnership_letter", "full_application")]
+    app_id = created.id
+    # Stage 1 is reminded of its own deadline, not the full application's.
+    with work(db) as uow:
+        reminders.remind_deadlines(uow, today + timedelta(days=6))
+        kinds = {(e.data["deadline_kind"], e.data["stage"]) for e in uow.emitted}
+    assert kinds == {("first_stage", "concept_note"), ("internal", "concept_note")}  # not "official"
+    with work(db) as uow:
+        applications.update_checklist_item(uow, app_id, "concept_note", ChecklistChange(status="ready"), KAUNAS)
+        for step in ("drafting", "internal_review"):
+            transitions.move_application(uow, app_id, TransitionIn(to=step), KAUNAS)
+        # The concept note needs only its own document and no partner yet.
+        submitted = transitions.move_application(uow, app_id, TransitionIn(to="submitted"), STAFF)
+    assert submitted.concept_note.submitted_on == today and submitted.status == "submitted"
+    with work(db) as uow, pytest.raises(RuleViolation) as wrong:
+        transitions.record_decision(uow, app_id, DecisionIn(outcome="awarded", decided_on=today,
+                                                            awarded_grant_eur="1000"), STAFF.subject)
+    assert wrong.value.field == "outcome"
+    with work(db) as uow:
+        invited = transitions.record_decision(uow, app_id, DecisionIn(
+            outcome="invited", decided_on=today, reasons={"lt": "Gera idėja", "en": "A good idea"}), STAFF.subject)
+        decided, = [e for e in uow.emitted if e.type == "grants.application_decided"]
+    assert (decided.data["outcome"], decided.data["stage"]) == ("invited", "concept_note")
+    assert (invited.status, invited.stage, invited.concept_note.outcome) == ("drafting", "full_application",
+                                                                             "invited")
+    assert invited.deadlines.internal == today + timedelta(days=53)  # a week before the call closes
+    assert invited.history[-1].note.startswith("invited to submit the full application")
+    with work(db) as uow:
+        reminders.remind_deadlines(uow, today + timedelta(days=46))  # 14 days before closing
+        kinds = {(e.data["deadline_kind"], e.data["stage"]) for e in uow.emitted}
+    assert ("official", "full_application") in kinds and not any(k == "first_stage" for k, _ in kinds)
+    with work(db) as uow:
+        transitions.move_application(uow, app_id, TransitionIn(to="internal_review"), KAUNAS)
+    with work(db) as uow, pytest.raises(RuleViolation) as documents:
+        transitions.move_application(uow, app_id, TransitionIn(to="submitted"), STAFF)
+    assert documents.value.field == "checklist" and "concept_note" not in documents.value.detail
+
+
+def test_a_concept_note_rejected_ends_the_application(db):
+    today = local_today()
+    app_id = new_application(db, two_stage_call(db, "TWO-STAGE-2").id).id
+    with work(db) as uow:
+        applications.update_checklist_item(uow, app_id, "concept_note", ChecklistChange(status="ready"), KAUNAS)
+        for step in ("drafting", "internal_review", "submitted"):
+            transitions.move_application(uow, app_id, TransitionIn(to=step), STAFF)
+        rejected = transitions.record_decision(uow, app_id, DecisionIn(outcome="rejected", decided_on=today),
+                                               STAFF.subject)
+    assert (rejected.status, rejected.stage, rejected.concept_note.outcome) == ("rejected", "concept_note",
+                                                                                "rejected")
+    assert rejected.allowed_transitions == [] and rejected.decision is None
+    with work(db) as uow, pytest.raises(Conflict):
+        transitions.move_application(uow, app_id, TransitionIn(to="drafting"), STAFF)
+    with work(db) as uow:
+        assert reminders.remind_deadlines(uow, today + timedelta(days=19)) == 0  # rejected: no reminders

@@ -186,6 +186,9 @@ def test_a_status_change_to_a_decision_is_told_by_the_decision():
     assert not told_elsewhere(changed, SimpleNamespace(to_status="completed"), told)
     assert told_elsewhere(changed, SimpleNamespace(to_status="completed"), told | {"grants.final_report_filed"})
     assert not told_elsewhere("grants.application_decided", SimpleNamespace(to_status="awarded"), told)
+    # A concept note invited to the full application goes back to drafting: the invitation tells it.
+    assert told_elsewhere(changed, SimpleNamespace(from_status="submitted", to_status="drafting"), told)
+    assert not told_elsewhere(changed, SimpleNamespace(from_status="internal_review", to_status="drafting"), told)
 
 
 def test_only_the_newest_news_about_a_subject_goes_out():

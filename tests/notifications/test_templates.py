@@ -79,6 +79,24 @@ def test_lithuanian_forms_in_templates():
     planned = render("implementation_planned", "lt")
     assert "tarpinė – " in planned.text and "galutinė – " in planned.text
     assert render("project_report_submitted", "en").subject.startswith("Report submitted (interim)")
+    # Two-stage calls: alerts and reminders name the stage; an invitation and a stage-1 rejection say so.
+    def with_(template, language, **changes):
+        return LIBRARY.render(template, language, recipient=Someone(), now=NOW,
+                              event=example_event(template).model_copy(update=changes))
+    concept = with_("call_deadline_approaching", "lt", stage="concept_note", deadline_kind="first_stage")
+    assert "pirmojo etapo terminas (projekto idėja)" in concept.subject
+    assert "Etapas: 1 – projekto idėja (koncepcija)" in concept.text
+    full = with_("call_deadline_approaching", "en", stage="full_application")
+    assert "official deadline (full application)" in full.subject and "Stage: 2, the full application" in full.text
+    invited = with_("application_decided", "lt", outcome="invited", stage="concept_note", awarded_grant_eur=None)
+    assert invited.subject.startswith("Kviečiama teikti visą paraišką") and "1 etapas" in invited.text
+    assert with_("application_decided", "en", outcome="rejected", stage="concept_note",
+                 awarded_grant_eur=None).subject.startswith("Concept note rejected")
+    alert = with_("call_published", "en", first_stage_closes_on=NOW.date())
+    assert "Two stages: 1. a concept note by" in alert.text
+    assert "Dviejų etapų kvietimas" in with_("call_published", "lt", first_stage_closes_on=NOW.date()).text
+    moved = with_("application_status_changed", "en", stage="full_application")
+    assert "(stage 2, the full application) moved from" in moved.text
     class Norwegian:
         name, email = "Ingrid Haugen", "ingrid.haugen@example.no"
 

@@ -17,7 +17,8 @@ from services.grants.domain.eligibility import (
     check_shared_themes,
     initial_partner_status,
 )
-from services.grants.domain.rules import check_internal_deadline, default_internal_deadline, next_official_deadline
+from services.grants.domain.rules import check_internal_deadline, default_internal_deadline
+from services.grants.domain.stages import check_can_start, checklist_of, initial_stage
 from services.grants.domain.workflow import WAIVED, Status, check_checklist_change, check_editable
 from services.grants.models import Application, ChecklistChange, ChecklistItem, FundingCall, StatusChange
 from services.grants.repository import GrantsRepository
@@ -33,6 +34,7 @@ from services.grants.schemas import (
 from services.grants.usecases import local_today, repository
 from services.grants.usecases.partner_search import partner_search_open, request_partner
 from services.grants.views import (
+    application_deadline,
     application_event_fields,
     application_out,
     application_summary_out,
@@ -58,6 +60,7 @@ def create_application(uow: UnitOfWork, body: ApplicationIn, principal) -> Appli
     budget = complete_budget(body.budget.total_eligible_cost_eur, body.budget.requested_grant_eur,
                              body.budget.own_contribution_eur)
     check_budget(budget, grant_limits(call))
+    check_can_start(call.first_stage_closes_on, today, call.code)
     next_official = check_deadline_ahead(facts, today)
     internal_deadline = body.internal_deadline or default_internal_deadline(next_official, today)
     check_internal_deadline(internal_deadline, next_official, today)
@@ -72,7 +75,8 @@ def create_application(uow: UnitOfWork, body: ApplicationIn, principal) -> Appli
         total_eligible_cost_eur=budget.total_eligible_cost_eur, requested_grant_eur=budget.requested_grant_eur,
         own_contribution_eur=budget.own_contribution_eur, status=body.status, internal_deadline=internal_deadline,
         partner_status=initial_partner_status(call.foreign_partner_required, own_partner is not None),
-        created_at=now, created_by=principal.subject, updated_at=now)
+        stage=initial_stage(call.first_stage_closes_on), created_at=now, created_by=principal.subject,
+        updated_at=now)
     set_contact(application, body.contact)
     if body.consultant is not None:
         application.consultant_name = body.consultant.name
@@ -82,7 +86,9 @@ def create_application(uow: UnitOfWork, body: ApplicationIn, principal) -> Appli
         application.partner_name, application.partner_country = own_partner.name, own_partner.country
     repo.add(application)
     repo.add(*[ChecklistItem(application_id=application.id, code=d["code"], position=n, title=d["title"],
-                             status="missing", updated_at=now) for n, d in enumerate(call.required_documents)])
+                             status="missing", updated_at=now, stage=stage)
+               for n, (stage, d) in enumerate(checklist_of(application.stage, call.concept_note_documents,
+                                                           call.required_documents))])
     repo.add(StatusChange(application_id=application.id, from_status=None, to_status=application.status,
                           changed_at=now, changed_by=principal.subject, note="created"))
     uow.emit(ApplicationCreated(
@@ -140,8 +146,7 @@ def change_application(uow: UnitOfWork, application_id: uuid.UUID, body: Applica
         application.requested_grant_eur = budget.requested_grant_eur
         application.own_contribution_eur = budget.own_contribution_eur
     if body.internal_deadline is not None:
-        check_internal_deadline(body.internal_deadline,
-                                next_official_deadline(call.first_stage_closes_on, call.closes_on, today), today)
+        check_internal_deadline(body.internal_deadline, application_deadline(application, call, today), today)
         application.internal_deadline = body.internal_deadline
     set_contact(application, body.contact)
     application.updated_at = utcnow()

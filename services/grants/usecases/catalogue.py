@@ -17,6 +17,7 @@ from services.grants.domain.rules import (
     is_announced,
     plan_call_change,
 )
+from services.grants.domain.stages import check_call_documents
 from services.grants.models import FundedProject, FundingCall, Programme
 from services.grants.schemas import (
     CallChange,
@@ -93,6 +94,8 @@ def create_call(uow: UnitOfWork, body: CallIn) -> CallOut:
         status=body.status, first_stage_closes_on=body.first_stage_closes_on,
         required_document_codes=tuple(d.code for d in body.required_documents),
     ))
+    check_call_documents(body.first_stage_closes_on, tuple(d.code for d in body.concept_note_documents),
+                         tuple(d.code for d in body.required_documents))
     repo = repository(uow)
     programme = repo.programme(body.programme_id) if body.programme_id else None
     funder, source_kind = call_funding_source(
@@ -101,9 +104,10 @@ def create_call(uow: UnitOfWork, body: CallIn) -> CallOut:
     call = FundingCall(
         id=uuid.uuid4(), created_at=utcnow(), funder=funder, source_kind=source_kind,
         **body.model_dump(mode="python", exclude={"title", "summary", "required_documents", "funder",
-                                                  "source_kind"}),
+                                                  "source_kind", "concept_note_documents"}),
         title=body.title.model_dump(), summary=body.summary and body.summary.model_dump(),
-        required_documents=[d.model_dump() for d in body.required_documents])
+        required_documents=[d.model_dump() for d in body.required_documents],
+        concept_note_documents=[d.model_dump() for d in body.concept_note_documents])
     try:
         repo.add(call)
     except IntegrityError:
@@ -155,6 +159,7 @@ def publish_call(uow: UnitOfWork, call: FundingCall, programme_code: str | None)
         summary=LocalizedText(**call.summary) if call.summary else None, programme_code=programme_code,
         first_stage_closes_on=call.first_stage_closes_on,
         required_documents=[RequiredDocument(**d) for d in call.required_documents],
+        concept_note_documents=[RequiredDocument(**d) for d in call.concept_note_documents],
         partner_organisation_types=call.partner_organisation_types,
         eligible_municipality_codes=eligible_municipalities(call.eligible_applicant_types, call.eligible_regions),
         url=call.url, source_kind=call.source_kind,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from services.grants.domain import reminders
+from services.grants.domain import reminders, stages
 from services.grants.domain.workflow import REMINDED, Status
 from services.grants.usecases import local_today, repository
 from services.grants.views import application_event_fields
@@ -25,8 +25,11 @@ def remind_deadlines(uow: UnitOfWork, today: date | None = None) -> int:
     repo = repository(uow)
     sent = 0
     for application, call in repo.applications_in(tuple(s.value for s in REMINDED)):
+        kinds = stages.reminded_kinds(application.stage) if application.stage else None
         for deadline in reminders.deadlines(application.internal_deadline, call.first_stage_closes_on,
                                             call.closes_on, today):
+            if kinds is not None and deadline.kind not in kinds:
+                continue  # a two-stage application is reminded of its own stage's deadline
             threshold = reminders.due_threshold(
                 deadline.on, today, repo.sent_thresholds(application.id, deadline.kind, deadline.on))
             if threshold is None or not repo.claim_reminder(application.id, deadline.kind, deadline.on, threshold):

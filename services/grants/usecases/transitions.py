@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import uuid
 
+from services.grants.domain import stages
+from services.grants.domain.rules import default_internal_deadline
 from services.grants.domain.workflow import (
     Decision,
     Status,
@@ -41,14 +43,19 @@ def move_application(uow: UnitOfWork, application_id: uuid.UUID, body: Transitio
     current, target = Status(application.status), Status(body.to)
     readiness = None
     if target == Status.SUBMITTED:
+        # A two-stage application submits its stage: that stage's documents, by that stage's deadline.
+        items = stages.of_stage(repo.checklist(application.id), application.stage)
         readiness = SubmissionReadiness(
-            missing_documents=missing_documents((i.code, i.status) for i in repo.checklist(application.id)),
-            partner_required=call.foreign_partner_required,
+            missing_documents=missing_documents((i.code, i.status) for i in items),
+            partner_required=call.foreign_partner_required and application.stage != stages.CONCEPT_NOTE,
             partner_established=application.partner_status == "established",
-            official_deadline=call.closes_on, today=today)
+            official_deadline=stages.stage_deadline(application.stage, call.first_stage_closes_on, call.closes_on),
+            today=today)
     check_transition(current, target, readiness=readiness, by_staff=principal.is_staff)
     effective_on = effective_date(target, body.effective_on, today=today, decided_on=application.decided_on)
-    if target == Status.SUBMITTED:
+    if target == Status.SUBMITTED and application.stage == stages.CONCEPT_NOTE:
+        application.concept_submitted_on = effective_on
+    elif target == Status.SUBMITTED:
         application.submitted_on = effective_on
     if target == Status.CONTRACTED:
         application.contracted_on = effective_on
@@ -58,10 +65,16 @@ def move_application(uow: UnitOfWork, application_id: uuid.UUID, body: Transitio
 
 
 def record_decision(uow: UnitOfWork, application_id: uuid.UUID, body: DecisionIn, by: str) -> ApplicationOut:
+    """The funder's decision on the stage submitted: a concept note is invited to the full
+    application (back to drafting, at stage 2) or rejected (the application ends); a full or
+    single-stage application is awarded or rejected."""
     repo = repository(uow)
     application = repo.application(application_id, lock=True)
     call = repo.call(application.call_id)
     today = local_today()
+    stages.check_outcome(application.stage, body.outcome)
+    if application.stage == stages.CONCEPT_NOTE:
+        return decide_concept_note(uow, repo, application, call, body, by, today)
     outcome = Status(body.outcome)
     check_transition(Status(application.status), outcome, via="decision")
     decision = Decision(outcome, body.decided_on, body.awarded_grant_eur)
@@ -77,6 +90,36 @@ def record_decision(uow: UnitOfWork, application_id: uuid.UUID, body: DecisionIn
         **application_event_fields(application, call), outcome=body.outcome,
         requested_grant_eur=application.requested_grant_eur, awarded_grant_eur=application.awarded_grant_eur,
         decided_on=body.decided_on, reasons=body.reasons, reference=body.reference), subject=str(application.id))
+    uow.commit()
+    return view(repo, application, call, today)
+
+
+def decide_concept_note(uow: UnitOfWork, repo: GrantsRepository, application: Application, call: FundingCall,
+                        body: DecisionIn, by: str, today) -> ApplicationOut:
+    """Stage 1's outcome: invited (drafting the full application, its internal deadline a week
+    before the call closes) or rejected (the end)."""
+    invited = body.outcome == "invited"
+    if invited:
+        stages.check_invitation(application.status)
+    else:
+        check_transition(Status(application.status), Status.REJECTED, via="decision")
+    check_decision(Decision(Status.REJECTED, body.decided_on, body.awarded_grant_eur),
+                   requested_grant_eur=application.requested_grant_eur, submitted_on=application.concept_submitted_on,
+                   today=today)
+    application.concept_decided_on, application.concept_outcome = body.decided_on, body.outcome
+    application.concept_reasons = body.reasons and body.reasons.model_dump()
+    note = (body.reasons.en or body.reasons.lt) if body.reasons else None
+    if invited:
+        application.stage = stages.FULL_APPLICATION
+        application.internal_deadline = default_internal_deadline(call.closes_on, today)
+        record_status(uow, repo, application, call, Status.DRAFTING, by,
+                      "invited to submit the full application" + (f": {note}" if note else ""))
+    else:
+        record_status(uow, repo, application, call, Status.REJECTED, by, note)
+    uow.emit(ApplicationDecided(
+        **{**application_event_fields(application, call), "stage": stages.CONCEPT_NOTE}, outcome=body.outcome,
+        requested_grant_eur=application.requested_grant_eur, awarded_grant_eur=None, decided_on=body.decided_on,
+        reasons=body.reasons, reference=body.reference), subject=str(application.id))
     uow.commit()
     return view(repo, application, call, today)
 

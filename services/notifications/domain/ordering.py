@@ -55,6 +55,10 @@ def told_elsewhere(event_type: str, event, told_types) -> bool:
     change to a status whose own event (`STATUS_TOLD_BY`) is told (`told_types`)."""
     if event_type != "grants.application_status_changed":
         return False
+    if getattr(event, "from_status", None) == "submitted" and getattr(event, "to_status", None) == "drafting":
+        # Only a two-stage call's concept note goes back to drafting once submitted: invited to the
+        # full application, which grants.application_decided (outcome invited) tells.
+        return "grants.application_decided" in told_types
     other = STATUS_TOLD_BY.get(getattr(event, "to_status", None))
     return other is not None and other in told_types
 
