@@ -224,6 +224,11 @@ def samples(victim: dict, shared: dict) -> dict:
         "DecisionIn": {"outcome": "rejected", "decided_on": day(0)},
         "FinalReportIn": {"final_cost_eur": "1000", "final_grant_eur": "500", "completed_on": day(0)},
         "TransitionIn": {"to": "withdrawn"},
+        "ImplementationIn": {"starts_on": day(0), "ends_on": day(300)},
+        "ReportSubmissionIn": {"note": "probe"},
+        "PaymentClaimIn": {"amount_eur": "100", "eligible_costs_eur": "200"},
+        "ClaimStatusIn": {"status": "approved"},
+        "AmendmentIn": {"ends_on": day(310), "reason": "probe"},
         # partners
         "OrganisationIn": {**KAUNAS_PROFILE, "name": "Probe", "municipality_code": code, "region": "KU"},
         "PartnerRequestIn": request_body(municipality_code=code),
@@ -279,7 +284,9 @@ def query_values(operation: dict, victim: dict, shared: dict) -> list[dict]:
 
 def fill_path(path: str, victim: dict, shared: dict) -> str:
     values = {**shared, **victim, "notification_id": str(uuid.uuid4()), "event_id": str(uuid.uuid4()),
-              "name": "enrollment_confirmed"}
+              "name": "enrollment_confirmed",
+              # the victim's application is not contracted: its own tenancy is what refuses these
+              "report_id": str(uuid.uuid4()), "claim_id": str(uuid.uuid4())}
     values["code"] = victim["code"] if "/checklist/" in path else "not-the-persons-code-0000"
 
     def value(match):
