@@ -173,7 +173,7 @@ class CataloguePageOut(BaseModel):
 
 
 def catalogue_page(uow, links, query: CatalogueQuery) -> CataloguePageOut:
-    sessions = catalogue.list_sessions(uow, links, SessionQuery(status="scheduled", starts_from=utcnow(),
+    sessions = catalogue.find_sessions(uow, links, SessionQuery(status="scheduled", starts_from=utcnow(),
                                                                  theme=query.theme or None,
                                                                  region=query.region or None))
     if query.with_seats:

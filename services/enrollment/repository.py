@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Iterable
 
-from sqlalchemy import Select, and_, delete, func, literal, select, update
+from sqlalchemy import Select, Text, and_, cast, delete, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.enrollment.domain.rules import (
@@ -435,6 +435,122 @@ class EnrollmentRepository:
             delete(IdempotencyKey).where(func.lower(IdempotencyKey.principal).like(f"%:{_like(email_key)}",
                                                                                    escape="\\"))
         ).rowcount
+
+
+class Lists:
+    """The list endpoints' queries: filters, text search and keyset pages (domain/paging.py).
+    Each returns up to `limit + 1` rows (one more tells there is a next page)."""
+
+    def __init__(self, repo: EnrollmentRepository):
+        self.session = repo.session
+        self.dialect = repo.dialect
+
+    def fold(self, column):
+        """Case-folded for a search: PostgreSQL's lower() folds every letter; SQLite gets casefold()
+        from shared/persistence/engines.py."""
+        return func.lower(column) if self.dialect == "postgresql" else func.casefold(column)
+
+    def contains(self, column, term: str):
+        return self.fold(column).like(f"%{_like(term)}%", escape="\\")
+
+    def rows(self, query, column, id_column, sort, after, limit: int) -> list:
+        if after is not None:
+            if sort.descending:
+                query = query.where(or_(column < after.value, and_(column == after.value, id_column < after.id)))
+            else:
+                query = query.where(or_(column > after.value, and_(column == after.value, id_column > after.id)))
+        order = (column.desc(), id_column.desc()) if sort.descending else (column.asc(), id_column.asc())
+        return list(self.session.scalars(query.order_by(*order).limit(limit + 1)))
+
+    @staticmethod
+    def json_has(column, code: str):
+        """A small JSON list of codes (themes, audience) holds `code` (codes are plain identifiers)."""
+        return cast(column, Text).like(f'%"{_like(code)}"%', escape="\\")
+
+    def courses(self, *, theme=None, audience=None, format=None, include_retired=False) -> list[Course]:
+        """The catalogue (hundreds of courses): searched and sorted by title in the use case."""
+        query = select(Course)
+        if theme is not None:
+            query = query.where(self.json_has(Course.themes, theme))
+        if audience is not None:
+            query = query.where(self.json_has(Course.audience, audience))
+        if format is not None:
+            query = query.where(Course.format == format)
+        if not include_retired:
+            query = query.where(Course.retired_at.is_(None))
+        return list(self.session.scalars(query))
+
+    def sessions(self, *, sort, after, limit, course_id=None, region=None, status=None, starts_from=None,
+                 starts_to=None, open_at=None, theme=None, term=None, course_ids_matching=()) -> list[TrainingSession]:
+        query = select(TrainingSession)
+        if theme is not None:
+            query = query.where(TrainingSession.course_id.in_(
+                select(Course.id).where(self.json_has(Course.themes, theme))))
+        for column, value in ((TrainingSession.course_id, course_id), (TrainingSession.region, region),
+                              (TrainingSession.status, status)):
+            if value is not None:
+                query = query.where(column == value)
+        if starts_from is not None:
+            query = query.where(TrainingSession.starts_at >= starts_from)
+        if starts_to is not None:
+            query = query.where(TrainingSession.starts_at < starts_to)
+        if open_at is not None:
+            query = query.where(TrainingSession.status == SessionStatus.SCHEDULED.value,
+                                TrainingSession.registration_opens_at <= open_at,
+                                TrainingSession.registration_closes_at > open_at)
+        if term is not None:
+            query = query.where(or_(TrainingSession.course_id.in_(list(course_ids_matching)),
+                                    self.contains(TrainingSession.venue, term),
+                                    self.contains(TrainingSession.trainer, term)))
+        column = {"starts_at": TrainingSession.starts_at, "created_at": TrainingSession.created_at}[
+            sort.name.lstrip("-")]
+        return self.rows(query, column, TrainingSession.id, sort, after, limit)
+
+    def enrollments(self, session_id, *, sort, after, limit, status=None, municipality_code=None,
+                    term=None, waitlisted_only=False) -> list[Enrollment]:
+        query = select(Enrollment).where(Enrollment.session_id == session_id)
+        if waitlisted_only:
+            query = query.where(Enrollment.status == EnrollmentStatus.WAITLISTED.value)
+        if status is not None:
+            query = query.where(Enrollment.status == status)
+        if municipality_code is not None:
+            query = query.where(Enrollment.municipality_code == municipality_code)
+        if term is not None:
+            query = query.where(or_(self.contains(Enrollment.name, term), self.contains(Enrollment.email, term),
+                                    self.contains(Enrollment.position, term)))
+        column = {"arrival": Enrollment.arrival_seq, "name": Enrollment.name,
+                  "created_at": Enrollment.created_at}[sort.name.lstrip("-")]
+        return self.rows(query, column, Enrollment.id, sort, after, limit)
+
+    def certificates(self, *, sort, after, limit, session_id=None, municipality_code=None, email_key=None,
+                     term=None) -> list[tuple[Certificate, Enrollment]]:
+        query = select(Certificate).join(Enrollment, Enrollment.id == Certificate.enrollment_id)
+        if session_id is not None:
+            query = query.where(Certificate.session_id == session_id)
+        if municipality_code is not None:
+            query = query.where(Enrollment.municipality_code == municipality_code)
+        if email_key is not None:
+            query = query.where(Enrollment.email_key == email_key)
+        if term is not None:
+            query = query.where(or_(self.contains(Certificate.holder_name, term),
+                                    self.contains(Certificate.number, term)))
+        column = {"number": Certificate.number, "issued_at": Certificate.issued_at,
+                  "holder_name": Certificate.holder_name}[sort.name.lstrip("-")]
+        certificates = self.rows(query, column, Certificate.id, sort, after, limit)
+        enrollments = {e.id: e for e in self.session.scalars(select(Enrollment).where(
+            Enrollment.id.in_([c.enrollment_id for c in certificates])))} if certificates else {}
+        return [(c, enrollments[c.enrollment_id]) for c in certificates]
+
+    def training_needs(self, *, sort, after, limit, theme=None, region=None, status=None,
+                       term=None) -> list[TrainingNeed]:
+        query = select(TrainingNeed)
+        for column, value in ((TrainingNeed.theme, theme), (TrainingNeed.region, region),
+                              (TrainingNeed.status, status)):
+            if value is not None:
+                query = query.where(column == value)
+        if term is not None:
+            query = query.where(self.contains(TrainingNeed.description, term))
+        return self.rows(query, TrainingNeed.created_at, TrainingNeed.id, sort, after, limit)
 
 
 def _like(text: str) -> str:

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from services.enrollment.domain.paging import DEFAULT_LIMIT, MAX_CURSOR, MAX_LIMIT, MAX_SEARCH
 from shared.limits import MAX_ITEMS, MULTI_LINE, Name, SINGLE_LINE
 from shared.events.types import EMAIL_PATTERN, LocalizedText, check_language, check_municipality, check_themes, one_of
 from shared.openapi import DecimalText
@@ -20,6 +21,17 @@ check_theme = one_of(THEMES, "theme")
 
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+# ---------------------------------------------------------------- lists (domain/paging.py)
+
+class Paging(StrictModel):
+    """Every list: at most `limit` items; `cursor` (from the previous answer's X-Next-Cursor or Link
+    header) continues after its last item, in the same sort and with the same filters."""
+
+    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="items per page")
+    cursor: str | None = Field(default=None, min_length=1, max_length=MAX_CURSOR, pattern=r"^[A-Za-z0-9_-]+$",
+                               description="the X-Next-Cursor of the previous page")
 
 
 # ---------------------------------------------------------------- courses
@@ -65,7 +77,11 @@ class CoursePatch(StrictModel):
         return self
 
 
-class CourseQuery(StrictModel):
+class CourseQuery(Paging):
+    q: str | None = Field(default=None, max_length=MAX_SEARCH, pattern=SINGLE_LINE,
+                          description="in the title or description, Lithuanian or English")
+    sort: Literal["created_at", "-created_at", "title"] = Field(
+        default="created_at", description="title: by the Lithuanian title")
     theme: ThemeCode | None = None
     audience: Literal["officials", "council_members"] | None = None
     format: Literal["in_person", "online", "hybrid"] | None = None
@@ -176,7 +192,10 @@ class SessionPatch(StrictModel):
         return self
 
 
-class SessionQuery(StrictModel):
+class SessionQuery(Paging):
+    q: str | None = Field(default=None, max_length=MAX_SEARCH, pattern=SINGLE_LINE,
+                          description="in the course title, the venue or the trainer")
+    sort: Literal["starts_at", "-starts_at", "created_at", "-created_at"] = "starts_at"
     course_id: UUID | None = None
     theme: ThemeCode | None = None
     region: RegionCode | None = None
@@ -285,7 +304,10 @@ class EnrollmentOut(BaseModel):
     manage_url: str = Field(description="the person's self-service link (give it to them)")
 
 
-class EnrollmentQuery(StrictModel):
+class EnrollmentQuery(Paging):
+    q: str | None = Field(default=None, max_length=MAX_SEARCH, pattern=SINGLE_LINE,
+                          description="in the person's name, e-mail or position")
+    sort: Literal["arrival", "name", "-created_at"] = Field(default="arrival", description="arrival: arrival order")
     status: Literal["confirmed", "waitlisted", "offered", "cancelled", "expired"] | None = None
     municipality_code: MunicipalityCode | None = None
 
@@ -360,7 +382,14 @@ class SwitchModeIn(StrictModel):
 
 # ---------------------------------------------------------------- certificates
 
-class CertificateQuery(StrictModel):
+class WaitlistQuery(Paging):
+    """The waitlist in arrival order (positions count everyone waiting, not only the page)."""
+
+
+class CertificateQuery(Paging):
+    q: str | None = Field(default=None, max_length=MAX_SEARCH, pattern=SINGLE_LINE,
+                          description="in the holder's name or the certificate number")
+    sort: Literal["number", "-issued_at", "issued_at", "holder_name"] = "number"
     session_id: UUID | None = None
     municipality_code: MunicipalityCode | None = None
     email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
@@ -486,7 +515,10 @@ class TrainingNeedIn(StrictModel):
     _municipality = field_validator("municipality_code")(check_municipality)
 
 
-class TrainingNeedQuery(StrictModel):
+class TrainingNeedQuery(Paging):
+    q: str | None = Field(default=None, max_length=MAX_SEARCH, pattern=SINGLE_LINE,
+                          description="in the description")
+    sort: Literal["created_at", "-created_at"] = "created_at"
     theme: ThemeCode | None = None
     region: RegionCode | None = None
     status: Literal["open", "planned", "closed"] | None = None

@@ -48,6 +48,7 @@ from services.enrollment.schemas import (
     TrainingNeedStatusIn,
     VerificationOut,
     VerifyQuery,
+    WaitlistQuery,
 )
 from services.enrollment.usecases import (
     attendance,
@@ -205,11 +206,11 @@ class EnrollmentService(PublicPages, ServiceBase):
         return enrolment.list_enrollments(self.db, self.links, session_id, query, tenant)
 
     @route("GET", "/enrollment/sessions/<uuid:session_id>/waitlist", roles=STAFF_OR_MUNICIPALITY,
-           response=list[EnrollmentOut], errors=(404,), scope=Tenancy.query())
-    def waitlist(self, request, session_id, principal, tenant):
+           query=WaitlistQuery, response=list[EnrollmentOut], errors=(404,), scope=Tenancy.query())
+    def waitlist(self, request, session_id, query: WaitlistQuery, principal, tenant):
         """The waitlist in order, per pool, with each person's position and what they wait for
         (municipality tokens see their own staff, with their real positions)."""
-        return enrolment.waitlist(self.db, self.links, session_id, tenant)
+        return enrolment.waitlist(self.db, self.links, session_id, query, tenant)
 
     @route("GET", "/enrollment/enrollments/<uuid:enrollment_id>", roles=STAFF_OR_MUNICIPALITY,
            response=EnrollmentOut, errors=(404,), scope=ENROLLMENT)

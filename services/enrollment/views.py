@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 
 from services.enrollment.domain.calendar import CalendarEntry, render
 from services.enrollment.domain.completion import certificate_status
+from services.enrollment.domain.paging import Page, page_headers
 from services.enrollment.domain.rules import AttendanceMode, CourseFormat, EnrollmentStatus, available_modes
 from services.enrollment.models import Certificate, Course, Enrollment, TrainingSession
 from services.enrollment.notices import Links, title_of
@@ -86,6 +87,17 @@ def certificate_out(certificate: Certificate, enrollment: Enrollment, links: Lin
         status=certificate_status(certificate.status, certificate.valid_until, now).status,
         verify_url=links.verify(certificate.number, certificate.verification_code),
     )
+
+
+# ---------------------------------------------------------------- lists
+
+def listing(page: Page, items: list, path: str, query) -> tuple[int, list, dict]:
+    """A page answered as the same JSON array as always, with X-Next-Cursor and a Link to the next
+    page when there is one (domain/paging.py)."""
+    args = query.model_dump(mode="json", by_alias=True, exclude_defaults=True, exclude={"cursor"})
+    if "limit" not in args and page.next_cursor:
+        args["limit"] = query.limit
+    return 200, items, page_headers(page.next_cursor, path, args)
 
 
 # ---------------------------------------------------------------- files

@@ -30,6 +30,7 @@ from services.enrollment.schemas import (
     SupportIn,
     TrainingNeedIn,
     VerifyQuery,
+    WaitlistQuery,
 )
 from services.enrollment.usecases import (
     attendance,
@@ -122,9 +123,9 @@ def test_a_scheduled_session_is_announced_and_listed_with_its_seats(work):
     assert session.seats_left == 3 and session.pools["in_person"].capacity == 3
     assert session.calendar_url == f"{LINKS.base}/sessions/{session.id}/calendar.ics"
     with work() as uow:
-        assert [c.title.en for c in catalogue.list_courses(uow, CourseQuery())] == ["Budget planning"]
-        assert [s.id for s in catalogue.list_sessions(uow, LINKS, SessionQuery(theme="budgeting"))] == [session.id]
-        assert catalogue.list_sessions(uow, LINKS, SessionQuery(theme="anti_corruption")) == []
+        assert [c.title.en for c in catalogue.list_courses(uow, CourseQuery())[1]] == ["Budget planning"]
+        assert [s.id for s in catalogue.list_sessions(uow, LINKS, SessionQuery(theme="budgeting"))[1]] == [session.id]
+        assert catalogue.list_sessions(uow, LINKS, SessionQuery(theme="anti_corruption"))[1] == []
     with work() as uow:
         with pytest.raises(RuleViolation) as refused:
             catalogue.schedule_session(uow, LINKS, session.course_id, SessionIn.model_validate(
@@ -169,10 +170,10 @@ def test_arrivals_are_confirmed_then_waitlisted_and_the_same_person_gets_their_e
         assert uow.emitted == []
     assert (again.created, again.enrollment.id) == (False, first.enrollment.id)
     with work() as uow:
-        waitlist = enrolment.waitlist(uow, LINKS, session.id, tenant=None)
+        _, waitlist, _ = enrolment.waitlist(uow, LINKS, session.id, WaitlistQuery(), tenant=None)
         assert [e.id for e in waitlist] == [second.enrollment.id]
-        assert enrolment.waitlist(uow, LINKS, session.id, tenant="57") == []
-        listed = enrolment.list_enrollments(uow, LINKS, session.id, EnrollmentQuery(), tenant="15")
+        assert enrolment.waitlist(uow, LINKS, session.id, WaitlistQuery(), tenant="57")[1] == []
+        _, listed, _ = enrolment.list_enrollments(uow, LINKS, session.id, EnrollmentQuery(), tenant="15")
         assert [e.arrival for e in listed] == [1, 2]
 
 
@@ -289,13 +290,13 @@ def test_completion_certifies_who_attended_enough_and_the_figures_count_it(work)
     assert (completed.attended, completed.certificates_issued, completed.session.status) == (2, 1, "completed")
     with work() as uow:
         assert enrolment.get_enrollment(uow, LINKS, waiting.id).cancel_reason == "session_held"
-        [certificate] = certificates.list_certificates(uow, LINKS, certificates_query(session.id), tenant=None)
+        _, [certificate], _ = certificates.list_certificates(uow, LINKS, certificates_query(session.id), tenant=None)
         verified = certificates.verify_certificate(uow, VerifyQuery(number=certificate.number,
                                                                    code=certificate.verification_code.lower()))
         assert (verified.status, verified.holder_name) == ("valid", "Dalyvė Nr. 1")
         with pytest.raises(NotFound):
             certificates.verify_certificate(uow, VerifyQuery(number=certificate.number, code="AAAA-AAAA-AAAA"))
-        assert certificates.list_certificates(uow, LINKS, certificates_query(session.id), tenant="57") == []
+        assert certificates.list_certificates(uow, LINKS, certificates_query(session.id), tenant="57")[1] == []
     with work() as uow:
         lines = reports.training_hours(uow, HoursQuery(), tenant="57")
         assert [(l.email, l.hours, l.certificates) for l in lines] == [("dalyve2@savivaldybe.lt", Decimal(2), 0)]

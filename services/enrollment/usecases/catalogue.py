@@ -32,7 +32,16 @@ from services.enrollment.domain.rules import (
 from services.enrollment.models import Course, TrainingSession
 from services.enrollment.metrics import COURSES_RETIRED, SESSION_CHANGE_NOTICES, SESSION_CHANGES, schedule_change_kind
 from services.enrollment.notices import Links, participant_fields, title_of
-from services.enrollment.repository import EnrollmentRepository
+from services.enrollment.domain.paging import (
+    MAX_LIMIT,
+    after_in_memory,
+    decode_cursor,
+    lithuanian_key,
+    page_of,
+    search_term,
+    sorts,
+)
+from services.enrollment.repository import EnrollmentRepository, Lists
 from services.enrollment.schemas import (
     CancelSessionIn,
     CourseIn,
@@ -45,7 +54,7 @@ from services.enrollment.schemas import (
     SessionQuery,
 )
 from services.enrollment.usecases.seating import Seating
-from services.enrollment.views import course_out, session_out
+from services.enrollment.views import course_out, listing, session_out
 from shared.events.enrollment import (
     CourseUpdated,
     SessionCancelled,
@@ -73,9 +82,31 @@ def create_course(uow: UnitOfWork, body: CourseIn) -> CourseOut:
     return course_out(course)
 
 
-def list_courses(uow: UnitOfWork, query: CourseQuery) -> list[CourseOut]:
-    courses = EnrollmentRepository.of(uow).courses(query.theme, query.audience, query.format)
-    return [course_out(c) for c in courses if query.include_retired or c.retired_at is None]
+COURSE_SORTS = sorts("created_at:time", "-created_at:time", "title:text")
+SESSION_SORTS = sorts("starts_at:time", "-starts_at:time", "created_at:time", "-created_at:time")
+
+
+def course_text(course: Course) -> str:
+    """What a course search looks in: its titles and descriptions, case-folded."""
+    parts = [*course.title.values(), *(course.description or {}).values()]
+    return "\n".join(parts).casefold()
+
+
+def list_courses(uow: UnitOfWork, query: CourseQuery) -> tuple[int, list[CourseOut], dict]:
+    """The catalogue, a page at a time (it holds hundreds of courses: searched and sorted here)."""
+    sort = COURSE_SORTS[query.sort]
+    after = decode_cursor(query.cursor, sort)
+    term = search_term(query.q)
+    courses = Lists(EnrollmentRepository.of(uow)).courses(theme=query.theme, audience=query.audience,
+                                                          format=query.format, include_retired=query.include_retired)
+    if term is not None:
+        courses = [c for c in courses if term in course_text(c)]
+
+    def key(course: Course):
+        return (course.created_at if sort.kind == "time" else lithuanian_key(course.title["lt"]), course.id)
+
+    page = page_of(after_in_memory(courses, key, sort, after)[:query.limit + 1], query.limit, sort, key)
+    return listing(page, [course_out(c) for c in page.items], "/enrollment/courses", query)
 
 
 def update_course(uow: UnitOfWork, course_id, body: CoursePatch) -> CourseOut:
@@ -176,17 +207,35 @@ def schedule_session(uow: UnitOfWork, links: Links, course_id, body: SessionIn) 
     return session_view(repo, links, session, course)
 
 
-def list_sessions(uow: UnitOfWork, links: Links, query: SessionQuery) -> list[SessionOut]:
+def find_sessions(uow: UnitOfWork, links: Links, query: SessionQuery) -> list[SessionOut]:
+    """Every session the query matches, page after page (for a caller that shows them all)."""
+    found, query = [], query.model_copy(update={"limit": MAX_LIMIT, "cursor": None})
+    while True:
+        _, sessions, headers = list_sessions(uow, links, query)
+        found += sessions
+        if "X-Next-Cursor" not in headers:
+            return found
+        query = query.model_copy(update={"cursor": headers["X-Next-Cursor"]})
+
+
+def list_sessions(uow: UnitOfWork, links: Links, query: SessionQuery) -> tuple[int, list[SessionOut], dict]:
+    """A page of sessions (keyset on the sort's column and the id, through its index)."""
     repo = EnrollmentRepository.of(uow)
-    sessions = repo.sessions(course_id=query.course_id, region=query.region, status=query.status,
-                             starts_from=query.starts_from, starts_to=query.starts_to,
-                             open_at=utcnow() if query.open_for_registration else None)
+    lists = Lists(repo)
+    sort = SESSION_SORTS[query.sort]
+    after = decode_cursor(query.cursor, sort)
+    term = search_term(query.q)
+    matching = [c.id for c in lists.courses(include_retired=True) if term in course_text(c)] if term else []
+    rows = lists.sessions(sort=sort, after=after, limit=query.limit, course_id=query.course_id, region=query.region,
+                          status=query.status, starts_from=query.starts_from, starts_to=query.starts_to,
+                          open_at=utcnow() if query.open_for_registration else None, theme=query.theme,
+                          term=term, course_ids_matching=matching)
+    page = page_of(rows, query.limit, sort, lambda s: (getattr(s, sort.name.lstrip("-")), s.id))
+    sessions = page.items
     courses = repo.courses_by_id(s.course_id for s in sessions)
-    if query.theme:
-        sessions = [s for s in sessions if query.theme in courses[s.course_id].themes]
     counts = repo.counts_for([s.id for s in sessions])
-    return [session_out(s, courses[s.course_id], counts[s.id], capacities(s, courses[s.course_id]), links)
-            for s in sessions]
+    return listing(page, [session_out(s, courses[s.course_id], counts[s.id], capacities(s, courses[s.course_id]),
+                                      links) for s in sessions], "/enrollment/sessions", query)
 
 
 def get_session(uow: UnitOfWork, links: Links, session_id) -> SessionOut:

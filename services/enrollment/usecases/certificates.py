@@ -6,23 +6,31 @@ from services.enrollment.domain.codes import normalise_verification_code
 from services.enrollment.domain.completion import certificate_status
 from services.enrollment.domain.rules import normalise_email
 from services.enrollment.notices import Links, title_of
-from services.enrollment.repository import EnrollmentRepository
+from services.enrollment.domain.paging import decode_cursor, page_of, search_term, sorts
+from services.enrollment.repository import EnrollmentRepository, Lists
 from services.enrollment.schemas import CertificateOut, CertificateQuery, VerificationOut, VerifyQuery
 from services.enrollment.usecases.learning import learning_verification
-from services.enrollment.views import certificate_out
+from services.enrollment.views import certificate_out, listing
 from shared.errors import NotFound
 from shared.persistence.schema import utcnow
 from shared.persistence.unit_of_work import UnitOfWork
 
 
+CERTIFICATE_SORTS = sorts("number:text", "-issued_at:time", "issued_at:time", "holder_name:text")
+
+
 def list_certificates(uow: UnitOfWork, links: Links, query: CertificateQuery,
-                      tenant: str | None) -> list[CertificateOut]:
-    """By session, municipality or person (`tenant`: a municipality's own staff)."""
+                      tenant: str | None) -> tuple[int, list[CertificateOut], dict]:
+    """A page, by session, municipality or person (`tenant`: a municipality's own staff)."""
     now = utcnow()
-    rows = EnrollmentRepository.of(uow).certificates(
-        session_id=query.session_id, municipality_code=tenant,
-        email_key=normalise_email(query.email) if query.email else None)
-    return [certificate_out(c, e, links, now) for c, e in rows]
+    sort = CERTIFICATE_SORTS[query.sort]
+    rows = Lists(EnrollmentRepository.of(uow)).certificates(
+        sort=sort, after=decode_cursor(query.cursor, sort), limit=query.limit, session_id=query.session_id,
+        municipality_code=tenant, email_key=normalise_email(query.email) if query.email else None,
+        term=search_term(query.q))
+    page = page_of(rows, query.limit, sort, lambda row: (getattr(row[0], sort.name.lstrip("-")), row[0].id))
+    return listing(page, [certificate_out(c, e, links, now) for c, e in page.items], "/enrollment/certificates",
+                   query)
 
 
 def verify_certificate(uow: UnitOfWork, query: VerifyQuery) -> VerificationOut:

@@ -29,16 +29,18 @@ from services.enrollment.domain.rules import (
 from services.enrollment.domain.seats import waiting_for as seat_waiting_for
 from services.enrollment.models import Course, Enrollment, IdempotencyKey, TrainingSession
 from services.enrollment.notices import Links
-from services.enrollment.repository import EnrollmentRepository
+from services.enrollment.domain.paging import decode_cursor, page_of, search_term, sorts
+from services.enrollment.repository import EnrollmentRepository, Lists
 from services.enrollment.schemas import (
     CancelEnrollmentIn,
     EnrollmentIn,
     EnrollmentOut,
     EnrollmentQuery,
     SwitchModeIn,
+    WaitlistQuery,
 )
 from services.enrollment.usecases.seating import Seating
-from services.enrollment.views import enrollment_out
+from services.enrollment.views import enrollment_out, listing
 from shared.auth import Principal
 from shared.persistence.schema import utcnow
 from shared.persistence.unit_of_work import UnitOfWork
@@ -159,24 +161,36 @@ def _remember_key(repo: EnrollmentRepository, key, scope, fingerprint, enrollmen
 
 
 # ---------------------------------------------------------------- reading
+ENROLLMENT_SORTS = sorts("arrival:int", "name:text", "-created_at:time")
+WAITLIST_SORT = sorts("arrival:int")["arrival"]
+SORT_COLUMNS = {"arrival": "arrival_seq", "name": "name", "-created_at": "created_at"}
+
+
 def list_enrollments(uow: UnitOfWork, links: Links, session_id, query: EnrollmentQuery,
-                     tenant: str | None) -> list[EnrollmentOut]:
-    """In arrival order (`tenant`: a municipality's own staff only)."""
+                     tenant: str | None) -> tuple[int, list[EnrollmentOut], dict]:
+    """A page, in arrival order by default (`tenant`: a municipality's own staff only)."""
     repo = EnrollmentRepository.of(uow)
     session = repo.training_session(session_id)
     course = repo.course(session.course_id)
-    rows = repo.session_enrollments(session.id, statuses=[query.status] if query.status else None,
-                                    municipality_code=tenant)
-    return enrollments_view(uow, links, session, course, rows)
+    sort = ENROLLMENT_SORTS[query.sort]
+    rows = Lists(repo).enrollments(session.id, sort=sort, after=decode_cursor(query.cursor, sort), limit=query.limit,
+                                   status=query.status, municipality_code=tenant, term=search_term(query.q))
+    page = page_of(rows, query.limit, sort, lambda e: (getattr(e, SORT_COLUMNS[sort.name]), e.id))
+    return listing(page, enrollments_view(uow, links, session, course, page.items),
+                   f"/enrollment/sessions/{session.id}/enrollments", query)
 
 
-def waitlist(uow: UnitOfWork, links: Links, session_id, tenant: str | None) -> list[EnrollmentOut]:
+def waitlist(uow: UnitOfWork, links: Links, session_id, query: WaitlistQuery,
+             tenant: str | None) -> tuple[int, list[EnrollmentOut], dict]:
     """In order, per pool; a municipality sees its own staff with their real places."""
     repo = EnrollmentRepository.of(uow)
     session = repo.training_session(session_id)
     course = repo.course(session.course_id)
-    out = enrollments_view(uow, links, session, course, repo.waitlist(session.id))
-    return [o for o in out if tenant is None or o.municipality_code == tenant]
+    rows = Lists(repo).enrollments(session.id, sort=WAITLIST_SORT, after=decode_cursor(query.cursor, WAITLIST_SORT),
+                                   limit=query.limit, municipality_code=tenant, waitlisted_only=True)
+    page = page_of(rows, query.limit, WAITLIST_SORT, lambda e: (e.arrival_seq, e.id))
+    return listing(page, enrollments_view(uow, links, session, course, page.items),
+                   f"/enrollment/sessions/{session.id}/waitlist", query)
 
 
 def get_enrollment(uow: UnitOfWork, links: Links, enrollment_id) -> EnrollmentOut:

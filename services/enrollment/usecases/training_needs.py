@@ -9,7 +9,8 @@ from services.enrollment.domain.figures import NeedFacts, demand_ranking
 from services.enrollment.domain.needs import check_can_support
 from services.enrollment.domain.rules import SessionStatus
 from services.enrollment.models import TrainingNeed, TrainingNeedSupport
-from services.enrollment.repository import EnrollmentRepository
+from services.enrollment.domain.paging import decode_cursor, page_of, search_term, sorts
+from services.enrollment.repository import EnrollmentRepository, Lists
 from services.enrollment.schemas import (
     DemandOut,
     DemandQuery,
@@ -20,6 +21,7 @@ from services.enrollment.schemas import (
     TrainingNeedStatusIn,
 )
 from services.enrollment.usecases.reports import session_facts
+from services.enrollment.views import listing
 from shared.auth import Principal
 from shared.errors import NotFound
 from shared.events.enrollment import TrainingNeedSubmitted, TrainingNeedSupported
@@ -46,11 +48,18 @@ def propose(uow: UnitOfWork, body: TrainingNeedIn, principal: Principal) -> Trai
     return need_out(need, set())
 
 
-def list_needs(uow: UnitOfWork, query: TrainingNeedQuery) -> list[TrainingNeedOut]:
+NEED_SORTS = sorts("created_at:time", "-created_at:time")
+
+
+def list_needs(uow: UnitOfWork, query: TrainingNeedQuery) -> tuple[int, list[TrainingNeedOut], dict]:
     repo = EnrollmentRepository.of(uow)
-    needs = repo.training_needs(theme=query.theme, region=query.region, status=query.status)
-    supporters = repo.supporters(n.id for n in needs)
-    return [need_out(n, supporters[n.id]) for n in needs]
+    sort = NEED_SORTS[query.sort]
+    rows = Lists(repo).training_needs(sort=sort, after=decode_cursor(query.cursor, sort), limit=query.limit,
+                                      theme=query.theme, region=query.region, status=query.status,
+                                      term=search_term(query.q))
+    page = page_of(rows, query.limit, sort, lambda n: (n.created_at, n.id))
+    supporters = repo.supporters(n.id for n in page.items)
+    return listing(page, [need_out(n, supporters[n.id]) for n in page.items], "/enrollment/training-needs", query)
 
 
 def support(uow: UnitOfWork, need_id, body: SupportIn, principal: Principal) -> TrainingNeedOut:
