@@ -243,6 +243,7 @@ class Request:
     body: dict | None = None
     key: str | None = None
     attempts: list = field(default_factory=list)  # status codes or "refused" / "dropped:<error>"
+    sent: list = field(default_factory=list)  # (pid of the replica, began, ended) per attempt (monotonic)
     final: object = None
     reply: object = None
     unexpected: list = field(default_factory=list)
@@ -265,10 +266,12 @@ class Client:
             replica = self.replicas[turn % len(self.replicas)]
             turn += 1
             headers = {"Idempotency-Key": request.key} if request.key else {}
+            attempt_began = time.monotonic()
             try:
                 reply = http(request.method, replica.base_url + request.path, request.body, token=self.token,
                              headers=headers, timeout=60)
             except Exception as error:  # noqa: BLE001 — every way a connection can fail is counted
+                request.sent.append((replica.popen.pid, attempt_began, time.monotonic()))
                 request.attempts.append(connection_failure(error))
                 if time.monotonic() - began > REQUEST_GIVE_UP:
                     request.final = "gave up"
@@ -276,6 +279,7 @@ class Client:
                 time.sleep(backoff)
                 backoff = min(backoff * 2, 1.0)
                 continue
+            request.sent.append((replica.popen.pid, attempt_began, time.monotonic()))
             request.attempts.append(reply.status)
             if reply.status == 503:
                 retry_after = reply.headers.get("Retry-After")
@@ -313,10 +317,12 @@ class Drill:
         self.requests: list[Request] = []
         self.phases: list[dict] = []
         self.background: list = []  # replicas being restarted, watchers: joined at the end of a phase
-        self.kills: list[dict] = []  # SIGKILLs of notifications replicas: when, and what was pending
+        self.kills: list[dict] = []
+        self.in_doubt_gaps_ms: list[int] = []  # per e-mail in doubt: its first copy's arrival before the kill  # SIGKILLs of notifications replicas: when, and what was pending
         self.poison: dict = {}
         self.sessions: list[dict] = []
         self.active: dict = {}  # enrollment id -> session id, of enrolments a client may cancel
+        self.accepted_offers: set = set()
         self.counter = 0
         self.mail_dir = self.work / "mail"
         self._mail: dict = {}
@@ -422,10 +428,13 @@ class Drill:
                                                f"/enrollment/sessions/{session['id']}/enrollments?status=offered"))
             self._finish(listing)
             if listing.final == 200:
-                # Only an offer no other client is cancelling (taken from `active`, as a cancel does).
-                offered = [e["id"] for e in listing.reply.body if e["id"] in self.active]
+                # Only an offer no other client is cancelling (taken from `active`, as a cancel does)
+                # or has accepted since this listing was read.
+                offered = [e["id"] for e in listing.reply.body
+                           if e["id"] in self.active and e["id"] not in self.accepted_offers]
                 if offered:
                     self.active.pop(offered[0])
+                    self.accepted_offers.add(offered[0])
                     accepted = self._finish(self.client.send(Request(
                         "accept", phase, "POST", f"/enrollment/enrollments/{offered[0]}/accept")))
                     if accepted.final == 200:
@@ -496,6 +505,7 @@ class Drill:
             began = time.monotonic()
             note["exit_code"] = process.popen.wait(timeout=60)
             note["stop_seconds"] = round(time.monotonic() - began, 1)
+            note["_in_flight"] = (process.popen.pid, began)
         self._replace(replicas, index)
         return note
 
@@ -675,6 +685,13 @@ class Drill:
         quiet = self.wait_quiet(self.args.quiet_timeout)
         while self.background:
             self.background.pop().wait()
+        in_flight = note.pop("_in_flight", None)
+        if in_flight is not None:
+            # requests the stopping replica had received (sent before the SIGTERM) and answered after it
+            pid, signalled = in_flight
+            note["in flight at SIGTERM, answered"] = sum(
+                1 for r in self.requests for (p, began, ended), outcome in zip(r.sent, r.attempts)
+                if p == pid and began < signalled < ended and isinstance(outcome, int))
         record = note.pop("_record", None)
         if record is not None:
             note["all sent s"] = record["sent_within"]
@@ -779,6 +796,7 @@ class Drill:
             "emails_duplicated": sum(c - 1 for c in by_id.values()),
             "emails_duplicated_same_event_and_recipient": sum(c - 1 for c in by_event.values()),
             "emails_in_doubt_at_kill": in_doubt, "emails_duplicated_otherwise": other_doubles,
+            "in_doubt_first_copy_ms_before_kill": self.in_doubt_gaps_ms,
             "emails_missing": len(set(expected) - set(by_event)),
             "emails_unexpected": len(set(by_event) - set(expected)),
             "notification_statuses": notification_statuses,
@@ -798,8 +816,10 @@ class Drill:
         for message_id in doubled:
             copies = sorted(m["at"] for m in mail if m["message_id"] == message_id)
             first = copies[0]
-            if any(0 <= k["killed_at"] - first <= IN_DOUBT_WINDOW for k in self.kills):
+            gaps = [k["killed_at"] - first for k in self.kills if 0 <= k["killed_at"] - first <= IN_DOUBT_WINDOW]
+            if gaps:
                 in_doubt += len(copies) - 1
+                self.in_doubt_gaps_ms.append(round(min(gaps) * 1000))
             else:
                 other += len(copies) - 1
         return in_doubt, other
@@ -871,6 +891,8 @@ def table(v: dict, conditions) -> str:
          f"{v['emails_expected']} / {v['emails_delivered']} / {v['emails_missing']} / {v['emails_unexpected']}"),
         ("e-mails duplicated (same Message-ID) / of them in doubt at a SIGKILL / otherwise",
          f"{v['emails_duplicated']} / {v['emails_in_doubt_at_kill']} / {v['emails_duplicated_otherwise']}"),
+        ("e-mails in doubt: first copy accepted this long before the SIGKILL (ms)",
+         v["in_doubt_first_copy_ms_before_kill"]),
         ("notifications by status", v["notification_statuses"]),
         ("poison messages published / parked with reason", f"{v['poison_published']} / {v['poison_parked_with_reason']}"),
         ("poison reasons", v["poison_reasons"]),
