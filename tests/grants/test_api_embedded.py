@@ -516,9 +516,10 @@ def test_rules_a_consultant_relies_on_hold_over_http(grants_system):
     assert_problem(move(grants_system, application["id"], "submitted", token=kaunas), 403, field="to")
     assert move(grants_system, application["id"], "submitted", token=staff).status == 200
 
+    # TWO-FAILURES shares the idea's theme, ONE-FAILURE does not: fewer failures still come first.
     create(grants_system, "/grants/calls", call_body("TWO-FAILURES", eligible_regions=["VL"],
-                                                     themes=["culture_tourism"]))
-    create(grants_system, "/grants/calls", call_body("ONE-FAILURE", eligible_regions=["VL"]))
+                                                     eligible_applicant_types=["ngo"]))
+    create(grants_system, "/grants/calls", call_body("ONE-FAILURE", themes=["culture_tourism"]))
     ranked = get(grants_system, "/grants/fit?themes=anti_corruption&total_cost_eur=100000", token=kaunas)["calls"]
     assert [c["code"] for c in ranked] == ["LT10-2027", "ONE-FAILURE", "TWO-FAILURES"]
 

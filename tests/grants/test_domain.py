@@ -536,11 +536,13 @@ def test_the_final_report_applies_the_calls_rate_to_the_final_cost():
 
 
 def test_calls_that_do_not_fit_are_ranked_by_how_many_rules_they_fail():
+    # The calls failing two and three rules share the idea's theme, the one failing one does not:
+    # ranked by shared themes (as before the fix) the one failing more rules came first.
     calls = [
-        call(code="A-TWO-FAILURES", eligible_regions=("VL",), themes=("culture_tourism",)),
-        call(code="B-ONE-FAILURE", eligible_regions=("VL",)),
-        call(code="C-THREE-FAILURES", eligible_regions=("VL",), themes=("culture_tourism",),
-             eligible_applicant_types=("ngo",)),
+        call(code="A-TWO-FAILURES", eligible_regions=("VL",), eligible_applicant_types=("ngo",)),
+        call(code="B-ONE-FAILURE", themes=("culture_tourism",)),
+        call(code="C-THREE-FAILURES", eligible_regions=("VL",), eligible_applicant_types=("ngo",),
+             closes_on=TODAY - timedelta(days=1), opens_on=TODAY - timedelta(days=30)),
         call(code="D-FITS"),
     ]
     ranked = fit.rank(calls, KAUNAS_IDEA, TODAY)
