@@ -64,6 +64,12 @@ class TrainingSession(Base):
     region: Mapped[str | None] = mapped_column(String(2))
     venue: Mapped[str | None] = mapped_column(String(300))
     online_url: Mapped[str | None] = mapped_column(String(500))
+    # Where it is held: Lithuania (then in a region) or abroad (country and city; migration 0007).
+    country: Mapped[str] = mapped_column(String(2), nullable=False, server_default="LT")
+    city: Mapped[str | None] = mapped_column(String(100))
+    # training or conference; the programme (of a funded project) it belongs to, if any.
+    kind: Mapped[str] = mapped_column(String(20), nullable=False, server_default="training")
+    programme_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("training_programmes.id"), index=True)
     trainer: Mapped[str | None] = mapped_column(String(200))
     # The calendar entry's SEQUENCE: raised whenever the date, time, place, link or trainer changes.
     sequence: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
@@ -210,6 +216,64 @@ class ExternalCompletion(Base):
     completed_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class FundedProjectRef(Base):
+    """A funded project as the grants service announced it (grants.funded_project_recorded): the
+    reference a training programme hangs under. Enrollment's own copy; grants' tables are not read."""
+
+    __tablename__ = "funded_projects"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)  # grants' project id
+    project_number: Mapped[str] = mapped_column(String(60), nullable=False, unique=True)
+    programme_code: Mapped[str | None] = mapped_column(String(40))
+    funder: Mapped[str | None] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(500), nullable=False)
+    promoter: Mapped[str] = mapped_column(String(300), nullable=False)
+    status: Mapped[str | None] = mapped_column(String(20))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+class TrainingProgramme(Base):
+    """Courses and sessions grouped under a funded project (a project's training strand)."""
+
+    __tablename__ = "training_programmes"
+    __table_args__ = (UniqueConstraint("project_id", "code"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("funded_projects.id"), nullable=False, index=True)
+    code: Mapped[str] = mapped_column(String(40), nullable=False)
+    title: Mapped[dict] = mapped_column(JSON, nullable=False)
+    description: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+class ProgrammeCourse(Base):
+    __tablename__ = "programme_courses"
+    __table_args__ = (PrimaryKeyConstraint("programme_id", "course_id"),)
+
+    programme_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("training_programmes.id"), nullable=False)
+    course_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("courses.id"), nullable=False)
+
+
+class ProgrammeHistory(Base):
+    """Training a programme held before it was run in this system (or outside it), as the project
+    reported it: events in Lithuania and abroad and their participants."""
+
+    __tablename__ = "programme_history"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    programme_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("training_programmes.id"), nullable=False,
+                                                    index=True)
+    kind: Mapped[str] = mapped_column(String(30), nullable=False)  # training, conference, training_and_conferences
+    events_in_lithuania: Mapped[int] = mapped_column(Integer, nullable=False)
+    events_abroad: Mapped[int] = mapped_column(Integer, nullable=False)
+    abroad_countries: Mapped[list] = mapped_column(JSON, nullable=False)
+    participants: Mapped[int] = mapped_column(Integer, nullable=False)
+    participants_abroad: Mapped[int | None] = mapped_column(Integer)  # null: the report did not split them
+    period: Mapped[str | None] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
 
 class CertificateCounter(Base):

@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from services.enrollment.domain.paging import DEFAULT_LIMIT, MAX_CURSOR, MAX_LIMIT, MAX_SEARCH
 from shared.limits import MAX_ITEMS, MULTI_LINE, Name, SINGLE_LINE
-from shared.events.types import EMAIL_PATTERN, LocalizedText, check_language, check_municipality, check_themes, one_of
+from shared.events.types import EMAIL_PATTERN, CountryCode, LocalizedText, check_language, check_municipality, check_themes, one_of
 from shared.openapi import DecimalText
 from shared.reference import REGIONS, THEMES, MunicipalityCode, RegionCode, ThemeCode
 
@@ -127,6 +127,13 @@ class SessionIn(StrictModel):
     venue: str | None = Field(default=None, max_length=300, pattern=SINGLE_LINE)
     online_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://\S+$")
     trainer: str | None = Field(default=None, max_length=200, pattern=SINGLE_LINE, description="who teaches it")
+    country: CountryCode = Field(default="LT", description="where it is held: LT (then give region) or abroad "
+                                                           "(then give city, no region)")
+    city: str | None = Field(default=None, min_length=1, max_length=100, pattern=SINGLE_LINE,
+                             description="the city of a session held abroad, e.g. Oslo")
+    kind: Literal["training", "conference"] = "training"
+    programme_id: UUID | None = Field(default=None, description="the training programme of a funded project it "
+                                                                "belongs to (GET /enrollment/programmes)")
     capacity: int = Field(ge=1, le=10000, description="seats; for a hybrid session, the in-person seats")
     online_capacity: int | None = Field(default=None, ge=1, le=10000, description="online seats of a hybrid session")
     fee_eur: Annotated[Decimal, DecimalText(6, 2)] = Field(
@@ -227,6 +234,10 @@ class SessionOut(BaseModel):
     venue: str | None
     online_url: str | None
     trainer: str | None = None
+    country: str = Field(default="LT", description="LT, or the country of a session held abroad")
+    city: str | None = None
+    kind: str = Field(default="training", description="training or conference")
+    programme_id: UUID | None = None
     attendance_modes: list[str] = Field(default_factory=list,
                                         description="modes one can enrol in now (a hybrid session may have "
                                                     "dropped its venue or its online link)")

@@ -64,8 +64,20 @@ from services.enrollment.usecases import (
     training_needs,
 )
 from services.enrollment.schemas_learning import CompletionOut, CompletionQuery
-from services.enrollment.usecases import learning
+from services.enrollment.schemas_programmes import (
+    FundedProjectOut,
+    HistoryIn,
+    HistoryOut,
+    ProgrammeCourseIn,
+    ProgrammeIn,
+    ProgrammeOut,
+    ProgrammeQuery,
+    ProjectReportOut,
+    ProjectReportQuery,
+)
+from services.enrollment.usecases import learning, programmes
 from shared.events.envelope import Envelope
+from shared.events.grants import FundedProjectRecorded
 from shared.events.learning import CourseCompleted
 from shared.events.privacy import ErasureRequested
 from shared.auth import ANYONE, STAFF, STAFF_OR_MUNICIPALITY
@@ -86,6 +98,7 @@ ENROLLMENT = Tenancy.resource("enrollment_id", ENROLLMENT_OWNER, "enrolment")
 # The person (e-mail) already enrolled in the session, and the municipality that enrolled them.
 ENROLLED_PERSON = Tenancy.identity("email", ENROLLED_PERSON_OWNER, "person enrolled in this session")
 OWN_STAFF = Tenancy.query("municipality_code")
+PROGRAMMES = Tenancy.none("programmes of funded projects and their figures: aggregate counts, no person")
 
 
 class EnrollmentService(PublicPages, ServiceBase):
@@ -336,6 +349,56 @@ class EnrollmentService(PublicPages, ServiceBase):
         per municipality, region, theme, month or year, for a period (as reported to funders);
         format=csv for a spreadsheet. Municipality tokens get their own municipality's figures."""
         return reports.summary(self.db, query, tenant)
+
+    # ================================================================== programmes of funded projects
+    @route("GET", "/enrollment/funded-projects", roles=ANYONE, response=list[FundedProjectOut], scope=PROGRAMMES)
+    def funded_projects(self, request, principal):
+        """The funded projects the grants service announced (grants.funded_project_recorded)."""
+        return programmes.list_funded_projects(self.db)
+
+    @route("POST", "/enrollment/programmes", roles=STAFF, body=ProgrammeIn, response=ProgrammeOut, status=201,
+           errors=(409,))
+    def create_programme(self, request, body: ProgrammeIn, principal):
+        """A training programme under a funded project (by its number); publishes enrollment.programme_created.
+        Sessions join it with programme_id when scheduled."""
+        return 201, programmes.create_programme(self.db, body)
+
+    @route("GET", "/enrollment/programmes", roles=ANYONE, query=ProgrammeQuery, response=list[ProgrammeOut],
+           scope=PROGRAMMES)
+    def list_programmes(self, request, query: ProgrammeQuery, principal):
+        """Programmes with their courses, sessions and recorded history, optionally of one project."""
+        return programmes.list_programmes(self.db, query)
+
+    @route("GET", "/enrollment/programmes/<uuid:programme_id>", roles=ANYONE, response=ProgrammeOut, errors=(404,),
+           scope=PROGRAMMES)
+    def get_programme(self, request, programme_id, principal):
+        """One programme."""
+        return programmes.get_programme(self.db, programme_id)
+
+    @route("POST", "/enrollment/programmes/<uuid:programme_id>/courses", roles=STAFF, body=ProgrammeCourseIn,
+           response=ProgrammeOut, errors=(404,))
+    def add_programme_course(self, request, programme_id, body: ProgrammeCourseIn, principal):
+        """Put a catalogue course in the programme (once)."""
+        return programmes.add_course(self.db, programme_id, body)
+
+    @route("POST", "/enrollment/programmes/<uuid:programme_id>/history", roles=STAFF, body=HistoryIn,
+           response=HistoryOut, status=201, errors=(404,))
+    def record_programme_history(self, request, programme_id, body: HistoryIn, principal):
+        """Training the programme held before or outside this system, as the project reported it."""
+        return 201, programmes.record_history(self.db, programme_id, body)
+
+    @route("GET", "/enrollment/reports/projects/<string:project_number>", roles=STAFF_OR_MUNICIPALITY,
+           query=ProjectReportQuery, response=ProjectReportOut, errors=(404,), content_types=("text/csv",),
+           scope=PROGRAMMES)
+    def project_report(self, request, project_number, query: ProjectReportQuery, principal):
+        """The project's training as its promoter reports it to the funder: events and participants, in
+        Lithuania and abroad, per programme (recorded history plus sessions held); format=csv."""
+        return programmes.project_training_report(self.db, project_number, query)
+
+    @subscribe("grants.funded_project_recorded")
+    def on_funded_project_recorded(self, event: FundedProjectRecorded, envelope: Envelope):
+        """Keep the funded project's reference (number, promoter, funder) that programmes hang under."""
+        programmes.record_funded_project(self.db, event)
 
     # ================================================================== learning done elsewhere
     @route("GET", "/enrollment/learning-completions", roles=STAFF_OR_MUNICIPALITY, query=CompletionQuery,

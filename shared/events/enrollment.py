@@ -64,6 +64,10 @@ class SessionScheduled(EventData):
     quota_per_municipality: int | None = Field(default=None, description="most seats one municipality may hold")
     quota_release_at: datetime | None = Field(default=None, description="when the quota stops applying")
     calendar_url: str | None = Field(default=None, description="the session as an iCalendar (.ics) file")
+    country: str = Field(default="LT", description="LT, or the country of a session held abroad (ISO 3166-1)")
+    city: str | None = Field(default=None, description="the city of a session held abroad")
+    kind: str = Field(default="training", description="training or conference")
+    programme_id: UUID | None = Field(default=None, description="the training programme of a funded project")
 
 
 @event("enrollment.session_updated", summary="Staff changed a session's seats, quota, offers or registration window.")
@@ -308,6 +312,19 @@ class CertificateRevoked(CertificateEvent):
 class CertificateExpiring(CertificateEvent):
     valid_until: datetime
     days_left: int
+
+
+# ---------------------------------------------------------------- programmes of funded projects
+
+@event("enrollment.programme_created",
+       summary="A training programme was set up under a funded project (grants' project reference); its sessions "
+               "and recorded history make the project's training report.")
+class ProgrammeCreated(EventData):
+    programme_id: UUID
+    project_id: UUID
+    project_number: str
+    code: str
+    title: LocalizedText
 
 
 # ---------------------------------------------------------------- learning done elsewhere

@@ -228,6 +228,21 @@ class ProjectAmended(ApplicationEvent):
     reference: str | None = None
 
 
+@event("grants.funded_project_recorded",
+       summary="A project a programme funded was recorded in the funding catalogue (its number, promoter, funder); "
+               "enrollment groups training programmes under it.")
+class FundedProjectRecorded(EventData):
+    project_id: UUID
+    project_number: str = Field(min_length=1, max_length=60, description="the funder's number, e.g. LT10-0006")
+    programme_code: str = Field(max_length=40, description="the funding programme, e.g. LT10")
+    funder: str = Field(max_length=200)
+    title: str = Field(min_length=1, max_length=500)
+    promoter: str = Field(min_length=1, max_length=300)
+    status: str = Field(description="in_progress or completed")
+    region: str | None = None
+    themes: list[str] = Field(default_factory=list)
+
+
 @event("grants.person_erased", summary="Grants erased or pseudonymised what it held about a person (counts only).")
 class GrantsPersonErased(PersonErased):
     pass

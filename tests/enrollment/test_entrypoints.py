@@ -30,7 +30,7 @@ SETTINGS = SimpleNamespace(public_url="https://mokymai.example.lt", auth_secret=
 LINKS = Links(SETTINGS.public_url, SETTINGS.auth_secret)
 STAFF = Principal(subject="egle@lsa.lt", role="staff")
 USE_CASE_MODULES = ("attendance", "calendars", "catalogue", "certificates", "enrolment", "erasure", "housekeeping",
-                    "go_no_go", "learning", "reports", "self_service", "training_needs")
+                    "go_no_go", "learning", "programmes", "reports", "self_service", "training_needs")
 
 
 def request(headers: dict | None = None, query: str = "") -> Request:
@@ -166,6 +166,18 @@ def test_a_redelivered_erasure_request_is_not_applied_twice(container, unit_of_w
             entrypoint_hook(container, "on_erasure_requested") as hook:
         hook(event, new_envelope(event, source="savivalda/cli", correlation_id="test"))
     erase.assert_not_called()
+
+
+def test_a_funded_project_from_grants_is_recorded_between_the_inbox_claim_and_the_commit(container, unit_of_work):
+    from shared.events.grants import FundedProjectRecorded
+
+    event = FundedProjectRecorded(project_id=uuid.uuid4(), project_number="LT10-0042", programme_code="LT10",
+                                  funder="Norway Grants", title="t", promoter="p", status="in_progress")
+    envelope = new_envelope(event, source="savivalda/grants", correlation_id="grants-1")
+    steps = handler_steps(container, unit_of_work, "on_funded_project_recorded", module.programmes,
+                          "record_funded_project", event, envelope)
+    assert steps == [mock.call.uow.claim("enrollment.on_funded_project_recorded", envelope),
+                     mock.call.record_funded_project(unit_of_work, event), mock.call.uow.commit()]
 
 
 def test_a_completion_from_a_learning_system_is_recorded_between_the_inbox_claim_and_the_commit(container, unit_of_work):

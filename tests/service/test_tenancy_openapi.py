@@ -162,6 +162,7 @@ def populate(system: System, shared: dict, code: str) -> dict:
         title={"lt": f"Projektas {tag}", "en": f"Project {tag}"},
         contact={"name": f"Rūta {tag}", "email": f"ruta.{tag}@example.lt", "language": "lt"}), own)
     ids.update(application_id=application["id"], code=application["checklist"][0]["code"])
+    ids.update(project_number="LT10-0006")  # enrollment's training report of a funded project (aggregate counts)
     ids["private_ids"].append(application["id"])
 
     # partners: the municipality's profile, a partner request, an introduction and a partnership

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
+from services.enrollment.domain.programmes import check_place
 from shared.errors import Conflict, Forbidden, RuleViolation
 
 
@@ -135,6 +136,8 @@ class SessionPlan:
     quota_per_municipality: int | None = None
     quota_release_days: int | None = None
     offer_hours: int | None = None
+    country: str = "LT"  # abroad: a city instead of a region (domain/programmes.py)
+    city: str | None = None
 
 
 def check_session_plan(plan: SessionPlan, now: datetime) -> None:
@@ -150,8 +153,7 @@ def check_session_plan(plan: SessionPlan, now: datetime) -> None:
     online = plan.course_format in (CourseFormat.ONLINE, CourseFormat.HYBRID)
     if in_person and not plan.venue:
         raise RuleViolation(f"a {plan.course_format.value} session needs a venue", field="venue")
-    if in_person and not plan.region:
-        raise RuleViolation(f"a {plan.course_format.value} session needs a region", field="region")
+    check_place(plan.country, plan.region, plan.city, in_person)
     if online and not plan.online_url:
         raise RuleViolation(f"a {plan.course_format.value} session needs an online link", field="online_url")
     if plan.course_format is CourseFormat.HYBRID and not plan.online_capacity:

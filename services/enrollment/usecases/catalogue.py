@@ -53,6 +53,7 @@ from services.enrollment.schemas import (
     SessionPatch,
     SessionQuery,
 )
+from services.enrollment.usecases import programmes
 from services.enrollment.usecases.seating import Seating
 from services.enrollment.views import course_out, listing, session_out
 from shared.events.enrollment import (
@@ -175,13 +176,16 @@ def schedule_session(uow: UnitOfWork, links: Links, course_id, body: SessionIn) 
         capacity=body.capacity, region=body.region, venue=body.venue, online_url=body.online_url,
         online_capacity=body.online_capacity, min_participants=body.min_participants,
         quota_per_municipality=body.quota_per_municipality, quota_release_days=body.quota_release_days,
-        offer_hours=body.offer_hours,
+        offer_hours=body.offer_hours, country=body.country, city=body.city,
     )
     check_session_plan(plan, now)
+    if body.programme_id is not None:  # the course joins the programme with its session
+        programmes.place_course(uow, body.programme_id, course.id)
     release_at = quota_release_at(plan.starts_at, plan.quota_release_days)
     session = TrainingSession(
         id=uuid.uuid4(), course_id=course.id, starts_at=plan.starts_at, ends_at=plan.ends_at, region=plan.region,
-        venue=plan.venue, online_url=plan.online_url, trainer=body.trainer, sequence=0,
+        venue=plan.venue, online_url=plan.online_url, trainer=body.trainer, country=body.country, city=body.city,
+        kind=body.kind, programme_id=body.programme_id, sequence=0,
         capacity=plan.capacity, online_capacity=plan.online_capacity, min_participants=plan.min_participants, fee_eur=body.fee_eur,
         registration_opens_at=plan.registration_opens_at, registration_closes_at=plan.registration_closes_at,
         quota_per_municipality=plan.quota_per_municipality, quota_release_days=plan.quota_release_days,
@@ -201,7 +205,8 @@ def schedule_session(uow: UnitOfWork, links: Links, course_id, body: SessionIn) 
         format=course.format, audience=course.audience, duration_hours=course.duration_hours,
         online_capacity=session.online_capacity, min_participants=session.min_participants,
         quota_per_municipality=session.quota_per_municipality, quota_release_at=session.quota_release_at,
-        calendar_url=links.session_calendar(session.id),
+        calendar_url=links.session_calendar(session.id), country=session.country, city=session.city,
+        kind=session.kind, programme_id=session.programme_id,
     ), subject=str(session.id))
     uow.commit()
     return session_view(repo, links, session, course)

@@ -33,7 +33,7 @@ from services.grants.schemas import (
 from services.grants.usecases import local_today, repository
 from services.grants.views import call_out, call_terms, funded_project_out, programme_out
 from shared.errors import Conflict
-from shared.events.grants import CallPublished, RequiredDocument
+from shared.events.grants import CallPublished, FundedProjectRecorded, RequiredDocument
 from shared.events.types import LocalizedText
 from shared.persistence.schema import utcnow
 from shared.persistence.unit_of_work import UnitOfWork
@@ -80,6 +80,10 @@ def add_funded_project(uow: UnitOfWork, programme_id: uuid.UUID, body: FundedPro
     except IntegrityError:
         raise Conflict(f"project {body.project_number} is already recorded", field="project_number",
                        code="duplicate_project") from None
+    uow.emit(FundedProjectRecorded(
+        project_id=project.id, project_number=project.project_number, programme_code=programme.code,
+        funder=programme.funder, title=project.title, promoter=project.promoter, status=project.status,
+        region=project.region, themes=project.themes), subject=str(project.id))
     uow.commit()
     return funded_project_out(project)
 
