@@ -691,3 +691,11 @@ def test_each_stage_has_its_own_outcomes():
     stages.check_invitation("submitted")
     with pytest.raises(Conflict):
         stages.check_invitation("drafting")
+
+
+def test_call_fit_fails_a_two_stage_call_whose_concept_note_stage_closed():
+    closed_first = call(opens_on=TODAY - timedelta(days=30), first_stage_closes_on=TODAY - timedelta(days=1))
+    assessed = fit.assess(closed_first, KAUNAS_IDEA, TODAY)
+    assert verdicts(assessed)["deadline"] == "fail" and not assessed.fits
+    assert "by invitation only" in assessed.rules[-1].explanation.en
+    assert "pakviestieji" in assessed.rules[-1].explanation.lt

@@ -9,7 +9,7 @@ import time
 from tests.grants.helpers import application_body, call_body, create, day, get, make_ready, move, outbox_events
 from tests.grants.test_api_embedded import assert_problem
 from tests.notifications.test_mail_news import mailbox, text_of, to
-from tests.support import http, wait_until
+from tests.support import http, metric_value, wait_until
 
 CONTACT, CONSULTANT = "ruta.petraitiene@kaunas.lt", "jonas.jonaitis@lsa.lt"
 
@@ -78,6 +78,11 @@ def test_a_contracted_project_from_its_plan_to_the_final_cost(grants_system):
     assert paid.status == 200 and paid.body["implementation"]["paid_eur"] == "40000.00"
     assert [e["data"]["status"] for e in events(grants_system, "grants.payment_claim_changed")] == [
         "submitted", "approved", "paid"]
+    wait_until(lambda: metric_value(http("GET", f"{grants_system.ops_url}/metrics").body,
+                                    "savivalda_grant_payment_claims", status="paid") == 1, message="the claims gauge")
+    metrics = http("GET", f"{grants_system.ops_url}/metrics").body
+    assert metric_value(metrics, "savivalda_grant_payment_claims", status="submitted") == 0
+    assert metric_value(metrics, "savivalda_grant_reports_overdue") == 0
 
     amended = http("POST", f"{url}/amendments", {"ends_on": day(360), "reason": "works finish later",
                                                   "reference": "AM-1"}, token=grants_system.token())

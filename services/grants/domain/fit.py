@@ -227,6 +227,12 @@ def _deadline(call: CallFacts, today: date, days_left: int) -> RuleResult:
         return RuleResult("deadline", Verdict.FAIL, Text(
             f"Paraiškų priėmimas baigėsi {call.closes_on.isoformat()}.",
             f"Applications closed on {call.closes_on.isoformat()}."))
+    if call.first_stage_closes_on is not None and call.first_stage_closes_on < today:
+        # A two-stage call: past the concept note deadline, the full application is by invitation only.
+        first = call.first_stage_closes_on.isoformat()
+        return RuleResult("deadline", Verdict.FAIL, Text(
+            f"Pirmojo etapo (projekto idėjų) priėmimas baigėsi {first}; visą paraišką teikia tik pakviestieji.",
+            f"The concept note stage closed on {first}; the full application is by invitation only."))
     stage = call.first_stage_closes_on is not None and call.first_stage_closes_on >= today
     which = Text("pirmojo etapo (koncepcijos) terminas", "first-stage (concept note) deadline") if stage else Text(
         "paraiškų pateikimo terminas", "application deadline")
