@@ -205,3 +205,24 @@ def test_the_documented_example_is_a_valid_completion():
 
     envelope = new_envelope(example(), source="moodle.lsa.lt", correlation_id="c")
     assert isinstance(parse_event(envelope.to_wire())[1], CourseCompleted)
+
+
+def test_the_published_contract_tells_integrators_where_and_what_to_send():
+    import jsonschema
+
+    from shared.events.catalogue_docs import asyncapi, json_schemas, markdown
+    from shared.events.learning import example
+
+    channel = asyncapi()["channels"]["learning_course_completed_v1"]
+    assert channel["address"] == "course_completed"
+    assert channel["bindings"]["amqp"]["exchange"]["name"] == "learning.events"
+    guide = markdown()
+    assert "## Publishing from another system: learning.course_completed" in guide
+    assert "| routing key | `course_completed` |" in guide and "exchange learning.events" in guide
+    body = new_envelope(example(), source="moodle.lsa.lt", correlation_id="c").to_wire()
+    jsonschema.validate(body, json_schemas()["learning.course_completed.v1"])
+    for field, value in (("themes", []), ("external_id", ""), ("completed_at", "yesterday")):
+        broken = {**body, "data": {**body["data"], field: value}}
+        with pytest.raises(jsonschema.ValidationError):  # the schema refuses what consumers dead-letter
+            jsonschema.validate(broken, json_schemas()["learning.course_completed.v1"],
+                                format_checker=jsonschema.FormatChecker())
