@@ -69,8 +69,12 @@ def test_two_stage_bad_input_is_refused_naming_the_field(grants_system):
                                                               partner_countries=[]))
     late = create(grants_system, "/grants/calls", call_body("LATE", opens_on=day(-30), first_stage_closes_on=day(-1),
                                                             closes_on=day(30)))
+    two_stage = create(grants_system, "/grants/calls", call_body("TWO", first_stage_closes_on=day(20),
+                                                                 concept_note_documents=CONCEPT))
     application = create(grants_system, "/grants/applications", application_body(single["id"]))
     cases = [
+        ("PATCH", f"/grants/calls/{two_stage['id']}", {"first_stage_closes_on": None}, 422,
+         "first_stage_closes_on"),
         ("POST", "/grants/calls", call_body("C1", concept_note_documents=CONCEPT), 422, "concept_note_documents"),
         ("POST", "/grants/calls", call_body("C2", first_stage_closes_on=day(20), concept_note_documents=[
             {"code": "budget", "title": {"lt": "Biudžetas"}}]), 422, "concept_note_documents"),

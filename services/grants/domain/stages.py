@@ -29,7 +29,14 @@ def initial_stage(first_stage_closes_on: date | None) -> str | None:
 
 def stage_deadline(stage: str | None, first_stage_closes_on: date | None, closes_on: date) -> date:
     """The funder's deadline of the stage the application is at."""
-    return first_stage_closes_on if stage == CONCEPT_NOTE else closes_on
+    return first_stage_closes_on if stage == CONCEPT_NOTE and first_stage_closes_on is not None else closes_on
+
+
+def check_first_stage_change(requested: dict, concept_documents: list) -> None:
+    """A call with concept note documents stays two-stage: its first stage may move, not go."""
+    if "first_stage_closes_on" in requested and requested["first_stage_closes_on"] is None and concept_documents:
+        raise RuleViolation("the call has concept note documents: it keeps a first stage (move its date instead)",
+                            field="first_stage_closes_on")
 
 
 def next_deadline(stage: str, first_stage_closes_on: date | None, closes_on: date, today: date) -> date:

@@ -17,7 +17,7 @@ from services.grants.domain.rules import (
     is_announced,
     plan_call_change,
 )
-from services.grants.domain.stages import check_call_documents
+from services.grants.domain.stages import check_call_documents, check_first_stage_change
 from services.grants.models import FundedProject, FundingCall, Programme
 from services.grants.schemas import (
     CallChange,
@@ -139,6 +139,7 @@ def get_call(uow: UnitOfWork, call_id: uuid.UUID) -> CallOut:
 def change_call(uow: UnitOfWork, call_id: uuid.UUID, body: CallChange) -> CallOut:
     repo = repository(uow)
     call = repo.call(call_id, lock=True)
+    check_first_stage_change(body.model_dump(exclude_unset=True), call.concept_note_documents)
     plan = plan_call_change(call_terms(call), body.model_dump(exclude_unset=True), local_today())
     for name, value in plan.changes.items():
         setattr(call, name, value)
