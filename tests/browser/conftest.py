@@ -12,12 +12,12 @@ Fixtures (every test under tests/browser is marked `browser`):
     page                    a page parametrised over both viewports (each test runs twice)
     screenshot(page, name)  a full-page PNG kept under test-artifacts/screenshots/ (CI keeps it)
 
-Waiting: tests/conftest.py runs the process under eventlet, where Playwright's client-side waiters
-(`page.expect_navigation()`, `expect_event()`, `expect_response()`) never fire, not even their
-timeout. Wait in the driver instead: `locator.wait_for()`, or any action or query on a locator
-(they wait for their element with the context's 15 s timeout), e.g. after submitting a form:
-`page.keyboard.press("Enter"); page.locator("#confirmation").wait_for()`. For the same reason,
-`page.evaluate(...)` needs `open_page(..., javascript=True)`.
+Waiting: tests/conftest.py runs the process under eventlet. There, `page.expect_navigation()`
+around a form submitted with Enter did not return in tests/browser/test_enrolment_page.py, not even
+at its timeout; waiting in the driver works: `locator.wait_for()`, or any action or query on a
+locator (they wait for their element with the context's 15 s timeout), e.g. after a form:
+`page.keyboard.press("Enter"); page.locator("#confirmation").wait_for()`. With JavaScript off,
+`locator.evaluate(...)` did not return either: use selectors (`button:focus`) or javascript=True.
 
 Playwright never downloads a browser here: it launches /usr/bin/chromium (`executable_path`) with
 a new, empty profile of its own (a temporary user data dir it removes afterwards). When chromium
