@@ -221,6 +221,7 @@ class CallFitOut(BaseModel):
     funder: str
     status: str
     fits: bool
+    failures: int = Field(description="rules failed; calls that do not fit are ranked by it, fewest first")
     warnings: int
     grant_eur: Decimal = Field(description="requested, or the most the call would give")
     own_contribution_eur: Decimal

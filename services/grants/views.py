@@ -74,7 +74,7 @@ def call_facts(call: FundingCall) -> CallFacts:
 def call_fit_out(call: FundingCall, assessment: Assessment) -> CallFitOut:
     return CallFitOut(
         call_id=call.id, code=call.code, title=LocalizedText(**call.title), funder=call.funder, status=call.status,
-        fits=assessment.fits, warnings=assessment.warnings, grant_eur=assessment.grant_eur,
+        fits=assessment.fits, failures=assessment.failures, warnings=assessment.warnings, grant_eur=assessment.grant_eur,
         own_contribution_eur=assessment.own_contribution_eur, days_left=assessment.days_left,
         shared_themes=list(assessment.shared_themes),
         rules=[{"rule": r.rule, "verdict": r.verdict.value, "explanation": r.explanation.as_dict()}

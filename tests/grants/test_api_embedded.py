@@ -521,7 +521,8 @@ def test_rules_a_consultant_relies_on_hold_over_http(grants_system):
                                                      eligible_applicant_types=["ngo"]))
     create(grants_system, "/grants/calls", call_body("ONE-FAILURE", themes=["culture_tourism"]))
     ranked = get(grants_system, "/grants/fit?themes=anti_corruption&total_cost_eur=100000", token=kaunas)["calls"]
-    assert [c["code"] for c in ranked] == ["LT10-2027", "ONE-FAILURE", "TWO-FAILURES"]
+    assert [(c["code"], c["failures"]) for c in ranked] == [("LT10-2027", 0), ("ONE-FAILURE", 1),
+                                                             ("TWO-FAILURES", 2)]
 
 
 def test_the_grants_openapi_document_is_valid_and_lists_every_route(grants_system):
