@@ -17,6 +17,10 @@ Counters of this process (what it did since it started):
                                                           online_url, trainer that changed)
     savivalda_enrollment_session_change_notices_total     session_changed events written (one per person)
     savivalda_enrollment_courses_retired_total
+    savivalda_enrollment_trainer_notices_total{notice}    trainers told: assigned, changed, unassigned, cancelled
+    (gauge) savivalda_enrollment_trainers{service}        trainers in the register
+    (gauge) savivalda_enrollment_upcoming_sessions_without_trainer{service}
+                                                          scheduled sessions ahead with no trainer named
     savivalda_enrollment_go_no_go_total{outcome}          go/no-go dates reached: minimum_reached,
                                                           below_minimum, cancelled; confirmed answers
     (gauge) savivalda_enrollment_go_no_go_pending{service} scheduled sessions below their minimum at the
@@ -39,7 +43,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Engine
 
 from services.enrollment.domain.rules import EnrollmentStatus, SessionStatus
-from services.enrollment.models import Course, Enrollment, TrainingSession
+from services.enrollment.models import Course, Enrollment, Trainer, TrainingSession
 from shared.persistence.engines import engine_for
 from shared.persistence.schema import utcnow
 from shared.observability import Sample, ServiceGauges
@@ -51,6 +55,8 @@ SESSION_CHANGE_NOTICES = Counter("savivalda_enrollment_session_change_notices_to
 GO_NO_GO = Counter("savivalda_enrollment_go_no_go_total",
                    "Go/no-go outcomes: minimum_reached, below_minimum, cancelled (automatically), confirmed "
                    "(by the coordinator)", ["outcome"])
+TRAINER_NOTICES = Counter("savivalda_enrollment_trainer_notices_total",
+                          "Notices written to trainers: assigned, changed, unassigned, cancelled", ["notice"])
 COURSES_RETIRED = Counter("savivalda_enrollment_courses_retired_total", "Courses retired")
 
 
@@ -91,6 +97,12 @@ def enrollment_gauges(engine: Engine, service: str = "enrollment") -> Iterator[S
         pending = connection.execute(
             select(func.count()).where(sessions.c.status == SessionStatus.SCHEDULED.value,
                                        sessions.c.go_decision == "below_minimum")).scalar_one()
+        trainers = connection.execute(
+            select(func.count()).select_from(Trainer.__table__).where(Trainer.__table__.c.erased_at.is_(None))
+        ).scalar_one()
+        no_trainer = connection.execute(
+            select(func.count()).where(upcoming, sessions.c.trainer_id.is_(None), sessions.c.trainer.is_(None))
+        ).scalar_one()
         courses = Course.__table__
         retired = connection.execute(select(func.count()).where(courses.c.retired_at.is_not(None))).scalar_one()
         all_courses = connection.execute(select(func.count()).select_from(courses)).scalar_one()
@@ -120,6 +132,9 @@ def enrollment_gauges(engine: Engine, service: str = "enrollment") -> Iterator[S
     for state, count in (("active", all_courses - retired), ("retired", retired)):
         yield ("savivalda_enrollment_courses", "Courses of the catalogue: active, retired",
                {"service": service, "state": state}, float(count))
+    yield ("savivalda_enrollment_trainers", "Trainers in the register", {"service": service}, float(trainers))
+    yield ("savivalda_enrollment_upcoming_sessions_without_trainer",
+           "Scheduled sessions still ahead with no trainer named", {"service": service}, float(no_trainer))
     yield ("savivalda_enrollment_go_no_go_pending",
            "Scheduled sessions below their minimum at the go/no-go date, waiting for the coordinator's decision",
            {"service": service}, float(pending))

@@ -71,6 +71,8 @@ class TrainingSession(Base):
     kind: Mapped[str] = mapped_column(String(20), nullable=False, server_default="training")
     programme_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("training_programmes.id"), index=True)
     trainer: Mapped[str | None] = mapped_column(String(200))
+    # The trainer in the register (trainers), when the session names one; `trainer` is their name then.
+    trainer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("trainers.id"), index=True)
     # The calendar entry's SEQUENCE: raised whenever the date, time, place, link or trainer changes.
     sequence: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     schedule_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -105,6 +107,22 @@ class TrainingSession(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+class Trainer(Base):
+    """Someone who teaches sessions: told of their sessions and of every change to them."""
+
+    __tablename__ = "trainers"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    # Personal data (pseudonymised when the person asks to be forgotten).
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    email: Mapped[str] = mapped_column(String(254), nullable=False)
+    email_key: Mapped[str] = mapped_column(String(254), nullable=False, unique=True)
+    language: Mapped[str] = mapped_column(String(2), nullable=False)
+    organisation: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Enrollment(Base):

@@ -23,6 +23,7 @@ from services.enrollment.models import (
     Course,
     Enrollment,
     IdempotencyKey,
+    Trainer,
     TrainingNeed,
     TrainingNeedSupport,
     TrainingSession,
@@ -138,6 +139,60 @@ class EnrollmentRepository:
             Enrollment.status == EnrollmentStatus.OFFERED.value, Enrollment.offer_expires_at <= now)
         ids = set(self.session.scalars(quota_due.limit(limit))) | set(self.session.scalars(offers_due.limit(limit)))
         return sorted(ids)
+
+    # ------------------------------------------------------------------ trainers
+    def trainer(self, trainer_id: uuid.UUID) -> Trainer:
+        found = self.session.get(Trainer, trainer_id)
+        if found is None or found.erased_at is not None:
+            raise NotFound("trainer", trainer_id)
+        return found
+
+    def trainer_by_email(self, email_key: str) -> Trainer | None:
+        return self.session.scalars(select(Trainer).where(Trainer.email_key == email_key)).first()
+
+    def trainers_by_id(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Trainer]:
+        ids = set(ids)
+        if not ids:
+            return {}
+        return {t.id: t for t in self.session.scalars(select(Trainer).where(Trainer.id.in_(ids)))}
+
+    def taught_sessions(self, *, trainer_ids: Iterable[uuid.UUID] | None = None, starts_from=None, starts_to=None,
+                        limit: int | None = None) -> list[tuple[TrainingSession, Course]]:
+        """Sessions with a trainer of the register (latest first), with their course."""
+        query = (select(TrainingSession, Course).join(Course, Course.id == TrainingSession.course_id)
+                 .where(TrainingSession.trainer_id.is_not(None)))
+        if trainer_ids is not None:
+            query = query.where(TrainingSession.trainer_id.in_(list(trainer_ids)))
+        query = self._session_window(query, starts_from, starts_to)
+        query = query.order_by(TrainingSession.starts_at.desc(), TrainingSession.id)
+        if limit is not None:
+            query = query.limit(limit)
+        return [tuple(r) for r in self.session.execute(query).all()]
+
+    def attendance_counts(self, session_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, int]]:
+        """Per session: confirmed enrolments, and of them attended and no_show."""
+        result = {sid: {"confirmed": 0, "attended": 0, "no_show": 0} for sid in session_ids}
+        if not session_ids:
+            return result
+        for sid, attendance, n in self.session.execute(
+                select(Enrollment.session_id, Enrollment.attendance, func.count())
+                .where(Enrollment.session_id.in_(session_ids), Enrollment.status == EnrollmentStatus.CONFIRMED.value)
+                .group_by(Enrollment.session_id, Enrollment.attendance)):
+            result[sid]["confirmed"] += n
+            if attendance in ("attended", "no_show"):
+                result[sid][attendance] += n
+        return result
+
+    def erase_trainer(self, email_key: str, name: str, pseudonym: str, now: datetime) -> int:
+        """The person as a trainer: their register entry pseudonymised, their sessions' trainer name too."""
+        trainer = self.trainer_by_email(email_key)
+        if trainer is None:
+            return 0
+        trainer.name, trainer.email = name, f"erased-{pseudonym}@erased.invalid"
+        trainer.email_key, trainer.organisation, trainer.erased_at = f"erased:{pseudonym}", None, now
+        self.session.execute(update(TrainingSession).where(TrainingSession.trainer_id == trainer.id)
+                             .values(trainer=name))
+        return 1
 
     def sessions_due_go_no_go(self, now: datetime, limit: int = 100) -> list[uuid.UUID]:
         """Scheduled sessions whose go/no-go date has come and that were not decided yet."""
@@ -540,6 +595,14 @@ class Lists:
         enrollments = {e.id: e for e in self.session.scalars(select(Enrollment).where(
             Enrollment.id.in_([c.enrollment_id for c in certificates])))} if certificates else {}
         return [(c, enrollments[c.enrollment_id]) for c in certificates]
+
+    def trainers(self, *, sort, after, limit, term=None) -> list[Trainer]:
+        query = select(Trainer).where(Trainer.erased_at.is_(None))
+        if term is not None:
+            query = query.where(or_(self.contains(Trainer.name, term), self.contains(Trainer.email, term),
+                                    self.contains(Trainer.organisation, term)))
+        column = {"name": Trainer.name, "created_at": Trainer.created_at}[sort.name.lstrip("-")]
+        return self.rows(query, column, Trainer.id, sort, after, limit)
 
     def training_needs(self, *, sort, after, limit, theme=None, region=None, status=None,
                        term=None) -> list[TrainingNeed]:

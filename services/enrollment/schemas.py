@@ -107,6 +107,75 @@ class CourseOut(BaseModel):
 
 # ---------------------------------------------------------------- sessions
 
+class TrainerIn(StrictModel):
+    name: Name
+    email: str = Field(max_length=254, pattern=EMAIL_PATTERN)
+    language: Literal["lt", "en"] = "lt"
+    organisation: str | None = Field(default=None, max_length=300, pattern=SINGLE_LINE)
+
+
+class TrainerQuery(Paging):
+    q: str | None = Field(default=None, max_length=MAX_SEARCH, pattern=SINGLE_LINE,
+                          description="in the name, e-mail or organisation")
+    sort: Literal["name", "-created_at"] = "name"
+
+
+class TrainerSessionOut(BaseModel):
+    session_id: UUID
+    course_title: LocalizedText
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+    hours: Decimal = Field(description="the course's hours (counted as taught once the session is completed)")
+
+
+class TrainerOut(BaseModel):
+    id: UUID
+    name: str
+    email: str
+    language: str
+    organisation: str | None
+    created_at: datetime
+    sessions_upcoming: int = 0
+    sessions_held: int = 0
+    hours_taught: Decimal = Decimal("0")
+
+
+class TrainerDetailOut(TrainerOut):
+    sessions: list[TrainerSessionOut] = Field(description="their sessions, latest first (at most 200)")
+
+
+class TrainerReportQuery(StrictModel):
+    from_: date | None = Field(default=None, alias="from", description="sessions starting on or after (Lithuanian time)")
+    to: date | None = Field(default=None, description="sessions starting before this day")
+    format: Literal["json", "csv"] = "json"
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _period(self):
+        if self.from_ and self.to and self.to <= self.from_:
+            raise ValueError("to must be after from")
+        return self
+
+
+class TrainerReportLineOut(BaseModel):
+    trainer_id: UUID
+    name: str
+    sessions_held: int
+    hours_taught: Decimal
+    participants: int = Field(description="confirmed participants of the sessions held")
+    attendances: int
+    no_shows: int
+    sessions_cancelled: int
+
+
+class TrainerReportOut(BaseModel):
+    period_from: date | None
+    period_to: date | None
+    lines: list[TrainerReportLineOut]
+
+
 class CoordinatorIn(StrictModel):
     """The centre's coordinator of a session: told when it is below its minimum at the go/no-go date."""
 
@@ -126,7 +195,10 @@ class SessionIn(StrictModel):
     region: RegionCode | None = Field(default=None, description="county code, e.g. KU")
     venue: str | None = Field(default=None, max_length=300, pattern=SINGLE_LINE)
     online_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://\S+$")
-    trainer: str | None = Field(default=None, max_length=200, pattern=SINGLE_LINE, description="who teaches it")
+    trainer: str | None = Field(default=None, max_length=200, pattern=SINGLE_LINE,
+                                description="who teaches it (a name; or trainer_id)")
+    trainer_id: UUID | None = Field(default=None, description="a trainer of the register: told of the session "
+                                                              "and every change")
     country: CountryCode = Field(default="LT", description="where it is held: LT (then give region) or abroad "
                                                            "(then give city, no region)")
     city: str | None = Field(default=None, min_length=1, max_length=100, pattern=SINGLE_LINE,
@@ -172,6 +244,7 @@ class SessionPatch(StrictModel):
     online_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://\S+$",
                                    description="null removes it (a hybrid session then runs in person only)")
     trainer: str | None = Field(default=None, max_length=200, pattern=SINGLE_LINE)
+    trainer_id: UUID | None = Field(default=None, description="null removes the trainer")
     capacity: int | None = Field(default=None, ge=1, le=10000)
     online_capacity: int | None = Field(default=None, ge=1, le=10000)
     min_participants: int | None = Field(default=None, ge=0, le=10000)
@@ -238,6 +311,7 @@ class SessionOut(BaseModel):
     city: str | None = None
     kind: str = Field(default="training", description="training or conference")
     programme_id: UUID | None = None
+    trainer_id: UUID | None = None
     attendance_modes: list[str] = Field(default_factory=list,
                                         description="modes one can enrol in now (a hybrid session may have "
                                                     "dropped its venue or its online link)")

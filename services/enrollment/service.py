@@ -42,6 +42,12 @@ from services.enrollment.schemas import (
     SessionQuery,
     SupportIn,
     SwitchModeIn,
+    TrainerDetailOut,
+    TrainerIn,
+    TrainerOut,
+    TrainerQuery,
+    TrainerReportOut,
+    TrainerReportQuery,
     TrainingNeedIn,
     TrainingNeedOut,
     TrainingNeedQuery,
@@ -61,6 +67,7 @@ from services.enrollment.usecases import (
     housekeeping,
     reports,
     self_service,
+    trainers,
     training_needs,
 )
 from services.enrollment.schemas_learning import CompletionOut, CompletionQuery
@@ -333,6 +340,30 @@ class EnrollmentService(PublicPages, ServiceBase):
         if wants_html(request):
             return self.certificate_page(request, query)
         return certificates.verify_certificate(self.db, query)
+
+    # ================================================================== trainers
+    @route("POST", "/enrollment/trainers", roles=STAFF, body=TrainerIn, response=TrainerOut, status=201,
+           errors=(409,))
+    def register_trainer(self, request, body: TrainerIn, principal):
+        """Add a trainer to the register (409 trainer_exists for an e-mail already there)."""
+        return 201, trainers.register(self.db, body)
+
+    @route("GET", "/enrollment/trainers", roles=STAFF, query=TrainerQuery, response=list[TrainerOut])
+    def list_trainers(self, request, query: TrainerQuery, principal):
+        """The trainers, with their sessions held and upcoming and hours taught (paged, searchable)."""
+        return trainers.list_trainers(self.db, query)
+
+    @route("GET", "/enrollment/trainers/<uuid:trainer_id>", roles=STAFF, response=TrainerDetailOut, errors=(404,))
+    def get_trainer(self, request, trainer_id, principal):
+        """One trainer with their sessions, latest first, and hours taught."""
+        return trainers.get_trainer(self.db, trainer_id)
+
+    @route("GET", "/enrollment/reports/trainers", roles=STAFF, query=TrainerReportQuery, response=TrainerReportOut,
+           content_types=("text/csv",))
+    def trainer_report(self, request, query: TrainerReportQuery, principal):
+        """Per trainer, for sessions starting in a period: sessions held and cancelled, hours taught,
+        participants, attendances, no-shows (format=csv for a spreadsheet)."""
+        return trainers.report(self.db, query)
 
     # ================================================================== hours ledger and reports
     @route("GET", "/enrollment/hours", roles=STAFF_OR_MUNICIPALITY, query=HoursQuery, response=list[HoursLineOut],

@@ -44,7 +44,7 @@ def session_out(session: TrainingSession, course: Course, counts: dict[str, dict
     return SessionOut(
         id=session.id, course_id=session.course_id, course_title=title_of(course), format=course.format,
         starts_at=session.starts_at, ends_at=session.ends_at, region=session.region, venue=session.venue,
-        online_url=session.online_url, trainer=session.trainer, country=session.country, city=session.city,
+        online_url=session.online_url, trainer=session.trainer, trainer_id=session.trainer_id, country=session.country, city=session.city,
         kind=session.kind, programme_id=session.programme_id,
         attendance_modes=[m.value for m in available_modes(CourseFormat(course.format), session.venue,
                                                            session.online_url)],

@@ -73,6 +73,14 @@ def _more_examples():
         "enrollment_cancelled": lambda: E.EnrollmentCancelled(**_participant_fields(), reason="session_cancelled",
                                                               previous_status="confirmed",
                                                               detail="lektorius susirgo / the trainer fell ill"),
+        "trainer_session_notice": lambda: E.TrainerSessionNotice(
+            trainer_id=_ID, trainer=_consultant(), notice="changed", session_id=_ID, course_id=_ID,
+            course_title=_course(), starts_at=_soon(14), ends_at=_soon(14) + timedelta(hours=6), region="KU",
+            venue="Kaunas, Savanorių pr. 1", changed=["starts_at", "ends_at", "venue"],
+            previous=E.SessionPlace(starts_at=_soon(12), ends_at=_soon(12) + timedelta(hours=6),
+                                    venue="Kaunas, Laisvės al. 96", region="KU"),
+            confirmed=14, calendar_url="https://savivalda.example/enrollment/sessions/1/calendar.ics",
+            calendar_sequence=2),
         "session_below_minimum": lambda: E.SessionBelowMinimum(
             session_id=_ID, course_id=_ID, course_title=_course(), starts_at=_soon(12),
             ends_at=_soon(12) + timedelta(hours=6), region="KU", venue="Kaunas, Laisvės al. 96", go_no_go_at=_soon(0),

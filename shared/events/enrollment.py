@@ -157,6 +157,29 @@ class SessionGoConfirmed(EventData):
     min_participants: int
 
 
+@event("enrollment.trainer_session_notice",
+       summary="A trainer is told of a session they teach: assigned, changed (date, time, place, link), "
+               "unassigned or cancelled.")
+class TrainerSessionNotice(EventData):
+    trainer_id: UUID
+    trainer: Contact = Field(description="the trainer told")
+    notice: str = Field(description="assigned, changed, unassigned or cancelled")
+    session_id: UUID
+    course_id: UUID
+    course_title: LocalizedText
+    starts_at: datetime
+    ends_at: datetime
+    region: str | None = None
+    venue: str | None = None
+    online_url: str | None = None
+    changed: list[str] = Field(default_factory=list, description="for changed: the fields that changed")
+    previous: SessionPlace | None = Field(default=None, description="for changed: the date, place and link before")
+    reason: str | None = Field(default=None, description="for cancelled: why")
+    confirmed: int = Field(default=0, description="confirmed participants now")
+    calendar_url: str | None = Field(default=None, description="the session as an iCalendar (.ics) file")
+    calendar_sequence: int = 0
+
+
 @event("enrollment.course_updated", summary="A course of the catalogue was edited or retired.")
 class CourseUpdated(EventData):
     course_id: UUID

@@ -54,6 +54,8 @@ from services.enrollment.schemas import (
     SessionQuery,
 )
 from services.enrollment.usecases import programmes
+from services.enrollment.domain.trainers import check_trainer_choice
+from services.enrollment.usecases import trainers
 from services.enrollment.usecases.seating import Seating
 from services.enrollment.views import course_out, listing, session_out
 from shared.events.enrollment import (
@@ -169,6 +171,8 @@ def schedule_session(uow: UnitOfWork, links: Links, course_id, body: SessionIn) 
     now = utcnow()
     check_go_no_go(GoNoGo(body.min_participants, body.go_no_go_at, body.auto_cancel_below_minimum,
                           body.coordinator is not None, body.starts_at), now, date_changed=True)
+    check_trainer_choice(body.trainer is not None, body.trainer_id is not None)
+    trainer = trainers.resolve(repo, body.trainer_id)
     plan = SessionPlan(
         course_format=CourseFormat(course.format), starts_at=body.starts_at, ends_at=body.ends_at,
         registration_opens_at=body.registration_opens_at or now,
@@ -184,7 +188,8 @@ def schedule_session(uow: UnitOfWork, links: Links, course_id, body: SessionIn) 
     release_at = quota_release_at(plan.starts_at, plan.quota_release_days)
     session = TrainingSession(
         id=uuid.uuid4(), course_id=course.id, starts_at=plan.starts_at, ends_at=plan.ends_at, region=plan.region,
-        venue=plan.venue, online_url=plan.online_url, trainer=body.trainer, country=body.country, city=body.city,
+        venue=plan.venue, online_url=plan.online_url, trainer=trainer.name if trainer else body.trainer,
+        trainer_id=trainer.id if trainer else None, country=body.country, city=body.city,
         kind=body.kind, programme_id=body.programme_id, sequence=0,
         capacity=plan.capacity, online_capacity=plan.online_capacity, min_participants=plan.min_participants, fee_eur=body.fee_eur,
         registration_opens_at=plan.registration_opens_at, registration_closes_at=plan.registration_closes_at,
@@ -208,6 +213,7 @@ def schedule_session(uow: UnitOfWork, links: Links, course_id, body: SessionIn) 
         calendar_url=links.session_calendar(session.id), country=session.country, city=session.city,
         kind=session.kind, programme_id=session.programme_id,
     ), subject=str(session.id))
+    trainers.tell(uow, repo, links, session, course, trainer, "assigned")
     uow.commit()
     return session_view(repo, links, session, course)
 
@@ -263,6 +269,15 @@ def update_session(uow: UnitOfWork, links: Links, session_id, body: SessionPatch
     seating = Seating(uow, repo, links, now)
     seating.settle(session, course)
     sent = body.model_dump(include=body.model_fields_set)
+    check_trainer_choice("trainer" in sent, "trainer_id" in sent)
+    trainer_sent = "trainer" in sent or "trainer_id" in sent
+    old_trainer = repo.trainers_by_id([session.trainer_id]).get(session.trainer_id) if session.trainer_id else None
+    new_trainer = old_trainer
+    if "trainer_id" in sent:
+        new_trainer = trainers.resolve(repo, sent.pop("trainer_id"))
+        sent["trainer"] = new_trainer.name if new_trainer else None
+    elif "trainer" in sent:
+        new_trainer = None  # a name given instead of the register's trainer
     schedule = check_schedule_change(SessionSchedule(
         course_format=CourseFormat(course.format), starts_at=session.starts_at, ends_at=session.ends_at,
         region=session.region, venue=session.venue, online_url=session.online_url, trainer=session.trainer,
@@ -285,6 +300,8 @@ def update_session(uow: UnitOfWork, links: Links, session_id, body: SessionPatch
                    date_changed="go_no_go_at" in go_no_go)
     for name, value in {**schedule, **changed, **go_no_go}.items():
         setattr(session, name, value)
+    if trainer_sent:
+        session.trainer_id = new_trainer.id if new_trainer else None
     if "go_no_go_at" in go_no_go:
         session.go_no_go_checked_at = session.go_decision = None  # a new date is checked again
     if "quota_release_at" in changed:
@@ -308,6 +325,7 @@ def update_session(uow: UnitOfWork, links: Links, session_id, body: SessionPatch
         ), subject=str(session.id))
     if schedule:
         told = _tell_schedule_change(uow, repo, links, session, course, sorted(schedule), previous)
+        _tell_trainers(uow, repo, links, session, course, old_trainer, new_trainer, sorted(schedule), previous)
     uow.commit()
     if schedule:
         SESSION_CHANGES.labels(kind=schedule_change_kind(schedule)).inc()
@@ -335,6 +353,17 @@ def _go_no_go_changes(session: TrainingSession, sent: dict) -> dict:
     if "coordinator" in sent:
         columns.update(coordinator_columns(sent["coordinator"]))
     return {name: value for name, value in columns.items() if getattr(session, name) != value}
+
+
+def _tell_trainers(uow: UnitOfWork, repo: EnrollmentRepository, links: Links, session: TrainingSession,
+                   course: Course, old, new, changed: list[str], previous: SessionPlace) -> None:
+    """A new trainer is told they are assigned and the one replaced that they are not; the same
+    trainer is told what changed."""
+    if (old.id if old else None) != (new.id if new else None):
+        trainers.tell(uow, repo, links, session, course, old, "unassigned")
+        trainers.tell(uow, repo, links, session, course, new, "assigned")
+    elif new is not None:
+        trainers.tell(uow, repo, links, session, course, new, "changed", changed=changed, previous=previous)
 
 
 def _apply_schedule_change(repo: EnrollmentRepository, session: TrainingSession, schedule: dict, now) -> None:
@@ -412,4 +441,7 @@ def cancel_everyone(uow: UnitOfWork, repo: EnrollmentRepository, links: Links, s
         ends_at=session.ends_at, region=session.region, venue=session.venue, online_url=session.online_url,
         reason=reason, enrollments_cancelled=len(active),
     ), subject=str(session.id))
+    if session.trainer_id is not None:
+        trainers.tell(uow, repo, links, session, course, repo.trainers_by_id([session.trainer_id])[session.trainer_id],
+                      "cancelled", reason=reason)
     return len(active)

@@ -61,6 +61,7 @@ def erase(uow: UnitOfWork, links: Links, request: ErasureRequested) -> dict[str,
     for name, count in repo.replace_author(email_key, ERASED).items():
         removed[name] += count
     removed["session_coordinators"] = repo.remove_coordinator(email_key)
+    removed["trainers"] = repo.erase_trainer(email_key, ERASED, pseudonym, now)
     removed["idempotency_keys"] = repo.delete_idempotency_keys_of(email_key)
     # Events about the person: published ones are deleted, pending ones scrubbed (never deleted).
     outbox = scrub_outbox(uow, [email_key, request.email, *names])

@@ -63,6 +63,8 @@ TELLERS: dict[str, Teller] = {
     # The coordinator must decide before the session: a go/no-go notice waits for nothing.
     "enrollment.session_below_minimum": Teller("session_below_minimum", "training", (contact("coordinator"),),
                                                critical=True),
+    "enrollment.trainer_session_notice": Teller("trainer_session_notice", "training", (contact("trainer"),),
+                                                critical=True),
     "enrollment.certificate_issued": Teller("certificate_issued", "certificates", PARTICIPANT),
     "enrollment.certificate_revoked": Teller("certificate_revoked", "certificates", PARTICIPANT),
     "enrollment.certificate_expiring": Teller("certificate_expiring", "certificates", PARTICIPANT),
