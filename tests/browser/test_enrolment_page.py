@@ -56,6 +56,7 @@ def test_leaving_from_the_e_mail_link_promotes_the_next_person_who_is_told(runni
     assert page.locator("#status").inner_text() == "Enrolment cancelled"
     assert page.get_by_role("button").count() == 0  # nothing left to do
     screenshot(page, "3-left-en")
+    running_system.wait_for_email(ona["email"], containing="Registracija atšaukta")  # the e-mail the page promises
 
     # Jonas is promoted and told: the newest e-mail to him carries his link; his page says so.
     jonas_link = running_system.link_in_email(jonas["email"], SELF_SERVICE, count=2)
