@@ -139,3 +139,18 @@ def test_bad_input_and_wrong_links(system):
     # A tracking parameter a mail client adds does not break the link; a bad confirmation is refused.
     assert get(system, page + "?utm_source=mail").status_code == 200
     assert get(system, page + "?done=hacked").status_code == 422
+
+
+def test_when_the_session_drops_the_persons_mode_the_page_offers_the_other_one(system):
+    hybrid = system.schedule(capacity=2, course={"format": "hybrid"}, online_url="https://meet.example.lt/x",
+                             online_capacity=2)
+    ona = system.enrol(hybrid["id"], person(1, language="en", attendance_mode="in_person")).body
+    assert system.patch(f"/sessions/{hybrid['id']}", {"venue": None}).status == 200  # the hall is given up
+    page = path_of(ona["manage_url"])
+    shown = get(system, page).text
+    assert "no longer held the way you chose" in shown and "Switch to: Online" in shown
+    switched = post(system, action(shown, "switch-mode"), "lang=en")
+    assert switched.status_code == 303 and switched.headers["Location"].endswith("done=switched")
+    after = get(system, switched.headers["Location"]).text
+    assert "the way you take part has changed" in after and "Switch to" not in after
+    assert system.enrollment(ona["id"])["attendance_mode"] == "online"
