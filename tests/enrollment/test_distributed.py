@@ -62,7 +62,7 @@ def test_a_rush_of_200_for_20_seats_confirms_20_and_waitlists_180_in_arrival_ord
             if ended_a < started_b:
                 assert a.body["arrival"] < b.body["arrival"]
 
-    listed = replicas[1].get(f"/sessions/{session['id']}/waitlist").body
+    listed = replicas[1].get(f"/sessions/{session['id']}/waitlist?limit=500").body  # (pages of 100 by default)
     assert [e["id"] for e in listed] == [r.body["id"] for r in waiting]
     seats = replicas[1].session(session["id"])
     assert (seats["confirmed"], seats["waitlisted"], seats["seats_left"]) == (20, 180, 0)
