@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -329,4 +331,85 @@ class TrainingNeedSupport(Base):
     need_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("training_needs.id"), nullable=False)
     municipality_code: Mapped[str] = mapped_column(String(2), nullable=False)
     supported_by: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+# ---------------------------------------------------------------- working groups (domain/working_groups.py)
+
+class WorkingGroup(Base):
+    """A standing group of officials from several municipalities, facilitated by the centre."""
+
+    __tablename__ = "working_groups"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    name: Mapped[dict] = mapped_column(JSON, nullable=False)  # {"lt": ..., "en": ...}: public
+    purpose: Mapped[dict] = mapped_column(JSON, nullable=False)  # public
+    themes: Mapped[list] = mapped_column(JSON, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+class WorkingGroupMember(Base):
+    """A seat in a group. One current seat per person and group (partial unique index), one chair."""
+
+    __tablename__ = "working_group_members"
+    __table_args__ = (
+        Index("uq_working_group_members_current", "group_id", "email_key", unique=True,
+              sqlite_where=text("left_on IS NULL"), postgresql_where=text("left_on IS NULL")),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    group_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("working_groups.id"), nullable=False, index=True)
+    # Personal data (pseudonymised when the person asks to be forgotten).
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    email: Mapped[str] = mapped_column(String(254), nullable=False)
+    email_key: Mapped[str] = mapped_column(String(254), nullable=False, index=True)
+    position: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(2), nullable=False)
+    municipality_code: Mapped[str] = mapped_column(String(2), nullable=False, index=True)
+    role: Mapped[str] = mapped_column(String(10), nullable=False)  # member or chair
+    joined_on: Mapped[date] = mapped_column(Date, nullable=False)
+    left_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class WorkingGroupMeeting(Base):
+    __tablename__ = "working_group_meetings"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    group_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("working_groups.id"), nullable=False, index=True)
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    venue: Mapped[str | None] = mapped_column(String(300))
+    online_url: Mapped[str | None] = mapped_column(String(500))
+    agenda: Mapped[list] = mapped_column(JSON, nullable=False)  # items, in order
+    status: Mapped[str] = mapped_column(String(10), nullable=False)  # scheduled, cancelled
+    minutes: Mapped[str | None] = mapped_column(Text)
+    minutes_published_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+class WorkingGroupAttendance(Base):
+    __tablename__ = "working_group_attendance"
+    __table_args__ = (PrimaryKeyConstraint("meeting_id", "member_id"),)
+
+    meeting_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("working_group_meetings.id"), nullable=False)
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("working_group_members.id"), nullable=False,
+                                                 index=True)
+    present: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+class WorkingGroupProposal(Base):
+    """A proposal the group adopted (e.g. an amendment to the Law on Local Governments)."""
+
+    __tablename__ = "working_group_proposals"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    group_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("working_groups.id"), nullable=False, index=True)
+    meeting_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("working_group_meetings.id"))
+    title: Mapped[dict] = mapped_column(JSON, nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    adopted_on: Mapped[date] = mapped_column(Date, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False)  # adopted, submitted, accepted, rejected
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
