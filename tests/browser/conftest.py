@@ -189,6 +189,14 @@ class Mail:
         return list(dict.fromkeys(link.rstrip(".,;") for link in found))
 
 
+def _dying_with_this_process(command: list[str]) -> list[str]:
+    """`command` run so that it gets SIGTERM when the test process dies (pytest-timeout ends it with
+    os._exit, and no fixture teardown runs then): no `savivalda run` outlives its test. setpriv
+    (util-linux) sets the parent-death signal and execs the command; without it, the command as is."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", "--", *command] if setpriv else command
+
+
 class RunningSystem:
     """`savivalda --data-dir <folder> run` as a subprocess: SQLite files, the in-memory broker and
     the mailbox folder of its own, HTTP and ops on free ports."""
@@ -202,9 +210,9 @@ class RunningSystem:
             if name not in (extra_env or {}):
                 env.pop(name, None)
         self._log = open(log_path, "w")
-        self.popen = subprocess.Popen(
+        self.popen = subprocess.Popen(_dying_with_this_process(
             [str(BIN / "savivalda"), "--data-dir", str(data_dir), "run", "--http", f"127.0.0.1:{self.http_port}",
-             "--ops", f"127.0.0.1:{self.ops_port}"], stdout=self._log, stderr=subprocess.STDOUT, env=env)
+             "--ops", f"127.0.0.1:{self.ops_port}"]), stdout=self._log, stderr=subprocess.STDOUT, env=env)
         wait_until(self._ready, timeout=90, interval=0.2, message="`savivalda run` to be ready")
 
     @property
