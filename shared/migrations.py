@@ -45,15 +45,27 @@ def run_migrations(target_metadata) -> None:
     url = context.config.attributes.get("database_url") or context.config.get_main_option("sqlalchemy.url")
     engine = engine_for(url)
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # A batch migration recreates a table (copy, drop, rename); with foreign keys enforced,
+            # dropping a table other rows reference fails. Off for the migration (outside its
+            # transaction, where SQLite honours the pragma), checked before they are on again.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
-            render_as_batch=connection.dialect.name == "sqlite",
+            render_as_batch=sqlite,
             compare_type=True,
         )
         with context.begin_transaction():
             context.run_migrations()
         connection.commit()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            if broken:
+                raise RuntimeError(f"migration left rows referencing nothing: {broken[:5]}")
 
 
 # ---------------------------------------------------------------- infrastructure tables

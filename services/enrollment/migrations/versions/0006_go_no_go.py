@@ -20,16 +20,17 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('sessions', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('go_no_go_at', UtcDateTime(), nullable=True))
-        batch_op.add_column(sa.Column('auto_cancel_below_minimum', sa.Boolean(), server_default=sa.false(),
-                                      nullable=False))
-        batch_op.add_column(sa.Column('go_no_go_checked_at', UtcDateTime(), nullable=True))
-        batch_op.add_column(sa.Column('go_decision', sa.String(length=20), nullable=True))
-        batch_op.add_column(sa.Column('coordinator_name', sa.String(length=200), nullable=True))
-        batch_op.add_column(sa.Column('coordinator_email', sa.String(length=254), nullable=True))
-        batch_op.add_column(sa.Column('coordinator_language', sa.String(length=2), nullable=True))
-        batch_op.create_index('ix_sessions_go_no_go_at', ['go_no_go_at'], unique=False)
+    # Plain ADD COLUMNs (no batch): SQLite adds them in place, without recreating sessions, which
+    # the enrolments referencing its rows would forbid.
+    op.add_column('sessions', sa.Column('go_no_go_at', UtcDateTime(), nullable=True))
+    op.add_column('sessions', sa.Column('auto_cancel_below_minimum', sa.Boolean(), server_default=sa.false(),
+                                        nullable=False))
+    op.add_column('sessions', sa.Column('go_no_go_checked_at', UtcDateTime(), nullable=True))
+    op.add_column('sessions', sa.Column('go_decision', sa.String(length=20), nullable=True))
+    op.add_column('sessions', sa.Column('coordinator_name', sa.String(length=200), nullable=True))
+    op.add_column('sessions', sa.Column('coordinator_email', sa.String(length=254), nullable=True))
+    op.add_column('sessions', sa.Column('coordinator_language', sa.String(length=2), nullable=True))
+    op.create_index('ix_sessions_go_no_go_at', 'sessions', ['go_no_go_at'], unique=False)
 
 
 def downgrade() -> None:
