@@ -19,6 +19,9 @@ says how its data belongs to a municipality, with one or more scopes:
   (usually `owned_by(Model.municipality_code, Model.id)`), evaluated inside the worker before the
   handler body (so it reads the service's own database in the request's unit of work). Another municipality's resource (or the centre's, owner None) is 404
   to a municipality token, exactly as an unknown id: existence is not leaked.
+- `Tenancy.shared(param, owners, name)` – like `resource`, for a record several municipalities share
+  (a group's consulting engagement): `owners(service, id)` gives the set of their codes (usually
+  `shared_by(Model.municipality_code, Model.parent_id)`); each of them sees it, others get 404.
 - `Tenancy.identity(field, owner, name)` – a body field (an e-mail address) keys an existing
   record that the request would change: `owner(service, kwargs)` gives `(found, municipality)`; a
   municipality token may change only records of its own municipality (403 otherwise). People the
@@ -192,6 +195,24 @@ class Resource(Scope):
 
 
 @dataclass(frozen=True)
+class SharedResource(Resource):
+    """A resource several municipalities share (a group's engagement): `owner(service, id)` gives
+    the set of municipalities it belongs to; each sees it, any other is 404 as an unknown id."""
+
+    def authorise_in_worker(self, service, principal, kwargs: dict) -> None:
+        own = _acts_for(principal)
+        if own is None:
+            return
+        identifier = kwargs[self.parameter]
+        if own not in (self.owner(service, identifier) or ()):
+            raise NotFound(self.name, identifier)
+
+    def document(self) -> dict:
+        return super().document() | {"rule": "visible to each municipality it serves; another municipality's "
+                                              "is 404, as an unknown id"}
+
+
+@dataclass(frozen=True)
 class Identity(Scope):
     field: str = "email"
     owner: Callable[[Any, dict], tuple[bool, str | None]] | None = None
@@ -246,6 +267,10 @@ class Tenancy:
         return Resource("resource", parameter, owner, name)
 
     @staticmethod
+    def shared(parameter: str, owners: Callable[[Any, Any], set[str]], name: str) -> Scope:
+        return SharedResource("resource", parameter, owners, name)
+
+    @staticmethod
     def identity(field: str, owner: Callable[[Any, dict], tuple[bool, str | None]], name: str) -> Scope:
         return Identity("identity", field, owner, name)
 
@@ -258,6 +283,17 @@ def owned_by(owner_column, key_column, *where):
 
     def lookup(service, identifier):
         return service.db.session.scalar(select(owner_column).where(key_column == identifier, *where))
+
+    return lookup
+
+
+def shared_by(code_column, key_column):
+    """An owner lookup for Tenancy.shared: the municipality codes of the rows keyed by the path id
+    (empty when there are none: 404 like another municipality's)."""
+    from sqlalchemy import select
+
+    def lookup(service, identifier):
+        return set(service.db.session.scalars(select(code_column).where(key_column == identifier)))
 
     return lookup
 
@@ -320,5 +356,5 @@ def guard(fn, scopes: tuple[Scope, ...]):
     return guarded
 
 
-__all__ = ["Tenancy", "Scope", "TenancyUndeclared", "declared_scopes", "guard", "keyed_by", "owned_by",
+__all__ = ["Tenancy", "Scope", "TenancyUndeclared", "declared_scopes", "guard", "keyed_by", "owned_by", "shared_by",
            "path_parameters", "scopes_of"]

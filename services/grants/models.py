@@ -223,7 +223,8 @@ class Consultation(Base):
     __tablename__ = "consultations"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
-    application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applications.id"), nullable=False, index=True)
+    # An entry belongs to an application or to a consulting engagement (exactly one of the two).
+    application_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("applications.id"), index=True)
     held_on: Mapped[date] = mapped_column(Date, nullable=False)
     channel: Mapped[str] = mapped_column(String(20), nullable=False)
     summary: Mapped[str] = mapped_column(Text, nullable=False)
@@ -231,6 +232,7 @@ class Consultation(Base):
     follow_up_on: Mapped[date | None] = mapped_column(Date)
     recorded_by: Mapped[str] = mapped_column(String(200), nullable=False)
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    engagement_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("engagements.id"), index=True)
 
 
 class PartnerCandidate(Base):
@@ -331,5 +333,78 @@ class Erasure(Base):
     erased_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
 
-__all__ = ["metadata", "Programme", "FundedProject", "FundingCall", "Application", "StatusChange", "ChecklistItem",
+class Engagement(Base):
+    """A consulting engagement (domain/engagements.py): a municipality, or a group led by one, asks
+    the centre for help beyond a grant application; scope, consultant, outcome."""
+
+    __tablename__ = "engagements"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    municipality_code: Mapped[str] = mapped_column(String(2), nullable=False, index=True)  # the lead
+    theme: Mapped[str] = mapped_column(String(60), nullable=False, index=True)
+    title: Mapped[str] = mapped_column(String(300), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, index=True)
+    requested_on: Mapped[date] = mapped_column(Date, nullable=False)
+    requested_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    # The municipality's contact person and the centre's consultant: personal data (see erase_person).
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact_email: Mapped[str | None] = mapped_column(String(254), index=True)
+    contact_language: Mapped[str | None] = mapped_column(String(2))
+    consultant_name: Mapped[str | None] = mapped_column(String(200))
+    consultant_email: Mapped[str | None] = mapped_column(String(254), index=True)
+    consultant_language: Mapped[str | None] = mapped_column(String(2))
+    scope: Mapped[str | None] = mapped_column(Text)
+    agreed_on: Mapped[date | None] = mapped_column(Date)
+    agreed_by: Mapped[str | None] = mapped_column(String(200))
+    declined_on: Mapped[date | None] = mapped_column(Date)
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    outcome_summary: Mapped[str | None] = mapped_column(Text)
+    closed_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+class EngagementMunicipality(Base):
+    """The municipalities an engagement serves (the lead among them): each one sees it."""
+
+    __tablename__ = "engagement_municipalities"
+    __table_args__ = (PrimaryKeyConstraint("engagement_id", "municipality_code"),
+                      Index("ix_engagement_municipalities_code", "municipality_code"))
+
+    engagement_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("engagements.id"), nullable=False)
+    municipality_code: Mapped[str] = mapped_column(String(2), nullable=False)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class Deliverable(Base):
+    """What an engagement delivers (a study, a plan, a workshop) and when."""
+
+    __tablename__ = "engagement_deliverables"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    engagement_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("engagements.id"), nullable=False, index=True)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    title: Mapped[str] = mapped_column(String(300), nullable=False)
+    due_on: Mapped[date] = mapped_column(Date, nullable=False)
+    delivered_on: Mapped[date | None] = mapped_column(Date)
+    delivered_by: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class DeliverableReminder(Base):
+    """A deliverable reminder that went out; the primary key makes timer replicas send it once."""
+
+    __tablename__ = "engagement_reminders"
+    __table_args__ = (PrimaryKeyConstraint("deliverable_id", "due_on", "days_before"),)
+
+    deliverable_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("engagement_deliverables.id"), nullable=False)
+    due_on: Mapped[date] = mapped_column(Date, nullable=False)
+    days_before: Mapped[int] = mapped_column(Integer, nullable=False)
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+__all__ = ["metadata", "Engagement", "EngagementMunicipality", "Deliverable", "DeliverableReminder", "Programme", "FundedProject", "FundingCall", "Application", "StatusChange", "ChecklistItem",
            "ChecklistChange", "Consultation", "ProjectReport", "PaymentClaim", "Amendment", "PartnerCandidate", "SentReminder", "Erasure"]

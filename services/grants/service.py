@@ -7,6 +7,21 @@ from __future__ import annotations
 
 from werkzeug.wrappers import Response
 
+from services.grants.engagement_gauges import EngagementGauges
+from services.grants.engagement_repository import ENGAGEMENT_MUNICIPALITIES
+from services.grants.engagement_schemas import (
+    AgreementIn,
+    ClosureIn,
+    DeclineIn,
+    DeliverableIn,
+    DeliveryIn,
+    EngagementIn,
+    EngagementOut,
+    EngagementQuery,
+    EngagementReportOut,
+    EngagementReportQuery,
+    EngagementSummaryOut,
+)
 from services.grants.gauges import ApplicationGauges
 from services.grants.pages import GrantsPages
 from services.grants.repository import APPLICATION_OWNER
@@ -45,6 +60,7 @@ from services.grants.usecases import (
     applications,
     catalogue,
     consultations,
+    engagements,
     erasure,
     idea_fit,
     implementation,
@@ -77,6 +93,7 @@ from shared.timers import timer
 CATALOGUE = Tenancy.none("the funding catalogue: programmes, their funded projects and calls, no municipality's data")
 APPLICATION = Tenancy.resource("application_id", APPLICATION_OWNER, "application")
 OWN_APPLICATIONS = Tenancy.query("municipality_code")
+ENGAGEMENT = Tenancy.shared("engagement_id", ENGAGEMENT_MUNICIPALITIES, "engagement")
 
 
 def csv_response(text: str, filename: str) -> Response:
@@ -88,6 +105,7 @@ class GrantsService(GrantsPages, ServiceBase):
     name = "grants"
     db = Database()
     gauges = ApplicationGauges()
+    engagement_gauges = EngagementGauges()
 
     # ------------------------------------------------------------------ programmes
     @route("POST", "/grants/programmes", roles=STAFF, body=ProgrammeIn, response=ProgrammeOut, status=201,
@@ -290,6 +308,88 @@ class GrantsService(GrantsPages, ServiceBase):
         """The same report as CSV (one row per group, then the totals)."""
         return csv_response(reports.applications_report_csv(self.db, query.group_by, tenant),
                             f"grant-applications-by-{query.group_by}.csv")
+
+    # ------------------------------------------------------------------ consulting engagements
+    @route("POST", "/grants/engagements", roles=STAFF_OR_MUNICIPALITY, body=EngagementIn, response=EngagementOut,
+           status=201, scope=Tenancy.body("municipality_code"))
+    def request_engagement(self, request, body: EngagementIn, principal):
+        """Ask the centre for help beyond a grant application (an organisation development study, a
+        strategy...): theme, title, description, the contact person, and for a group the other
+        municipalities it serves (each of them sees it). Publishes grants.engagement_requested."""
+        return 201, engagements.request_engagement(self.db, body, principal.subject)
+
+    @route("GET", "/grants/engagements", roles=STAFF_OR_MUNICIPALITY, query=EngagementQuery,
+           response=list[EngagementSummaryOut], scope=Tenancy.query("municipality_code"))
+    def list_engagements(self, request, query: EngagementQuery, principal, tenant):
+        """Engagements, newest request first; filter by municipality served, status and theme.
+        Municipality tokens see those serving their own municipality (a group's included)."""
+        return engagements.list_engagements(self.db, query, tenant)
+
+    @route("GET", "/grants/engagements/<uuid:engagement_id>", roles=STAFF_OR_MUNICIPALITY,
+           response=EngagementOut, errors=(404,), scope=ENGAGEMENT)
+    def get_engagement(self, request, engagement_id, principal):
+        """One engagement: request, scope, consultant, deliverables (late or not), consultations, outcome."""
+        return engagements.get_engagement(self.db, engagement_id)
+
+    @route("POST", "/grants/engagements/<uuid:engagement_id>/agreement", roles=STAFF, body=AgreementIn,
+           response=EngagementOut, errors=(404, 409))
+    def agree_engagement(self, request, engagement_id, body: AgreementIn, principal):
+        """The centre agrees the scope, assigns its consultant and sets the deliverables with their
+        due dates (requested → agreed). Publishes grants.engagement_agreed."""
+        return engagements.agree(self.db, engagement_id, body, principal.subject)
+
+    @route("POST", "/grants/engagements/<uuid:engagement_id>/decline", roles=STAFF, body=DeclineIn,
+           response=EngagementOut, errors=(404, 409))
+    def decline_engagement(self, request, engagement_id, body: DeclineIn, principal):
+        """The centre declines a request, with the reason. Publishes grants.engagement_declined."""
+        return engagements.decline(self.db, engagement_id, body, principal.subject)
+
+    @route("POST", "/grants/engagements/<uuid:engagement_id>/deliverables", roles=STAFF, body=DeliverableIn,
+           response=EngagementOut, status=201, errors=(404, 409))
+    def add_engagement_deliverable(self, request, engagement_id, body: DeliverableIn, principal):
+        """Add a deliverable to an agreed or in-progress engagement."""
+        return 201, engagements.add_deliverable(self.db, engagement_id, body)
+
+    @route("POST", "/grants/engagements/<uuid:engagement_id>/deliverables/<uuid:deliverable_id>/delivery",
+           roles=STAFF, body=DeliveryIn, response=EngagementOut, errors=(404, 409))
+    def deliver_engagement_deliverable(self, request, engagement_id, deliverable_id, body: DeliveryIn, principal):
+        """Record a deliverable as delivered (its reminders stop; after its due date it counts late)."""
+        return engagements.deliver(self.db, engagement_id, deliverable_id, body, principal.subject)
+
+    @route("POST", "/grants/engagements/<uuid:engagement_id>/consultations", roles=STAFF_OR_MUNICIPALITY,
+           body=ConsultationIn, response=EngagementOut, status=201, errors=(404, 409), scope=ENGAGEMENT)
+    def log_engagement_consultation(self, request, engagement_id, body: ConsultationIn, principal):
+        """Add an entry to the engagement's consultation log; the first one starts the work (agreed →
+        in_progress)."""
+        return 201, engagements.log_consultation(self.db, engagement_id, body, principal.subject)
+
+    @route("POST", "/grants/engagements/<uuid:engagement_id>/closure", roles=STAFF, body=ClosureIn,
+           response=EngagementOut, errors=(404, 409))
+    def close_engagement(self, request, engagement_id, body: ClosureIn, principal):
+        """Close an engagement in progress with its outcome (achieved needs every deliverable
+        delivered). Publishes grants.engagement_closed."""
+        return engagements.close(self.db, engagement_id, body, principal.subject)
+
+    @route("GET", "/grants/reports/engagements", roles=STAFF_OR_MUNICIPALITY, query=EngagementReportQuery,
+           response=EngagementReportOut, scope=Tenancy.query())
+    def engagements_report(self, request, query: EngagementReportQuery, principal, tenant):
+        """Engagements by municipality (a group's counts under each), theme, consultant or status:
+        counts per status, open ones, deliverables and late ones. Municipality tokens get their own
+        municipality's figures."""
+        return engagements.engagements_report(self.db, query.group_by, tenant)
+
+    @route("GET", "/grants/reports/engagements.csv", roles=STAFF_OR_MUNICIPALITY, query=EngagementReportQuery,
+           scope=Tenancy.query())
+    def engagements_report_csv(self, request, query: EngagementReportQuery, principal, tenant):
+        """The same report as CSV (one row per group, then the totals)."""
+        return csv_response(engagements.engagements_report_csv(self.db, query.group_by, tenant),
+                            f"consulting-engagements-by-{query.group_by}.csv")
+
+    @timer()
+    def remind_engagement_deliverables(self):
+        """Every SAVIVALDA_TIMER_INTERVAL: grants.engagement_deliverable_due for deliverables of agreed
+        or in-progress engagements not delivered, 7 and 1 days before they are due (each once)."""
+        engagements.remind_deliverables(self.db)
 
     # ------------------------------------------------------------------ partners' events
     @subscribe("partners.matches_proposed")

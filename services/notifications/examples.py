@@ -62,6 +62,14 @@ def _application_fields() -> dict:
                 consultant=_consultant())
 
 
+def _engagement_fields(status: str) -> dict:
+    """An organisation development study for Kaunas city and Alytus city (seed 000)."""
+    return dict(engagement_id=_ID, municipality_code="15", municipality_codes=["15", "02"],
+                theme="public_service_quality", title="Organizacijos plėtros studija / organisation development study",
+                status=status, contact=Contact(name="Rūta Petrauskienė", email="ruta@kaunas.lt", language="lt"),
+                consultant=_consultant())
+
+
 def _more_examples():
     today = date.today()
     return {
@@ -152,6 +160,24 @@ def _more_examples():
             after=G.ContractTermsData(total_eligible_cost_eur=Decimal("90000"), grant_eur=Decimal("76500"),
                                       ends_on=today + timedelta(days=360)),
             reason="rangos konkursas pigesnis / the tender came in lower", reference="AM-1"),
+        "engagement_agreed": lambda: G.EngagementAgreed(
+            **_engagement_fields("agreed"), scope="Organizacinės struktūros ir procesų analizė / structure and "
+            "process review", agreed_on=today,
+            deliverables=[G.DeliverableData(deliverable_id=_ID, title="Analizės ataskaita / study report",
+                                            due_on=today + timedelta(days=60))]),
+        "engagement_declined": lambda: G.EngagementDeclined(
+            **_engagement_fields("declined"), reason="centras neturi laisvų konsultantų / no consultant is free",
+            declined_on=today),
+        "engagement_deliverable_due": lambda: G.EngagementDeliverableDue(
+            **_engagement_fields("in_progress"),
+            deliverable=G.DeliverableData(deliverable_id=_ID, title="Analizės ataskaita / study report",
+                                          due_on=today + timedelta(days=7)), days_left=7, reminder_days=7),
+        "engagement_closed": lambda: G.EngagementClosed(
+            **_engagement_fields("closed"), outcome="partly_achieved",
+            outcome_summary="Pateiktos rekomendacijos / recommendations delivered", closed_on=today,
+            deliverables=[G.DeliverableData(deliverable_id=_ID, title="Analizės ataskaita / study report",
+                                            due_on=today - timedelta(days=3), delivered_on=today - timedelta(days=1))],
+            late_deliverables=1),
         "call_deadline_approaching": lambda: G.CallDeadlineApproaching(
             **_application_fields(), status="drafting", deadline_kind="official", deadline=today + timedelta(days=7),
             days_left=7, reminder_days=7),

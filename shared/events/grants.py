@@ -243,6 +243,67 @@ class FundedProjectRecorded(EventData):
     themes: list[str] = Field(default_factory=list)
 
 
+class DeliverableData(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    deliverable_id: UUID
+    title: str
+    due_on: date
+    delivered_on: date | None = None
+
+
+class EngagementEvent(EventData):
+    """What every consulting engagement event carries, so notifications can tell the municipality's
+    contact person and the centre's consultant without calling back."""
+
+    engagement_id: UUID
+    municipality_code: str = Field(description="the municipality that asked (the group's lead)")
+    municipality_codes: list[str] = Field(description="every municipality the engagement serves, the lead first")
+    theme: str
+    title: str
+    status: Literal["requested", "agreed", "in_progress", "closed", "declined"]
+    contact: Contact | None = Field(default=None, description="the municipality's contact person")
+    consultant: Contact | None = Field(default=None, description="the centre's consultant on the engagement")
+
+
+@event("grants.engagement_requested",
+       summary="A municipality (or a group of them) asked the centre for a consulting engagement.")
+class EngagementRequested(EngagementEvent):
+    description: str
+    requested_on: date
+
+
+@event("grants.engagement_agreed",
+       summary="The centre agreed a consulting engagement's scope, assigned its consultant and set the deliverables.")
+class EngagementAgreed(EngagementEvent):
+    scope: str
+    agreed_on: date
+    deliverables: list[DeliverableData]
+
+
+@event("grants.engagement_declined", summary="The centre declined a request for a consulting engagement, with the reason.")
+class EngagementDeclined(EngagementEvent):
+    reason: str
+    declined_on: date
+
+
+@event("grants.engagement_deliverable_due",
+       summary="A deliverable of a consulting engagement is due in 7 or 1 days and is not delivered yet.")
+class EngagementDeliverableDue(EngagementEvent):
+    deliverable: DeliverableData
+    days_left: int
+    reminder_days: int = Field(description="which reminder this is: 7 or 1 days before")
+
+
+@event("grants.engagement_closed", summary="A consulting engagement closed with its outcome.")
+class EngagementClosed(EngagementEvent):
+    outcome: Literal["achieved", "partly_achieved", "not_achieved"]
+    outcome_summary: str
+    closed_on: date
+    deliverables: list[DeliverableData]
+    late_deliverables: int = Field(description="delivered after their due date, or never delivered")
+
+
 @event("grants.person_erased", summary="Grants erased or pseudonymised what it held about a person (counts only).")
 class GrantsPersonErased(PersonErased):
     pass

@@ -102,7 +102,9 @@ def test_every_route_of_the_service_is_covered_here():
               if callable(value) and getattr(value, "nameko_entrypoints", None)
               and any(type(e).__name__ == "Route" for e in value.nameko_entrypoints)}
     csv_routes = {"export_applications", "applications_report_csv"}
-    assert routes == {r[0] for r in ROUTES} | csv_routes
+    from tests.grants.test_engagements_entrypoints import ROUTE_NAMES as engagement_routes
+
+    assert routes == {r[0] for r in ROUTES} | csv_routes | engagement_routes
 
 
 @pytest.mark.parametrize("entrypoint, kwargs, use_case, arguments, filename", [

@@ -156,6 +156,18 @@ def populate(system: System, shared: dict, code: str) -> dict:
                person_email=people[0]["email"], certified_email=people[2]["email"], held_session_id=held["id"],
                private_ids=[e["id"] for e in enrolled] + [attended["id"]])
 
+    # enrollment: a working group of the municipality's people with a meeting (its name is public)
+    group = system.ok("POST", "/enrollment/working-groups", {
+        "name": {"lt": f"Darbo grupė {code}"}, "purpose": {"lt": "Įstatymo pakeitimai"}, "themes": ["budgeting"]},
+        staff)
+    member = system.ok("POST", f"/enrollment/working-groups/{group['id']}/members", {
+        "name": f"Narė {tag}", "email": f"nare.{tag}@example.lt", "municipality_code": code, "role": "chair"}, staff)
+    meeting = system.ok("POST", f"/enrollment/working-groups/{group['id']}/meetings", {
+        "starts_at": f"{day(10)}T08:00:00+00:00", "ends_at": f"{day(10)}T10:00:00+00:00", "venue": "Kaunas",
+        "agenda": [f"Darbotvarkė {tag}"]}, staff)
+    ids.update(group_id=group["id"], member_id=member["id"], meeting_id=meeting["id"])
+    ids["private_ids"] += [member["id"], meeting["id"]]
+
     # grants: an application with its contact person
     application = system.ok("POST", "/grants/applications", application_body(
         shared["call_id"], municipality_code=code, consultant=None,
@@ -163,6 +175,16 @@ def populate(system: System, shared: dict, code: str) -> dict:
         contact={"name": f"Rūta {tag}", "email": f"ruta.{tag}@example.lt", "language": "lt"}), own)
     ids.update(application_id=application["id"], code=application["checklist"][0]["code"])
     ids.update(project_number="LT10-0006")  # enrollment's training report of a funded project (aggregate counts)
+    # grants: a consulting engagement, agreed with a deliverable (the centre's consultant)
+    engagement = system.ok("POST", "/grants/engagements", {
+        "municipality_code": code, "theme": "public_service_quality", "title": f"Studija {tag}",
+        "description": f"Organizacijos plėtros studija {tag}",
+        "contact": {"name": f"Rūta {tag}", "email": f"ruta.e.{tag}@example.lt", "language": "lt"}}, own)
+    engagement = system.ok("POST", f"/grants/engagements/{engagement['id']}/agreement", {
+        "scope": f"Apimtis {tag}", "consultant": {"name": "Jonas Jonaitis", "email": "jonas.jonaitis@lsa.lt"},
+        "deliverables": [{"title": f"Ataskaita {tag}", "due_on": day(30)}]}, staff, status=200)
+    ids.update(engagement_id=engagement["id"], deliverable_id=engagement["deliverables"][0]["id"])
+    ids["private_ids"].append(engagement["id"])
     ids["private_ids"].append(application["id"])
 
     # partners: the municipality's profile, a partner request, an introduction and a partnership
@@ -230,6 +252,8 @@ def samples(victim: dict, shared: dict) -> dict:
         "PaymentClaimIn": {"amount_eur": "100", "eligible_costs_eur": "200"},
         "ClaimStatusIn": {"status": "approved"},
         "AmendmentIn": {"ends_on": day(310), "reason": "probe"},
+        "EngagementIn": {"municipality_code": code, "theme": "public_service_quality", "title": "probe",
+                         "description": "probe"},
         # partners
         "OrganisationIn": {**KAUNAS_PROFILE, "name": "Probe", "municipality_code": code, "region": "KU"},
         "PartnerRequestIn": request_body(municipality_code=code),

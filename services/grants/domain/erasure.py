@@ -9,7 +9,8 @@ import uuid
 ERASURE_COUNTS = ("application_contacts", "consultant_assignments", "partner_contacts", "applications_created",
                   "status_changes", "checklist_updates", "checklist_changes", "consultation_entries", "published_events",
                   "dead_letters", "report_submissions", "payment_claims_submitted", "payment_claims_approved",
-                  "payment_claims_paid", "amendments")
+                  "payment_claims_paid", "amendments", "engagement_contacts", "engagement_consultants",
+                  "engagement_authors", "engagement_texts")
 
 
 def normalised_email(email: str) -> str:

@@ -15,7 +15,7 @@ from services.grants.domain import erasure
 from sqlalchemy import func, or_, select
 
 from services.grants.models import Consultation, Erasure
-from services.grants.usecases import repository
+from services.grants.usecases import engagements, repository
 from shared.erasure import leave_no_copy_on_disk, scrub, scrub_dead_letters, scrub_outbox
 from shared.events.grants import GrantsPersonErased
 from shared.events.privacy import ErasureRequested
@@ -44,9 +44,14 @@ def erase_person(uow: UnitOfWork, event: ErasureRequested) -> dict[str, int]:
             identities |= {application.partner_contact_email, application.partner_contact_name}
             application.partner_contact_name = application.partner_contact_email = None
             removed["partner_contacts"] += 1
+    # Consulting engagements: their contact person and consultant.
+    known, counts = engagements.erase_contacts(uow, email)
+    identities |= known
+    removed.update(counts)
     spellings = erasure.spellings(identities)
     # Authors are token subjects: the e-mail, or the name the person is known by here.
     removed.update(repo.pseudonymise_authors(spellings, pseudonym))
+    removed.update(engagements.erase_mentions(uow, spellings, pseudonym))
     removed["consultation_entries"] += scrub_consultation_texts(uow, sorted(spellings), pseudonym)
     # Published events naming the person are deleted; pending ones are scrubbed and still go out.
     outbox = scrub_outbox(uow, sorted(spellings))

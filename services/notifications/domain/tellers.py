@@ -81,6 +81,12 @@ TELLERS: dict[str, Teller] = {
     "grants.project_report_submitted": Teller("project_report_submitted", "grants", (contact("consultant"),)),
     "grants.payment_claim_changed": Teller("payment_claim_changed", "grants", APPLICATION + (COORDINATOR,)),
     "grants.project_amended": Teller("project_amended", "grants", APPLICATION + (COORDINATOR,)),
+    # Consulting engagements: the consultant assigned and the municipality's contact hear the agreement,
+    # the reminders before a deliverable is due and the closure; the contact hears a decline.
+    "grants.engagement_agreed": Teller("engagement_agreed", "grants", APPLICATION),
+    "grants.engagement_declined": Teller("engagement_declined", "grants", (contact("contact"),)),
+    "grants.engagement_deliverable_due": Teller("engagement_deliverable_due", "grants", APPLICATION),
+    "grants.engagement_closed": Teller("engagement_closed", "grants", APPLICATION),
     "partners.introduction_reminder_due": Teller("introduction_reminder_due", "partners", (contact("recipient"),)),
     "partners.introduction_expired": Teller("introduction_expired", "partners", (COORDINATOR,)),
     # The candidate said no: the side that asked hears it (the requester's own "no" tells no one).
