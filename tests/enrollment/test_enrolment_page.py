@@ -51,6 +51,7 @@ def test_the_page_shows_status_place_and_why_in_the_persons_language(system):
     assert "Enrolment confirmed" in body and "Dalyvė Nr. 1" in body and "(Vilnius time)" in body
     assert "Leave the session" in body and 'method="post"' in body and "/calendar.ics" in body
     assert 'hours' in body and 'name="lang" value="en"' in body
+    assert "The same as data" not in body  # a browser would get this page again there
     assert confirmed.headers["Referrer-Policy"] == "no-referrer" and confirmed.headers["Cache-Control"] == "no-store"
 
     quota = get(system, path_of(jonas["manage_url"]))
