@@ -12,7 +12,10 @@ after the lease expired is left as it is. Outcomes the database does not take (i
 kept in memory and recorded again with backoff until it answers; a sent notification is never
 sent again because its record is late. What remains: a process that dies between an SMTP server's
 "250" and the record's commit (milliseconds per e-mail) leaves that e-mail to be sent again, with
-the same Message-ID, once its lease expires (docs/notifications.md "Delivery guarantees"). Held
+the same Message-ID, once its lease expires (docs/notifications.md "Delivery guarantees"); a
+connection sends its next e-mail only once the previous outcome is committed, so that is at most
+one e-mail per connection however slow the database is (the fault drill found 8 for one process
+before). Held
 notifications become each recipient's daily digest the same way. The loop that runs rounds (and
 the nameko dependency that starts it) is in services/notifications/sender.py.
 """
@@ -122,7 +125,7 @@ class DeliveryRound:
             pool = eventlet.GreenPool(CONCURRENT_SENDS * 2)
             for group in groups:
                 if group:
-                    pool.spawn_n(self._send_emails, group, lease.report)
+                    pool.spawn_n(self._send_emails, group, lease.report, lease.wait_recorded)
             for nid, channel, outgoing, url, secret in work:
                 if channel == "webhook":
                     pool.spawn_n(self._send_webhook, nid, outgoing, url, secret, lease.report)
@@ -152,12 +155,17 @@ class DeliveryRound:
             event_id=str(notification.event_id), event_type=notification.event_type, unsubscribe_url=unsubscribe_url,
         )
 
-    def _send_emails(self, group: list, report: Callable[[uuid.UUID, Result], None]) -> None:
+    def _send_emails(self, group: list, report: Callable[[uuid.UUID, Result], None],
+                     recorded: Callable[[uuid.UUID], None] | None = None) -> None:
         reported: set[int] = set()
 
         def each(index: int, result: Result) -> None:
             reported.add(index)
             report(group[index][0], result)
+            if recorded is not None:
+                # The connection sends its next e-mail only once this outcome is committed: were
+                # the process to die now, at most this one e-mail per connection would go again.
+                recorded(group[index][0])
 
         try:
             outcomes = self.mailer.send_many([outgoing for _, outgoing in group], on_result=each)
@@ -300,6 +308,7 @@ class LeasedBatch:
         self.unrecorded = set(ids)
         self.reported: set[uuid.UUID] = set()
         self._outcomes: LightQueue = LightQueue()
+        self._recorded: dict[uuid.UUID, Event] = {}
         self._done = Event()
         self._threads: list = []
 
@@ -309,6 +318,22 @@ class LeasedBatch:
     def report(self, nid: uuid.UUID, result: Result) -> None:
         self.reported.add(nid)
         self._outcomes.put((nid, result))
+
+    def wait_recorded(self, nid: uuid.UUID) -> None:
+        """Returns once the outcome reported for `nid` is committed (or given up, or left to the
+        lease after an error other than the database being away)."""
+        self._recorded_event(nid).wait()
+
+    def _recorded_event(self, nid: uuid.UUID) -> Event:
+        if nid not in self._recorded:
+            self._recorded[nid] = Event()
+        return self._recorded[nid]
+
+    def _release(self, ids) -> None:
+        for nid in ids:
+            event = self._recorded_event(nid)
+            if not event.ready():
+                event.send(True)
 
     def finish(self) -> None:
         for nid in self.ids:
@@ -357,11 +382,13 @@ class LeasedBatch:
                         log.error("stopping with %d delivery outcomes not recorded; they will be sent again "
                                   "(same Message-ID) when their leases expire: %s", len(self.unrecorded), error,
                                   extra={"lease": str(self.token)})
+                        self._release(self.ids)
                         return
                     log.warning("recording %d delivery outcomes failed (try %d), kept to record again: %s",
                                 len(waiting), failures, error, extra={"lease": str(self.token)})
                     eventlet.sleep(RECORD_BACKOFF[min(failures, len(RECORD_BACKOFF)) - 1])
                     continue
             self.unrecorded -= waiting.keys()
+            self._release(waiting)
             waiting = {}
             failures, failing_since = 0, None
