@@ -67,7 +67,7 @@ def test_agreement_needs_deliverables_due_after_it():
     with pytest.raises(RuleViolation) as early:
         rules.check_agreement("requested", TODAY, days(-1), [DeliverablePlan("a", days(5)),
                                                              DeliverablePlan("b", days(-1))])
-    assert early.value.field == "deliverables[1].due_on"
+    assert early.value.field == "deliverables.1.due_on"
     with pytest.raises(RuleViolation) as before_request:
         rules.check_agreement("requested", days(-2), days(-1), [DeliverablePlan("a", days(5))])
     assert before_request.value.field == "agreed_on"

@@ -92,7 +92,7 @@ def check_deliverables(deliverables: list[DeliverablePlan], agreed_on: date, alr
     for index, item in enumerate(deliverables):
         if item.due_on < agreed_on:
             raise RuleViolation("a deliverable falls due on or after the agreement",
-                                field=f"deliverables[{index}].due_on")
+                                field=f"deliverables.{index}.due_on")
 
 
 def check_new_deliverable(status: str, plan: DeliverablePlan, agreed_on: date, already: int) -> None:
