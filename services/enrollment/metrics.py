@@ -21,6 +21,9 @@ Counters of this process (what it did since it started):
     (gauge) savivalda_enrollment_trainers{service}        trainers in the register
     (gauge) savivalda_enrollment_upcoming_sessions_without_trainer{service}
                                                           scheduled sessions ahead with no trainer named
+    savivalda_enrollment_working_group_meetings_total{event} working group meetings scheduled, minutes published
+    (gauge) savivalda_enrollment_working_groups{service}  working groups
+    (gauge) savivalda_enrollment_working_group_members{service,role}  current seats: member, chair
     savivalda_enrollment_go_no_go_total{outcome}          go/no-go dates reached: minimum_reached,
                                                           below_minimum, cancelled; confirmed answers
     (gauge) savivalda_enrollment_go_no_go_pending{service} scheduled sessions below their minimum at the
@@ -43,7 +46,8 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Engine
 
 from services.enrollment.domain.rules import EnrollmentStatus, SessionStatus
-from services.enrollment.models import Course, Enrollment, Trainer, TrainingSession
+from services.enrollment.models import (Course, Enrollment, Trainer, TrainingSession, WorkingGroup,
+                                         WorkingGroupMember)
 from shared.persistence.engines import engine_for
 from shared.persistence.schema import utcnow
 from shared.observability import Sample, ServiceGauges
@@ -58,6 +62,8 @@ GO_NO_GO = Counter("savivalda_enrollment_go_no_go_total",
 TRAINER_NOTICES = Counter("savivalda_enrollment_trainer_notices_total",
                           "Notices written to trainers: assigned, changed, unassigned, cancelled", ["notice"])
 COURSES_RETIRED = Counter("savivalda_enrollment_courses_retired_total", "Courses retired")
+WORKING_GROUP_EVENTS = Counter("savivalda_enrollment_working_group_meetings_total",
+                               "Working group meetings: scheduled, minutes_published", ["event"])
 
 
 def schedule_change_kind(changed) -> str:
@@ -103,6 +109,12 @@ def enrollment_gauges(engine: Engine, service: str = "enrollment") -> Iterator[S
         no_trainer = connection.execute(
             select(func.count()).where(upcoming, sessions.c.trainer_id.is_(None), sessions.c.trainer.is_(None))
         ).scalar_one()
+        working_groups = connection.execute(
+            select(func.count()).select_from(WorkingGroup.__table__)).scalar_one()
+        seats_table = WorkingGroupMember.__table__
+        wg_seats = dict(connection.execute(
+            select(seats_table.c.role, func.count()).where(seats_table.c.left_on.is_(None))
+            .group_by(seats_table.c.role)).all())
         courses = Course.__table__
         retired = connection.execute(select(func.count()).where(courses.c.retired_at.is_not(None))).scalar_one()
         all_courses = connection.execute(select(func.count()).select_from(courses)).scalar_one()
@@ -135,6 +147,10 @@ def enrollment_gauges(engine: Engine, service: str = "enrollment") -> Iterator[S
     yield ("savivalda_enrollment_trainers", "Trainers in the register", {"service": service}, float(trainers))
     yield ("savivalda_enrollment_upcoming_sessions_without_trainer",
            "Scheduled sessions still ahead with no trainer named", {"service": service}, float(no_trainer))
+    yield ("savivalda_enrollment_working_groups", "Working groups", {"service": service}, float(working_groups))
+    for role in ("member", "chair"):
+        yield ("savivalda_enrollment_working_group_members", "Current seats in working groups by role",
+               {"service": service, "role": role}, float(wg_seats.get(role, 0)))
     yield ("savivalda_enrollment_go_no_go_pending",
            "Scheduled sessions below their minimum at the go/no-go date, waiting for the coordinator's decision",
            {"service": service}, float(pending))

@@ -83,6 +83,24 @@ from services.enrollment.schemas_programmes import (
     ProjectReportQuery,
 )
 from services.enrollment.usecases import learning, programmes
+from services.enrollment.schemas_working_groups import (
+    MeetingAttendanceIn,
+    MeetingIn,
+    MeetingOut,
+    MemberChange,
+    MemberIn,
+    MemberOut,
+    MinutesIn,
+    ProposalIn,
+    ProposalOut,
+    WorkingGroupIn,
+    WorkingGroupOut,
+    WorkingGroupQuery,
+    WorkingGroupReportOut,
+    WorkingGroupSummaryOut,
+)
+from services.enrollment.usecases import working_groups
+from services.enrollment.working_group_repository import working_group_municipalities
 from shared.events.envelope import Envelope
 from shared.events.grants import FundedProjectRecorded
 from shared.events.learning import CourseCompleted
@@ -105,6 +123,9 @@ ENROLLMENT = Tenancy.resource("enrollment_id", ENROLLMENT_OWNER, "enrolment")
 # The person (e-mail) already enrolled in the session, and the municipality that enrolled them.
 ENROLLED_PERSON = Tenancy.identity("email", ENROLLED_PERSON_OWNER, "person enrolled in this session")
 OWN_STAFF = Tenancy.query("municipality_code")
+WORKING_GROUP_NAMES = Tenancy.none("working groups' public names, purposes and themes; no member, meeting or minutes")
+# A group is seen by each municipality whose people sit in it now (members, meetings, minutes).
+WORKING_GROUP = Tenancy.shared("group_id", working_group_municipalities, "working group")
 PROGRAMMES = Tenancy.none("programmes of funded projects and their figures: aggregate counts, no person")
 
 
@@ -364,6 +385,76 @@ class EnrollmentService(PublicPages, ServiceBase):
         """Per trainer, for sessions starting in a period: sessions held and cancelled, hours taught,
         participants, attendances, no-shows (format=csv for a spreadsheet)."""
         return trainers.report(self.db, query)
+
+    # ================================================================== working groups (usecases/working_groups.py)
+    @route("POST", "/enrollment/working-groups", roles=STAFF, body=WorkingGroupIn, response=WorkingGroupOut,
+           status=201)
+    def create_working_group(self, request, body: WorkingGroupIn, principal):
+        """A standing working group of officials from several municipalities (name and purpose in lt/en)."""
+        return 201, working_groups.create_group(self.db, body)
+
+    @route("GET", "/enrollment/working-groups", roles=STAFF_OR_MUNICIPALITY, query=WorkingGroupQuery,
+           response=list[WorkingGroupSummaryOut], scope=WORKING_GROUP_NAMES)
+    def list_working_groups(self, request, query: WorkingGroupQuery, principal):
+        """The groups' public names, purposes and themes, newest first (paged)."""
+        return working_groups.list_groups(self.db, query)
+
+    @route("GET", "/enrollment/working-groups/<uuid:group_id>", roles=STAFF_OR_MUNICIPALITY,
+           response=WorkingGroupOut, errors=(404,), scope=WORKING_GROUP)
+    def get_working_group(self, request, group_id, principal):
+        """A group with its members, meetings (agenda, attendance, minutes) and proposals."""
+        return working_groups.get_group(self.db, group_id)
+
+    @route("POST", "/enrollment/working-groups/<uuid:group_id>/members", roles=STAFF, body=MemberIn,
+           response=MemberOut, status=201, errors=(404, 409))
+    def add_working_group_member(self, request, group_id, body: MemberIn, principal):
+        """A person joins the group (409 member_exists if they sit in it; one chair: 422 naming role)."""
+        return 201, working_groups.add_member(self.db, group_id, body)
+
+    @route("PATCH", "/enrollment/working-groups/<uuid:group_id>/members/<uuid:member_id>", roles=STAFF,
+           body=MemberChange, response=MemberOut, errors=(404, 409))
+    def change_working_group_member(self, request, group_id, member_id, body: MemberChange, principal):
+        """Make a member the chair (or the chair a member), or record the day they left."""
+        return working_groups.change_member(self.db, group_id, member_id, body)
+
+    @route("POST", "/enrollment/working-groups/<uuid:group_id>/meetings", roles=STAFF, body=MeetingIn,
+           response=MeetingOut, status=201, errors=(404,))
+    def schedule_working_group_meeting(self, request, group_id, body: MeetingIn, principal):
+        """A meeting with its agenda; each current member is told in their language, with a calendar link
+        (enrollment.working_group_meeting_scheduled)."""
+        return 201, working_groups.schedule_meeting(self.db, self.links, group_id, body)
+
+    @route("POST", "/enrollment/working-groups/<uuid:group_id>/meetings/<uuid:meeting_id>/attendance",
+           roles=STAFF, body=MeetingAttendanceIn, response=MeetingOut, errors=(404, 409))
+    def record_working_group_attendance(self, request, group_id, meeting_id, body: MeetingAttendanceIn, principal):
+        """Who was present, after the meeting (409 meeting_not_held before); members only."""
+        return working_groups.record_attendance(self.db, group_id, meeting_id, body)
+
+    @route("POST", "/enrollment/working-groups/<uuid:group_id>/meetings/<uuid:meeting_id>/minutes",
+           roles=STAFF, body=MinutesIn, response=MeetingOut, errors=(404, 409))
+    def publish_working_group_minutes(self, request, group_id, meeting_id, body: MinutesIn, principal):
+        """The minutes, once, after the meeting; each current member is told with the text
+        (enrollment.working_group_minutes_published)."""
+        return working_groups.publish_minutes(self.db, group_id, meeting_id, body)
+
+    @route("GET", "/enrollment/working-groups/<uuid:group_id>/meetings/<uuid:meeting_id>/members/"
+                  "<uuid:member_id>/<string:code>/calendar.ics", public=True, errors=(404,),
+           content_types=("text/calendar",))
+    def working_group_meeting_calendar(self, request, group_id, meeting_id, member_id, code):
+        """The meeting as an .ics file, through the member's own link from their e-mail."""
+        return working_groups.member_calendar(self.db, self.links, group_id, meeting_id, member_id, code)
+
+    @route("POST", "/enrollment/working-groups/<uuid:group_id>/proposals", roles=STAFF, body=ProposalIn,
+           response=ProposalOut, status=201, errors=(404,))
+    def adopt_working_group_proposal(self, request, group_id, body: ProposalIn, principal):
+        """A proposal the group adopted (enrollment.working_group_proposal_adopted)."""
+        return 201, working_groups.adopt_proposal(self.db, group_id, body)
+
+    @route("GET", "/enrollment/reports/working-groups", roles=STAFF, response=WorkingGroupReportOut)
+    def working_group_report(self, request, principal):
+        """Per group: members, municipalities, meetings held and upcoming, attendance rate, proposals;
+        per municipality: seats, meetings attended by its people, attendance rate."""
+        return working_groups.report(self.db)
 
     # ================================================================== hours ledger and reports
     @route("GET", "/enrollment/hours", roles=STAFF_OR_MUNICIPALITY, query=HoursQuery, response=list[HoursLineOut],

@@ -70,6 +70,14 @@ def _engagement_fields(status: str) -> dict:
                 consultant=_consultant())
 
 
+def _working_group_fields() -> dict:
+    return dict(group_id=_ID, group_name=LocalizedText(lt="Vietos savivaldos įstatymo pakeitimų darbo grupė",
+                                                       en="Working group on amending the Law on Local Self-Government"),
+                member_id=_ID, member=_person(), role="chair", meeting_id=_ID, starts_at=_soon(10),
+                ends_at=_soon(10) + timedelta(hours=3), venue="Vilnius, Totorių g. 27",
+                online_url="https://meet.example/wg-law")
+
+
 def _more_examples():
     today = date.today()
     return {
@@ -89,6 +97,15 @@ def _more_examples():
                                     venue="Kaunas, Laisvės al. 96", region="KU"),
             confirmed=14, calendar_url="https://savivalda.example/enrollment/sessions/1/calendar.ics",
             calendar_sequence=2),
+        "working_group_meeting_scheduled": lambda: E.WorkingGroupMeetingScheduled(
+            **_working_group_fields(), agenda=["Vietos savivaldos įstatymo 15 str. pakeitimai / amendments to art. 15",
+                                               "Kitas posėdis / next meeting"],
+            calendar_url="https://savivalda.example/enrollment/working-group-meetings/1/members/1/abc/calendar.ics"),
+        "working_group_minutes_published": lambda: E.WorkingGroupMinutesPublished(
+            **_working_group_fields(), present=True,
+            minutes="1. Pritarta 15 str. pakeitimų projektui.\n2. Kitas posėdis – po mėnesio.",
+            proposals=[LocalizedText(lt="Vietos savivaldos įstatymo 15 str. pakeitimas",
+                                     en="Amendment to article 15 of the Law on Local Self-Government")]),
         "session_below_minimum": lambda: E.SessionBelowMinimum(
             session_id=_ID, course_id=_ID, course_title=_course(), starts_at=_soon(12),
             ends_at=_soon(12) + timedelta(hours=6), region="KU", venue="Kaunas, Laisvės al. 96", go_no_go_at=_soon(0),

@@ -7,7 +7,7 @@ languages, the dates, the venue or link, and the person's self-service and calen
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -391,6 +391,54 @@ class TrainingNeedSupported(EventData):
     region: str
     municipality_code: str = Field(description="the supporting municipality")
     supporters: int = Field(description="municipalities behind the proposal now, the proposer included")
+
+
+# ---------------------------------------------------------------- working groups
+
+class WorkingGroupMemberEvent(EventData):
+    """Shape shared by the events told to one member of a working group."""
+
+    group_id: UUID
+    group_name: LocalizedText
+    member_id: UUID
+    member: Person = Field(description="the member told (municipality, language)")
+    role: str = Field(description="member or chair")
+    meeting_id: UUID
+    starts_at: datetime
+    ends_at: datetime
+    venue: str | None = None
+    online_url: str | None = None
+
+
+@event("enrollment.working_group_meeting_scheduled",
+       summary="A working group's meeting was scheduled: one event per current member, with the agenda and "
+               "the member's calendar (.ics) link.")
+class WorkingGroupMeetingScheduled(WorkingGroupMemberEvent):
+    agenda: list[str] = Field(default_factory=list, description="the agenda items, in order")
+    calendar_url: str | None = Field(default=None, description="the meeting as an iCalendar (.ics) file, "
+                                                               "through the member's own link")
+
+
+@event("enrollment.working_group_minutes_published",
+       summary="The minutes of a working group's meeting were published after the meeting: one event per "
+               "current member, with the minutes' text.")
+class WorkingGroupMinutesPublished(WorkingGroupMemberEvent):
+    minutes: str = Field(description="the minutes' text")
+    present: bool | None = Field(default=None, description="whether the member was recorded present")
+    proposals: list[LocalizedText] = Field(default_factory=list,
+                                           description="titles of the proposals adopted at the meeting")
+
+
+@event("enrollment.working_group_proposal_adopted",
+       summary="A working group adopted a proposal (e.g. an amendment to a law); no personal data.")
+class WorkingGroupProposalAdopted(EventData):
+    group_id: UUID
+    group_name: LocalizedText
+    proposal_id: UUID
+    title: LocalizedText
+    adopted_on: date
+    status: str
+    municipalities: list[str] = Field(description="codes of the municipalities whose people sit in the group")
 
 
 # ---------------------------------------------------------------- privacy

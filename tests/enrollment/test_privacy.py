@@ -29,6 +29,13 @@ def build_history(system, coordinator_token):
     trainer = system.post("/trainers", {"name": NAME, "email": EMAIL}).body  # she teaches it too
     upcoming = system.schedule(capacity=1, min_participants=1, go_no_go_at=future(10),
                                coordinator={"name": NAME, "email": EMAIL}, trainer_id=trainer["id"])
+    group = system.post("/working-groups", {"name": {"lt": "Miestų administratorių grupė"},  # she chairs it
+                                            "purpose": {"lt": "Administratoriaus pareigybės profesionalizavimas"},
+                                            "themes": ["personnel_management"]}).body
+    system.post(f"/working-groups/{group['id']}/members", {"name": NAME, "email": EMAIL, "position": POSITION,
+                                                           "municipality_code": "15", "role": "chair"})
+    system.post(f"/working-groups/{group['id']}/meetings", {
+        "starts_at": future(5), "ends_at": future(5.1), "venue": "Kaunas", "agenda": ["Pareigybės aprašas"]})
     seat = system.enrol(upcoming["id"], ona()).body
     behind = system.enrol(upcoming["id"], person(2)).body
     colleague = system.enrol(upcoming["id"], person(3), token=coordinator_token,
@@ -55,7 +62,8 @@ def test_erasure_removes_every_personal_field_and_keeps_anonymous_counts(system)
     removed = answer[0]["removed"]
     assert removed == {"enrollments": 2, "open_enrollments_cancelled": 1, "certificates": 1, "training_needs": 1,
                        "supports": 1, "authored_enrollments": 1, "idempotency_keys": 1, "dead_letters": 0,
-                       "learning_completions": 0, "session_coordinators": 1, "trainers": 1, "events": removed["events"]}
+                       "learning_completions": 0, "session_coordinators": 1, "trainers": 1, "working_group_members": 1,
+                       "events": removed["events"]}
     assert removed["events"] >= 5  # confirmations, attendance, certificate, the request itself...
     assert set(answer[0]) == {"request_id", "removed"}
 

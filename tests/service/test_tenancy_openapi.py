@@ -236,6 +236,7 @@ def samples(victim: dict, shared: dict) -> dict:
         # enrollment
         "EnrollmentIn": person(9, code, email=victim["person_email"]),
         "CancelEnrollmentIn": {"reason": "probe"},
+        "SwitchModeIn": {"attendance_mode": "online"},
         "TrainingNeedIn": {"theme": "budgeting", "region": "KU", "description": "Probe of another municipality",
                            "municipality_code": code},
         "SupportIn": {"municipality_code": code},
@@ -311,7 +312,9 @@ def fill_path(path: str, victim: dict, shared: dict) -> str:
     values = {**shared, **victim, "notification_id": str(uuid.uuid4()), "event_id": str(uuid.uuid4()),
               "name": "enrollment_confirmed",
               # the victim's application is not contracted: its own tenancy is what refuses these
-              "report_id": str(uuid.uuid4()), "claim_id": str(uuid.uuid4())}
+              "report_id": str(uuid.uuid4()), "claim_id": str(uuid.uuid4()),
+              # the trainers' register is the centre's (staff only): any id
+              "trainer_id": str(uuid.uuid4())}
     values["code"] = victim["code"] if "/checklist/" in path else "not-the-persons-code-0000"
 
     def value(match):

@@ -19,6 +19,7 @@ from services.enrollment.notices import Links
 from services.enrollment.repository import EnrollmentRepository
 from services.enrollment.usecases.learning import erase_completions
 from services.enrollment.usecases.seating import Seating
+from services.enrollment.usecases.working_groups import erase_members
 from shared.erasure import scrub_dead_letters, scrub_outbox
 from shared.events.enrollment import EnrollmentPersonErased
 from shared.events.privacy import ErasureRequested
@@ -62,6 +63,8 @@ def erase(uow: UnitOfWork, links: Links, request: ErasureRequested) -> dict[str,
         removed[name] += count
     removed["session_coordinators"] = repo.remove_coordinator(email_key)
     removed["trainers"] = repo.erase_trainer(email_key, ERASED, pseudonym, now)
+    removed["working_group_members"], member_names = erase_members(uow, email_key, pseudonym, ERASED, now)
+    names |= member_names
     removed["idempotency_keys"] = repo.delete_idempotency_keys_of(email_key)
     # Events about the person: published ones are deleted, pending ones scrubbed (never deleted).
     outbox = scrub_outbox(uow, [email_key, request.email, *names])

@@ -65,6 +65,11 @@ TELLERS: dict[str, Teller] = {
                                                critical=True),
     "enrollment.trainer_session_notice": Teller("trainer_session_notice", "training", (contact("trainer"),),
                                                 critical=True),
+    # Working groups: each current member is told of a new meeting and of the published minutes.
+    "enrollment.working_group_meeting_scheduled": Teller("working_group_meeting_scheduled", "training",
+                                                         (person("member"),)),
+    "enrollment.working_group_minutes_published": Teller("working_group_minutes_published", "training",
+                                                         (person("member"),)),
     "enrollment.certificate_issued": Teller("certificate_issued", "certificates", PARTICIPANT),
     "enrollment.certificate_revoked": Teller("certificate_revoked", "certificates", PARTICIPANT),
     "enrollment.certificate_expiring": Teller("certificate_expiring", "certificates", PARTICIPANT),
