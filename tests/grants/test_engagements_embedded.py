@@ -143,3 +143,25 @@ def test_bad_engagement_input_is_refused_naming_the_field(grants_system):
     declined = http("POST", f"{url}/decline", {"reason": "No consultant is free"}, token=staff)
     assert declined.status == 200 and declined.body["status"] == "declined"
     assert_problem(http("POST", f"{url}/agreement", AGREEMENT, token=staff), 409)
+
+
+def test_the_readme_engagements_example_runs_as_written(grants_system):
+    import os
+    import re
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    found = re.search(r"<!-- engagements walk-through[^>]*-->\n(.*?)\n<!-- end of the engagements walk-through -->",
+                      (root / "README.md").read_text(), flags=re.S).group(1)
+    script = "\n".join(line[4:] for line in found.strip("\n").splitlines())
+    env = {**os.environ, "API": grants_system.base_url, "STAFF": grants_system.token(),
+           "KAUNAS": grants_system.token("municipality:15", subject="ruta@kaunas.lt")}
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout.splitlines()
+    assert out[:3] == ["agreed ['15', '02']", "in_progress", "closed partly_achieved"], out
+    assert out[3] == "[('02', 1), ('15', 1)]"
+    assert out[4].startswith("consultant,engagements,requested,agreed,in_progress,closed,declined")
+    assert out[5].startswith("Tomas Kazlauskas,1,0,0,0,1,0,0,2,0")
