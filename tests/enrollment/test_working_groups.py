@@ -272,3 +272,28 @@ def _metrics(system):
 
     reply = http("GET", f"{system.ops_url}/metrics")
     return reply.body if reply.status == 200 else None
+
+
+def test_the_readme_example_runs_as_written(system):
+    import os
+    import re
+    import subprocess
+    from pathlib import Path
+
+    from shared.auth import issue_token
+
+    root = Path(__file__).resolve().parents[2]
+    block = re.search(r"<!-- enrollment working groups[^>]*-->\n(.*?)\n<!-- end of the enrollment working groups -->",
+                      (root / "README.md").read_text(), flags=re.S).group(1)
+    script = "\n".join(line[4:] for line in block.strip("\n").splitlines())
+    secret = system.settings.auth_secret
+    env = {**os.environ, "API": system.base_url,
+           "STAFF": issue_token(secret, subject="egle@lsa.lt", role="staff"),
+           "KAUNAS": issue_token(secret, subject="ruta@kaunas.lt", role="municipality:15"),
+           "ALYTUS": issue_token(secret, subject="rasa@alytus.lt", role="municipality:01")}
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines() == [
+        "chair", "member", "['John Smith', 'Ona Administratorė']", "404", "['id', 'name', 'purpose', 'themes']",
+        "409 urn:savivalda:problem:meeting_not_held", "[(2, 2, 1)]"]
