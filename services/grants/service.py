@@ -338,6 +338,13 @@ class GrantsService(GrantsPages, ServiceBase):
         due dates (requested → agreed). Publishes grants.engagement_agreed."""
         return engagements.agree(self.db, engagement_id, body, principal.subject)
 
+    @route("PUT", "/grants/engagements/<uuid:engagement_id>/consultant", roles=STAFF, body=ContactIn,
+           response=EngagementOut, errors=(404, 409))
+    def assign_engagement_consultant(self, request, engagement_id, body: ContactIn, principal):
+        """Another consultant takes over an agreed or in-progress engagement. Publishes
+        grants.engagement_consultant_assigned (the new consultant and the contact are told)."""
+        return engagements.assign_consultant(self.db, engagement_id, body)
+
     @route("POST", "/grants/engagements/<uuid:engagement_id>/decline", roles=STAFF, body=DeclineIn,
            response=EngagementOut, errors=(404, 409))
     def decline_engagement(self, request, engagement_id, body: DeclineIn, principal):

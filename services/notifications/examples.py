@@ -182,6 +182,9 @@ def _more_examples():
             "process review", agreed_on=today,
             deliverables=[G.DeliverableData(deliverable_id=_ID, title="Analizės ataskaita / study report",
                                             due_on=today + timedelta(days=60))]),
+        "engagement_consultant_assigned": lambda: G.EngagementConsultantAssigned(
+            **_engagement_fields("in_progress"),
+            previous_consultant=Contact(name="Jonas Jonaitis", email="jonas.jonaitis@example.lt", language="lt")),
         "engagement_declined": lambda: G.EngagementDeclined(
             **_engagement_fields("declined"), reason="centras neturi laisvų konsultantų / no consultant is free",
             declined_on=today),

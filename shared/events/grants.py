@@ -281,6 +281,12 @@ class EngagementAgreed(EngagementEvent):
     deliverables: list[DeliverableData]
 
 
+@event("grants.engagement_consultant_assigned",
+       summary="Another consultant of the centre took over an agreed or in-progress consulting engagement.")
+class EngagementConsultantAssigned(EngagementEvent):
+    previous_consultant: Contact | None = Field(default=None, description="who had it before (null if erased)")
+
+
 @event("grants.engagement_declined", summary="The centre declined a request for a consulting engagement, with the reason.")
 class EngagementDeclined(EngagementEvent):
     reason: str

@@ -154,3 +154,14 @@ def test_report_counts_a_group_under_each_member_and_once_in_the_totals():
     assert {r.group: r.engagements for r in themes} == {"public_service_quality": 2, "strategic_planning": 1}
     consultants, _ = rules.report([study, strategy], "consultant", TODAY)
     assert {r.group: r.engagements for r in consultants} == {"Tomas": 1, rules.UNASSIGNED: 1}
+
+
+def test_another_consultant_takes_over_while_the_work_is_on():
+    rules.check_reassignment("agreed", "tomas@lsa.lt", "jonas@lsa.lt")
+    rules.check_reassignment("in_progress", None, "jonas@lsa.lt")  # the previous one was erased
+    with pytest.raises(RuleViolation) as same:
+        rules.check_reassignment("in_progress", "Tomas@lsa.lt", "tomas@LSA.lt")
+    assert same.value.field == "email"
+    for status in ("requested", "closed", "declined"):
+        with pytest.raises(Conflict):
+            rules.check_reassignment(status, "tomas@lsa.lt", "jonas@lsa.lt")

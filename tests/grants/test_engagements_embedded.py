@@ -128,6 +128,10 @@ def test_bad_engagement_input_is_refused_naming_the_field(grants_system):
          {"held_on": day(0), "channel": "phone", "summary": "too early"}, staff, 409, None),
         ("POST", f"/grants/engagements/{requested['id']}/closure",
          {"outcome": "finished", "outcome_summary": "x"}, staff, 422, "outcome"),
+        ("PUT", f"/grants/engagements/{requested['id']}/consultant",
+         {"name": "Jonas Jonaitis", "email": "jonas.jonaitis@lsa.lt"}, staff, 409, None),  # nothing agreed yet
+        ("PUT", f"/grants/engagements/{requested['id']}/consultant", {"name": "Jonas", "email": "jonas"}, staff, 422,
+         "email"),
         ("GET", "/grants/engagements?status=paused", None, staff, 422, "status"),
         ("GET", "/grants/engagements?limit=100000", None, staff, 422, "limit"),
         ("GET", "/grants/reports/engagements?group_by=mayor", None, staff, 422, "group_by"),

@@ -28,6 +28,7 @@ ROUTES = [
     ("list_engagements", dict(query=QUERY, tenant="02"), "list_engagements", (QUERY, "02"), None),
     ("get_engagement", dict(engagement_id=ID), "get_engagement", (ID,), None),
     ("agree_engagement", dict(engagement_id=ID, body=BODY), "agree", (ID, BODY, STAFF.subject), None),
+    ("assign_engagement_consultant", dict(engagement_id=ID, body=BODY), "assign_consultant", (ID, BODY), None),
     ("decline_engagement", dict(engagement_id=ID, body=BODY), "decline", (ID, BODY, STAFF.subject), None),
     ("add_engagement_deliverable", dict(engagement_id=ID, body=BODY), "add_deliverable", (ID, BODY), 201),
     ("deliver_engagement_deliverable", dict(engagement_id=ID, deliverable_id=ID, body=BODY), "deliver",

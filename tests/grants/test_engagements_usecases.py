@@ -187,6 +187,23 @@ def test_reminders_go_7_and_1_days_before_each_once(grants_db):
         assert engagements.remind_deliverables(uow, today=day(29)) == 0  # delivered: no reminder
 
 
+def test_another_consultant_takes_over_and_is_told(grants_db):
+    from services.grants.schemas import ContactIn
+
+    engagement = agreed(grants_db, 30)
+    with work(grants_db) as uow:
+        shown = engagements.assign_consultant(uow, engagement.id, ContactIn(
+            name="Jonas Jonaitis", email="jonas.jonaitis@lsa.lt", language="lt"))
+        assert types(uow) == ["grants.engagement_consultant_assigned"]
+        event = uow.emitted[0].data
+    assert shown.consultant.email == "jonas.jonaitis@lsa.lt"
+    assert event["consultant"]["email"] == "jonas.jonaitis@lsa.lt"
+    assert event["previous_consultant"]["email"] == "tomas.kazlauskas@lsa.lt"
+    with work(grants_db) as uow:  # the reminders go to the new one
+        engagements.remind_deliverables(uow, today=day(23))
+        assert uow.emitted[0].data["consultant"]["email"] == "jonas.jonaitis@lsa.lt"
+
+
 def test_deliverables_added_while_the_work_is_on(grants_db):
     engagement = agreed(grants_db, 30)
     with work(grants_db) as uow:

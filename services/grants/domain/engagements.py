@@ -103,6 +103,13 @@ def check_new_deliverable(status: str, plan: DeliverablePlan, agreed_on: date, a
         raise RuleViolation("a deliverable falls due on or after the agreement", field="due_on")
 
 
+def check_reassignment(status: str, current_email: str | None, new_email: str) -> None:
+    """Another consultant takes over while the work is on (agreed or in progress)."""
+    _require(status, WORKING, "assign a consultant to")
+    if current_email is not None and current_email.lower() == new_email.lower():
+        raise RuleViolation("this consultant is already assigned", field="email")
+
+
 def check_decline(status: str) -> None:
     _require(status, (S.REQUESTED,), "decline")
 

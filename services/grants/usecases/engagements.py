@@ -31,12 +31,13 @@ from services.grants.engagement_schemas import (
     EngagementSummaryOut,
 )
 from services.grants.models import Consultation, Deliverable, Engagement, EngagementMunicipality
-from services.grants.schemas import ConsultationIn, ConsultationOut, ContactOut
+from services.grants.schemas import ConsultationIn, ConsultationOut, ContactIn, ContactOut
 from services.grants.usecases import local_today
 from shared.events.grants import (
     DeliverableData,
     EngagementAgreed,
     EngagementClosed,
+    EngagementConsultantAssigned,
     EngagementDeclined,
     EngagementDeliverableDue,
     EngagementRequested,
@@ -164,6 +165,22 @@ def agree(uow: UnitOfWork, engagement_id: uuid.UUID, body: AgreementIn, by: str)
     uow.emit(EngagementAgreed(**event_fields(engagement, repo.municipalities(engagement.id)), scope=engagement.scope,
                               agreed_on=agreed_on, deliverables=[_deliverable_data(d) for d in items]),
              subject=str(engagement.id))
+    uow.commit()
+    return view(repo, engagement, today)
+
+
+def assign_consultant(uow: UnitOfWork, engagement_id: uuid.UUID, body: ContactIn) -> EngagementOut:
+    """Another consultant takes over; the new one and the municipality's contact are told."""
+    repo, today = repository(uow), local_today()
+    engagement = repo.engagement(engagement_id, lock=True)
+    rules.check_reassignment(engagement.status, engagement.consultant_email, body.email)
+    previous = _contact(engagement.consultant_name, engagement.consultant_email, engagement.consultant_language,
+                        CENTRE)
+    engagement.consultant_name, engagement.consultant_email = body.name, body.email
+    engagement.consultant_language = body.language
+    engagement.updated_at = utcnow()
+    uow.emit(EngagementConsultantAssigned(**event_fields(engagement, repo.municipalities(engagement.id)),
+                                          previous_consultant=previous), subject=str(engagement.id))
     uow.commit()
     return view(repo, engagement, today)
 

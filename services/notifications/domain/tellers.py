@@ -89,6 +89,7 @@ TELLERS: dict[str, Teller] = {
     # Consulting engagements: the consultant assigned and the municipality's contact hear the agreement,
     # the reminders before a deliverable is due and the closure; the contact hears a decline.
     "grants.engagement_agreed": Teller("engagement_agreed", "grants", APPLICATION),
+    "grants.engagement_consultant_assigned": Teller("engagement_consultant_assigned", "grants", APPLICATION),
     "grants.engagement_declined": Teller("engagement_declined", "grants", (contact("contact"),)),
     "grants.engagement_deliverable_due": Teller("engagement_deliverable_due", "grants", APPLICATION),
     "grants.engagement_closed": Teller("engagement_closed", "grants", APPLICATION),
