@@ -1,6 +1,7 @@
 """Working groups (issue 20 item 2): use cases on a migrated SQLite database, then the HTTP API on
-the embedded system — bad input naming the field, who sees what, the members' e-mails in their
-language from the embedded mailbox, their calendar link, the report and the metrics."""
+the embedded system (concurrent joins also on RabbitMQ + PostgreSQL) — bad input naming the field,
+who sees what, the members' e-mails in their language from the embedded mailbox, their calendar
+link, the report and the metrics."""
 
 import email
 from datetime import date, datetime, timedelta, timezone
@@ -199,6 +200,24 @@ def test_bad_input_names_the_field_and_changes_nothing(system):
     assert_problem(system.get("/working-groups?colour=red"), 422, field="colour")
     after = system.get(base).body
     assert (len(after["members"]), len(after["meetings"]), after["proposals"]) == (1, 1, [])
+
+
+def test_concurrent_requests_keep_one_chair_and_one_seat_per_person(any_system):
+    """Eight requests at once: the same person joining, then eight people each as chair. The group
+    row is locked while membership changes and a partial unique index holds the current seat."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    system = any_system
+    base = f"/working-groups/{system.post('/working-groups', LAW).body['id']}"
+    with ThreadPoolExecutor(8) as pool:
+        same = list(pool.map(lambda n: system.post(f"{base}/members", {**PETRAS, "email": "PETRAS@alytus.lt"}),
+                             range(8)))
+        chairs = list(pool.map(lambda n: system.post(f"{base}/members", {**ONA, "email": f"chair{n}@kaunas.lt"}),
+                               range(8)))
+    assert sorted(r.status for r in same) == [201] + [409] * 7, [r.body for r in same]
+    assert sorted(r.status for r in chairs) == [201] + [422] * 7, [r.body for r in chairs]
+    members = system.get(base).body["members"]
+    assert (len(members), [m["role"] for m in members].count("chair")) == (2, 1)
 
 
 def test_members_are_told_in_their_language_and_a_municipality_sees_only_its_groups(system):
