@@ -84,6 +84,7 @@ from services.enrollment.schemas_programmes import (
 )
 from services.enrollment.usecases import learning, programmes
 from services.enrollment.schemas_working_groups import (
+    CancelMeetingIn,
     MeetingAttendanceIn,
     MeetingIn,
     MeetingOut,
@@ -100,13 +101,16 @@ from services.enrollment.schemas_working_groups import (
     WorkingGroupSummaryOut,
 )
 from services.enrollment.usecases import working_groups
+from services.enrollment.schemas_documents import BulkQuery, BulkReportOut, SignInSheetQuery
+from services.enrollment.usecases import bulk, documents
+from services.enrollment.usecases.bulk import MAX_BYTES as BULK_MAX_BYTES
 from services.enrollment.working_group_repository import working_group_municipalities
 from shared.events.envelope import Envelope
 from shared.events.grants import FundedProjectRecorded
 from shared.events.learning import CourseCompleted
 from shared.events.privacy import ErasureRequested
 from shared.auth import ANYONE, STAFF, STAFF_OR_MUNICIPALITY
-from shared.http import Problem, route
+from shared.http import Problem, read_body, route
 from shared.pages import wants_html
 from shared.messaging.subscriptions import subscribe
 from shared.persistence.provider import Database
@@ -126,6 +130,7 @@ OWN_STAFF = Tenancy.query("municipality_code")
 WORKING_GROUP_NAMES = Tenancy.none("working groups' public names, purposes and themes; no member, meeting or minutes")
 # A group is seen by each municipality whose people sit in it now (members, meetings, minutes).
 WORKING_GROUP = Tenancy.shared("group_id", working_group_municipalities, "working group")
+CERTIFICATE = Tenancy.resource("certificate_id", documents.certificate_owner, "certificate")
 PROGRAMMES = Tenancy.none("programmes of funded projects and their figures: aggregate counts, no person")
 
 
@@ -240,6 +245,24 @@ class EnrollmentService(PublicPages, ServiceBase):
         done = enrolment.enroll(self.db, self.links, session_id, body, principal, idempotency_key(request))
         return (201 if done.created else 200), done.enrollment
 
+    @route("POST", "/enrollment/sessions/<uuid:session_id>/enrollments/bulk", roles=STAFF, query=BulkQuery,
+           response=BulkReportOut, errors=(404, 409, 413, 415, 422))
+    def enroll_many(self, request, session_id, query: BulkQuery, principal):
+        """Enrol a list of people: text/csv (header line: name, email, municipality_code[, position,
+        language, attendance_mode]) or a JSON list of enrolment bodies, at most 500 rows, in list
+        order with the same rules as one enrolment. The report says what became of each row and why
+        a refused row was refused (`rows.<n>.<field>`); `atomic=true`: any refused row enrols nobody
+        (422 with the report). With an Idempotency-Key, sending the same list again answers the same."""
+        return bulk.enroll_list(self.db, self.links, session_id, request.headers.get("Content-Type", ""),
+                                read_body(request, BULK_MAX_BYTES), principal, idempotency_key(request), query)
+
+    @route("GET", "/enrollment/sessions/<uuid:session_id>/sign-in-sheet", roles=STAFF, query=SignInSheetQuery,
+           errors=(404,), content_types=("application/pdf", "text/csv"))
+    def sign_in_sheet(self, request, session_id, query: SignInSheetQuery, principal):
+        """The session's sign-in sheet: everyone confirmed by name, with municipality, position, mode and
+        a signature column; PDF to print (format=pdf, the default) or CSV."""
+        return documents.sign_in_sheet(self.db, session_id, query)
+
     @route("GET", "/enrollment/sessions/<uuid:session_id>/enrollments", roles=STAFF_OR_MUNICIPALITY,
            query=EnrollmentQuery, response=list[EnrollmentOut], errors=(404,), scope=OWN_STAFF)
     def list_enrollments(self, request, session_id, query: EnrollmentQuery, principal, tenant):
@@ -319,6 +342,13 @@ class EnrollmentService(PublicPages, ServiceBase):
         """All the person's enrolments as an iCalendar feed, in their language (subscribe to it)."""
         return calendars.person_calendar(self.db, self.links, enrollment_id, code)
 
+    @route("GET", "/enrollment/self-service/<uuid:enrollment_id>/<string:code>/certificate.pdf", public=True,
+           errors=(404,), content_types=("application/pdf",))
+    def person_certificate_pdf(self, request, enrollment_id, code):
+        """The person's certificate as PDF (Lithuanian and English, with its verification link and QR
+        code); 404 until they have one."""
+        return documents.person_certificate_document(self.db, self.links, enrollment_id, code)
+
     @route("POST", "/enrollment/self-service/<uuid:enrollment_id>/<string:code>/switch-mode", public=True,
            html=True, response=SelfServiceOut, errors=(404, 409, 415, 422))
     def self_service_switch_mode(self, request, enrollment_id, code):
@@ -361,6 +391,13 @@ class EnrollmentService(PublicPages, ServiceBase):
         if wants_html(request):
             return self.certificate_page(request, query)
         return certificates.verify_certificate(self.db, query)
+
+    @route("GET", "/enrollment/certificates/<uuid:certificate_id>/certificate.pdf", roles=STAFF_OR_MUNICIPALITY,
+           errors=(404,), content_types=("application/pdf",), scope=CERTIFICATE)
+    def certificate_pdf(self, request, certificate_id, principal):
+        """The certificate as PDF: Lithuanian and English, number, holder, course, hours, themes, dates,
+        the verification link and its QR code (municipality tokens: their own staff's; 404 otherwise)."""
+        return documents.certificate_document(self.db, self.links, certificate_id)
 
     # ================================================================== trainers
     @route("POST", "/enrollment/trainers", roles=STAFF, body=TrainerIn, response=TrainerOut, status=201,
@@ -423,6 +460,12 @@ class EnrollmentService(PublicPages, ServiceBase):
         """A meeting with its agenda; each current member is told in their language, with a calendar link
         (enrollment.working_group_meeting_scheduled)."""
         return 201, working_groups.schedule_meeting(self.db, self.links, group_id, body)
+
+    @route("POST", "/enrollment/working-groups/<uuid:group_id>/meetings/<uuid:meeting_id>/cancel", roles=STAFF,
+           body=CancelMeetingIn, response=MeetingOut, errors=(404, 409))
+    def cancel_working_group_meeting(self, request, group_id, meeting_id, body: CancelMeetingIn, principal):
+        """Cancel a meeting before it starts; its members are told (enrollment.working_group_meeting_cancelled)."""
+        return working_groups.cancel_meeting(self.db, self.links, group_id, meeting_id, body)
 
     @route("POST", "/enrollment/working-groups/<uuid:group_id>/meetings/<uuid:meeting_id>/attendance",
            roles=STAFF, body=MeetingAttendanceIn, response=MeetingOut, errors=(404, 409))
