@@ -108,8 +108,16 @@ def problem_from_exception(exc: BaseException) -> Problem:
                    code="internal")
 
 
+class EncodedJson(str):
+    """A JSON document a use case has already encoded (from parts it keeps encoded between requests);
+    json_response sends it as it is."""
+
+
 def json_response(payload: Any, status: int = 200, headers: dict | None = None) -> Response:
-    body = json.dumps(to_jsonable_python(payload), ensure_ascii=False)
+    if isinstance(payload, EncodedJson):
+        body = str(payload)
+    else:
+        body = json.dumps(to_jsonable_python(payload), ensure_ascii=False)
     return Response(body, status=status, headers=headers, content_type="application/json; charset=utf-8")
 
 

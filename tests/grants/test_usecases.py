@@ -4,6 +4,7 @@ not commit (the @subscribe wrapper does), so the tests commit after them as the 
 
 from __future__ import annotations
 
+import json
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -282,9 +283,10 @@ def test_the_calls_that_fit_an_idea_are_ranked_with_their_reasons(db):
         with pytest.raises(RuleViolation) as nobody:
             idea_fit.assess(uow, query, None)
     assert nobody.value.field == "municipality_code"
-    assert [(c.call_id, c.fits) for c in answer.calls][0] == (call.id, True)
-    assert answer.calls[0].own_contribution_eur == Decimal("15000.00")
-    assert [c.fits for c in answer.calls if c.code == "LT-VL-ONLY"] == [False]
+    answer = json.loads(answer)
+    assert [(c["call_id"], c["fits"]) for c in answer["calls"]][0] == (str(call.id), True)
+    assert answer["calls"][0]["own_contribution_eur"] == "15000.00"
+    assert [c["fits"] for c in answer["calls"] if c["code"] == "LT-VL-ONLY"] == [False]
 
 
 # ---------------------------------------------------------------- the timer and erasure

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from decimal import Decimal
 from enum import Enum
 
@@ -17,6 +18,12 @@ from shared.reference import MUNICIPALITIES
 
 # Fewer days than this before the next deadline makes a call hard to make: say so.
 TIGHT_DEADLINE_DAYS = 14
+
+# Each rule's result depends on a few facts of the call and the idea, and the same ones come back
+# request after request (the same calls, 6 applicant types, 60 municipalities, today): each rule is
+# computed once per distinct set of its inputs and its result (immutable) shared. This bounds the
+# entries kept per rule (a few hundred bytes each).
+RULE_CACHE_SIZE = 8192
 
 
 class Verdict(str, Enum):
@@ -66,18 +73,12 @@ class Assessment:
     own_contribution_eur: Decimal
     days_left: int
     shared_themes: tuple[str, ...]
+    failures: int  # rules failed
+    warnings: int  # rules passed with a warning
 
     @property
     def fits(self) -> bool:
-        return all(r.verdict is not Verdict.FAIL for r in self.rules)
-
-    @property
-    def warnings(self) -> int:
-        return sum(r.verdict is Verdict.WARN for r in self.rules)
-
-    @property
-    def failures(self) -> int:
-        return sum(r.verdict is Verdict.FAIL for r in self.rules)
+        return self.failures == 0
 
     def sort_key(self):
         # Fitting calls first; the others by how many rules they fail, fewest first; then fewer
@@ -88,19 +89,22 @@ class Assessment:
 def assess(call: CallFacts, idea: ProjectIdea, today: date) -> Assessment:
     grant = idea.requested_grant_eur if idea.requested_grant_eur is not None else max_grant_for(
         idea.total_cost_eur, call.limits)
-    days_left = _days_to_next_deadline(call, today)
+    days_left = _days_to_next_deadline(call.first_stage_closes_on, call.closes_on, today)
     shared = tuple(t for t in idea.themes if t in call.themes)
     rules = (
-        _applicant_type(call, idea),
-        _region(call, idea),
-        _themes(call, shared),
-        _amount_range(call, idea, grant),
-        _funding_rate(call, idea, grant),
-        _partner(call, idea),
-        _deadline(call, today, days_left),
+        _applicant_type(call.eligible_applicant_types, idea.applicant_type),
+        _region(call.eligible_regions, idea.municipality_code),
+        _themes(call.themes, shared),
+        _amount_range(call.limits, idea.requested_grant_eur is not None, grant),
+        _funding_rate(call.limits, idea.total_cost_eur, grant),
+        _partner(call.foreign_partner_required, call.partner_countries, idea.has_foreign_partner,
+                 idea.partner_country),
+        _deadline(call.status, call.opens_on, call.first_stage_closes_on, call.closes_on, today, days_left),
     )
+    verdicts = [r.verdict for r in rules]
     return Assessment(call=call, rules=rules, grant_eur=grant, own_contribution_eur=idea.total_cost_eur - grant,
-                      days_left=days_left, shared_themes=shared)
+                      days_left=days_left, shared_themes=shared, failures=verdicts.count(Verdict.FAIL),
+                      warnings=verdicts.count(Verdict.WARN))
 
 
 def rank(calls: list[CallFacts], idea: ProjectIdea, today: date) -> list[Assessment]:
@@ -110,11 +114,13 @@ def rank(calls: list[CallFacts], idea: ProjectIdea, today: date) -> list[Assessm
 
 
 # ---------------------------------------------------------------- the rules
+# Each takes only the facts it depends on (hashable), so its results can be shared (RULE_CACHE_SIZE).
 
-def _applicant_type(call: CallFacts, idea: ProjectIdea) -> RuleResult:
-    allowed = text.applicant_types(call.eligible_applicant_types)
-    mine = text.applicant_types([idea.applicant_type])
-    if idea.applicant_type in call.eligible_applicant_types:
+@lru_cache(maxsize=RULE_CACHE_SIZE)
+def _applicant_type(eligible_applicant_types: tuple[str, ...], applicant_type: str) -> RuleResult:
+    allowed = text.applicant_types(eligible_applicant_types)
+    mine = text.applicant_types([applicant_type])
+    if applicant_type in eligible_applicant_types:
         return RuleResult("applicant_type", Verdict.PASS, Text(
             f"Pareiškėjo tipas „{mine.lt}“ tinka (kvietimas skirtas: {allowed.lt}).",
             f"Applicant type '{mine.en}' is eligible (the call is open to: {allowed.en})."))
@@ -123,15 +129,16 @@ def _applicant_type(call: CallFacts, idea: ProjectIdea) -> RuleResult:
         f"The call is open only to: {allowed.en}; a {mine.en} cannot apply."))
 
 
-def _region(call: CallFacts, idea: ProjectIdea) -> RuleResult:
-    municipality = MUNICIPALITIES[idea.municipality_code]
-    name = text.municipality(idea.municipality_code)
+@lru_cache(maxsize=RULE_CACHE_SIZE)
+def _region(eligible_regions: tuple[str, ...], municipality_code: str) -> RuleResult:
+    municipality = MUNICIPALITIES[municipality_code]
+    name = text.municipality(municipality_code)
     county = text.regions([municipality.region])
-    if not call.eligible_regions:
+    if not eligible_regions:
         return RuleResult("region", Verdict.PASS, Text(
             "Kvietimas skirtas visai Lietuvai.", "The call covers the whole of Lithuania."))
-    allowed = text.regions(call.eligible_regions)
-    if municipality.region in call.eligible_regions:
+    allowed = text.regions(eligible_regions)
+    if municipality.region in eligible_regions:
         return RuleResult("region", Verdict.PASS, Text(
             f"{name.lt} ({county.lt}) patenka į kvietimo teritoriją ({allowed.lt}).",
             f"{name.en} is in {county.en}, which the call covers ({allowed.en})."))
@@ -140,25 +147,28 @@ def _region(call: CallFacts, idea: ProjectIdea) -> RuleResult:
         f"The call covers only {allowed.en}; {name.en} is in {county.en}."))
 
 
-def _themes(call: CallFacts, shared: tuple[str, ...]) -> RuleResult:
+@lru_cache(maxsize=RULE_CACHE_SIZE)
+def _themes(call_themes: tuple[str, ...], shared: tuple[str, ...]) -> RuleResult:
     if shared:
         labels = text.themes(shared)
         return RuleResult("themes", Verdict.PASS, Text(
             f"Sutampančios temos: {labels.lt}.", f"Shared themes: {labels.en}."))
-    offered = text.themes(call.themes)
+    offered = text.themes(call_themes)
     return RuleResult("themes", Verdict.FAIL, Text(
         f"Idėjos temos nesutampa su kvietimo temomis ({offered.lt}).",
         f"None of the idea's themes is among the call's ({offered.en})."))
 
 
-def _amount_range(call: CallFacts, idea: ProjectIdea, grant: Decimal) -> RuleResult:
-    low, high = call.limits.min_grant_eur, call.limits.max_grant_eur
+@lru_cache(maxsize=RULE_CACHE_SIZE)
+def _amount_range(limits: GrantLimits, requested: bool, grant: Decimal) -> RuleResult:
+    """`requested`: the idea names the grant it asks for (else `grant` is the most the call gives)."""
+    low, high = limits.min_grant_eur, limits.max_grant_eur
     if high is not None and grant > high:
         return RuleResult("amount_range", Verdict.FAIL, Text(
             f"Prašoma {eur(grant).lt}, o didžiausia kvietimo suma – {eur(high).lt}.",
             f"{eur(grant).en} requested; the call gives at most {eur(high).en}."))
     if low is not None and grant < low:
-        if idea.requested_grant_eur is None:
+        if not requested:
             return RuleResult("amount_range", Verdict.FAIL, Text(
                 f"Projektas per mažas: net didžiausias galimas finansavimas ({eur(grant).lt}) mažesnis už "
                 f"mažiausią kvietimo sumą {eur(low).lt}.",
@@ -168,22 +178,23 @@ def _amount_range(call: CallFacts, idea: ProjectIdea, grant: Decimal) -> RuleRes
             f"Prašoma {eur(grant).lt}, o mažiausia kvietimo suma – {eur(low).lt}.",
             f"{eur(grant).en} requested; the call's minimum grant is {eur(low).en}."))
     bounds = Text(f"nuo {eur(low).lt} iki {eur(high).lt}", f"from {eur(low).en} to {eur(high).en}")
-    how = Text("Prašoma suma", "Requested") if idea.requested_grant_eur is not None else Text(
+    how = Text("Prašoma suma", "Requested") if requested else Text(
         "Galimas finansavimas", "Possible grant")
     return RuleResult("amount_range", Verdict.PASS, Text(
         f"{how.lt} {eur(grant).lt} patenka į kvietimo ribas ({bounds.lt}).",
         f"{how.en} {eur(grant).en} is within the call's range ({bounds.en})."))
 
 
-def _funding_rate(call: CallFacts, idea: ProjectIdea, grant: Decimal) -> RuleResult:
-    total, rate = idea.total_cost_eur, call.limits.max_funding_rate
+@lru_cache(maxsize=RULE_CACHE_SIZE)
+def _funding_rate(limits: GrantLimits, total: Decimal, grant: Decimal) -> RuleResult:
+    rate = limits.max_funding_rate
     own = total - grant
     if rate is None:
         return RuleResult("funding_rate", Verdict.PASS, Text(
             f"Didžiausia finansavimo dalis neribojama; nuosavas įnašas būtų {eur(own).lt}.",
             f"No maximum funding rate; the own contribution would be {eur(own).en}."))
     ceiling = max_grant_for(total, GrantLimits(None, None, rate))
-    least_own = min_own_contribution(total, call.limits)
+    least_own = min_own_contribution(total, limits)
     if grant > ceiling:
         return RuleResult("funding_rate", Verdict.FAIL, Text(
             f"Kvietimas finansuoja iki {percent(rate)} tinkamų išlaidų: iš {eur(total).lt} galima prašyti ne "
@@ -197,16 +208,18 @@ def _funding_rate(call: CallFacts, idea: ProjectIdea, grant: Decimal) -> RuleRes
         f"contribute {eur(own).en} of its own."))
 
 
-def _partner(call: CallFacts, idea: ProjectIdea) -> RuleResult:
-    countries = ", ".join(call.partner_countries)
-    if not call.foreign_partner_required:
+@lru_cache(maxsize=RULE_CACHE_SIZE)
+def _partner(required: bool, partner_countries: tuple[str, ...], has_foreign_partner: bool,
+             partner_country: str | None) -> RuleResult:
+    countries = ", ".join(partner_countries)
+    if not required:
         return RuleResult("partner", Verdict.PASS, Text(
             "Užsienio partneris nebūtinas.", "No foreign partner is required."))
-    if idea.has_foreign_partner and idea.partner_country and idea.partner_country not in call.partner_countries:
+    if has_foreign_partner and partner_country and partner_country not in partner_countries:
         return RuleResult("partner", Verdict.FAIL, Text(
-            f"Partneris turi būti iš: {countries}; jūsų partneris yra iš {idea.partner_country}.",
-            f"The partner must come from {countries}; yours is from {idea.partner_country}."))
-    if idea.has_foreign_partner:
+            f"Partneris turi būti iš: {countries}; jūsų partneris yra iš {partner_country}.",
+            f"The partner must come from {countries}; yours is from {partner_country}."))
+    if has_foreign_partner:
         return RuleResult("partner", Verdict.PASS, Text(
             f"Reikalingas partneris iš {countries} – jį jau turite.",
             f"A partner from {countries} is required, and you have one."))
@@ -215,31 +228,34 @@ def _partner(call: CallFacts, idea: ProjectIdea) -> RuleResult:
         f"A partner from {countries} is required; the centre can search for one once you create the application."))
 
 
-def _days_to_next_deadline(call: CallFacts, today: date) -> int:
-    for _, deadline in official_deadlines(call.first_stage_closes_on, call.closes_on):
+@lru_cache(maxsize=RULE_CACHE_SIZE)
+def _days_to_next_deadline(first_stage_closes_on: date | None, closes_on: date, today: date) -> int:
+    for _, deadline in official_deadlines(first_stage_closes_on, closes_on):
         if deadline >= today:
             return (deadline - today).days
-    return (call.closes_on - today).days
+    return (closes_on - today).days
 
 
-def _deadline(call: CallFacts, today: date, days_left: int) -> RuleResult:
+@lru_cache(maxsize=RULE_CACHE_SIZE)
+def _deadline(status: str, opens_on: date | None, first_stage_closes_on: date | None, closes_on: date, today: date,
+              days_left: int) -> RuleResult:
     if days_left < 0:
         return RuleResult("deadline", Verdict.FAIL, Text(
-            f"Paraiškų priėmimas baigėsi {call.closes_on.isoformat()}.",
-            f"Applications closed on {call.closes_on.isoformat()}."))
-    if call.first_stage_closes_on is not None and call.first_stage_closes_on < today:
+            f"Paraiškų priėmimas baigėsi {closes_on.isoformat()}.",
+            f"Applications closed on {closes_on.isoformat()}."))
+    if first_stage_closes_on is not None and first_stage_closes_on < today:
         # A two-stage call: past the concept note deadline, the full application is by invitation only.
-        first = call.first_stage_closes_on.isoformat()
+        first = first_stage_closes_on.isoformat()
         return RuleResult("deadline", Verdict.FAIL, Text(
             f"Pirmojo etapo (projekto idėjų) priėmimas baigėsi {first}; visą paraišką teikia tik pakviestieji.",
             f"The concept note stage closed on {first}; the full application is by invitation only."))
-    stage = call.first_stage_closes_on is not None and call.first_stage_closes_on >= today
+    stage = first_stage_closes_on is not None and first_stage_closes_on >= today
     which = Text("pirmojo etapo (koncepcijos) terminas", "first-stage (concept note) deadline") if stage else Text(
         "paraiškų pateikimo terminas", "application deadline")
-    deadline = call.first_stage_closes_on if stage else call.closes_on
+    deadline = first_stage_closes_on if stage else closes_on
     left = text.days(days_left)
-    if call.status == "forecast":
-        opens = call.opens_on.isoformat() if call.opens_on else "?"
+    if status == "forecast":
+        opens = opens_on.isoformat() if opens_on else "?"
         return RuleResult("deadline", Verdict.WARN, Text(
             f"Kvietimas dar neatidarytas (planuojamas nuo {opens}); {which.lt} {deadline.isoformat()} – "
             f"liko {left.lt}. Galima pradėti rengti idėją.",

@@ -1,0 +1,88 @@
+"""The open and forecast calls as the call fit reads them, decoded once per catalogue version.
+
+Every call fit judges an idea against every open or forecast call (hundreds), so decoding each
+call's JSON columns and building its facts on every request was most of the request. Here they are
+kept per process, keyed by a fingerprint of the rows themselves that the database computes on each
+request in one small query: on PostgreSQL the md5 of every matching row's text, in code order (one
+row comes back, whatever the number of calls); elsewhere (SQLite, in tests) the raw rows. Any change
+to any of those calls (by this replica, another one, a migration or by hand) changes the fingerprint,
+so the next request decodes the calls again: there is nothing to invalidate and no counter to keep.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from pydantic_core import to_jsonable_python
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from services.grants.domain.fit import CallFacts
+from services.grants.models import FundingCall
+from services.grants.repository import GrantsRepository
+from services.grants.views import call_facts
+from shared.events.types import LocalizedText
+
+FIT_STATUSES = ("open", "forecast")
+# A handful of catalogue versions (a test process holds several databases; a replica one).
+KEPT_VERSIONS = 4
+
+_POSTGRES_FINGERPRINT = text(
+    "SELECT count(*), md5(string_agg(f::text, '|' ORDER BY f.code)) FROM funding_calls f "
+    "WHERE f.status IN ('open', 'forecast')")
+_ROWS_FINGERPRINT = text("SELECT * FROM funding_calls WHERE status IN ('open', 'forecast') ORDER BY code")
+
+
+@dataclass(frozen=True)
+class FitCall:
+    """One call: the facts the rules judge, and the JSON of the answer's fields that do not depend on
+    the idea (CallFitOut's first five, as json_response encodes them, up to the comma after them)."""
+
+    facts: CallFacts
+    encoded_head: str
+
+
+def fit_call(call: FundingCall) -> FitCall:
+    fixed = {"call_id": call.id, "code": call.code, "title": LocalizedText(**call.title), "funder": call.funder,
+             "status": call.status}
+    encoded = json.dumps(to_jsonable_python(fixed), ensure_ascii=False)
+    return FitCall(facts=call_facts(call), encoded_head=encoded[:-1] + ", ")
+
+
+class FitCatalogue:
+    def __init__(self, kept: int = KEPT_VERSIONS):
+        self._kept = kept
+        self._versions: OrderedDict[object, dict[str, FitCall]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.loads = 0  # how many times the calls were decoded (tests read it)
+
+    def calls(self, session: Session) -> dict[str, FitCall]:
+        """The open and forecast calls by code, as they are in the database now."""
+        version = fingerprint(session)
+        with self._lock:
+            found = self._versions.get(version)
+            if found is not None:
+                self._versions.move_to_end(version)
+                return found
+        loaded = {c.code: fit_call(c) for c in GrantsRepository(session).calls(statuses=list(FIT_STATUSES))}
+        # Kept only if nothing changed while they were read (else they may be newer than `version`).
+        unchanged = fingerprint(session) == version
+        with self._lock:
+            self.loads += 1
+            if unchanged:
+                self._versions[version] = loaded
+                while len(self._versions) > self._kept:
+                    self._versions.popitem(last=False)
+        return loaded
+
+
+def fingerprint(session: Session) -> object:
+    if session.get_bind().dialect.name == "postgresql":
+        return tuple(session.execute(_POSTGRES_FINGERPRINT).one())
+    return tuple(tuple(row) for row in session.execute(_ROWS_FINGERPRINT))
+
+
+CATALOGUE = FitCatalogue()
