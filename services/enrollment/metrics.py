@@ -21,7 +21,8 @@ Counters of this process (what it did since it started):
     (gauge) savivalda_enrollment_trainers{service}        trainers in the register
     (gauge) savivalda_enrollment_upcoming_sessions_without_trainer{service}
                                                           scheduled sessions ahead with no trainer named
-    savivalda_enrollment_working_group_meetings_total{event} working group meetings scheduled, minutes published
+    savivalda_enrollment_working_group_meetings_total{event} working group meetings scheduled, cancelled,
+                                                          minutes published
     (gauge) savivalda_enrollment_working_groups{service}  working groups
     (gauge) savivalda_enrollment_working_group_members{service,role}  current seats: member, chair
     savivalda_enrollment_go_no_go_total{outcome}          go/no-go dates reached: minimum_reached,
@@ -63,7 +64,8 @@ TRAINER_NOTICES = Counter("savivalda_enrollment_trainer_notices_total",
                           "Notices written to trainers: assigned, changed, unassigned, cancelled", ["notice"])
 COURSES_RETIRED = Counter("savivalda_enrollment_courses_retired_total", "Courses retired")
 WORKING_GROUP_EVENTS = Counter("savivalda_enrollment_working_group_meetings_total",
-                               "Working group meetings: scheduled, minutes_published", ["event"])
+                               "Working group meetings: meeting_scheduled, meeting_cancelled, minutes_published",
+                               ["event"])
 
 
 def schedule_change_kind(changed) -> str:

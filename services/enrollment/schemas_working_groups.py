@@ -66,6 +66,10 @@ class MeetingIn(StrictModel):
     agenda: list[AgendaItem] = Field(min_length=1, max_length=MAX_ITEMS, description="the agenda items, in order")
 
 
+class CancelMeetingIn(StrictModel):
+    reason: str | None = Field(default=None, max_length=500, pattern=SINGLE_LINE, description="told to the members")
+
+
 class PresenceIn(StrictModel):
     member_id: UUID
     present: bool

@@ -101,6 +101,9 @@ def _more_examples():
             **_working_group_fields(), agenda=["Vietos savivaldos įstatymo 15 str. pakeitimai / amendments to art. 15",
                                                "Kitas posėdis / next meeting"],
             calendar_url="https://savivalda.example/enrollment/working-group-meetings/1/members/1/abc/calendar.ics"),
+        "working_group_meeting_cancelled": lambda: E.WorkingGroupMeetingCancelled(
+            **_working_group_fields(), reason="pirmininkė serga / the chair is ill",
+            calendar_url="https://savivalda.example/enrollment/working-group-meetings/1/members/1/abc/calendar.ics"),
         "working_group_minutes_published": lambda: E.WorkingGroupMinutesPublished(
             **_working_group_fields(), present=True,
             minutes="1. Pritarta 15 str. pakeitimų projektui.\n2. Kitas posėdis – po mėnesio.",

@@ -419,6 +419,14 @@ class WorkingGroupMeetingScheduled(WorkingGroupMemberEvent):
                                                                "through the member's own link")
 
 
+@event("enrollment.working_group_meeting_cancelled",
+       summary="A working group's meeting was cancelled before it started: one event per member told of it, "
+               "with the reason and the calendar link (the entry now says CANCELLED).")
+class WorkingGroupMeetingCancelled(WorkingGroupMemberEvent):
+    reason: str | None = None
+    calendar_url: str | None = Field(default=None, description="the meeting's calendar entry, now cancelled")
+
+
 @event("enrollment.working_group_minutes_published",
        summary="The minutes of a working group's meeting were published after the meeting: one event per "
                "current member, with the minutes' text.")

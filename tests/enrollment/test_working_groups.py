@@ -13,6 +13,7 @@ from sqlalchemy import update
 
 from services.enrollment.models import WorkingGroupMeeting
 from services.enrollment.schemas_working_groups import (
+    CancelMeetingIn,
     MeetingAttendanceIn,
     MeetingIn,
     MemberChange,
@@ -156,6 +157,32 @@ def test_a_member_who_left_is_not_told_nor_recorded(work, group):
     assert past.value.field == "starts_at"
 
 
+def test_a_cancelled_meeting_is_told_and_takes_no_attendance_or_minutes(work, group):
+    created, ona, jonas = group
+    with work() as uow:
+        scheduled = working_groups.schedule_meeting(uow, LINKS, created.id, MeetingIn.model_validate(meeting()))
+    with work() as uow:
+        cancelled = working_groups.cancel_meeting(uow, LINKS, created.id, scheduled.id,
+                                                  CancelMeetingIn(reason="pirmininkė serga"))
+        assert told(uow, "meeting_cancelled") == [("Ona@Kaunas.lt", "lt"), ("jonas@vilnius.lt", "en")]
+        assert {e.data["reason"] for e in uow.emitted} == {"pirmininkė serga"}
+    assert cancelled.status == "cancelled"
+    with work() as uow, pytest.raises(Conflict) as again:
+        working_groups.cancel_meeting(uow, LINKS, created.id, scheduled.id, CancelMeetingIn())
+    assert again.value.code == "meeting_cancelled"
+    held(work, scheduled.id)
+    with work() as uow, pytest.raises(Conflict) as no_minutes:
+        working_groups.publish_minutes(uow, created.id, scheduled.id, MinutesIn(text="Nevyko"))
+    assert no_minutes.value.code == "meeting_cancelled"
+    with work() as uow:
+        calendar = working_groups.member_calendar(
+            uow, LINKS, created.id, scheduled.id, ona.id,
+            working_groups.member_code(LINKS.secret, ona.id)).get_data(as_text=True)
+        report = working_groups.report(uow)
+    assert "STATUS:CANCELLED" in calendar
+    assert (report.groups[0].meetings_held, report.groups[0].meetings_upcoming) == (0, 0)
+
+
 # ---------------------------------------------------------------- HTTP on the embedded system
 
 def mails_to(system, address):
@@ -192,6 +219,8 @@ def test_bad_input_names_the_field_and_changes_nothing(system):
                    code="meeting_not_held")
     assert_problem(system.post(f"{base}/meetings/{upcoming['id']}/minutes", {"text": ""}), 422, field="text")
     assert_problem(system.post(f"{base}/meetings/{upcoming['id']}/attendance", {"records": []}), 422, field="records")
+    assert_problem(system.post(f"{base}/meetings/{upcoming['id']}/cancel", {"reason": "a\nb"}), 422, field="reason")
+    assert_problem(system.post(f"{base}/meetings/{uuid4()}/cancel", {}), 404)
     assert_problem(system.post(f"{base}/proposals", {"title": {"lt": "X"}, "text": "Y", "adopted_on": "2026-01-01",
                                                       "meeting_id": str(uuid4())}), 422, field="meeting_id")
     assert_problem(system.post(f"{base}/proposals", {"title": {"lt": "X"}, "text": "Y", "adopted_on": "2026-01-01",

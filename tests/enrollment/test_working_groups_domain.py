@@ -10,6 +10,7 @@ from services.enrollment.domain.working_groups import (
     Seat,
     attendance_figures,
     check_attendance,
+    check_cancellable,
     check_leaving,
     check_meeting_held,
     check_meeting_times,
@@ -86,6 +87,16 @@ def test_minutes_and_attendance_only_after_the_meeting():
     check_minutes_once(None)
     with pytest.raises(Conflict):
         check_minutes_once(NOW)
+
+
+def test_a_meeting_is_cancelled_before_it_starts_and_once():
+    check_cancellable("scheduled", NOW + timedelta(minutes=1), NOW)
+    with pytest.raises(Conflict) as started:
+        check_cancellable("scheduled", NOW, NOW)
+    assert started.value.code == "meeting_started"
+    with pytest.raises(Conflict) as again:
+        check_cancellable("cancelled", NOW + timedelta(days=1), NOW)
+    assert again.value.code == "meeting_cancelled"
 
 
 def test_meeting_times_and_place():

@@ -89,6 +89,14 @@ def check_meeting_held(status: str, ends_at: datetime, now: datetime) -> None:
         raise Conflict(f"the meeting has not ended yet (it ends at {ends_at.isoformat()})", code="meeting_not_held")
 
 
+def check_cancellable(status: str, starts_at: datetime, now: datetime) -> None:
+    """A meeting is cancelled before it starts, once."""
+    if status == "cancelled":
+        raise Conflict("the meeting is cancelled already", code="meeting_cancelled")
+    if now >= starts_at:
+        raise Conflict("the meeting has started; record its attendance and minutes instead", code="meeting_started")
+
+
 def check_minutes_once(published_at: datetime | None) -> None:
     if published_at is not None:
         raise Conflict("the minutes of this meeting are published already", code="minutes_published")

@@ -21,6 +21,7 @@ from services.enrollment.domain.working_groups import (
     Seat,
     attendance_figures,
     check_attendance,
+    check_cancellable,
     check_leaving,
     check_meeting_held,
     check_meeting_times,
@@ -41,6 +42,7 @@ from services.enrollment.models import (
 from services.enrollment.notices import Links
 from services.enrollment.repository import EnrollmentRepository, Lists
 from services.enrollment.schemas_working_groups import (
+    CancelMeetingIn,
     GroupReportLineOut,
     MeetingAttendanceIn,
     MeetingIn,
@@ -63,6 +65,7 @@ from services.enrollment.views import ics_response, listing
 from services.enrollment.working_group_repository import WorkingGroupRepository
 from shared.errors import Conflict, NotFound, RuleViolation
 from shared.events.enrollment import (
+    WorkingGroupMeetingCancelled,
     WorkingGroupMeetingScheduled,
     WorkingGroupMinutesPublished,
     WorkingGroupProposalAdopted,
@@ -174,6 +177,25 @@ def schedule_meeting(uow: UnitOfWork, links: Links, group_id, body: MeetingIn) -
                 calendar_url=member_calendar_url(links, meeting, member)), subject=f"{meeting.id}:{member.id}")
     uow.commit()
     WORKING_GROUP_EVENTS.labels(event="meeting_scheduled").inc()
+    return meeting_out(meeting, [])
+
+
+def cancel_meeting(uow: UnitOfWork, links: Links, group_id, meeting_id, body: CancelMeetingIn) -> MeetingOut:
+    """Cancel a meeting before it starts; the members told of it are told it is off (their calendar
+    entry then says CANCELLED)."""
+    repo = WorkingGroupRepository.of(uow)
+    group = repo.group(group_id)
+    meeting = repo.meeting(group.id, meeting_id, lock=True)
+    check_cancellable(meeting.status, meeting.starts_at, utcnow())
+    meeting.status = "cancelled"
+    day = meeting.starts_at.astimezone(LOCAL_TZ).date()
+    for member in repo.members(group.id):
+        if member.erased_at is None and _seat(member).active_on(day):
+            uow.emit(WorkingGroupMeetingCancelled(
+                **_member_fields(group, member, meeting), reason=body.reason,
+                calendar_url=member_calendar_url(links, meeting, member)), subject=f"{meeting.id}:{member.id}")
+    uow.commit()
+    WORKING_GROUP_EVENTS.labels(event="meeting_cancelled").inc()
     return meeting_out(meeting, [])
 
 

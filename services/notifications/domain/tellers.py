@@ -68,6 +68,9 @@ TELLERS: dict[str, Teller] = {
     # Working groups: each current member is told of a new meeting and of the published minutes.
     "enrollment.working_group_meeting_scheduled": Teller("working_group_meeting_scheduled", "training",
                                                          (person("member"),)),
+    # A cancelled meeting matters before the day, not in tomorrow's digest.
+    "enrollment.working_group_meeting_cancelled": Teller("working_group_meeting_cancelled", "training",
+                                                         (person("member"),), critical=True),
     "enrollment.working_group_minutes_published": Teller("working_group_minutes_published", "training",
                                                          (person("member"),)),
     "enrollment.certificate_issued": Teller("certificate_issued", "certificates", PARTICIPANT),
