@@ -149,12 +149,13 @@ def populate(system: System, shared: dict, code: str) -> dict:
               {"records": [{"enrollment_id": attended["id"], "attendance": "attended"}]}, staff, status=200)
     completion = system.ok("POST", f"/enrollment/sessions/{held['id']}/complete", {}, staff, status=200)
     assert completion["certificates_issued"] == 1
+    certificate, = system.ok("GET", f"/enrollment/certificates?session_id={held['id']}", token=own, status=200)
     need = system.ok("POST", "/enrollment/training-needs", {
         "theme": "budgeting", "region": region, "description": "Biudžeto planavimo mokymai", "municipality_code": code},
         own)
     ids.update(session_id=session["id"], enrollment_id=enrolled[1]["id"], need_id=need["id"],
                person_email=people[0]["email"], certified_email=people[2]["email"], held_session_id=held["id"],
-               private_ids=[e["id"] for e in enrolled] + [attended["id"]])
+               certificate_id=certificate["id"], private_ids=[e["id"] for e in enrolled] + [attended["id"]])
 
     # enrollment: a working group of the municipality's people with a meeting (its name is public)
     group = system.ok("POST", "/enrollment/working-groups", {
