@@ -263,3 +263,15 @@ def test_bulk_bad_input_is_a_problem_naming_the_field_and_changes_nothing(system
                    403)  # the centre's coordinators enrol lists
     assert_problem(system.post("/sessions/00000000-0000-4000-8000-000000000000/enrollments/bulk", [person(1)]), 404)
     assert system.get(f"/sessions/{session['id']}/enrollments").body == []
+
+
+def test_the_certificate_e_mail_links_the_pdf_through_the_persons_own_link():
+    from services.notifications.examples import example_event
+    from services.notifications.rendering import TemplateLibrary
+
+    event = example_event("certificate_issued")
+    for language in ("lt", "en"):
+        rendered = TemplateLibrary().render("certificate_issued", language, recipient=event.participant,
+                                            now=datetime.now(timezone.utc), event=event, unsubscribe_url="https://u")
+        assert f"{event.manage_url}/certificate.pdf" in rendered.text
+        assert f'href="{event.manage_url}/certificate.pdf"' in rendered.html
