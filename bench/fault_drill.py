@@ -938,15 +938,15 @@ def main(argv=None) -> int:
     parser.add_argument("--warmup", type=float, default=None, help="load before and after each fault (s)")
     parser.add_argument("--sessions", type=int, default=None)
     parser.add_argument("--capacity", type=int, default=4, help="seats per session")
-    parser.add_argument("--outage", type=float, default=3.0, help="seconds the broker stays down")
+    parser.add_argument("--outage", type=float, default=None, help="seconds the broker stays down")
     parser.add_argument("--quiet-timeout", type=float, default=120.0)
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, mail)")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--verbose", action="store_true", help="say what quiescence is waiting for")
     args = parser.parse_args(argv)
-    defaults = {"clients": 4, "pause": 0.25, "warmup": 1.5, "sessions": 6} if args.short else \
-        {"clients": 10, "pause": 0.05, "warmup": 5.0, "sessions": 12}
+    defaults = {"clients": 4, "pause": 0.25, "warmup": 1.5, "sessions": 6, "outage": 1.5} if args.short else \
+        {"clients": 10, "pause": 0.05, "warmup": 5.0, "sessions": 12, "outage": 3.0}
     for name, value in defaults.items():
         if getattr(args, name) is None:
             setattr(args, name, value)
