@@ -157,6 +157,13 @@ def test_certificate_pdf_for_staff_the_municipality_and_the_person_but_nobody_el
     assert status == 200 and certificate["number"] in pdf_text(own)[0]
     assert fetch(ona["manage_url"][:-4] + "xxxx/certificate.pdf")[0] == 404
     assert fetch(jonas["manage_url"] + "/certificate.pdf")[0] == 404  # no-show: no certificate
+    # The person's page links it (only when they have one).
+    page = urllib.request.urlopen(urllib.request.Request(ona["manage_url"] + "?lang=en",
+                                                         headers={"Accept": "text/html"})).read().decode()
+    own_path = "/enrollment" + ona["manage_url"].split("/enrollment", 1)[1]
+    assert f'href="{own_path}/certificate.pdf"' in page and f"Certificate No. {certificate['number']}" in page
+    page = urllib.request.urlopen(urllib.request.Request(jonas["manage_url"], headers={"Accept": "text/html"})).read()
+    assert b"certificate.pdf" not in page
     assert "savivalda_enrollment_documents_total" in urllib.request.urlopen(
         f"{system.ops_url}/metrics").read().decode()
 

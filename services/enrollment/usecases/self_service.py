@@ -82,6 +82,7 @@ class SelfServicePage:
     fee_eur: Decimal
     can_leave: bool
     can_answer_offer: bool
+    certificate: str | None = None  # the number of the person's certificate, while it stands (PDF link)
 
 
 def page(uow: UnitOfWork, links: Links, enrollment_id, code: str) -> SelfServicePage:
@@ -96,7 +97,13 @@ def page(uow: UnitOfWork, links: Links, enrollment_id, code: str) -> SelfService
         view=_out(uow, links, enrollment), language=enrollment.language, hours=course.duration_hours,
         fee_eur=session.fee_eur, can_leave=open_session and status in ACTIVE,
         can_answer_offer=open_session and status is EnrollmentStatus.OFFERED
-        and (enrollment.offer_expires_at is None or enrollment.offer_expires_at > now))
+        and (enrollment.offer_expires_at is None or enrollment.offer_expires_at > now),
+        certificate=_certificate_number(repo, enrollment))
+
+
+def _certificate_number(repo: EnrollmentRepository, enrollment: Enrollment) -> str | None:
+    certificate = repo.certificate_of(enrollment.id)
+    return certificate.number if certificate is not None and certificate.status == "valid" else None
 
 
 def switch_mode(uow: UnitOfWork, links: Links, enrollment_id, code: str) -> SelfServiceOut:
