@@ -2,21 +2,30 @@
 
 `services/<name>/migrations/env.py` calls `run_migrations(metadata)`; `savivalda migrate`
 and the embedded start call `upgrade(service, url)`.
+
+Importing Alembic was about a third of a start's CPU (docs/performance.md), mostly to learn that
+there was nothing to migrate. So `upgrade` to head first compares the database's `alembic_version`
+rows (one SELECT) with the heads named by the migration files' `revision` / `down_revision`
+lines, and imports Alembic only when they differ (or cannot be read): a database at the heads is
+left alone, anything else goes through Alembic as before.
 """
 
 from __future__ import annotations
 
+import ast
+import re
 from importlib import resources
 
-from alembic import command
-from alembic.config import Config
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
+import sqlalchemy as sa
 
 from shared.persistence.engines import engine_for
 
+_ASSIGNMENT = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.MULTILINE)
 
-def alembic_config(service: str, url: str) -> Config:
+
+def alembic_config(service: str, url: str):
+    from alembic.config import Config
+
     location = resources.files(f"services.{service}") / "migrations"
     config = Config()
     config.set_main_option("script_location", str(location))
@@ -26,15 +35,61 @@ def alembic_config(service: str, url: str) -> Config:
 
 
 def upgrade(service: str, url: str, revision: str = "head") -> None:
+    if revision == "head" and at_heads(service, url):
+        return
+    from alembic import command
+
     command.upgrade(alembic_config(service, url), revision)
 
 
+def at_heads(service: str, url: str) -> bool:
+    """The database is at the heads of the service's migration files (False when unsure)."""
+    heads = file_heads(service)
+    return heads is not None and current_revisions(url) == heads
+
+
+def current_revisions(url: str) -> frozenset[str]:
+    """The `alembic_version` rows (empty: never migrated)."""
+    engine = engine_for(url)
+    with engine.connect() as connection:
+        if not sa.inspect(connection).has_table("alembic_version"):
+            return frozenset()
+        return frozenset(connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalars())
+
+
 def current_revision(url: str) -> str | None:
-    with engine_for(url).connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+    found = sorted(current_revisions(url))
+    return found[0] if len(found) == 1 else (", ".join(found) or None)
+
+
+def file_heads(service: str) -> frozenset[str] | None:
+    """The revisions no other migration file names as its down_revision, read from the files'
+    `revision = ...` and `down_revision = ...` lines; None when a file cannot be read that way
+    (then Alembic decides)."""
+    folder = resources.files(f"services.{service}") / "migrations" / "versions"
+    revisions, downs = set(), set()
+    for entry in folder.iterdir():
+        if not entry.name.endswith(".py") or entry.name.startswith("_"):
+            continue
+        values = dict(_ASSIGNMENT.findall(entry.read_text(encoding="utf-8")))
+        try:
+            revision, down = ast.literal_eval(values["revision"]), ast.literal_eval(values["down_revision"])
+        except (KeyError, ValueError, SyntaxError):
+            return None
+        if not isinstance(revision, str):
+            return None
+        revisions.add(revision)
+        downs.update([down] if isinstance(down, str) else (down or ()))
+    heads = frozenset(revisions - downs)
+    return heads or None
 
 
 def head_revision(service: str, url: str) -> str | None:
+    heads = file_heads(service)
+    if heads is not None and len(heads) == 1:
+        return next(iter(heads))
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config(service, url)).get_current_head()
 
 
