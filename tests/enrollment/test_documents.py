@@ -253,6 +253,9 @@ def test_bulk_with_an_idempotency_key_answers_a_repeat_as_the_first_time(system)
     again = post_csv(system, session["id"], CSV, headers=key).body
     assert [r["enrollment_id"] for r in again["rows"]] == [r["enrollment_id"] for r in first["rows"]]
     assert [r["outcome"] for r in first["rows"]] == ["confirmed", "waitlisted", "refused", "waitlisted"]
+    other = post_csv(system, session["id"], CSV.replace("Ona Onaitė", "Ona Kita"), headers=key).body
+    assert other["rows"][0]["reason"]["code"] == "idempotency_key_reused"
+    assert [r["outcome"] for r in other["rows"][1:]] == ["existing", "refused", "existing"]
 
 
 def test_bulk_bad_input_is_a_problem_naming_the_field_and_changes_nothing(system):
@@ -262,6 +265,8 @@ def test_bulk_bad_input_is_a_problem_naming_the_field_and_changes_nothing(system
     many = "name,email,municipality_code\r\n" + "".join(f"P{n},p{n}@example.lt,15\r\n" for n in range(501))
     assert_problem(post_csv(system, session["id"], many), 422, field="rows")
     assert_problem(post_csv(system, session["id"], "name,email,municipality_code\r\n"), 422, field="rows")
+    huge = "name,email,municipality_code,position\r\n" + f"Ona,ona@example.lt,15,{'x' * 200}\r\n" * 1400
+    assert_problem(post_csv(system, session["id"], huge), 413)  # 280 KB: past 256 KiB
     assert_problem(system.post(f"/sessions/{session['id']}/enrollments/bulk", raw=b"name;email",
                                headers={"Content-Type": "application/vnd.ms-excel"}), 415)
     assert_problem(system.post(f"/sessions/{session['id']}/enrollments/bulk", {"people": []}), 422, field="body")
