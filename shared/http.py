@@ -595,7 +595,7 @@ class Route(Entrypoint):
                  body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
                  response: Any = None, status: int = 200, summary: str | None = None,
                  errors: tuple[int, ...] = (), content_types: tuple[str, ...] = (), scope: Any = None,
-                 rate_limit: str | None = None, html: bool = False, **kwargs):
+                 rate_limit: str | None = None, html: bool = False, raw_body: dict | None = None, **kwargs):
         if roles is None and not public:
             raise ValueError(f"{method} {path}: give roles=(...) or public=True")
         self.method = method.upper()
@@ -612,6 +612,8 @@ class Route(Entrypoint):
         self.scope = scope  # shared/tenancy.py: how the route's data belongs to a municipality
         self.rate_limit = rate_limit  # e.g. "10/minute"; public routes default to SAVIVALDA_PUBLIC_RATE_LIMIT
         self.html = html  # also a page for browsers (shared/pages.py): its errors reach them as pages
+        # A body the handler reads itself (e.g. text/csv): {content type: schema}, for OpenAPI only.
+        self.raw_body = raw_body
         if html and "text/html" not in self.content_types:
             self.content_types = (*self.content_types, "text/html")
         if public or rate_limit:

@@ -148,6 +148,9 @@ def openapi_document(service: str, routes: list) -> dict:
                 "required": True,
                 "content": {"application/json": {"schema": {"$ref": REF.format(model=r.body.__name__)}}},
             }
+        elif getattr(r, "raw_body", None):
+            operation["requestBody"] = {"required": True, "content": {
+                kind: {"schema": schema} for kind, schema in r.raw_body.items()}}
         schema = _response_schema(r.response, definitions)
         ok: dict[str, Any] = {"description": "success"}
         if schema is not None:
@@ -157,7 +160,7 @@ def openapi_document(service: str, routes: list) -> dict:
         operation["responses"][str(r.status)] = ok
         problem = {"content": {"application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}}}
         codes = set(r.errors)
-        if r.body is not None:
+        if r.body is not None or getattr(r, "raw_body", None):
             codes |= {400, 413, 415, 422}
         if r.query is not None:
             codes.add(422)

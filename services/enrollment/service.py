@@ -246,7 +246,7 @@ class EnrollmentService(PublicPages, ServiceBase):
         return (201 if done.created else 200), done.enrollment
 
     @route("POST", "/enrollment/sessions/<uuid:session_id>/enrollments/bulk", roles=STAFF, query=BulkQuery,
-           response=BulkReportOut, errors=(404, 409, 413, 415, 422))
+           response=BulkReportOut, errors=(404, 409), raw_body=bulk.BODY_SCHEMAS)
     def enroll_many(self, request, session_id, query: BulkQuery, principal):
         """Enrol a list of people: text/csv (header line: name, email, municipality_code[, position,
         language, attendance_mode]) or a JSON list of enrolment bodies, at most 500 rows, in list

@@ -31,6 +31,15 @@ MAX_ROWS = 500
 MAX_BYTES = 256 * 1024  # 500 rows of ~500 bytes
 COLUMNS = ("name", "email", "municipality_code", "position", "language", "attendance_mode")
 REQUIRED = ("name", "email", "municipality_code")
+# The request body, for the OpenAPI document (EnrollmentIn is there for POST .../enrollments).
+BODY_SCHEMAS = {
+    "text/csv": {"type": "string", "maxLength": 256 * 1024,
+                 "description": f"a header line naming {', '.join(REQUIRED)} and optionally position, language, "
+                                f"attendance_mode; then one person a line (at most {MAX_ROWS})",
+                 "example": "name,email,municipality_code\r\nOna Žemaitytė,ona@vilnius.lt,57\r\n"},
+    "application/json": {"type": "array", "minItems": 1, "maxItems": MAX_ROWS,
+                         "items": {"$ref": "#/components/schemas/EnrollmentIn"}},
+}
 
 BULK_ROWS = Counter("savivalda_enrollment_bulk_rows_total",
                     "Rows of bulk enrolments by outcome: confirmed, waitlisted, offered, existing, refused",
