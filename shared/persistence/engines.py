@@ -81,7 +81,13 @@ def _create_engine(url: str, max_workers: int | None = None) -> Engine:
             dbapi_connection.create_function("casefold", 1, _casefold, deterministic=True)
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=pool_size(_workers(max_workers)), max_overflow=0,
+    # No pool_pre_ping: it was a round trip (SELECT 1) on every checkout. A pooled connection the
+    # server closed (restart, pg_terminate_backend) fails on the unit of work's first statement,
+    # before anything is written: SQLAlchemy sees the disconnect and invalidates the whole pool
+    # (every connection older than the error is replaced at its next checkout), and the request is
+    # answered 503 database_unavailable with Retry-After (shared/http.py), never 500
+    # (docs/reliability.md; tests/integration/test_reliability.py).
+    return create_engine(url, pool_pre_ping=False, pool_size=pool_size(_workers(max_workers)), max_overflow=0,
                          pool_timeout=30)
 
 
