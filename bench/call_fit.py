@@ -131,8 +131,9 @@ def main(argv=None) -> int:
                "SAVIVALDA_AUTH_SECRET": TEST_SECRET, "SAVIVALDA_GRANTS_DATABASE_URL": url,
                "SAVIVALDA_LOG_LEVEL": "WARNING", "SAVIVALDA_HTTP_ADDRESS": f"127.0.0.1:{http_port}",
                "SAVIVALDA_OPS_ADDRESS": f"127.0.0.1:{ops_port}"}
+        # Both from the scratch folder, so that with PYTHONPATH=<another checkout> both are its code.
         done = subprocess.run([sys.executable, "-m", "services.cli", "migrate", "grants"], env=env,
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, cwd=str(work))
         assert done.returncode == 0, done.stderr
         with engine_for(url).begin() as connection:
             connection.execute(insert(FundingCall), synthetic_calls(args.calls))
@@ -146,9 +147,9 @@ def main(argv=None) -> int:
         kaunas = issue_token(TEST_SECRET, subject="bench", role="municipality:15")
         tokens = {code: issue_token(TEST_SECRET, subject="bench", role=f"municipality:{code}")
                   for code in sorted(MUNICIPALITIES)}
-        print(f"{args.calls} calls, {len(tokens)} municipalities; commit "
-              f"{subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=ROOT, capture_output=True, text=True).stdout.strip()}"
-              f"; services from {Path(sys.modules['services.grants.models'].__file__).parents[2]}")
+        print(f"{args.calls} calls, {len(tokens)} municipalities; grants from "
+              f"{os.environ.get('PYTHONPATH') or ROOT} at "
+              f"{subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=os.environ.get('PYTHONPATH') or ROOT, capture_output=True, text=True).stdout.strip()}")
         for round_ in range(1, args.rounds + 1):
             before = load()
             times = []
