@@ -20,7 +20,7 @@ from services.enrollment.repository import EnrollmentRepository
 from services.enrollment.usecases.learning import erase_completions
 from services.enrollment.usecases.seating import Seating
 from services.enrollment.usecases.working_groups import erase_members
-from shared.erasure import scrub_dead_letters, scrub_outbox
+from shared.erasure import leave_no_copy_on_disk, scrub_dead_letters, scrub_outbox
 from shared.events.enrollment import EnrollmentPersonErased
 from shared.events.privacy import ErasureRequested
 from shared.persistence.schema import utcnow
@@ -71,4 +71,5 @@ def erase(uow: UnitOfWork, links: Links, request: ErasureRequested) -> dict[str,
     removed["events"] = outbox["deleted"] + outbox["scrubbed"]
     removed["dead_letters"] = scrub_dead_letters(uow, [email_key, *names])
     uow.emit(EnrollmentPersonErased(request_id=request.request_id, removed=removed), subject=str(request.request_id))
+    leave_no_copy_on_disk(uow)  # no copy of what was overwritten stays in the SQLite files
     return removed
