@@ -138,10 +138,15 @@ def test_the_candidate_reads_who_and_why_and_accepts_with_the_keyboard(running_s
     page.get_by_role("link", name="English (anglų)").click()
 
     # Both answers are buttons of POST forms (a mail scanner's GET changes nothing), reachable with
-    # the keyboard. (Pressing them is tested over HTTP in tests/partners/test_introduction_page.py.)
+    # the keyboard; the candidate accepts with Enter and the page confirms it (303 back to the page).
     accept = page.get_by_role("button", name="Yes, introduce us")
     tab_to(page, accept)
     for button in (accept, page.get_by_role("button", name="No, thank you")):
         form = button.locator("xpath=ancestor::form")
         assert form.get_attribute("method") == "post" and form.get_attribute("action").startswith("/partners/answers/form")
+    page.keyboard.press("Enter")
+    page.get_by_role("status").wait_for()  # tests/browser/conftest.py: waiting after a form
+    assert page.get_by_role("status").inner_text() == "Thank you! Your acceptance is recorded."
+    assert page.get_by_role("button", name="Yes, introduce us").count() == 0  # answered: nothing to press
+    screenshot(page, "3-accepted-en")
     assert all(path.stat().st_size > 2000 for path in screenshot.saved)
