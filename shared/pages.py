@@ -28,21 +28,26 @@ Errors raised by an `html=True` route reach a browser as an HTML page in its lan
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import parse_qsl, urlencode
+from zoneinfo import ZoneInfo
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from pydantic import BaseModel, ValidationError
 from werkzeug.wrappers import Request, Response
 
 from shared.errors import Problem, validation_problem
+from shared.reference import REGIONS, THEMES
 
 LANGUAGES = ("lt", "en")
 DEFAULT_LANGUAGE = "lt"
 SHARED_TEMPLATES = Path(__file__).parent / "templates" / "pages"
 FORM_TYPE = "application/x-www-form-urlencoded"
 MAX_FORM_BYTES = 16 * 1024
+LOCAL_TIME = ZoneInfo("Europe/Vilnius")  # the people these pages serve read Lithuanian time
 
 # The codes in page addresses are the only key a person holds: no referrer leaks them to a
 # linked site, nothing is cached on a shared computer, nothing loads from elsewhere.
@@ -77,6 +82,34 @@ SHARED_MESSAGES: dict[str, dict[str, str]] = {
     "back": {"lt": "Grįžti", "en": "Back"},
     "correlation_id": {"lt": "Užklausos kodas", "en": "Request code"},
 }
+
+
+def local(moment: datetime | None) -> str:
+    """A moment as people in Lithuania read it: local date and time, 24-hour clock."""
+    return "" if moment is None else moment.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M")
+
+
+def day(moment: datetime | date | None) -> str:
+    if moment is None:
+        return ""
+    if isinstance(moment, datetime):
+        moment = moment.astimezone(LOCAL_TIME).date()
+    return moment.isoformat()
+
+
+def hours_text(hours: Decimal) -> str:
+    """Hours without trailing zeros (4, 1.5), as a certificate or a session page shows them."""
+    return format(hours.normalize(), "f") if isinstance(hours, Decimal) else str(hours)
+
+
+def theme_name(code: str, language: str) -> str:
+    theme = THEMES.get(code)
+    return code if theme is None else (theme.label_lt if language == "lt" else theme.label_en)
+
+
+def region_name(code: str | None, language: str) -> str:
+    region = REGIONS.get(code or "")
+    return "" if region is None else (region.name_lt if language == "lt" else region.name_en)
 
 
 def wants_html(request: Request) -> bool:

@@ -10,22 +10,18 @@ scanner fetching the link cannot. The code in the address is the only key.
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 from werkzeug.wrappers import Request, Response
 
 from services.enrollment.usecases.self_service import SelfServicePage
 from shared.http import parse_query
-from shared.pages import Pages, page_language, read_form, see_other, wants_html
+from shared.pages import Pages, hours_text, local, page_language, read_form, see_other, wants_html
 from shared.reference import REGIONS
 
-LOCAL_TIME = ZoneInfo("Europe/Vilnius")
 DONE = ("left", "accepted", "declined", "switched")
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -126,14 +122,6 @@ class PageForm(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     lang: Literal["lt", "en"] | None = None
-
-
-def local(moment: datetime | None) -> str:
-    return "" if moment is None else moment.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M")
-
-
-def hours_text(hours: Decimal) -> str:
-    return format(hours.normalize(), "f") if isinstance(hours, Decimal) else str(hours)
 
 
 def page_address(request: Request, language: str | None, done: str | None = None) -> str:

@@ -10,12 +10,9 @@ data only: no participant), so the page's "same as data" link is its JSON API.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
 from math import ceil
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -25,11 +22,11 @@ from services.enrollment.schemas import (SessionOut, SessionQuery, VerificationO
 from services.enrollment.usecases import catalogue, certificates
 from shared.errors import NotFound
 from shared.http import route
-from shared.pages import Pages, page_language, wants_html
+from shared.pages import (Pages, address_with, day, hours_text, local, page_language, region_name, theme_name,
+                          wants_html)
 from shared.persistence.schema import utcnow
 from shared.reference import REGIONS, THEMES
 
-LOCAL_TIME = ZoneInfo("Europe/Vilnius")
 PAGE_SIZE = 20
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -113,35 +110,6 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 PAGES = Pages(Path(__file__).parent / "pages", MESSAGES)
-
-
-def local(moment: datetime | None) -> str:
-    """A moment as people in Lithuania read it: local date and time, 24-hour clock."""
-    if moment is None:
-        return ""
-    return moment.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M")
-
-
-def day(moment: datetime | date | None) -> str:
-    if moment is None:
-        return ""
-    if isinstance(moment, datetime):
-        moment = moment.astimezone(LOCAL_TIME).date()
-    return moment.isoformat()
-
-
-def hours_text(hours: Decimal) -> str:
-    return format(hours.normalize(), "f") if isinstance(hours, Decimal) else str(hours)
-
-
-def theme_name(code: str, language: str) -> str:
-    theme = THEMES.get(code)
-    return code if theme is None else (theme.label_lt if language == "lt" else theme.label_en)
-
-
-def region_name(code: str | None, language: str) -> str:
-    region = REGIONS.get(code or "")
-    return "" if region is None else (region.name_lt if language == "lt" else region.name_en)
 
 
 # ---------------------------------------------------------------- queries of the pages
@@ -238,13 +206,7 @@ class PublicPages:
             "region_name": lambda code: region_name(code, language),
             "themes": sorted(THEMES, key=lambda code: theme_name(code, language)),
             "regions": sorted(REGIONS, key=lambda code: region_name(code, language)),
-            "page_url": lambda n: _address(request, page=str(n)),
+            "page_url": lambda n: address_with(request, page=str(n)),
             "session_themes": {course_id: list(course.themes) for course_id, course in courses.items()},
-            "api_url": _address(request, lang=None, format="json"),
+            "api_url": address_with(request, lang=None, format="json"),
         })
-
-
-def _address(request, **changes):
-    from shared.pages import address_with
-
-    return address_with(request, **changes)
