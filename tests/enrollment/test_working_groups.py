@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 import pytest
 from sqlalchemy import update
 
+from services.enrollment.domain.figures import LOCAL_TIME as LOCAL_TZ
 from services.enrollment.models import WorkingGroupMeeting
 from services.enrollment.schemas_working_groups import (
     CancelMeetingIn,
@@ -25,8 +26,20 @@ from services.enrollment.schemas_working_groups import (
 )
 from services.enrollment.usecases import working_groups
 from shared.errors import Conflict, RuleViolation
+from shared.persistence.schema import utcnow
 from tests.enrollment.helpers import assert_problem
 from tests.enrollment.test_usecases import LINKS, database, later, migrated, work  # noqa: F401  (fixtures)
+
+
+def vilnius_today() -> date:
+    """The day as the service counts it (members join on the Vilnius date): between 22:00 and
+    24:00 UTC that is already tomorrow, and date.today() would be a day early."""
+    return utcnow().astimezone(LOCAL_TZ).date()
+
+
+# The members sat in the group before the meetings these tests hold in the recent past: a member
+# joining "today" would not have been one at a meeting held late yesterday, Vilnius time.
+JOINED = (vilnius_today() - timedelta(days=30)).isoformat()
 
 LAW = {"name": {"lt": "Vietos savivaldos įstatymo pakeitimų darbo grupė",
                 "en": "Working group on amending the Law on Local Self-Government"},
@@ -34,9 +47,10 @@ LAW = {"name": {"lt": "Vietos savivaldos įstatymo pakeitimų darbo grupė",
                    "en": "Prepares proposals to amend the Law on Local Self-Government"},
        "themes": ["council_members_duties"]}
 ONA = {"name": "Ona Administratorė", "email": "Ona@Kaunas.lt", "municipality_code": "15", "role": "chair",
-       "position": "administracijos direktorė"}
-JONAS = {"name": "Jonas Administrator", "email": "jonas@vilnius.lt", "municipality_code": "57", "language": "en"}
-PETRAS = {"name": "Petras Alytiškis", "email": "petras@alytus.lt", "municipality_code": "01"}
+       "position": "administracijos direktorė", "joined_on": JOINED}
+JONAS = {"name": "Jonas Administrator", "email": "jonas@vilnius.lt", "municipality_code": "57", "language": "en",
+         "joined_on": JOINED}
+PETRAS = {"name": "Petras Alytiškis", "email": "petras@alytus.lt", "municipality_code": "01", "joined_on": JOINED}
 
 
 def meeting(days=7, **changes):
@@ -87,8 +101,8 @@ def test_members_one_chair_and_once(work, group):
         working_groups.change_member(uow, created.id, ona.id, MemberChange(role="member"))
         assert working_groups.change_member(uow, created.id, jonas.id, MemberChange(role="chair")).role == "chair"
     with work() as uow:  # Ona leaves, and may join again later
-        left = working_groups.change_member(uow, created.id, ona.id, MemberChange(left_on=date.today()))
-        assert left.left_on == date.today()
+        left = working_groups.change_member(uow, created.id, ona.id, MemberChange(left_on=vilnius_today()))
+        assert left.left_on == vilnius_today()
         working_groups.add_member(uow, created.id, MemberIn.model_validate({**ONA, "role": "member"}))
         detail = working_groups.get_group(uow, created.id)
     assert [(m.name, m.role, m.left_on is None) for m in detail.members] == [
@@ -121,7 +135,7 @@ def test_a_meeting_is_told_to_members_then_attendance_and_minutes_after_it(work,
         assert {(a.member_id, a.present) for a in recorded.attendance} == {(ona.id, True), (jonas.id, False)}
         working_groups.adopt_proposal(uow, created.id, ProposalIn.model_validate(
             {"title": {"lt": "15 str. pakeitimas", "en": "Amendment to art. 15"}, "text": "Siūloma ...",
-             "adopted_on": date.today().isoformat(), "meeting_id": str(scheduled.id)}))
+             "adopted_on": vilnius_today().isoformat(), "meeting_id": str(scheduled.id)}))
     with work() as uow:
         published = working_groups.publish_minutes(uow, created.id, scheduled.id,
                                                    MinutesIn(text="1. Pritarta 15 str. pakeitimui."))
@@ -149,7 +163,7 @@ def test_a_meeting_is_told_to_members_then_attendance_and_minutes_after_it(work,
 def test_a_member_who_left_is_not_told_nor_recorded(work, group):
     created, ona, jonas = group
     with work() as uow:
-        working_groups.change_member(uow, created.id, jonas.id, MemberChange(left_on=date.today()))
+        working_groups.change_member(uow, created.id, jonas.id, MemberChange(left_on=vilnius_today()))
         working_groups.schedule_meeting(uow, LINKS, created.id, MeetingIn.model_validate(meeting()))
         assert told(uow, "meeting_scheduled") == [("Ona@Kaunas.lt", "lt")]
     with work() as uow, pytest.raises(RuleViolation) as past:
@@ -291,7 +305,7 @@ def test_members_are_told_in_their_language_and_a_municipality_sees_only_its_gro
     assert system.post(f"{path}/attendance", {"records": [{"member_id": ona["id"], "present": True},
                                                            {"member_id": jonas["id"], "present": True}]}).status == 200
     assert system.post(f"{base}/proposals", {"title": {"lt": "15 str. pakeitimas", "en": "Amendment to art. 15"},
-                                              "text": "Siūloma ...", "adopted_on": date.today().isoformat(),
+                                              "text": "Siūloma ...", "adopted_on": vilnius_today().isoformat(),
                                               "meeting_id": scheduled.body["id"]}).status == 201
     assert system.post(f"{path}/minutes", {"text": "1. Pritarta 15 str. pakeitimui."}).status == 200
     minutes = system.wait_until(lambda: [m for m in mails_to(system, "jonas@vilnius.lt")
