@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -23,10 +24,27 @@ PG_DSN_BASE = "postgresql+psycopg2://postgres@127.0.0.1:5432"
 TEST_SECRET = "t3st-Kx9vQ2mLp7Zr4Tn8Vb3Kd6Hs1Fw5Jy0GcRq"
 
 
+# Ports for the processes tests start come from below Linux's ephemeral range (32768-60999): a
+# port the kernel handed out for "any free port" is also one it hands to outgoing connections,
+# and one of those took a test server's port between the pick and the server's bind (seen in CI:
+# "address already in use"). Each port is given out once per test process.
+_PORTS_GIVEN: set[int] = set()
+_PORT_RANGE = (20000, 32000)
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    for _ in range(200):
+        port = random.randint(*_PORT_RANGE)
+        if port in _PORTS_GIVEN:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _PORTS_GIVEN.add(port)
+        return port
+    raise RuntimeError(f"no free port in {_PORT_RANGE}")
 
 
 def port_open(host: str, port: int, timeout: float = 1.0) -> bool:
