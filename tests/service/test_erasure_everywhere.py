@@ -99,7 +99,7 @@ def test_an_erased_person_is_in_no_file_of_the_data_folder(embedded):
         return not left
 
     try:
-        wait_until(gone, timeout=10, message="nothing left of her")
+        wait_until(gone, timeout=30, message="nothing left of her")
     except AssertionError:
         raise AssertionError(f"still there: {sorted(set(left))}") from None
     # What belongs to others stays: Tomas's e-mail and his consultation mention, the log entry itself.
