@@ -2,7 +2,8 @@
 
 Pure: plain values in, bytes out; no database, no nameko. Text is set in DejaVu Sans, a TTF font
 embedded in the file, so Lithuanian letters (ąčęėįšųūž) print and are searchable. The fpdf2 wheel
-ships no such font: Debian's fonts-dejavu-core provides it (deploy/Dockerfile installs it);
+ships no such font, and a fresh machine (where `bin/savivalda run` needs only Python) may have none,
+so the project carries DejaVu Sans 2.37 in services/enrollment/fonts/ (its licence beside it);
 `SAVIVALDA_PDF_FONT_DIR` names another folder holding DejaVuSans.ttf and DejaVuSans-Bold.ttf.
 """
 
@@ -21,13 +22,13 @@ import segno
 from fpdf import FPDF
 
 VILNIUS = ZoneInfo("Europe/Vilnius")
-FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/local/share/fonts/dejavu",
+FONT_DIRS = (str(Path(__file__).resolve().parents[1] / "fonts"), "/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/local/share/fonts/dejavu",
              "/opt/homebrew/share/fonts/dejavu")
 FONT = "DejaVu"
 
 
 class FontMissing(RuntimeError):
-    """No DejaVu Sans TTF where the PDFs look for it (install fonts-dejavu-core)."""
+    """No DejaVu Sans TTF where the PDFs look for it (services/enrollment/fonts/ is missing)."""
 
 
 @lru_cache(maxsize=1)
@@ -39,7 +40,7 @@ def font_files() -> tuple[Path, Path]:
         if regular.is_file() and bold.is_file():
             return regular, bold
     raise FontMissing("DejaVuSans.ttf not found in " + ", ".join((*folders, *FONT_DIRS))
-                      + ": install fonts-dejavu-core or set SAVIVALDA_PDF_FONT_DIR")
+                      + ": reinstall the package or set SAVIVALDA_PDF_FONT_DIR")
 
 
 def _document(orientation: str = "P") -> FPDF:
