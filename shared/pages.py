@@ -81,6 +81,13 @@ SHARED_MESSAGES: dict[str, dict[str, str]] = {
                     "en": "An error occurred. If it happens again, write to us and quote this code:"},
     "back": {"lt": "Grįžti", "en": "Back"},
     "correlation_id": {"lt": "Užklausos kodas", "en": "Request code"},
+    # a public catalogue's paging and its way to the same list as data (every catalogue page)
+    "catalogue_pages": {"lt": "Puslapiai", "en": "Pages"},
+    "catalogue_page_of": {"lt": "Puslapis {page} iš {pages}", "en": "Page {page} of {pages}"},
+    "catalogue_previous": {"lt": "Ankstesni", "en": "Previous"},
+    "catalogue_next": {"lt": "Tolesni", "en": "Next"},
+    "catalogue_api": {"lt": "Šis sąrašas duomenų formatu (JSON)", "en": "This list as data (JSON)"},
+    "catalogue_api_docs": {"lt": "API aprašas (OpenAPI)", "en": "API description (OpenAPI)"},
 }
 
 

@@ -101,12 +101,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "catalogue_registration_not_open": {"lt": "Registracija prasidės {moment}", "en": "Registration opens {moment}"},
     "catalogue_registration_closed": {"lt": "Registracija baigta", "en": "Registration closed"},
     "catalogue_calendar": {"lt": "Įtraukti į kalendorių", "en": "Add to calendar"},
-    "catalogue_pages": {"lt": "Puslapiai", "en": "Pages"},
-    "catalogue_page_of": {"lt": "Puslapis {page} iš {pages}", "en": "Page {page} of {pages}"},
-    "catalogue_previous": {"lt": "Ankstesni", "en": "Previous"},
-    "catalogue_next": {"lt": "Tolesni", "en": "Next"},
-    "catalogue_api": {"lt": "Šis sąrašas duomenų formatu (JSON)", "en": "This list as data (JSON)"},
-    "catalogue_api_docs": {"lt": "API aprašas (OpenAPI)", "en": "API description (OpenAPI)"},
 }
 
 PAGES = Pages(Path(__file__).parent / "pages", MESSAGES)

@@ -68,12 +68,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "catalogue_source_national": {"lt": "Nacionalinės programos", "en": "National programmes"},
     "catalogue_source_small_grants": {"lt": "Mažosios paramos programos", "en": "Small grants"},
     "catalogue_source_other": {"lt": "Kita", "en": "Other"},
-    "catalogue_pages": {"lt": "Puslapiai", "en": "Pages"},
-    "catalogue_page_of": {"lt": "Puslapis {page} iš {pages}", "en": "Page {page} of {pages}"},
-    "catalogue_previous": {"lt": "Ankstesni", "en": "Previous"},
-    "catalogue_next": {"lt": "Tolesni", "en": "Next"},
-    "catalogue_api": {"lt": "Šis sąrašas duomenų formatu (JSON)", "en": "This list as data (JSON)"},
-    "catalogue_api_docs": {"lt": "API aprašas (OpenAPI)", "en": "API description (OpenAPI)"},
 }
 
 PAGES = Pages(Path(__file__).parent / "pages", MESSAGES)
