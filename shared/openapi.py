@@ -157,6 +157,8 @@ def openapi_document(service: str, routes: list) -> dict:
             ok["content"] = {"application/json": {"schema": schema}}
         for content_type in getattr(r, "content_types", ()):
             ok.setdefault("content", {})[content_type] = {"schema": {"type": "string"}}
+        if r.query is not None and "cursor" in r.query.model_fields:
+            ok["headers"] = _PAGING_HEADERS
         operation["responses"][str(r.status)] = ok
         problem = {"content": {"application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}}}
         codes = set(r.errors)
@@ -208,6 +210,14 @@ _REASONS = {
     422: "invalid fields or a broken business rule; `errors` names each field",
     429: "too many requests from this client; wait the seconds in Retry-After",
 }
+# A paged list answers the same JSON array as always; the way to the next page is in headers.
+_PAGING_HEADERS = {
+    "X-Next-Cursor": {"description": "present when more items follow: pass it as `cursor` for the next page",
+                      "schema": {"type": "string"}},
+    "Link": {"description": 'RFC 8288 link to the next page (`rel="next"`), present when more items follow',
+             "schema": {"type": "string"}},
+}
+
 _HEADERS = {
     401: {"WWW-Authenticate": {"description": "the bearer challenge", "schema": {"type": "string"}}},
     429: {"Retry-After": {"description": "seconds until the client may try again", "schema": {"type": "integer"}}},

@@ -155,6 +155,10 @@ def test_each_service_serves_a_valid_openapi_31_document(embedded):
     operation = enrollment["paths"]["/enrollment/sessions/{session_id}/enrollments"]["post"]
     assert {"201", "401", "403", "404", "409", "422"} <= set(operation["responses"])
     assert operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("EnrollmentIn")
+    # A paged list documents how to reach the next page; a single item does not.
+    listing = enrollment["paths"]["/enrollment/courses"]["get"]["responses"]["200"]
+    assert {"X-Next-Cursor", "Link"} <= set(listing["headers"])
+    assert "headers" not in enrollment["paths"]["/enrollment/courses/{course_id}"]["get"]["responses"]["200"]
 
 
 def test_health_per_service_and_for_the_process(embedded):
