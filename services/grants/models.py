@@ -406,5 +406,35 @@ class DeliverableReminder(Base):
     sent_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
 
+class Document(Base):
+    """One version of a file kept for an application (the application's own files and its checklist
+    items') or a call (its templates). The bytes are in the documents folder under their sha256
+    (services/grants/documents.py); versions of one document share its `slot`, numbered from 1, each
+    number once (the unique constraint, whatever the replicas)."""
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        UniqueConstraint("owner_id", "slot", "version", name="uq_documents_version"),
+        Index("ix_documents_owner", "owner_kind", "owner_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    owner_kind: Mapped[str] = mapped_column(String(12), nullable=False)  # application | call
+    owner_id: Mapped[uuid.UUID] = mapped_column(Uuid(), nullable=False)
+    checklist_code: Mapped[str | None] = mapped_column(String(60))
+    slot: Mapped[str] = mapped_column(String(260), nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    filename: Mapped[str] = mapped_column(String(200), nullable=False)
+    content_type: Mapped[str] = mapped_column(String(100), nullable=False)
+    size_bytes: Mapped[int] = mapped_column(Integer, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    # Personal files (a CV, a signed declaration) are deleted when the person is erased; `about` is
+    # whose they are when not the uploader's own (an e-mail), else None.
+    personal: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="0")
+    about: Mapped[str | None] = mapped_column(String(254), index=True)
+    uploaded_by: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
 __all__ = ["metadata", "Engagement", "EngagementMunicipality", "Deliverable", "DeliverableReminder", "Programme", "FundedProject", "FundingCall", "Application", "StatusChange", "ChecklistItem",
-           "ChecklistChange", "Consultation", "ProjectReport", "PaymentClaim", "Amendment", "PartnerCandidate", "SentReminder", "Erasure"]
+           "ChecklistChange", "Consultation", "ProjectReport", "PaymentClaim", "Amendment", "PartnerCandidate", "SentReminder", "Erasure", "Document"]
