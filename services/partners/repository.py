@@ -12,12 +12,13 @@ from collections import Counter
 from datetime import date, datetime
 from typing import Iterable
 
-from sqlalchemy import String, cast, func, or_, select, update
+from sqlalchemy import String, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.partners.domain.matching import ProfileFacts
 from services.partners.domain.privacy import ERASED_NAME, email_key, replace_address, scrub_people
 from services.partners.domain.rules import (
+    CHOICE_PURPOSE,
     MAX_REMINDERS,
     REMINDER_AFTER,
     RENEWAL_NOTICE,
@@ -290,6 +291,8 @@ class PartnersRepository:
         Where the person appears:
         - a profile's contact person (name, address);
         - a partner request's requester, a partnership's copies of both contacts;
+        - the links to that request's choice page sent to the requester (their keys are revoked:
+          the page shows the request, and its holder is no longer on it);
         - visit participants (name, address, organisation, role of that participant);
         - free text the person could be named in only alongside their address (an introduction's
           message mentioning the address is dropped);
@@ -309,6 +312,12 @@ class PartnersRepository:
         removed["profile_contacts"] += session.execute(
             update(Organisation).where(matches(Organisation.contact_email))
             .values(contact_name=None, contact_email=None)).rowcount
+        requests_of_person = list(session.scalars(
+            select(PartnerRequest.id).where(matches(PartnerRequest.requester_email))))
+        if requests_of_person:
+            removed["choice_links"] += session.execute(
+                delete(AccessKey).where(AccessKey.purpose == CHOICE_PURPOSE, AccessKey.side == "requester",
+                                        AccessKey.subject_id.in_(requests_of_person))).rowcount
         removed["request_contacts"] += session.execute(
             update(PartnerRequest).where(matches(PartnerRequest.requester_email))
             .values(requester_name=None, requester_email=None)).rowcount

@@ -265,6 +265,51 @@ class AnswerPreviewOut(BaseModel):
     other_side_contact: Contact | None = None
 
 
+# ---------------------------------------------------------------- the requester's choice page (by key)
+
+class ChoiceIntroductionIn(KeyIn):
+    """Ask for an introduction to one candidate from the choice page (the link's key)."""
+
+    organisation_id: UUID = Field(description="a candidate the page lists")
+
+
+class ChoiceIntroductionOut(BaseModel):
+    """An introduction asked for the request so far, as the choice page lists it (no contacts)."""
+
+    introduction_id: UUID
+    organisation_id: UUID
+    organisation_name: str
+    country: str
+    status: str = Field(description="pending | established | declined | expired")
+    requester_answer: str | None
+    candidate_answer: str | None
+    answer_by: date
+
+
+class ChoiceOut(BaseModel):
+    """What the holder of a choice link sees: the request, the ranked and explained candidates
+    (GET /partners/requests/{id}/ranking, the best PROPOSAL_SIZE) and the introductions so far."""
+
+    request_id: UUID
+    side: str = Field(description="who the link was sent to: requester | coordinator")
+    status: str = Field(description="open | partnered")
+    title: LocalizedText
+    municipality_code: MunicipalityCode
+    municipality_name: LocalizedText
+    themes: list[ThemeCode]
+    countries: list[str]
+    organisation_types: list[str]
+    languages: list[str]
+    deadline: date
+    call_code: str | None
+    weights: dict[str, float] = Field(description="the most points each component can give")
+    considered: int
+    eligible: int
+    candidates: list[CandidateOut]
+    excluded_counts: dict[str, int] = Field(description="profiles left out, counted by first reason")
+    introductions: list[ChoiceIntroductionOut]
+
+
 # ---------------------------------------------------------------- partnerships
 
 class LetterIn(Strict):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from services.partners.gauges import PartnerGauges
 from services.partners.index import ProfileIndexProvider
-from services.partners.pages import AnswerPageQuery, PartnerPages, page_for_browsers
+from services.partners.pages import AnswerPageQuery, ChoicePageQuery, PartnerPages, page_for_browsers
 from services.partners.repository import (
     INTRODUCTION_OWNER,
     PARTNERSHIP_OWNER,
@@ -21,6 +21,7 @@ from services.partners.repository import (
 from services.partners.schemas import (
     AnswerIn,
     AnswerPreviewOut,
+    ChoiceOut,
     IntroductionIn,
     IntroductionOut,
     KeyAnswerIn,
@@ -45,6 +46,7 @@ from services.partners.schemas import (
     VisitOut,
 )
 from services.partners.usecases import (
+    choices,
     erasure,
     introductions,
     organisations,
@@ -140,13 +142,15 @@ class PartnersService(PartnerPages, ServiceBase):
         """Ask for partners for a project: ranks the profiles at once and proposes the best
         (partners.matches_proposed). A municipality asks for itself only; an application has one
         request (409 for a second)."""
-        return 201, partner_requests.create(self.db, self.profiles, body, principal)
+        return 201, partner_requests.create(self.db, self.profiles, body, principal,
+                                            public_url=self.settings.public_url)
 
     @subscribe("grants.partner_requested")
     def on_partner_requested(self, event: PartnerRequested, envelope: Envelope):
         """An application needs a partner: open (or, for an application asking again, update) its
         request and propose candidates. The consultant answers for the municipality."""
-        partner_requests.open_for_application(self.db, self.profiles, event, envelope)
+        partner_requests.open_for_application(self.db, self.profiles, event, envelope,
+                                              public_url=self.settings.public_url)
 
     @route("GET", "/partners/requests", roles=STAFF_OR_MUNICIPALITY, query=RequestQuery,
            response=list[PartnerRequestOut], scope=Tenancy.query())
@@ -179,7 +183,7 @@ class PartnersService(PartnerPages, ServiceBase):
     def propose_again(self, request, request_id, principal):
         """Rank again and propose (e.g. after new profiles or declines); declined and already
         introduced candidates stay out."""
-        return partner_requests.propose_again(self.db, self.profiles, request_id)
+        return partner_requests.propose_again(self.db, self.profiles, request_id, public_url=self.settings.public_url)
 
     # ================================================================== introductions (double opt-in)
     @route("POST", "/partners/requests/<uuid:request_id>/introductions", roles=STAFF_OR_MUNICIPALITY,
@@ -225,6 +229,15 @@ class PartnersService(PartnerPages, ServiceBase):
     def answer_by_key(self, request, body: KeyAnswerIn):
         """Accept or decline an introduction with the key from the e-mail's link (no login)."""
         return introductions.answer_by_key(self.db, body)
+
+    @route("GET", "/partners/choices", public=True, query=ChoicePageQuery, response=ChoiceOut, errors=(404,),
+           html=True)
+    @page_for_browsers(PartnerPages.choice_page)
+    def preview_choice(self, request, query: ChoicePageQuery):
+        """What the holder of a choice link (the proposal e-mail's, or the coordinator's after an
+        introduction lapsed) sees, no login: the request, the ranked and explained candidates and the
+        introductions so far; a browser gets the page with a form per candidate (pages.py)."""
+        return choices.view_by_key(self.db, self.profiles, query)
 
     # ================================================================== partnerships
     @route("GET", "/partners/partnerships", roles=STAFF_OR_MUNICIPALITY, query=PartnershipQuery,

@@ -47,6 +47,10 @@ class MatchesProposed(EventData):
     call_code: str | None = None
     excluded: dict[str, int] = Field(default_factory=dict,
                                      description="profiles left out, counted by reason (e.g. full_capacity)")
+    choose_url: str | None = Field(
+        default=None, description="where the requester sees the ranked, explained candidates and asks for an "
+                                  "introduction without logging in (only in the requester's e-mail; none once the "
+                                  "request's deadline passed)")
 
 
 @event("partners.introduction_sent",
@@ -145,6 +149,9 @@ class IntroductionExpired(EventData):
     organisation_id: UUID
     organisation_name: str
     unanswered: list[Literal["requester", "candidate"]]
+    choose_url: str | None = Field(
+        default=None, description="where the municipality's coordinator picks another candidate without logging "
+                                  "in (none once the request found a partner or its deadline passed)")
 
 
 @event("partners.profile_renewal_due",

@@ -30,6 +30,9 @@ def setup_world(partners) -> dict:
     ids["pending"] = pending["id"]
     sent = partners.db.events("partners.introduction_sent")[-1]["data"]
     ids["answer_key"] = key_of(sent["candidate_answer_url"])
+    proposed = [e["data"] for e in partners.db.events("partners.matches_proposed")
+                if e["data"]["partner_request_id"] == ids["request"]]
+    ids["choice_key"] = key_of(proposed[0]["choose_url"])
     # a second partnership, completed
     other = created(partners.post("/requests", request_body(municipality_code="57", requester=None,
                                                             title={"lt": "Kitas"})))
@@ -153,6 +156,15 @@ CASES = [
     # the introduction page's form (services/partners/pages.py): a form, not JSON
     ("POST", "/answers/form", {"key": "{answer_key}", "answer": "accepted"}, "none", 415, "unsupported_media_type"),
     ("GET", "/answers?key={answer_key}&lang=de", None, "none", 422, "lang"),
+    # the requester's choice page (services/partners/pages.py): its key only, forms not JSON
+    ("GET", "/choices?key=short", None, "none", 422, "key"),
+    ("GET", "/choices", None, "none", 422, "key"),
+    ("GET", "/choices?key=" + "z" * 43, None, "none", 404, None),
+    ("GET", "/choices?key={answer_key}", None, "none", 404, None),  # another purpose's key opens nothing here
+    ("GET", "/choices?key={choice_key}&done=maybe", None, "none", 422, "done"),
+    ("POST", "/choices/introductions", {"key": "{choice_key}", "organisation_id": "{reykjavik}"}, "none", 415,
+     "unsupported_media_type"),
+    ("POST", "/choices/proposals", {"key": "{choice_key}"}, "none", 415, "unsupported_media_type"),
     # partnerships
     ("GET", "/partnerships?request_id=x", None, "staff", 422, "request_id"),
     ("GET", f"/partnerships/{UNKNOWN}", None, "staff", 404, None),

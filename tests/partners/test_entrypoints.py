@@ -37,7 +37,7 @@ from tests.support.entrypoints import handler_steps
 SETTINGS = SimpleNamespace(public_url="https://savivalda.example.lt", timer_interval=3600.0)
 STAFF = Principal(subject="egle@lsa.lt", role="staff")
 KAUNAS_DISTRICT = Principal(subject="ona@krs.lt", role="municipality", municipality_code="16")
-USE_CASE_MODULES = {"erasure", "introductions", "organisations", "partner_requests", "partnerships", "reports",
+USE_CASE_MODULES = {"choices", "erasure", "introductions", "organisations", "partner_requests", "partnerships", "reports",
                     "scheduled"}
 
 
@@ -53,7 +53,7 @@ def entrypoint_methods():
 
 def test_every_entrypoint_is_one_call_to_a_use_case_with_the_unit_of_work():
     names = entrypoint_methods()
-    assert len(names) == 29  # 26 routes, 2 subscriptions and the timer
+    assert len(names) == 30  # 27 routes, 2 subscriptions and the timer
     for name in names:
         function = inspect.unwrap(getattr(PartnersService, name))
         tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
@@ -89,7 +89,8 @@ def test_ranking_gets_the_process_profile_index_and_links_the_public_url(service
     request_id = uuid.uuid4()
     with mock.patch.object(service_module.partner_requests, "propose_again") as propose_again:
         service.propose_again(request=None, request_id=request_id, principal=STAFF)
-    propose_again.assert_called_once_with(service.db, service.profiles, request_id)
+    propose_again.assert_called_once_with(service.db, service.profiles, request_id,
+                                          public_url="https://savivalda.example.lt")
     with mock.patch.object(service_module.scheduled, "run_due") as run_due:
         service.run_timers()
     run_due.assert_called_once_with(service.db, public_url="https://savivalda.example.lt")
@@ -175,4 +176,5 @@ def test_grants_partner_requested_goes_to_the_request_use_case_between_claim_and
     steps = handler_steps(container, unit_of_work, "on_partner_requested", service_module.partner_requests,
                           "open_for_application", event, envelope)
     assert steps == [mock.call.uow.claim("partners.on_partner_requested", envelope),
-                     mock.call.open_for_application(unit_of_work, index, event, envelope), mock.call.uow.commit()]
+                     mock.call.open_for_application(unit_of_work, index, event, envelope,
+                                                    public_url="https://savivalda.example.lt"), mock.call.uow.commit()]

@@ -23,7 +23,7 @@ from shared.events.types import Contact, LocalizedText
 from shared.persistence.engines import engine_for
 from shared.persistence.unit_of_work import UnitOfWork
 from tests.partners.helpers import CONSULTANT, request_body
-from tests.partners.test_usecases import db, migrated  # noqa: F401 (fixtures)
+from tests.partners.test_usecases import PUBLIC_URL, db, migrated  # noqa: F401 (fixtures)
 
 STAFF = Principal(subject="egle@lsa.lt", role="staff")
 
@@ -45,12 +45,12 @@ def requests_of(engine, application_id) -> int:
 def test_the_api_refuses_a_second_request_for_an_application(db):  # noqa: F811
     application_id = uuid.uuid4()
     db(partner_requests.create, db.profiles, PartnerRequestIn.model_validate(
-        request_body(application_id=str(application_id))), STAFF)
+        request_body(application_id=str(application_id))), STAFF, public_url=PUBLIC_URL)
     with pytest.raises(Conflict):
         db(partner_requests.create, db.profiles, PartnerRequestIn.model_validate(
-            request_body(application_id=str(application_id))), STAFF)
+            request_body(application_id=str(application_id))), STAFF, public_url=PUBLIC_URL)
     event, envelope = partner_requested(application_id)  # grants asking later updates that request
-    db(partner_requests.open_for_application, db.profiles, event, envelope)
+    db(partner_requests.open_for_application, db.profiles, event, envelope, public_url=PUBLIC_URL)
     assert requests_of(db.engine, application_id) == 1
 
 
@@ -65,12 +65,14 @@ def test_two_workers_opening_the_same_applications_request_at_once_make_one_requ
 
     def second_worker():
         with UnitOfWork(engine, "partners", "second") as uow:
-            done = partner_requests.open_for_application(uow, profiles, second_event, second_envelope)
+            done = partner_requests.open_for_application(uow, profiles, second_event, second_envelope,
+                                                         public_url=PUBLIC_URL)
             uow.commit()
             return done.id
 
     with UnitOfWork(engine, "partners", "first") as uow:
-        first = partner_requests.open_for_application(uow, profiles, first_event, first_envelope)
+        first = partner_requests.open_for_application(uow, profiles, first_event, first_envelope,
+                                                      public_url=PUBLIC_URL)
         uow.session.flush()
         second = eventlet.spawn(second_worker)
         eventlet.sleep(1.0)  # the second worker reaches its insert (and, with the constraint, waits there)

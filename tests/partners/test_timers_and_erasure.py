@@ -128,19 +128,23 @@ def test_an_erased_person_leaves_no_personal_field_and_the_counts_stay(partners,
                               {"name": "Jonas Jonaitis", "email": "jonas@krs.lt"}]}
     created(partners.post(f"/partnerships/{partnership_id}/visits", visit))
     assert ONA in partners.db.everything() and "petraitien" in partners.db.everything()
+    # her link to the request's choice page (the proposal e-mail) opens it until she is erased
+    choose_url = partners.db.events("partners.matches_proposed")[-1]["data"]["choose_url"]
+    assert http("GET", f"{partners.base}/partners/choices?key={key_of(choose_url)}").status == 200
 
     done = run_cli("--data-dir", str(embedded.settings.data_dir), "privacy", "erase", ONA.title(),
                    "--requested-by", "dpo")
     assert done.returncode == 0, done.stderr
     erased = wait_until(lambda: partners.db.events("partners.person_erased"), message="partners.person_erased")
     assert erased[0]["data"]["removed"] == {
-        "authored_records": 2, "introduction_messages": 1, "partnership_contacts": 1, "profile_contacts": 1,
+        "authored_records": 2, "choice_links": 1, "introduction_messages": 1, "partnership_contacts": 1, "profile_contacts": 1,
         "request_contacts": 1, "stored_events": 3, "visit_participants": 1}
 
     everything = partners.db.everything()
     assert ONA not in everything and "petraitien" not in everything
     assert "vyr. specialist" not in everything  # the participant's role went with her
     assert "jonas@krs.lt" in everything  # nobody else was touched
+    assert http("GET", f"{partners.base}/partners/choices?key={key_of(choose_url)}").status == 404  # revoked
     # anonymous counts stay for the report
     report = partners.get("/reports/partnerships").body
     assert report["partnerships"] == 1 and report["visits"]["participants"] == 2

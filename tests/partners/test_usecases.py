@@ -106,7 +106,7 @@ def profile(db, body, principal=STAFF):
 
 def open_request(db, principal=STAFF, **changes):
     return db(partner_requests.create, db.profiles, PartnerRequestIn.model_validate(request_body(**changes)),
-              principal)
+              principal, public_url=PUBLIC_URL)
 
 
 def introduce(db, request_id, organisation_id, principal=STAFF, **body):
@@ -208,9 +208,9 @@ def test_grants_partner_requested_opens_one_request_per_application_and_updates_
         application_title=LocalizedText(lt="Skaidrumas", en="Transparency"), themes=["public_service_quality"],
         countries=["NO"], deadline=date.today() + timedelta(days=30), consultant=Contact(**CONSULTANT))
     envelope = new_envelope(event, source="savivalda/grants", correlation_id="test")
-    first = db(partner_requests.open_for_application, db.profiles, event, envelope)
+    first = db(partner_requests.open_for_application, db.profiles, event, envelope, public_url=PUBLIC_URL)
     again = db(partner_requests.open_for_application, db.profiles,
-               event.model_copy(update={"themes": ["regional_development"]}), envelope)
+               event.model_copy(update={"themes": ["regional_development"]}), envelope, public_url=PUBLIC_URL)
     assert again.id == first.id and again.source == "grants" and again.themes == ["regional_development"]
     assert [len(p["candidates"]) for p in db.emitted("matches_proposed")] == [1, 1]
 

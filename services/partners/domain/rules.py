@@ -151,6 +151,34 @@ def answer_link_expiry(answer_by: date) -> datetime:
     return datetime.combine(answer_by + timedelta(days=1), time(), tzinfo=timezone.utc)
 
 
+# ---------------------------------------------------------------- choosing a candidate by link
+
+# The requester's page (the link in matches_proposed, and in introduction_expired to the
+# coordinator) lists the ranking; picking a candidate there is the requester's acceptance.
+# A candidate the ranking excludes is refused as a conflict with the request's state (already
+# introduced, declined, full, expired profile), naming the reason.
+CHOICE_PURPOSE = "partner_choice"  # the access key's purpose; its subject is the partner request
+CHOICE_SIDES = ("requester", "coordinator")  # who the link was sent to
+
+def choice_link_expiry(deadline: date) -> datetime:
+    """A request's choice link works until the end of the request's deadline day (UTC): after it no
+    introduction can be asked for (answer_by_date refuses it)."""
+    return answer_link_expiry(deadline)
+
+
+def choice_link_due(*, deadline: date, now: datetime) -> bool:
+    """Whether a choice link is worth sending: the request's deadline has not passed."""
+    return choice_link_expiry(deadline) > now
+
+
+def refuse_excluded(name: str, reasons: tuple[str, ...]) -> None:
+    """A candidate picked on the requester's page that a hard rule now excludes: 409 with the reason
+    (the page was read before someone else introduced it, or its profile filled up or expired)."""
+    if reasons:
+        raise Conflict(f"{name} cannot be introduced for this request: {', '.join(reasons)}",
+                       field="organisation_id", code=reasons[0])
+
+
 def apply_answer(state: IntroductionState, side: Side, answer: Answer, *, today: date) -> IntroductionState:
     """The introduction after one side's answer. A side answers once; answering the same again is
     harmless (idempotent), changing one's answer is refused."""

@@ -7,6 +7,7 @@ unit of work and commit; service.py only maps nameko entrypoints to them.
 - organisations: organisation profiles, renewal (also by a link's key), the example profiles;
 - partner_requests: requests, the explained ranking and proposals (matching);
 - introductions: the double opt-in, answers (also by a link's key);
+- choices: the requester's choice page by a link's key (ask for an introduction, propose again);
 - partnerships: partnerships, letters of intent, visits, completion;
 - reports: the bilateral results report;
 - scheduled: what the timer runs (reminders, expiry, renewal reminders);

@@ -5,7 +5,7 @@ while the candidate has a free place (the capacity rule, under the profile row's
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from services.partners.domain import matching
 from services.partners.domain.rules import (
@@ -21,7 +21,7 @@ from services.partners.domain.rules import (
     new_introduction,
     place_taken,
 )
-from services.partners.models import Introduction, Partnership, PartnerRequest
+from services.partners.models import Introduction, Organisation, Partnership, PartnerRequest
 from services.partners.repository import PartnersRepository, introduction_state
 from services.partners.schemas import AnswerIn, AnswerPreviewOut, IntroductionIn, IntroductionOut, KeyAnswerIn, KeyIn
 from services.partners.usecases.partner_requests import evaluate
@@ -59,19 +59,32 @@ def introduce(uow: UnitOfWork, request_id: uuid.UUID, body: IntroductionIn, prin
     if isinstance(verdict, matching.Exclusion):
         raise RuleViolation(f"{organisation.name} cannot be introduced for this request: "
                             f"{', '.join(verdict.reasons)}", field="organisation_id", code=verdict.reasons[0])
-    answer_by = answer_by_date(body.answer_by, today=now.date(), deadline=partner_request.deadline)
-    picked_by_municipality = principal.role == "municipality"
-    state = new_introduction(answer_by=answer_by, picked_by_requester=picked_by_municipality)
+    introduction = open_introduction(uow, partner_request, organisation, answer_by=body.answer_by,
+                                     message=body.message, picked_by_requester=principal.role == "municipality",
+                                     created_by=principal.subject, now=now, public_url=public_url)
+    uow.commit()
+    return introduction_out(introduction, organisation, partner_request, None)
+
+
+def open_introduction(uow: UnitOfWork, partner_request: PartnerRequest, organisation: Organisation, *,
+                      answer_by: date | None, message: str | None, picked_by_requester: bool, created_by: str,
+                      now: datetime, public_url: str) -> Introduction:
+    """Add the introduction of a candidate the caller checked (request row locked) and ask the sides
+    that still have to answer, each with its own link (partners.introduction_sent). The requesting
+    side picking the candidate itself (its token, or its link to the choice page) is its acceptance."""
+    repository = PartnersRepository(uow.session)
+    answer_by = answer_by_date(answer_by, today=now.date(), deadline=partner_request.deadline)
+    state = new_introduction(answer_by=answer_by, picked_by_requester=picked_by_requester)
     introduction = Introduction(
         id=uuid.uuid4(), request_id=partner_request.id, organisation_id=organisation.id,
-        status=state.status.value, answer_by=answer_by, message=body.message, reminders_sent=0,
-        last_contact_at=now, created_by=principal.subject, created_at=now,
+        status=state.status.value, answer_by=answer_by, message=message, reminders_sent=0,
+        last_contact_at=now, created_by=created_by, created_at=now,
         requester_answer=state.requester_answer.value if state.requester_answer else None,
         requester_answered_at=now if state.requester_answer else None,
     )
     repository.add(introduction)
     requester_url = None
-    if partner_request.requester_email and not picked_by_municipality:
+    if partner_request.requester_email and not picked_by_requester:
         requester_url = answer_url(uow, introduction, Side.REQUESTER, now, public_url=public_url)
     candidate_url = answer_url(uow, introduction, Side.CANDIDATE, now, public_url=public_url) \
         if organisation.contact_email else None
@@ -83,8 +96,7 @@ def introduce(uow: UnitOfWork, request_id: uuid.UUID, body: IntroductionIn, prin
         answer_by=answer_by, title=LocalizedText(**partner_request.title), requester_answer_url=requester_url,
         candidate_answer_url=candidate_url, requester_answer=introduction.requester_answer,
     ), subject=str(introduction.id))
-    uow.commit()
-    return introduction_out(introduction, organisation, partner_request, None)
+    return introduction
 
 
 def of_request(uow: UnitOfWork, request_id: uuid.UUID) -> list[IntroductionOut]:

@@ -11,7 +11,13 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from services.partners.domain import matching
-from services.partners.domain.rules import PROPOSAL_SIZE, check_request
+from services.partners.domain.rules import (
+    CHOICE_PURPOSE,
+    PROPOSAL_SIZE,
+    check_request,
+    choice_link_due,
+    choice_link_expiry,
+)
 from services.partners.index import IndexedProfiles
 from services.partners.models import Organisation, PartnerRequest
 from services.partners.repository import PartnersRepository, facts_from_row
@@ -36,7 +42,7 @@ from shared.persistence.unit_of_work import UnitOfWork
 
 
 def create(uow: UnitOfWork, profiles: IndexedProfiles, body: PartnerRequestIn,
-           principal: Principal) -> PartnerRequestOut:
+           principal: Principal, *, public_url: str) -> PartnerRequestOut:
     """A request for partners, ranked and proposed at once."""
     now = utcnow()
     check_request(deadline=body.deadline, today=now.date())
@@ -56,13 +62,13 @@ def create(uow: UnitOfWork, profiles: IndexedProfiles, body: PartnerRequestIn,
             uow.session.flush()
     except IntegrityError:
         raise duplicate_request(body.application_id) from None
-    propose(uow, profiles, partner_request, now)
+    propose(uow, profiles, partner_request, now, public_url=public_url)
     uow.commit()
     return request_out(partner_request)
 
 
 def open_for_application(uow: UnitOfWork, profiles: IndexedProfiles, event: PartnerRequested,
-                         envelope: Envelope) -> PartnerRequest:
+                         envelope: Envelope, *, public_url: str) -> PartnerRequest:
     """grants.partner_requested: open the application's request (or update the one it has) and
     propose candidates. The consultant answers for the municipality. The subscription commits."""
     now = utcnow()
@@ -90,7 +96,7 @@ def open_for_application(uow: UnitOfWork, profiles: IndexedProfiles, event: Part
     if partner_request is not created:
         for name, value in values.items():
             setattr(partner_request, name, value)
-    propose(uow, profiles, partner_request, now)
+    propose(uow, profiles, partner_request, now, public_url=public_url)
     return partner_request
 
 
@@ -135,10 +141,11 @@ def explain(uow: UnitOfWork, request_id: uuid.UUID, organisation_id: uuid.UUID) 
                       score=verdict.score, components=verdict.components, reasons=[])
 
 
-def propose_again(uow: UnitOfWork, profiles: IndexedProfiles, request_id: uuid.UUID) -> PartnerRequestOut:
+def propose_again(uow: UnitOfWork, profiles: IndexedProfiles, request_id: uuid.UUID, *,
+                  public_url: str) -> PartnerRequestOut:
     """Rank again and propose; declined and already introduced candidates stay out."""
     partner_request = PartnersRepository(uow.session).partner_request(request_id, lock=True)
-    propose(uow, profiles, partner_request, utcnow())
+    propose(uow, profiles, partner_request, utcnow(), public_url=public_url)
     uow.commit()
     return request_out(partner_request)
 
@@ -170,8 +177,10 @@ def evaluate(uow: UnitOfWork, partner_request: PartnerRequest, organisation: Org
                              previous=previous)
 
 
-def propose(uow: UnitOfWork, profiles: IndexedProfiles, partner_request: PartnerRequest, now: datetime) -> None:
-    """Keep the best PROPOSAL_SIZE candidates on the request and publish partners.matches_proposed."""
+def propose(uow: UnitOfWork, profiles: IndexedProfiles, partner_request: PartnerRequest, now: datetime, *,
+            public_url: str) -> None:
+    """Keep the best PROPOSAL_SIZE candidates on the request and publish partners.matches_proposed,
+    with the requester's link to the page where they pick a candidate (services/partners/pages.py)."""
     ranked = rank(uow, profiles, partner_request, now, limit=PROPOSAL_SIZE)
     candidates = [Candidate(organisation_id=c.profile.id, name=c.profile.name, country=c.profile.country,
                             organisation_type=c.profile.organisation_type, score=c.score,
@@ -183,4 +192,18 @@ def propose(uow: UnitOfWork, profiles: IndexedProfiles, partner_request: Partner
         municipality_code=partner_request.municipality_code, candidates=candidates,
         requester=requester_contact(partner_request), title=LocalizedText(**partner_request.title),
         call_code=partner_request.call_code, excluded=ranked.excluded_counts,
+        choose_url=choice_url(uow, partner_request, "requester", now, public_url=public_url)
+        if partner_request.requester_email else None,
     ), subject=str(partner_request.id))
+
+
+def choice_url(uow: UnitOfWork, partner_request: PartnerRequest, side: str, now: datetime, *,
+               public_url: str) -> str | None:
+    """A fresh link to the request's choice page for the requester ("requester") or the
+    municipality's coordinator ("coordinator"); only the key's hash is stored. None once the
+    request's deadline passed (nothing can be asked for then)."""
+    if not choice_link_due(deadline=partner_request.deadline, now=now):
+        return None
+    key = PartnersRepository(uow.session).issue_key(CHOICE_PURPOSE, partner_request.id, side, now,
+                                                    choice_link_expiry(partner_request.deadline))
+    return f"{public_url.rstrip('/')}/partners/choices?key={key}"

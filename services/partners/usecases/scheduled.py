@@ -19,6 +19,7 @@ from services.partners.domain.rules import (
 from services.partners.repository import PartnersRepository, introduction_state
 from services.partners.usecases.introductions import answer_url
 from services.partners.usecases.organisations import RENEWAL_PURPOSE
+from services.partners.usecases.partner_requests import choice_url
 from services.partners.views import organisation_contact, requester_contact
 from shared.events.partners import IntroductionExpired, IntroductionReminderDue, ProfileRenewalDue
 from shared.events.types import LocalizedText
@@ -31,7 +32,7 @@ ROUNDS = 10
 
 def run_due(uow: UnitOfWork, *, public_url: str) -> None:
     """Every job, a batch at a time: a backlog drains over a few ticks, never in one endless loop."""
-    jobs = (partial(remind_unanswered, public_url=public_url), expire_unanswered,
+    jobs = (partial(remind_unanswered, public_url=public_url), partial(expire_unanswered, public_url=public_url),
             partial(remind_renewals, public_url=public_url))
     for job in jobs:
         for _ in range(ROUNDS):
@@ -68,8 +69,9 @@ def remind_unanswered(uow: UnitOfWork, *, public_url: str) -> int:
     return len(due)
 
 
-def expire_unanswered(uow: UnitOfWork) -> int:
-    """partners.introduction_expired for pending introductions past their answer-by date."""
+def expire_unanswered(uow: UnitOfWork, *, public_url: str) -> int:
+    """partners.introduction_expired for pending introductions past their answer-by date, with the
+    coordinator's link to pick another candidate while the request is still looking."""
     repository, now = PartnersRepository(uow.session), utcnow()
     due = repository.claim_expired_introductions(now.date(), BATCH)
     for introduction in due:
@@ -83,6 +85,8 @@ def expire_unanswered(uow: UnitOfWork) -> int:
             application_id=partner_request.application_id, municipality_code=partner_request.municipality_code,
             organisation_id=organisation.id, organisation_name=organisation.name,
             unanswered=[side.value for side in unanswered_sides(introduction_state(introduction))],
+            choose_url=choice_url(uow, partner_request, "coordinator", now, public_url=public_url)
+            if partner_request.status == "open" else None,
         ), subject=str(introduction.id))
     uow.commit()
     return len(due)
