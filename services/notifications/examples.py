@@ -216,7 +216,8 @@ def _more_examples():
             requester=_consultant()),
         "introduction_expired": lambda: P.IntroductionExpired(
             introduction_id=_ID, partner_request_id=_ID, municipality_code="15", organisation_id=_ID,
-            organisation_name="Vestland fylkeskommune", unanswered=["candidate"]),
+            organisation_name="Vestland fylkeskommune", unanswered=["candidate"],
+            choose_url="https://savivalda.example/partners/choices?key=coordinator"),
         "profile_renewal_due": lambda: P.ProfileRenewalDue(
             organisation_id=_ID, name="Vestland fylkeskommune", country="NO", contact=_norway(),
             expires_at=_soon(14), renew_url="https://savivalda.example/partners/renew/xyz"),
@@ -259,7 +260,9 @@ def example_event(template: str):
                                                      components={"theme_overlap": 0.4, "shared_language": 0.2}),
                                            Candidate(organisation_id=uuid.uuid4(), name="Western Norway Research Institute",
                                                      country="NO", organisation_type="research_institute", score=74.0, rank=2,
-                                                     components={"theme_overlap": 0.35})])
+                                                     components={"theme_overlap": 0.35})],
+                               title=LocalizedText(lt="Viešųjų paslaugų kokybė", en="Quality of public services"),
+                               choose_url="https://savivalda.example/partners/choices?key=requester")
     if template == "introduction_sent":
         return IntroductionSent(introduction_id=_ID, partner_request_id=_ID, application_id=_ID, municipality_code="15",
                                 organisation_id=_ID, organisation_name="Vestland fylkeskommune", country="NO",

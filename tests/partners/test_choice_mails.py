@@ -1,0 +1,56 @@
+"""Issue 17 item 2, read as the e-mails were sent (the embedded system's mailbox folder): the
+proposal e-mail (partners.matches_proposed, to the requester) and the lapsed-introduction e-mail
+(partners.introduction_expired, to the municipality's coordinator) ask the reader to choose a
+candidate, so each carries the link to the choice page and says what to do there."""
+
+import re
+from datetime import date, timedelta
+from uuid import UUID
+
+import requests
+
+from services.partners.models import Introduction
+from tests.notifications.test_partner_mails import text_of, wait_for_mail
+from tests.partners.helpers import CONSULTANT, HORDALAND, REYKJAVIK, created, request_body
+from tests.support import http
+
+BROWSER = {"Accept": "text/html", "Accept-Language": "en"}
+CHOICE_LINK = r"(http\S+/partners/choices\?key=[A-Za-z0-9_-]+)"
+COORDINATOR = "egle.koordinatore@krs.lt"
+
+
+def test_the_proposal_and_the_lapsed_introduction_mails_carry_the_link_to_choose(partners_with_timers):
+    partners = partners_with_timers
+    system = partners.system
+    assert http("POST", f"{system.base_url}/notifications/recipients",
+                {"email": COORDINATOR, "name": "Eglė Koordinatorė", "municipality_code": "16", "language": "en",
+                 "roles": ["eu_projects_coordinator"]}, token=partners.kaunas).status == 201
+    hordaland, _ = partners.profile(HORDALAND), partners.profile(REYKJAVIK)
+    request = created(partners.post("/requests", request_body(requester=CONSULTANT), token=partners.kaunas))
+
+    # The proposal: in the requester's language, the candidates, what to do and the link to do it.
+    [proposal] = wait_for_mail(system, CONSULTANT["email"], subject="Pasiūlyti partneriai")
+    text = text_of(proposal)
+    assert "1. Hordaland county council (NO)" in text and "projekte „Viešųjų paslaugų kokybė regionuose“" in text
+    assert "Pasirinkite, su kuriuo norite susipažinti" in text and "„Prašyti susipažinti“" in text
+    assert "paprašyti pasiūlyti iš naujo" in text
+    link = re.search(r"Pasirinkti partnerį: " + CHOICE_LINK, text).group(1)
+    html = proposal.get_body(("html",)).get_content()
+    assert f'<a href="{link}">Pasirinkti partnerį</a>' in html
+    page = requests.get(link, headers=BROWSER, timeout=30)  # the link leads to the page to choose on
+    assert page.status_code == 200 and page.headers["Content-Language"] == "lt"  # the requester's language
+    assert "Prašyti susipažinti su Hordaland county council" in page.text
+
+    # An introduction nobody answered lapses: the coordinator is asked to pick another, with the link.
+    introduction = created(partners.post(f"/requests/{request['id']}/introductions",
+                                         {"organisation_id": hordaland["id"]}))
+    partners.db.update(Introduction, UUID(introduction["id"]), answer_by=date.today() - timedelta(days=2))
+    [lapsed] = wait_for_mail(system, COORDINATOR, subject="Introduction lapsed")
+    text = text_of(lapsed)
+    assert "Please pick another candidate" in text and '"Ask for an introduction"' in text
+    link = re.search(r"Choose another partner: " + CHOICE_LINK, text).group(1)
+    assert f'<a href="{link}">Choose another partner</a>' in lapsed.get_body(("html",)).get_content()
+    page = requests.get(link, headers=BROWSER, timeout=30)
+    assert page.status_code == 200 and page.headers["Content-Language"] == "en"
+    assert "Not answered in time" in page.text and "Ask for an introduction to Reykjavík City" in page.text
+    assert f'value="{hordaland["id"]}"' not in page.text  # the lapsed candidate is not offered again
