@@ -180,6 +180,10 @@ class Settings:
     http_header_timeout: float = 10.0
     http_body_timeout: float = 30.0
     http_max_connections: int = 1000
+    # Grants' documents (docs/grants.md, "Documents"): the folder the files are kept in and the
+    # largest file accepted. Embedded: <data folder>/documents; a container: a volume (deploy/).
+    documents_dir: Path | None = None
+    document_max_bytes: int = 10 << 20
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -242,6 +246,7 @@ def _common(env: Mapping[str, str]) -> dict:
         http_header_timeout=_positive(env, "HTTP_HEADER_TIMEOUT", "10", float),
         http_body_timeout=_positive(env, "HTTP_BODY_TIMEOUT", "30", float),
         http_max_connections=_positive(env, "HTTP_MAX_CONNECTIONS", "1000", int),
+        document_max_bytes=_positive(env, "DOCUMENT_MAX_BYTES", str(10 << 20), int),
     )
 
 
@@ -286,6 +291,7 @@ def distributed_settings(services: tuple[str, ...], env: Mapping[str, str] | Non
         smtp_url=smtp_url,
         smtp_fallback_url=_env(env, "SMTP_FALLBACK_URL"),
         public_url=_env(env, "PUBLIC_URL", f"http://{http_address.replace('0.0.0.0', '127.0.0.1')}"),
+        documents_dir=Path(_env(env, "DOCUMENTS_DIR", "savivalda-documents")).resolve(),
         **_common(env),
     )
 
@@ -320,6 +326,7 @@ def embedded_settings(data_dir: Path | str | None = None, env: Mapping[str, str]
         ops_address=_env(env, "OPS_ADDRESS", "127.0.0.1:9100"),
         mailbox_dir=data / "mailbox",
         data_dir=data,
+        documents_dir=Path(_env(env, "DOCUMENTS_DIR", str(data / "documents"))).resolve(),
         public_url=_env(env, "PUBLIC_URL", f"http://{http_address}"),
         **_common(env),
     )

@@ -138,6 +138,9 @@ def _is_list_field(model: type[BaseModel], name: str) -> bool:
 
 
 DEFAULT_MAX_BODY_BYTES = 1 << 20
+# What a multipart/form-data envelope may add around an upload's file (boundaries, part headers, a few
+# small fields); the file itself is held to its own limit by the handler.
+UPLOAD_OVERHEAD_BYTES = 64 << 10
 
 
 def body_too_large(max_bytes: int) -> Problem:
@@ -440,10 +443,12 @@ class HttpFrontend:
 
     def _dispatch(self, request: Request, environ, correlation_id: str) -> Response:
         length = request.content_length
-        if length is not None and length > self.max_body_bytes:  # before routing and authentication
-            _close_after_response(request)
-            return problem_response(body_too_large(self.max_body_bytes), request.path, correlation_id)
         adapter = self.url_map().bind_to_environ(environ)
+        if length is not None and length > self.max_body_bytes:  # before authentication
+            limit = self._route_body_limit(adapter)
+            if length > limit:
+                _close_after_response(request)
+                return problem_response(body_too_large(limit), request.path, correlation_id)
         try:
             endpoint, values = adapter.match()
         except RouteNotFound:
@@ -458,6 +463,15 @@ class HttpFrontend:
         if isinstance(endpoint, Route):
             return endpoint.handle_request(request, values, correlation_id)
         return self._builtin(endpoint, request)
+
+    def _route_body_limit(self, adapter) -> int:
+        """The largest body the matched route takes: a route declaring `max_body_setting` (uploads)
+        takes what that setting says, every other one (or no route) the frontend's limit."""
+        try:
+            endpoint, _ = adapter.match()
+        except HTTPException:
+            return self.max_body_bytes
+        return getattr(endpoint, "max_body_bytes", None) or self.max_body_bytes
 
     def _builtin(self, endpoint, request: Request) -> Response:
         name, service = (endpoint, None) if isinstance(endpoint, str) else endpoint
@@ -595,7 +609,8 @@ class Route(Entrypoint):
                  body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
                  response: Any = None, status: int = 200, summary: str | None = None,
                  errors: tuple[int, ...] = (), content_types: tuple[str, ...] = (), scope: Any = None,
-                 rate_limit: str | None = None, html: bool = False, raw_body: dict | None = None, **kwargs):
+                 rate_limit: str | None = None, html: bool = False, raw_body: dict | None = None,
+                 max_body_setting: str | None = None, **kwargs):
         if roles is None and not public:
             raise ValueError(f"{method} {path}: give roles=(...) or public=True")
         self.method = method.upper()
@@ -614,6 +629,10 @@ class Route(Entrypoint):
         self.html = html  # also a page for browsers (shared/pages.py): its errors reach them as pages
         # A body the handler reads itself (e.g. text/csv): {content type: schema}, for OpenAPI only.
         self.raw_body = raw_body
+        # An upload route: the Settings attribute giving its largest body (the frontend's
+        # max_body_bytes otherwise); the handler reads the body itself and enforces the exact limit.
+        self.max_body_setting = max_body_setting
+        self.max_body_bytes: int | None = None
         if html and "text/html" not in self.content_types:
             self.content_types = (*self.content_types, "text/html")
         if public or rate_limit:
@@ -624,6 +643,8 @@ class Route(Entrypoint):
         self.scopes = declared_scopes(self)  # a municipality route without a scope does not start
         self.settings = self.container.config["SAVIVALDA"]
         self.limit = route_limit(self, self.settings)
+        if self.max_body_setting:
+            self.max_body_bytes = getattr(self.settings, self.max_body_setting) + UPLOAD_OVERHEAD_BYTES
         self.gateway.register_provider(self)
 
     def stop(self):

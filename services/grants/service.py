@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from werkzeug.wrappers import Response
 
+from services.grants.document_gauges import DocumentGauges
+from services.grants.document_schemas import DocumentOut, UploadQuery
+from services.grants.documents import DOWNLOAD_TYPES, UPLOAD_BODY_SCHEMAS, DocumentStore, read_upload
 from services.grants.engagement_gauges import EngagementGauges
 from services.grants.engagement_repository import ENGAGEMENT_MUNICIPALITIES
 from services.grants.engagement_schemas import (
@@ -60,6 +63,7 @@ from services.grants.usecases import (
     applications,
     catalogue,
     consultations,
+    documents,
     engagements,
     erasure,
     idea_fit,
@@ -106,6 +110,8 @@ class GrantsService(GrantsPages, ServiceBase):
     db = Database()
     gauges = ApplicationGauges()
     engagement_gauges = EngagementGauges()
+    documents = DocumentStore()
+    document_gauges = DocumentGauges()
 
     # ------------------------------------------------------------------ programmes
     @route("POST", "/grants/programmes", roles=STAFF, body=ProgrammeIn, response=ProgrammeOut, status=201,
@@ -249,6 +255,65 @@ class GrantsService(GrantsPages, ServiceBase):
         grant given defaults to it, one above it is 422 saying by how much it must shrink. Publishes
         grants.final_report_filed."""
         return transitions.file_final_report(self.db, application_id, body, principal.subject)
+
+    # ------------------------------------------------------------------ documents
+    @route("POST", "/grants/applications/<uuid:application_id>/documents", roles=STAFF_OR_MUNICIPALITY,
+           query=UploadQuery, response=DocumentOut, status=201, errors=(404,), scope=APPLICATION,
+           raw_body=UPLOAD_BODY_SCHEMAS, max_body_setting="document_max_bytes")
+    def upload_application_document(self, request, application_id, query: UploadQuery, principal):
+        """Attach a file to the application: a form's `file` part (multipart/form-data) or the raw body
+        with its Content-Type and ?filename=. PDF, DOCX, XLSX, ODT, ODS, PNG or JPEG, judged by the
+        content (415 otherwise, 422 when the declared type contradicts it), at most
+        SAVIVALDA_DOCUMENT_MAX_BYTES (413). A file of the same name again is its next version.
+        `personal=true` marks personal data (a CV): deleted when the person is erased."""
+        return 201, documents.upload_to_application(self.db, self.documents, application_id,
+                                                    read_upload(request, query, self.documents.max_bytes,
+                                                                "application"), principal.subject)
+
+    @route("POST", "/grants/applications/<uuid:application_id>/checklist/<code>/documents",
+           roles=STAFF_OR_MUNICIPALITY, query=UploadQuery, response=DocumentOut, status=201, errors=(404, 409),
+           scope=APPLICATION, raw_body=UPLOAD_BODY_SCHEMAS, max_body_setting="document_max_bytes")
+    def upload_checklist_document(self, request, application_id, code, query: UploadQuery, principal):
+        """Attach a file to a required document of the checklist (as for the application's files); each
+        upload is the item's next version. The item becomes ready unless it is ready or waived (only
+        the centre waives); 409 once the application is no longer being written."""
+        return 201, documents.upload_to_application(self.db, self.documents, application_id,
+                                                    read_upload(request, query, self.documents.max_bytes,
+                                                                "checklist"), principal.subject, checklist_code=code)
+
+    @route("GET", "/grants/applications/<uuid:application_id>/documents", roles=STAFF_OR_MUNICIPALITY,
+           response=list[DocumentOut], errors=(404,), scope=APPLICATION)
+    def list_application_documents(self, request, application_id, principal):
+        """Every version of the application's files and its checklist items' files, newest first per
+        document, with who uploaded each and when."""
+        return documents.list_documents(self.db, "application", application_id)
+
+    @route("GET", "/grants/applications/<uuid:application_id>/documents/<uuid:document_id>",
+           roles=STAFF_OR_MUNICIPALITY, errors=(404,), scope=APPLICATION, content_types=DOWNLOAD_TYPES)
+    def download_application_document(self, request, application_id, document_id, principal):
+        """One version of a file, as uploaded (its type, its name in Content-Disposition)."""
+        return documents.get_file(self.db, self.documents, "application", application_id, document_id)
+
+    @route("POST", "/grants/calls/<uuid:call_id>/templates", roles=STAFF, query=UploadQuery, response=DocumentOut,
+           status=201, errors=(404,), raw_body=UPLOAD_BODY_SCHEMAS, max_body_setting="document_max_bytes")
+    def upload_call_template(self, request, call_id, query: UploadQuery, principal):
+        """Attach a template to a call (an application form, a budget sheet) for its applicants to
+        download; the same name again is its next version. Types and size as for application files."""
+        return 201, documents.upload_template(self.db, self.documents, call_id,
+                                              read_upload(request, query, self.documents.max_bytes, "call"),
+                                              principal.subject)
+
+    @route("GET", "/grants/calls/<uuid:call_id>/templates", roles=ANYONE, response=list[DocumentOut],
+           errors=(404,), scope=CATALOGUE)
+    def list_call_templates(self, request, call_id, principal):
+        """The call's templates, every version, newest first per template."""
+        return documents.list_documents(self.db, "call", call_id)
+
+    @route("GET", "/grants/calls/<uuid:call_id>/templates/<uuid:template_id>", roles=ANYONE, errors=(404,),
+           scope=CATALOGUE, content_types=DOWNLOAD_TYPES)
+    def download_call_template(self, request, call_id, template_id, principal):
+        """One version of a call's template, as uploaded."""
+        return documents.get_file(self.db, self.documents, "call", call_id, template_id)
 
     # ------------------------------------------------------------------ after the contract
     @route("PUT", "/grants/applications/<uuid:application_id>/implementation", roles=STAFF_OR_MUNICIPALITY,
@@ -438,4 +503,4 @@ class GrantsService(GrantsPages, ServiceBase):
         """Erase the person's contact details wherever they appear and replace their name or e-mail
         as the author of history, checklist and consultation entries by a pseudonym; applications
         and their amounts stay, so reports keep their counts."""
-        erasure.erase_person(self.db, event)
+        erasure.erase_person(self.db, event, self.documents)

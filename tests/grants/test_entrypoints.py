@@ -102,9 +102,10 @@ def test_every_route_of_the_service_is_covered_here():
               if callable(value) and getattr(value, "nameko_entrypoints", None)
               and any(type(e).__name__ == "Route" for e in value.nameko_entrypoints)}
     csv_routes = {"export_applications", "applications_report_csv"}
+    from tests.grants.test_documents_entrypoints import ROUTE_NAMES as document_routes
     from tests.grants.test_engagements_entrypoints import ROUTE_NAMES as engagement_routes
 
-    assert routes == {r[0] for r in ROUTES} | csv_routes | engagement_routes
+    assert routes == {r[0] for r in ROUTES} | csv_routes | engagement_routes | document_routes
 
 
 @pytest.mark.parametrize("entrypoint, kwargs, use_case, arguments, filename", [
@@ -163,7 +164,9 @@ def test_an_event_handler_delegates_once_per_event_and_commits_with_the_inbox(gr
         with mock.patch.object(*use_case) as called:
             getattr(service, handler)(event, envelope)
             getattr(service, handler)(event, envelope)  # the same event again
-        called.assert_called_once_with(uow, event)
+        # the erasure also gets the documents folder, where the person's personal files go
+        extra = (service.documents,) if handler == "on_erasure_requested" else ()
+        called.assert_called_once_with(uow, event, *extra)
     with UnitOfWork(engine_for(grants_db), "grants", "test") as uow:
         claimed = uow.session.scalars(select(INBOX.c.consumer).where(INBOX.c.event_id == envelope.id)).all()
     assert claimed == [f"grants.{handler}"]

@@ -10,7 +10,8 @@ ERASURE_COUNTS = ("application_contacts", "consultant_assignments", "partner_con
                   "status_changes", "checklist_updates", "checklist_changes", "consultation_entries", "published_events",
                   "dead_letters", "report_submissions", "payment_claims_submitted", "payment_claims_approved",
                   "payment_claims_paid", "amendments", "engagement_contacts", "engagement_consultants",
-                  "engagement_authors", "engagement_texts")
+                  "engagement_authors", "engagement_texts", "documents_deleted", "document_uploaders",
+                  "document_names")
 
 
 def normalised_email(email: str) -> str:

@@ -15,7 +15,7 @@ from services.grants.domain import erasure
 from sqlalchemy import func, or_, select
 
 from services.grants.models import Consultation, Erasure
-from services.grants.usecases import engagements, repository
+from services.grants.usecases import documents, engagements, repository
 from shared.erasure import leave_no_copy_on_disk, scrub, scrub_dead_letters, scrub_outbox
 from shared.events.grants import GrantsPersonErased
 from shared.events.privacy import ErasureRequested
@@ -23,8 +23,9 @@ from shared.persistence.schema import utcnow
 from shared.persistence.unit_of_work import UnitOfWork
 
 
-def erase_person(uow: UnitOfWork, event: ErasureRequested) -> dict[str, int]:
-    """Returns the counts grants.person_erased reports."""
+def erase_person(uow: UnitOfWork, event: ErasureRequested, files=None) -> dict[str, int]:
+    """Returns the counts grants.person_erased reports. `files`: the documents folder
+    (services/grants/documents.py), where the person's personal files are deleted after the commit."""
     email = erasure.normalised_email(event.email)
     pseudonym = erasure.pseudonym(event.request_id)
     repo = repository(uow)
@@ -52,6 +53,7 @@ def erase_person(uow: UnitOfWork, event: ErasureRequested) -> dict[str, int]:
     # Authors are token subjects: the e-mail, or the name the person is known by here.
     removed.update(repo.pseudonymise_authors(spellings, pseudonym))
     removed.update(engagements.erase_mentions(uow, spellings, pseudonym))
+    removed.update(documents.erase_person(uow, files, email, spellings, pseudonym))
     removed["consultation_entries"] += scrub_consultation_texts(uow, sorted(spellings), pseudonym)
     # Published events naming the person are deleted; pending ones are scrubbed and still go out.
     outbox = scrub_outbox(uow, sorted(spellings))
