@@ -79,10 +79,17 @@ class TemplateLibrary:
             autoescape=lambda name: bool(name) and name.endswith(".html.j2"),
             undefined=StrictUndefined,
             keep_trailing_newline=False,
+            # The templates ship with the code: a change is picked up on restart, not by asking the
+            # file system for each template's time on every render (it showed in a fan-out's profile).
+            auto_reload=False,
         )
+        self._has: dict[tuple[str, str], bool] = {}
 
     def has(self, template: str, language: str) -> bool:
-        return all((self.directory / language / f"{template}.{part}.j2").is_file() for part in PARTS)
+        key = (template, language)
+        if key not in self._has:
+            self._has[key] = all((self.directory / language / f"{template}.{part}.j2").is_file() for part in PARTS)
+        return self._has[key]
 
     def names(self) -> list[str]:
         found = {p.name.split(".", 1)[0] for p in (self.directory / "lt").glob("*.subject.j2")}
