@@ -119,6 +119,7 @@ MESSAGES: dict[str, dict[str, str]] = {
                                       "sutiks.",
                                 "en": "Ranked by fit (out of 100 points). Choosing a candidate counts as your "
                                       "agreement; we ask the candidate and share contact details once they agree."},
+    "choice_rank": {"lt": "Vieta reitinge", "en": "Place in the ranking"},
     "choice_fit": {"lt": "Atitiktis", "en": "Fit"},
     "choice_points_of_100": {"lt": "{score} iš 100", "en": "{score} of 100"},
     "choice_why": {"lt": "Kodėl tinka: {name}", "en": "Why it fits: {name}"},
