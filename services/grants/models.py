@@ -436,5 +436,27 @@ class Document(Base):
     uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
 
+class JointPart(Base):
+    """A joint application's part (domain/joint.py): the lead's (role lead) or a partner
+    municipality's budget share and own contribution, and the partner's answer to it."""
+
+    __tablename__ = "joint_parts"
+    __table_args__ = (PrimaryKeyConstraint("application_id", "municipality_code"),
+                      Index("ix_joint_parts_municipality_code", "municipality_code"))
+
+    application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applications.id"), nullable=False)
+    municipality_code: Mapped[str] = mapped_column(String(2), nullable=False)
+    role: Mapped[str] = mapped_column(String(10), nullable=False)  # lead | partner
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    budget_share_eur: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    own_contribution_eur: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    # A partner's answer to its part: pending | confirmed | declined (None for the lead's part).
+    answer: Mapped[str | None] = mapped_column(String(10))
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    answered_by: Mapped[str | None] = mapped_column(String(200))  # personal data (see erase_person)
+    answer_note: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
 __all__ = ["metadata", "Engagement", "EngagementMunicipality", "Deliverable", "DeliverableReminder", "Programme", "FundedProject", "FundingCall", "Application", "StatusChange", "ChecklistItem",
-           "ChecklistChange", "Consultation", "ProjectReport", "PaymentClaim", "Amendment", "PartnerCandidate", "SentReminder", "Erasure", "Document"]
+           "ChecklistChange", "Consultation", "ProjectReport", "PaymentClaim", "Amendment", "PartnerCandidate", "SentReminder", "Erasure", "Document", "JointPart"]

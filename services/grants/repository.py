@@ -25,6 +25,7 @@ from services.grants.models import (
     SentReminder,
     StatusChange,
 )
+from services.grants.joint_repository import partner_of
 from shared.errors import NotFound
 from shared.persistence.schema import utcnow
 from shared.tenancy import owned_by
@@ -111,8 +112,9 @@ class GrantsRepository:
                      call_id: uuid.UUID | None = None) -> list[tuple[Application, FundingCall]]:
         query = (select(Application, FundingCall).join(FundingCall, FundingCall.id == Application.call_id)
                  .order_by(Application.created_at.desc(), Application.id))
-        if municipality_code:
-            query = query.where(Application.municipality_code == municipality_code)
+        if municipality_code:  # its own applications and the joint ones it is a partner of
+            query = query.where(or_(Application.municipality_code == municipality_code,
+                                    Application.id.in_(partner_of(municipality_code))))
         if statuses:
             query = query.where(Application.status.in_(statuses))
         if call_id:

@@ -26,8 +26,10 @@ from services.grants.engagement_schemas import (
     EngagementSummaryOut,
 )
 from services.grants.gauges import ApplicationGauges
+from services.grants.joint_gauges import JointGauges
+from services.grants.joint_repository import APPLICATION_MUNICIPALITIES, led_application
+from services.grants.joint_schemas import PartnerAnswerIn, PartnershipIn, PartnershipOut
 from services.grants.pages import GrantsPages
-from services.grants.repository import APPLICATION_OWNER
 from services.grants.schemas import (
     AmendmentIn,
     ApplicationChange,
@@ -68,6 +70,7 @@ from services.grants.usecases import (
     erasure,
     idea_fit,
     implementation,
+    joint,
     letters,
     partner_search,
     reminders,
@@ -95,7 +98,10 @@ from shared.timers import timer
 
 # ---------------------------------------------------------------- tenancy: who owns what (shared/tenancy.py)
 CATALOGUE = Tenancy.none("the funding catalogue: programmes, their funded projects and calls, no municipality's data")
-APPLICATION = Tenancy.resource("application_id", APPLICATION_OWNER, "application")
+# Changed by its lead municipality (a joint application's partners see it: 403 for them, 404 for others).
+APPLICATION = led_application("application_id")
+# Seen by its lead and, for a joint application, each partner municipality (services/grants/joint_repository.py).
+JOINT_APPLICATION = Tenancy.shared("application_id", APPLICATION_MUNICIPALITIES, "application")
 OWN_APPLICATIONS = Tenancy.query("municipality_code")
 ENGAGEMENT = Tenancy.shared("engagement_id", ENGAGEMENT_MUNICIPALITIES, "engagement")
 
@@ -110,6 +116,7 @@ class GrantsService(GrantsPages, ServiceBase):
     db = Database()
     gauges = ApplicationGauges()
     engagement_gauges = EngagementGauges()
+    joint_gauges = JointGauges()
     documents = DocumentStore()
     document_gauges = DocumentGauges()
 
@@ -197,10 +204,11 @@ class GrantsService(GrantsPages, ServiceBase):
                             "grant-applications.csv")
 
     @route("GET", "/grants/applications/<uuid:application_id>", roles=STAFF_OR_MUNICIPALITY,
-           response=ApplicationOut, errors=(404,), scope=APPLICATION)
+           response=ApplicationOut, errors=(404,), scope=JOINT_APPLICATION)
     def get_application(self, request, application_id, principal):
         """One application: budget, deadlines, checklist, history, consultations, partner candidates,
-        decision and final cost beside the initial one."""
+        decision and final cost beside the initial one. A joint application's partner municipalities
+        see it too."""
         return applications.get_application(self.db, application_id)
 
     @route("PATCH", "/grants/applications/<uuid:application_id>", roles=STAFF_OR_MUNICIPALITY,
@@ -314,6 +322,35 @@ class GrantsService(GrantsPages, ServiceBase):
     def download_call_template(self, request, call_id, template_id, principal):
         """One version of a call's template, as uploaded."""
         return documents.get_file(self.db, self.documents, "call", call_id, template_id)
+
+    # ------------------------------------------------------------------ joint applications
+    @route("GET", "/grants/applications/<uuid:application_id>/partnership", roles=STAFF_OR_MUNICIPALITY,
+           response=PartnershipOut, errors=(404,), scope=JOINT_APPLICATION)
+    def get_partnership(self, request, application_id, principal):
+        """A joint application's partnership: the lead's part and each partner municipality's budget
+        share, own contribution, grant share and answer; whether the parts add up to the budget and
+        every partner confirmed. The lead and the centre see every part, a partner its own."""
+        return joint.get_partnership(self.db, application_id, principal)
+
+    @route("PUT", "/grants/applications/<uuid:application_id>/partnership", roles=STAFF_OR_MUNICIPALITY,
+           body=PartnershipIn, response=PartnershipOut, errors=(404, 409), scope=APPLICATION)
+    def set_partnership(self, request, application_id, body: PartnershipIn, principal):
+        """Make the application joint (or change or end its partnership), while it is in preparation:
+        the lead's part and up to nine partner municipalities' (distinct, not the lead), shares adding
+        up to the total eligible cost and own contributions to the application's, each within the
+        call's funding rate. The lead or the centre only (a partner 403). A partner whose figures
+        change answers again. Publishes grants.joint_partner_added / _changed / _removed."""
+        return joint.set_partnership(self.db, application_id, body, principal)
+
+    @route("POST", "/grants/applications/<uuid:application_id>/partnership/<municipality_code>/answer",
+           roles=STAFF_OR_MUNICIPALITY, body=PartnerAnswerIn, response=PartnershipOut, errors=(404, 409),
+           scope=(Tenancy.path("municipality_code"), JOINT_APPLICATION))
+    def answer_partnership(self, request, application_id, municipality_code, body: PartnerAnswerIn, principal):
+        """A partner municipality confirms its part (naming the budget share and own contribution it
+        confirms: other figures are 409) or declines it; only for itself (the centre may record it on
+        its behalf). Submission waits for every partner's confirmation. Publishes
+        grants.joint_partner_confirmed / _declined."""
+        return joint.answer_part(self.db, application_id, municipality_code, body, principal)
 
     # ------------------------------------------------------------------ after the contract
     @route("PUT", "/grants/applications/<uuid:application_id>/implementation", roles=STAFF_OR_MUNICIPALITY,

@@ -70,6 +70,14 @@ def _engagement_fields(status: str) -> dict:
                 consultant=_consultant())
 
 
+def _joint_fields(answer: str) -> dict:
+    """Kaunas city leads a joint application with Alytus city (seed 003: projects for groups of
+    municipalities); Alytus' part of 100,000: 40,000 with 6,000 of its own."""
+    return dict(_application_fields(), partner_municipality_code="02", municipality_codes=["15", "02"],
+                budget_share_eur=Decimal("40000"), own_contribution_eur=Decimal("6000"),
+                grant_share_eur=Decimal("34000"), answer=answer, total_eligible_cost_eur=Decimal("100000"))
+
+
 def _working_group_fields() -> dict:
     return dict(group_id=_ID, group_name=LocalizedText(lt="Vietos savivaldos įstatymo pakeitimų darbo grupė",
                                                        en="Working group on amending the Law on Local Self-Government"),
@@ -150,6 +158,15 @@ def _more_examples():
             **_application_fields(), outcome="awarded", requested_grant_eur=Decimal("255000"),
             awarded_grant_eur=Decimal("183304"), decided_on=today, reference="LT10-0019",
             reasons=LocalizedText(lt="Atitinka programos tikslus", en="Meets the programme's aims")),
+        "joint_partner_added": lambda: G.JointPartnerAdded(**_joint_fields("pending")),
+        "joint_partner_changed": lambda: G.JointPartnerChanged(
+            **_joint_fields("pending"), previous_budget_share_eur=Decimal("30000"),
+            previous_own_contribution_eur=Decimal("4500")),
+        "joint_partner_removed": lambda: G.JointPartnerRemoved(**_joint_fields("pending")),
+        "joint_partner_confirmed": lambda: G.JointPartnerConfirmed(
+            **_joint_fields("confirmed"), note="Tarybos sprendimas Nr. T-12 / council decision T-12"),
+        "joint_partner_declined": lambda: G.JointPartnerDeclined(
+            **_joint_fields("declined"), note="Nėra lėšų / no funds this year"),
         "document_waived": lambda: G.DocumentWaived(
             **_application_fields(), document_code="partnership_letter",
             document_title=LocalizedText(lt="Partnerystės raštas", en="Letter of partnership"),

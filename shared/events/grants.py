@@ -310,6 +310,53 @@ class EngagementClosed(EngagementEvent):
     late_deliverables: int = Field(description="delivered after their due date, or never delivered")
 
 
+class JointPartnerEvent(ApplicationEvent):
+    """What every joint application event carries: the application (its `municipality_code` is the
+    lead's), the partner municipality concerned and its part. Notifications tells the partner
+    municipality's EU-projects coordinator of its part, and the lead's contact and consultant of
+    the partner's answer."""
+
+    partner_municipality_code: str = Field(description="the partner municipality this event is about")
+    municipality_codes: list[str] = Field(description="every municipality of the joint application, the lead first")
+    budget_share_eur: Decimal = Field(description="the partner's part of the total eligible cost")
+    own_contribution_eur: Decimal = Field(description="what the partner finds itself")
+    grant_share_eur: Decimal = Field(description="the partner's part of the grant: budget share minus own contribution")
+    answer: Literal["pending", "confirmed", "declined"] = Field(description="the partner's answer to its part")
+    total_eligible_cost_eur: Decimal = Field(description="the whole application's")
+
+
+@event("grants.joint_partner_added",
+       summary="A municipality joined a joint application as a partner, with its budget share and own contribution "
+               "to confirm.")
+class JointPartnerAdded(JointPartnerEvent):
+    pass
+
+
+@event("grants.joint_partner_changed",
+       summary="The lead changed a partner municipality's budget share or own contribution: the partner confirms "
+               "its part again.")
+class JointPartnerChanged(JointPartnerEvent):
+    previous_budget_share_eur: Decimal
+    previous_own_contribution_eur: Decimal
+
+
+@event("grants.joint_partner_removed", summary="A partner municipality was removed from a joint application.")
+class JointPartnerRemoved(JointPartnerEvent):
+    pass
+
+
+@event("grants.joint_partner_confirmed",
+       summary="A partner municipality confirmed its part (budget share and own contribution) of a joint application.")
+class JointPartnerConfirmed(JointPartnerEvent):
+    note: str | None = Field(default=None, description="e.g. the council decision that commits the contribution")
+
+
+@event("grants.joint_partner_declined",
+       summary="A partner municipality declined its part of a joint application: the lead changes the partnership.")
+class JointPartnerDeclined(JointPartnerEvent):
+    note: str | None = Field(default=None, description="why")
+
+
 @event("grants.person_erased", summary="Grants erased or pseudonymised what it held about a person (counts only).")
 class GrantsPersonErased(PersonErased):
     pass

@@ -104,8 +104,9 @@ def test_every_route_of_the_service_is_covered_here():
     csv_routes = {"export_applications", "applications_report_csv"}
     from tests.grants.test_documents_entrypoints import ROUTE_NAMES as document_routes
     from tests.grants.test_engagements_entrypoints import ROUTE_NAMES as engagement_routes
+    from tests.grants.test_joint_entrypoints import ROUTE_NAMES as joint_routes
 
-    assert routes == {r[0] for r in ROUTES} | csv_routes | engagement_routes | document_routes
+    assert routes == {r[0] for r in ROUTES} | csv_routes | engagement_routes | document_routes | joint_routes
 
 
 @pytest.mark.parametrize("entrypoint, kwargs, use_case, arguments, filename", [
@@ -126,12 +127,13 @@ def test_a_csv_route_wraps_its_use_cases_text_in_a_download(entrypoint, kwargs, 
 
 def test_another_municipalitys_application_is_refused_before_the_use_case_runs():
     service = worker_factory(GrantsService)
-    service.db.session.scalar.return_value = "57"  # the application's owner, as the tenancy lookup reads it
+    # the application's municipalities (the lead and a joint application's partners), as the lookup reads them
+    service.db.session.scalars.return_value = ["57"]
     with mock.patch.object(applications, "get_application", return_value=RESULT) as called:
         with pytest.raises(NotFound):
             service.get_application(request=None, application_id=ID, principal=KAUNAS)
         called.assert_not_called()
-        service.db.session.scalar.return_value = "15"
+        service.db.session.scalars.return_value = ["15"]
         assert service.get_application(request=None, application_id=ID, principal=KAUNAS) is RESULT
     called.assert_called_once_with(service.db, ID)
 

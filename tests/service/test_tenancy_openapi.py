@@ -254,6 +254,10 @@ def samples(victim: dict, shared: dict) -> dict:
         "PaymentClaimIn": {"amount_eur": "100", "eligible_costs_eur": "200"},
         "ClaimStatusIn": {"status": "approved"},
         "AmendmentIn": {"ends_on": day(310), "reason": "probe"},
+        "PartnershipIn": {"lead": {"budget_share_eur": "60000", "own_contribution_eur": "9000"},
+                          "partners": [{"municipality_code": "16", "budget_share_eur": "40000",
+                                        "own_contribution_eur": "6000"}]},
+        "PartnerAnswerIn": {"answer": "declined", "note": "probe"},
         "EngagementIn": {"municipality_code": code, "theme": "public_service_quality", "title": "probe",
                          "description": "probe"},
         # partners

@@ -15,7 +15,7 @@ from services.grants.domain import erasure
 from sqlalchemy import func, or_, select
 
 from services.grants.models import Consultation, Erasure
-from services.grants.usecases import documents, engagements, repository
+from services.grants.usecases import documents, engagements, joint, repository
 from shared.erasure import leave_no_copy_on_disk, scrub, scrub_dead_letters, scrub_outbox
 from shared.events.grants import GrantsPersonErased
 from shared.events.privacy import ErasureRequested
@@ -53,6 +53,7 @@ def erase_person(uow: UnitOfWork, event: ErasureRequested, files=None) -> dict[s
     # Authors are token subjects: the e-mail, or the name the person is known by here.
     removed.update(repo.pseudonymise_authors(spellings, pseudonym))
     removed.update(engagements.erase_mentions(uow, spellings, pseudonym))
+    removed.update(joint.erase_answers(uow, spellings, pseudonym))  # who answered for a partner municipality
     removed.update(documents.erase_person(uow, files, email, spellings, pseudonym))
     removed["consultation_entries"] += scrub_consultation_texts(uow, sorted(spellings), pseudonym)
     # Published events naming the person are deleted; pending ones are scrubbed and still go out.

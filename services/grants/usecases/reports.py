@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from services.grants.domain import reports
 from services.grants.schemas import ReportOut
-from services.grants.usecases import repository
+from services.grants.usecases import joint, repository
 from services.grants.views import application_facts, funded_facts, report_csv, report_row_out
 from shared.persistence.unit_of_work import UnitOfWork
 
@@ -16,9 +16,11 @@ def _rows(uow: UnitOfWork, group_by: str, visible: str | None) -> tuple[list[rep
     municipality's (they are not its own)."""
     repo = repository(uow)
     periods, paid = repo.programme_periods(), repo.paid_per_application()
-    facts = [application_facts(a, c, periods, paid) for a, c in repo.applications(municipality_code=visible)]
+    rows = [(a, application_facts(a, c, periods, paid)) for a, c in repo.applications(municipality_code=visible)]
+    # A joint application counts as each municipality's share (usecases/joint.py).
+    grouped, whole = joint.report_facts(uow, rows, group_by, visible)
     funded = [] if visible else [funded_facts(p, programme) for p, programme in repo.funded_projects()]
-    return reports.report(facts, group_by, funded), reports.totals(facts, funded)
+    return reports.report(grouped, group_by, funded), reports.totals(whole, funded)
 
 
 def applications_report(uow: UnitOfWork, group_by: str, visible: str | None) -> ReportOut:

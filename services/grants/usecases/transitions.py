@@ -23,7 +23,7 @@ from services.grants.domain.workflow import (
 from services.grants.models import Application, FundingCall, StatusChange
 from services.grants.repository import GrantsRepository
 from services.grants.schemas import ApplicationOut, DecisionIn, FinalReportIn, TransitionIn
-from services.grants.usecases import local_today, repository
+from services.grants.usecases import joint, local_today, repository
 from services.grants.usecases.applications import view
 from services.grants.views import application_event_fields
 from shared.events.grants import ApplicationDecided, ApplicationStatusChanged, FinalReportFiled
@@ -52,6 +52,8 @@ def move_application(uow: UnitOfWork, application_id: uuid.UUID, body: Transitio
             official_deadline=stages.stage_deadline(application.stage, call.first_stage_closes_on, call.closes_on),
             today=today)
     check_transition(current, target, readiness=readiness, by_staff=principal.is_staff)
+    if target == Status.SUBMITTED:
+        joint.check_submission(uow, application, call)  # a joint application: every partner confirmed
     effective_on = effective_date(target, body.effective_on, today=today, decided_on=application.decided_on)
     if target == Status.SUBMITTED and application.stage == stages.CONCEPT_NOTE:
         application.concept_submitted_on = effective_on

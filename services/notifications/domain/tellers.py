@@ -13,7 +13,8 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Audience:
     """`person`/`contact`: the Person or Contact in the event's attribute; `role`: whoever holds
-    the role in the municipality named by the event's `municipality_code`; `call_subscribers`:
+    the role in the municipality named by the event's `municipality_code` (or by the event's
+    `attribute` when given, e.g. a joint application's partner municipality); `call_subscribers`:
     the subscribers whose call-alert interests the call matches."""
 
     kind: str
@@ -29,8 +30,8 @@ def contact(attribute: str) -> Audience:
     return Audience("contact", attribute)
 
 
-def role(name: str) -> Audience:
-    return Audience("role", role=name)
+def role(name: str, municipality_attribute: str | None = None) -> Audience:
+    return Audience("role", municipality_attribute, role=name)
 
 
 CALL_SUBSCRIBERS = Audience("call_subscribers")
@@ -47,6 +48,8 @@ class Teller:
 PARTICIPANT = (person("participant"),)
 APPLICATION = (contact("contact"), contact("consultant"))
 COORDINATOR = role("eu_projects_coordinator")
+# A joint application's partner municipality: its EU-projects coordinator hears of its part.
+PARTNER_COORDINATOR = role("eu_projects_coordinator", "partner_municipality_code")
 
 TELLERS: dict[str, Teller] = {
     "enrollment.enrollment_confirmed": Teller("enrollment_confirmed", "training", PARTICIPANT),
@@ -96,6 +99,13 @@ TELLERS: dict[str, Teller] = {
     "grants.engagement_declined": Teller("engagement_declined", "grants", (contact("contact"),)),
     "grants.engagement_deliverable_due": Teller("engagement_deliverable_due", "grants", APPLICATION),
     "grants.engagement_closed": Teller("engagement_closed", "grants", APPLICATION),
+    # Joint applications: the partner municipality's coordinator hears of its part (added, changed,
+    # removed); the lead's contact and consultant hear the partner's answer.
+    "grants.joint_partner_added": Teller("joint_partner_added", "grants", (PARTNER_COORDINATOR,)),
+    "grants.joint_partner_changed": Teller("joint_partner_changed", "grants", (PARTNER_COORDINATOR,)),
+    "grants.joint_partner_removed": Teller("joint_partner_removed", "grants", (PARTNER_COORDINATOR,)),
+    "grants.joint_partner_confirmed": Teller("joint_partner_confirmed", "grants", APPLICATION),
+    "grants.joint_partner_declined": Teller("joint_partner_declined", "grants", APPLICATION),
     "partners.introduction_reminder_due": Teller("introduction_reminder_due", "partners", (contact("recipient"),)),
     "partners.introduction_expired": Teller("introduction_expired", "partners", (COORDINATOR,)),
     # The candidate said no: the side that asked hears it (the requester's own "no" tells no one).

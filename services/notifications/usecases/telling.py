@@ -58,7 +58,7 @@ def _audience(repo: NotificationsRepository, audience: Audience, event):
             yield repo.person_from_event(email=who.email, name=who.name, language=who.language,
                                          municipality_code=getattr(who, "municipality_code", None))
     elif audience.kind == "role":
-        municipality_code = getattr(event, "municipality_code", None)
+        municipality_code = getattr(event, audience.attribute or "municipality_code", None)
         if municipality_code:
             yield from repo.holders_of(audience.role, municipality_code)
     elif audience.kind == "call_subscribers":
