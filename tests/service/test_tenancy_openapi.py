@@ -27,6 +27,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from shared.reference import MUNICIPALITIES
 from tests.enrollment.helpers import COURSE, person, session_body
+from tests.grants.documents_support import PDF, multipart
 from tests.grants.helpers import application_body, call_body, day
 from tests.partners.helpers import HORDALAND, KAUNAS_PROFILE, request_body
 from tests.support import http
@@ -175,6 +176,11 @@ def populate(system: System, shared: dict, code: str) -> dict:
         title={"lt": f"Projektas {tag}", "en": f"Project {tag}"},
         contact={"name": f"Rūta {tag}", "email": f"ruta.{tag}@example.lt", "language": "lt"}), own)
     ids.update(application_id=application["id"], code=application["checklist"][0]["code"])
+    # grants: a file of the application's first checklist item (its name and content tagged)
+    document = _upload(system, f"/grants/applications/{application['id']}/checklist/{ids['code']}/documents",
+                       PDF + f"Aprašas {tag}".encode(), f"Aprašas {tag}.pdf", own)
+    ids.update(document_id=document["id"])
+    ids["private_ids"].append(document["id"])
     ids.update(project_number="LT10-0006")  # enrollment's training report of a funded project (aggregate counts)
     # grants: a consulting engagement, agreed with a deliverable (the centre's consultant)
     engagement = system.ok("POST", "/grants/engagements", {
@@ -212,6 +218,14 @@ def populate(system: System, shared: dict, code: str) -> dict:
     ids.update(recipient_id=recipient["id"], recipient_email=recipient["email"])
     ids["private_ids"].append(recipient["id"])
     return ids
+
+
+def _upload(system: System, path: str, content: bytes, filename: str, token: str) -> dict:
+    """A document uploaded as a browser's form (the documents routes take no JSON)."""
+    body, content_type = multipart(content, filename)
+    reply = http("POST", system.urls["grants"] + path, raw=body, token=token, headers={"Content-Type": content_type})
+    assert reply.status == 201, (path, reply.body)
+    return reply.body
 
 
 def _travel_to_after(system: System, session_id: str) -> None:
@@ -374,8 +388,10 @@ def test_no_operation_reaches_another_municipalitys_data(system):
     call = system.ok("POST", "/grants/calls", call_body(foreign_partner_required=False, partner_countries=[],
                                                          eligible_regions=["KU", "VL"]), staff)
     programmes = system.ok("GET", "/grants/programmes", None, staff, status=200)
+    template = _upload(system, f"/grants/calls/{call['id']}/templates", PDF, "Paraiškos forma.pdf", staff)
     shared = {"course_id": course["id"], "organisation_id": hordaland["id"], "call_id": call["id"],
-              "programme_id": programmes[0]["id"] if programmes else str(uuid.uuid4())}
+              "programme_id": programmes[0]["id"] if programmes else str(uuid.uuid4()),
+              "template_id": template["id"]}
     victim = populate(system, shared, VICTIM)
     populate(system, shared, ATTACKER)
     attacker = system.token(f"municipality:{ATTACKER}", subject=f"coordinator.{TAGS[ATTACKER]}@example.lt")
