@@ -181,3 +181,48 @@ def test_erasing_the_requester_revokes_their_choice_links_not_the_coordinators(d
     with pytest.raises(NotFound):
         db(choices.view_by_key, db.profiles, KeyIn(key=requester_key))
     assert db(choices.view_by_key, db.profiles, KeyIn(key=coordinator_key)).side == "coordinator"
+
+
+# ---------------------------------------------------------------- two clicks at once, on PostgreSQL
+
+def test_two_clicks_at_once_on_postgresql_make_one_introduction_and_one_refusal(pg_databases):
+    """The first worker holds the request row (as introduce_by_key does) when the second asks for the
+    same candidate: the second waits for the first's commit, then sees the introduction: 409."""
+    import eventlet
+
+    from services.partners.index import IndexedProfiles
+    from services.partners.schemas import OrganisationIn, PartnerRequestIn
+    from services.partners.usecases import organisations, partner_requests
+    from shared.persistence.engines import engine_for
+    from shared.persistence.unit_of_work import UnitOfWork
+    from tests.partners.helpers import request_body
+    from tests.partners.test_usecases import STAFF
+
+    engine = engine_for(pg_databases["partners"])
+    profiles = IndexedProfiles(engine)
+    with UnitOfWork(engine, "partners", "setup") as uow:
+        hordaland = organisations.register(uow, OrganisationIn.model_validate(HORDALAND), STAFF)
+    with UnitOfWork(engine, "partners", "setup") as uow:
+        partner_requests.create(uow, profiles, PartnerRequestIn.model_validate(request_body(requester=CONSULTANT)),
+                                STAFF, public_url=PUBLIC_URL)
+        [proposed] = [e.data for e in uow.emitted if e.type == "partners.matches_proposed"]
+    click = ChoiceIntroductionIn(key=key_of(proposed["choose_url"]), organisation_id=hordaland.id)
+
+    def second_click():
+        with UnitOfWork(engine, "partners", "second") as uow:
+            try:
+                choices.introduce_by_key(uow, click, public_url=PUBLIC_URL)
+            except Conflict as refused:
+                return refused.code
+            return "introduced"
+
+    with UnitOfWork(engine, "partners", "first") as uow:
+        choices.request_by_key(uow, click.key, lock=True)  # the first click has the request row
+        second = eventlet.spawn(second_click)
+        eventlet.sleep(1.0)  # the second click reaches the lock and waits there
+        first = choices.introduce_by_key(uow, click, public_url=PUBLIC_URL)
+    assert first.organisation_id == hordaland.id
+    assert second.wait() == "already_introduced"
+    with engine.connect() as connection:
+        assert len(connection.execute(Introduction.__table__.select()).all()) == 1
+    engine.dispose()
