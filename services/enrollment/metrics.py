@@ -29,6 +29,11 @@ Counters of this process (what it did since it started):
                                                           below_minimum, cancelled; confirmed answers
     (gauge) savivalda_enrollment_go_no_go_pending{service} scheduled sessions below their minimum at the
                                                           go/no-go date, waiting for the coordinator
+    savivalda_enrollment_invoices_total{event}            invoices issued, revised (recalculated before
+                                                          the cut-off), paid, waived
+    savivalda_enrollment_invoice_documents_total{format}  invoice PDFs and CSVs produced
+    (gauge) savivalda_enrollment_invoices{service,status} invoices: issued, paid, waived
+    (gauge) savivalda_enrollment_invoice_amount_eur{service,status}  their current amounts in EUR
 
 Counting at scrape time (shared.observability.ServiceGauges, cached briefly) keeps the
 figures right with any number of replicas and across restarts, which counters kept in process
@@ -47,7 +52,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Engine
 
 from services.enrollment.domain.rules import EnrollmentStatus, SessionStatus
-from services.enrollment.models import (Course, Enrollment, Trainer, TrainingSession, WorkingGroup,
+from services.enrollment.models import (Course, Enrollment, Invoice, Trainer, TrainingSession, WorkingGroup,
                                          WorkingGroupMember)
 from shared.persistence.engines import engine_for
 from shared.persistence.schema import utcnow
@@ -161,8 +166,24 @@ def enrollment_gauges(engine: Engine, service: str = "enrollment") -> Iterator[S
            {"service": service}, float(mode_unavailable))
 
 
+def invoice_gauges(engine: Engine, service: str = "enrollment") -> Iterator[Sample]:
+    """Invoices and their current amounts per status (fees, usecases/invoices.py)."""
+    invoices = Invoice.__table__
+    with engine.connect() as connection:
+        found = {status: (count, int(amount or 0)) for status, count, amount in connection.execute(
+            select(invoices.c.status, func.count(), func.sum(invoices.c.amount_cents)).group_by(invoices.c.status))}
+    for status in ("issued", "paid", "waived"):
+        count, cents = found.get(status, (0, 0))
+        yield ("savivalda_enrollment_invoices", "Invoices of fees by status: issued (not paid yet), paid, waived",
+               {"service": service, "status": status}, float(count))
+        yield ("savivalda_enrollment_invoice_amount_eur", "Current amounts of the invoices by status, in EUR",
+               {"service": service, "status": status}, cents / 100)
+
+
 class EnrollmentGauges(ServiceGauges):
     key = "enrollment-figures"
 
     def samples(self) -> Iterator[Sample]:
-        return enrollment_gauges(engine_for(self.database_url), self.service)
+        engine = engine_for(self.database_url)
+        yield from enrollment_gauges(engine, self.service)
+        yield from invoice_gauges(engine, self.service)

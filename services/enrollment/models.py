@@ -8,7 +8,9 @@ from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     ForeignKey,
     Index,
@@ -109,6 +111,9 @@ class TrainingSession(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    # Fees (migration 0010): until this moment a cancellation or a late enrolment recalculates the
+    # municipality's issued invoice; afterwards the invoice stands. Null: the session's start.
+    invoice_cutoff_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Trainer(Base):
@@ -413,3 +418,75 @@ class WorkingGroupProposal(Base):
     adopted_on: Mapped[date] = mapped_column(Date, nullable=False)
     status: Mapped[str] = mapped_column(String(20), nullable=False)  # adopted, submitted, accepted, rejected
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+# ---------------------------------------------------------------- invoices (domain/invoices.py, migration 0010)
+
+class Invoice(Base):
+    """One invoice per session and municipality for its confirmed participants' fees. Its amount is
+    that of its latest version (invoice_versions); a version, once committed, never changes."""
+
+    __tablename__ = "invoices"
+    __table_args__ = (
+        # Never two invoices for the same session and municipality, however many staff issue at once.
+        UniqueConstraint("session_id", "municipality_code"),
+        CheckConstraint("status IN ('issued', 'paid', 'waived')", name="status"),
+        CheckConstraint("amount_cents >= 0", name="amount_cents"),
+        Index("ix_invoices_municipality_issued_at", "municipality_code", "issued_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    # SAV-SF-<year>-<serial>: serials from a row-locked counter per year (invoice_counters), gap-free.
+    number: Mapped[str] = mapped_column(String(30), nullable=False, unique=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sessions.id"), nullable=False, index=True)
+    municipality_code: Mapped[str] = mapped_column(String(2), nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False, server_default="EUR")
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    unit_price_cents: Mapped[int] = mapped_column(Integer, nullable=False)
+    participants: Mapped[int] = mapped_column(Integer, nullable=False)
+    amount_cents: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    status: Mapped[str] = mapped_column(String(10), nullable=False)
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    issued_by: Mapped[str] = mapped_column(Text, nullable=False)
+    due_on: Mapped[date] = mapped_column(Date, nullable=False)
+    # Paid (final): who recorded it, when, the day the money came, the payment's reference, the amount.
+    paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    paid_by: Mapped[str | None] = mapped_column(Text)
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    payment_reference: Mapped[str | None] = mapped_column(String(100))
+    paid_amount_cents: Mapped[int | None] = mapped_column(BigInteger)
+    # Waived (final): who, when and why.
+    waived_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    waived_by: Mapped[str | None] = mapped_column(Text)
+    waive_reason: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+class InvoiceVersion(Base):
+    """What an invoice said at each version: 1 when issued, then one per recalculation before the
+    session's cut-off. Inserted, never updated."""
+
+    __tablename__ = "invoice_versions"
+    __table_args__ = (
+        PrimaryKeyConstraint("invoice_id", "version"),
+        CheckConstraint("amount_cents >= 0", name="amount_cents"),
+    )
+
+    invoice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("invoices.id"), nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    unit_price_cents: Mapped[int] = mapped_column(Integer, nullable=False)
+    participants: Mapped[int] = mapped_column(Integer, nullable=False)
+    amount_cents: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    reason: Mapped[str] = mapped_column(String(20), nullable=False)  # issued or recalculated
+    # The enrolments invoiced (names come from the enrolments, so an erasure reaches them there).
+    enrollment_ids: Mapped[list] = mapped_column(JSON, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+class InvoiceCounter(Base):
+    """Last invoice number given per year (row-locked while numbering: gap-free, never twice)."""
+
+    __tablename__ = "invoice_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(Integer, nullable=False)

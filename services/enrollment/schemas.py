@@ -189,6 +189,10 @@ GO_NO_GO_AT = ("when the confirmed seats are compared with min_participants (bef
                "cancelled and everyone told")
 
 
+INVOICE_CUTOFF_AT = ("fees: until then a cancellation or a late enrolment recalculates the municipality's issued "
+                     "invoice (a new version); afterwards it stands. Default: the start; not after it")
+
+
 class SessionIn(StrictModel):
     starts_at: AwareDatetime
     ends_at: AwareDatetime
@@ -227,6 +231,7 @@ class SessionIn(StrictModel):
     go_no_go_at: AwareDatetime | None = Field(default=None, description=GO_NO_GO_AT)
     auto_cancel_below_minimum: bool = False
     coordinator: CoordinatorIn | None = Field(default=None, description="required with go_no_go_at")
+    invoice_cutoff_at: AwareDatetime | None = Field(default=None, description=INVOICE_CUTOFF_AT)
 
     _region = field_validator("region")(lambda v: v if v is None else check_region(v))
 
@@ -258,6 +263,7 @@ class SessionPatch(StrictModel):
                                                                         "again")
     auto_cancel_below_minimum: bool | None = None
     coordinator: CoordinatorIn | None = None
+    invoice_cutoff_at: AwareDatetime | None = Field(default=None, description="null: the session's start")
 
     _region = field_validator("region")(lambda v: v if v is None else check_region(v))
 
@@ -328,6 +334,8 @@ class SessionOut(BaseModel):
                                                               "below_minimum (the coordinator decides), confirmed "
                                                               "or cancelled")
     coordinator: CoordinatorIn | None = None
+    invoice_cutoff_at: datetime | None = Field(default=None, description="fees: until then issued invoices follow "
+                                                                         "cancellations (null: the start)")
     registration_opens_at: datetime
     registration_closes_at: datetime
     quota_per_municipality: int | None
@@ -576,6 +584,12 @@ class ReportLineOut(BaseModel):
     learned_elsewhere: int = Field(default=0, description="courses completed in external learning systems "
                                                           "(learning.course_completed); their hours are in "
                                                           "training_hours and attendances")
+    invoices: int = Field(default=0, description="fees: invoices of the sessions starting in the period "
+                                                 "(by the invoice's municipality, or the session's theme/month/year)")
+    invoiced_eur: Decimal = Field(default=Decimal("0.00"), description="their current amounts")
+    paid_eur: Decimal = Field(default=Decimal("0.00"), description="of which paid")
+    waived_eur: Decimal = Field(default=Decimal("0.00"), description="of which waived")
+    outstanding_eur: Decimal = Field(default=Decimal("0.00"), description="of which issued and not paid yet")
 
 
 class ReportOut(BaseModel):

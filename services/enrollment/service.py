@@ -105,6 +105,17 @@ from services.enrollment.schemas_documents import BulkQuery, BulkReportOut, Sign
 from services.enrollment.usecases import bulk, documents
 from services.enrollment.usecases.bulk import MAX_BYTES as BULK_MAX_BYTES
 from services.enrollment.working_group_repository import working_group_municipalities
+from services.enrollment.invoice_repository import INVOICE_OWNER
+from services.enrollment.schemas_invoices import (
+    InvoiceDetailOut,
+    InvoiceDocumentQuery,
+    InvoiceOut,
+    InvoiceQuery,
+    IssueInvoicesIn,
+    PayInvoiceIn,
+    WaiveInvoiceIn,
+)
+from services.enrollment.usecases import invoices
 from shared.events.envelope import Envelope
 from shared.events.grants import FundedProjectRecorded
 from shared.events.learning import CourseCompleted
@@ -131,6 +142,7 @@ WORKING_GROUP_NAMES = Tenancy.none("working groups' public names, purposes and t
 # A group is seen by each municipality whose people sit in it now (members, meetings, minutes).
 WORKING_GROUP = Tenancy.shared("group_id", working_group_municipalities, "working group")
 CERTIFICATE = Tenancy.resource("certificate_id", documents.certificate_owner, "certificate")
+INVOICE = Tenancy.resource("invoice_id", INVOICE_OWNER, "invoice")
 PROGRAMMES = Tenancy.none("programmes of funded projects and their figures: aggregate counts, no person")
 
 
@@ -498,6 +510,61 @@ class EnrollmentService(PublicPages, ServiceBase):
         """Per group: members, municipalities, meetings held and upcoming, attendance rate, proposals;
         per municipality: seats, meetings attended by its people, attendance rate."""
         return working_groups.report(self.db)
+
+    # ================================================================== fees: invoices (usecases/invoices.py)
+    @route("POST", "/enrollment/sessions/<uuid:session_id>/invoices", roles=STAFF, body=IssueInvoicesIn,
+           response=list[InvoiceOut], status=201, errors=(404, 409))
+    def issue_invoices(self, request, session_id, body: IssueInvoicesIn, principal):
+        """Invoice a session's fees: one invoice per municipality with confirmed participants that has
+        none yet (numbered SAV-SF-<year>-<serial>, gap-free), each municipality told
+        (enrollment.invoice_issued). 201 when one was issued, 200 when all existed; answers all the
+        session's invoices. A free or cancelled session is 409."""
+        created, issued = invoices.issue(self.db, self.links, session_id, body, principal)
+        return (201 if created else 200), issued
+
+    @route("GET", "/enrollment/invoices", roles=STAFF_OR_MUNICIPALITY, query=InvoiceQuery,
+           response=list[InvoiceOut], scope=OWN_STAFF)
+    def list_invoices(self, request, query: InvoiceQuery, principal, tenant):
+        """Invoices, newest first (paged), by session, municipality or status (municipality tokens:
+        their own)."""
+        return invoices.list_invoices(self.db, query, tenant)
+
+    @route("GET", "/enrollment/invoices/<uuid:invoice_id>", roles=STAFF_OR_MUNICIPALITY,
+           response=InvoiceDetailOut, errors=(404,), scope=INVOICE)
+    def get_invoice(self, request, invoice_id, principal):
+        """One invoice with its lines (the current version's participants) and every version."""
+        return invoices.get_invoice(self.db, invoice_id)
+
+    @route("GET", "/enrollment/invoices/<uuid:invoice_id>/invoice.pdf", roles=STAFF_OR_MUNICIPALITY,
+           query=InvoiceDocumentQuery, errors=(404,), content_types=("application/pdf",), scope=INVOICE)
+    def invoice_pdf(self, request, invoice_id, query: InvoiceDocumentQuery, principal):
+        """The invoice as PDF (Lithuanian and English), its current version or ?version=N."""
+        return invoices.invoice_pdf(self.db, invoice_id, query)
+
+    @route("GET", "/enrollment/invoices/<uuid:invoice_id>/invoice.csv", roles=STAFF_OR_MUNICIPALITY,
+           query=InvoiceDocumentQuery, errors=(404,), content_types=("text/csv",), scope=INVOICE)
+    def invoice_csv(self, request, invoice_id, query: InvoiceDocumentQuery, principal):
+        """The invoice's lines as CSV (one per participant, then the total), current version or ?version=N."""
+        return invoices.invoice_csv(self.db, invoice_id, query)
+
+    @route("GET", "/enrollment/invoices/<uuid:invoice_id>/<string:code>/invoice.pdf", public=True, errors=(404,),
+           content_types=("application/pdf",))
+    def signed_invoice_pdf(self, request, invoice_id, code):
+        """The invoice as PDF through the signed link its e-mail carries (a wrong code is 404)."""
+        return invoices.signed_invoice_pdf(self.db, self.links, invoice_id, code)
+
+    @route("POST", "/enrollment/invoices/<uuid:invoice_id>/pay", roles=STAFF, body=PayInvoiceIn,
+           response=InvoiceOut, errors=(404, 409))
+    def pay_invoice(self, request, invoice_id, body: PayInvoiceIn, principal):
+        """Record the payment (final: a paid invoice is never changed); 409 invoice_paid, invoice_waived,
+        or invoice_revised when `version` is not the current one."""
+        return invoices.pay(self.db, self.links, invoice_id, body, principal)
+
+    @route("POST", "/enrollment/invoices/<uuid:invoice_id>/waive", roles=STAFF, body=WaiveInvoiceIn,
+           response=InvoiceOut, errors=(404, 409))
+    def waive_invoice(self, request, invoice_id, body: WaiveInvoiceIn, principal):
+        """Waive an issued invoice with the reason (final); 409 invoice_paid or invoice_waived."""
+        return invoices.waive(self.db, self.links, invoice_id, body, principal)
 
     # ================================================================== hours ledger and reports
     @route("GET", "/enrollment/hours", roles=STAFF_OR_MUNICIPALITY, query=HoursQuery, response=list[HoursLineOut],

@@ -57,6 +57,7 @@ def session_out(session: TrainingSession, course: Course, counts: dict[str, dict
         coordinator=CoordinatorIn(name=session.coordinator_name, email=session.coordinator_email,
                                   language=session.coordinator_language or "lt")
         if session.coordinator_email else None,
+        invoice_cutoff_at=session.invoice_cutoff_at,
         registration_opens_at=session.registration_opens_at, registration_closes_at=session.registration_closes_at,
         quota_per_municipality=session.quota_per_municipality, quota_release_at=session.quota_release_at,
         quota_released_at=session.quota_released_at, offer_hours=session.offer_hours,

@@ -22,6 +22,14 @@ def _soon(days: int) -> datetime:
     return (datetime.now(timezone.utc) + timedelta(days=days)).replace(hour=7, minute=0, second=0, microsecond=0)
 
 
+def _invoice_fields() -> dict:
+    return dict(invoice_id=_ID, number="SAV-SF-2026-0007", version=1, session_id=_ID, course_id=_ID,
+                course_title=_course(), starts_at=_soon(12), ends_at=_soon(12) + timedelta(hours=6),
+                municipality_code="15", participants=3, unit_price_eur=Decimal("15.00"), amount_eur=Decimal("45.00"),
+                status="issued", due_on=(_soon(30)).date(), invoice_cutoff_at=_soon(10),
+                pdf_url="https://savivalda.example/enrollment/invoices/1/abc/invoice.pdf")
+
+
 def _course() -> LocalizedText:
     return LocalizedText(lt="Strateginis planavimas savivaldybėje", en="Strategic planning in a municipality")
 
@@ -134,6 +142,12 @@ def _more_examples():
             fee_eur=Decimal("15"), calendar_sequence=2, mode_available=False, alternative_mode="online"),
         "session_reminder_due": lambda: E.SessionReminderDue(**_participant_fields(), fee_eur=Decimal("15"),
                                                              hours_before=24),
+        "invoice_issued": lambda: E.InvoiceIssued(**_invoice_fields()),
+        "invoice_revised": lambda: E.InvoiceRevised(**{**_invoice_fields(), "version": 2, "participants": 2,
+                                                       "amount_eur": Decimal("30.00")},
+                                                    previous_participants=3, previous_amount_eur=Decimal("45.00")),
+        "invoice_waived": lambda: E.InvoiceWaived(**{**_invoice_fields(), "status": "waived"},
+                                                  reason="Bandomieji mokymai / a pilot session"),
         "certificate_issued": lambda: E.CertificateIssued(**_certificate_fields(), verification_code="7K3Q-9XPM",
                                                           hours=Decimal("6"), issued_at=_soon(0),
                                                           valid_until=_soon(3 * 365)),

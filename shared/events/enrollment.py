@@ -449,6 +449,61 @@ class WorkingGroupProposalAdopted(EventData):
     municipalities: list[str] = Field(description="codes of the municipalities whose people sit in the group")
 
 
+# ---------------------------------------------------------------- invoices (fees)
+
+class InvoiceEvent(EventData):
+    """Shape shared by the events about one invoice of a session's fees to a municipality. No
+    participant is named: the invoice's lines are in its PDF and CSV."""
+
+    invoice_id: UUID
+    number: str = Field(description="SAV-SF-<year>-<serial>, gap-free")
+    version: int = Field(description="1 when issued; raised by each recalculation before the cut-off")
+    session_id: UUID
+    course_id: UUID
+    course_title: LocalizedText
+    starts_at: datetime
+    ends_at: datetime
+    municipality_code: str = Field(description="the municipality invoiced (its training coordinator and finance "
+                                               "officer are told)")
+    participants: int
+    unit_price_eur: Decimal
+    amount_eur: Decimal
+    currency: str = "EUR"
+    status: str = Field(description="issued, paid or waived")
+    due_on: date
+    invoice_cutoff_at: datetime = Field(description="until then cancellations and late enrolments recalculate it")
+    pdf_url: str = Field(description="the invoice as PDF, through a signed link (no token needed)")
+
+
+@event("enrollment.invoice_issued",
+       summary="A session's fees were invoiced to a municipality for its confirmed participants: one invoice "
+               "per session and municipality, with its number, amount, due day and the link to its PDF.")
+class InvoiceIssued(InvoiceEvent):
+    pass
+
+
+@event("enrollment.invoice_revised",
+       summary="A municipality's issued invoice was recalculated before the session's invoicing cut-off (a "
+               "cancellation or a late enrolment): a new version with the new amount; earlier versions stay.")
+class InvoiceRevised(InvoiceEvent):
+    previous_participants: int
+    previous_amount_eur: Decimal
+
+
+@event("enrollment.invoice_paid",
+       summary="Staff recorded an invoice as paid (final: a paid invoice is never changed).")
+class InvoicePaid(InvoiceEvent):
+    paid_on: date
+    paid_amount_eur: Decimal
+    payment_reference: str | None = None
+
+
+@event("enrollment.invoice_waived",
+       summary="Staff waived an invoice (it is not charged), with the reason.")
+class InvoiceWaived(InvoiceEvent):
+    reason: str
+
+
 # ---------------------------------------------------------------- privacy
 
 @event("enrollment.person_erased",

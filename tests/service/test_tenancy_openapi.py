@@ -154,9 +154,13 @@ def populate(system: System, shared: dict, code: str) -> dict:
     need = system.ok("POST", "/enrollment/training-needs", {
         "theme": "budgeting", "region": region, "description": "Biudžeto planavimo mokymai", "municipality_code": code},
         own)
+    # fees: the session's invoice to the municipality (its participant's name is in its PDF and CSV)
+    invoice, = system.ok("POST", f"/enrollment/sessions/{session['id']}/invoices", {}, staff)
+    ids.update(invoice_id=invoice["id"])
     ids.update(session_id=session["id"], enrollment_id=enrolled[1]["id"], need_id=need["id"],
                person_email=people[0]["email"], certified_email=people[2]["email"], held_session_id=held["id"],
-               certificate_id=certificate["id"], private_ids=[e["id"] for e in enrolled] + [attended["id"]])
+               certificate_id=certificate["id"], private_ids=[e["id"] for e in enrolled] + [attended["id"]]
+               + [invoice["id"]])
 
     # enrollment: a working group of the municipality's people with a meeting (its name is public)
     group = system.ok("POST", "/enrollment/working-groups", {
@@ -255,6 +259,9 @@ def samples(victim: dict, shared: dict) -> dict:
         "TrainingNeedIn": {"theme": "budgeting", "region": "KU", "description": "Probe of another municipality",
                            "municipality_code": code},
         "SupportIn": {"municipality_code": code},
+        "IssueInvoicesIn": {"municipality_code": code},  # (staff only: 403 to a municipality token)
+        "PayInvoiceIn": {"paid_on": day(0), "reference": "probe"},
+        "WaiveInvoiceIn": {"reason": "probe"},
         # grants
         "ApplicationIn": application_body(shared["call_id"], municipality_code=code, consultant=None),
         "ApplicationChange": {"themes": ["anti_corruption"]},

@@ -55,6 +55,7 @@ from services.enrollment.schemas import (
 )
 from services.enrollment.usecases import programmes
 from services.enrollment.domain.trainers import check_trainer_choice
+from services.enrollment.domain.invoices import check_cutoff
 from services.enrollment.usecases import trainers
 from services.enrollment.usecases.seating import Seating
 from services.enrollment.views import course_out, listing, session_out
@@ -172,6 +173,7 @@ def schedule_session(uow: UnitOfWork, links: Links, course_id, body: SessionIn) 
     check_go_no_go(GoNoGo(body.min_participants, body.go_no_go_at, body.auto_cancel_below_minimum,
                           body.coordinator is not None, body.starts_at), now, date_changed=True)
     check_trainer_choice(body.trainer is not None, body.trainer_id is not None)
+    check_cutoff(body.invoice_cutoff_at, body.starts_at)
     trainer = trainers.resolve(repo, body.trainer_id)
     plan = SessionPlan(
         course_format=CourseFormat(course.format), starts_at=body.starts_at, ends_at=body.ends_at,
@@ -198,7 +200,7 @@ def schedule_session(uow: UnitOfWork, links: Links, course_id, body: SessionIn) 
         quota_released_at=now if release_at is not None and release_at <= now else None,
         offer_hours=plan.offer_hours, reminder_hours_before=body.reminder_hours_before, next_arrival_seq=1,
         go_no_go_at=body.go_no_go_at, auto_cancel_below_minimum=body.auto_cancel_below_minimum,
-        **coordinator_columns(body.coordinator),
+        **coordinator_columns(body.coordinator), invoice_cutoff_at=body.invoice_cutoff_at,
         status=SessionStatus.SCHEDULED.value, created_at=now,
     )
     repo.add(session)
@@ -286,6 +288,9 @@ def update_session(uow: UnitOfWork, links: Links, session_id, body: SessionPatch
     if "registration_closes_at" in sent:
         schedule.pop("registration_closes_at", None)  # what the request says wins
     go_no_go = _go_no_go_changes(session, {name: sent.pop(name) for name in GO_NO_GO_FIELDS if name in sent})
+    if "invoice_cutoff_at" in sent:  # fees (usecases/invoices.py): checked against the (new) start
+        check_cutoff(sent["invoice_cutoff_at"], schedule.get("starts_at", session.starts_at))
+        go_no_go["invoice_cutoff_at"] = sent.pop("invoice_cutoff_at")
     settings = {name: value for name, value in sent.items() if name not in SCHEDULE_FIELDS}
     if "registration_closes_at" in schedule:
         settings["registration_closes_at"] = schedule.pop("registration_closes_at")

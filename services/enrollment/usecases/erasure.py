@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 
 from services.enrollment.domain.rules import ACTIVE, CancelReason, EnrollmentStatus, SessionStatus, normalise_email
+from services.enrollment.invoice_repository import InvoiceRepository
 from services.enrollment.notices import Links
 from services.enrollment.repository import EnrollmentRepository
 from services.enrollment.usecases.learning import erase_completions
@@ -62,6 +63,9 @@ def erase(uow: UnitOfWork, links: Links, request: ErasureRequested) -> dict[str,
     for name, count in repo.replace_author(email_key, ERASED).items():
         removed[name] += count
     removed["session_coordinators"] = repo.remove_coordinator(email_key)
+    # Invoices keep no participant (their lines are the enrolments above); staff who issued, marked
+    # paid or waived one lose the authorship.
+    removed["invoice_authors"] = InvoiceRepository.of(uow).replace_author(email_key, ERASED)
     removed["trainers"] = repo.erase_trainer(email_key, ERASED, pseudonym, now)
     removed["working_group_members"], member_names = erase_members(uow, email_key, pseudonym, ERASED, now)
     names |= member_names

@@ -7,6 +7,7 @@ from werkzeug.wrappers import Response
 
 from services.enrollment.domain.figures import (
     ParticipationFacts,
+    ReportLine,
     SessionFacts,
     hours_ledger,
     local_day_start,
@@ -14,7 +15,9 @@ from services.enrollment.domain.figures import (
     restrict,
     summary_report,
 )
+from services.enrollment.domain.invoices import Amounts
 from services.enrollment.domain.rules import SessionStatus, normalise_email
+from services.enrollment.usecases import invoices
 from services.enrollment.learning_repository import LearningRepository
 from services.enrollment.usecases.learning import completion_facts
 from services.enrollment.models import Course, TrainingSession
@@ -65,13 +68,33 @@ def summary(uow: UnitOfWork, query: ReportQuery, tenant: str | None) -> ReportOu
     sessions, facts = restrict(sessions, facts, theme=query.theme, region=query.region,
                                by_participants=bool(municipality or query.region))
     lines, total = summary_report(query.group_by, sessions, facts)
+    line_dicts, total_dict = _with_invoices(uow, query, [l.as_dict() for l in lines], total.as_dict(),
+                                            starts_from, starts_to, municipality)
     report = ReportOut(group_by=query.group_by, period_from=query.from_, period_to=query.to,
-                       lines=[l.as_dict() for l in lines], total=total.as_dict())
+                       lines=line_dicts, total=total_dict)
     if query.format == "csv":
-        header = list(total.as_dict())
-        body = [[line[h] for h in header] for line in [l.as_dict() for l in lines] + [total.as_dict()]]
+        header = list(total_dict)
+        body = [[line[h] for h in header] for line in line_dicts + [total_dict]]
         return csv_response(f"report-by-{query.group_by}.csv", [query.group_by] + header[1:], body)
     return report
+
+
+def _with_invoices(uow: UnitOfWork, query: ReportQuery, lines: list[dict], total: dict, starts_from, starts_to,
+                   municipality) -> tuple[list[dict], dict]:
+    """The fees invoiced for the same sessions and groups (usecases/invoices.py): invoices, invoiced,
+    paid, waived and outstanding EUR on every line and in the total; a group with invoices and no
+    other figure yet (a session still ahead) gets its line."""
+    amounts, amount_total = invoices.report_amounts(
+        uow, query.group_by, starts_from=starts_from, starts_to=starts_to, municipality_code=municipality,
+        region=query.region, theme=query.theme)
+    by_group = {line["group"]: line for line in lines}
+    for group in amounts:
+        if group not in by_group:
+            by_group[group] = ReportLine(group).finish().as_dict()
+    empty = Amounts().as_eur()
+    for group, line in by_group.items():
+        line.update(amounts[group].as_eur() if group in amounts else empty)
+    return sorted(by_group.values(), key=lambda l: l["group"]), {**total, **amount_total.as_eur()}
 
 
 def facts_of(rows) -> tuple[dict, list[ParticipationFacts]]:

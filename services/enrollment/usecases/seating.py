@@ -35,6 +35,7 @@ from services.enrollment.domain.seats import (
 from services.enrollment.models import Course, Enrollment, TrainingSession
 from services.enrollment.notices import Links, participant_fields, person_of, title_of
 from services.enrollment.repository import EnrollmentRepository
+from services.enrollment.usecases import invoices
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.events.enrollment import (
     EnrollmentCancelled,
@@ -126,6 +127,7 @@ class Seating:
             else:
                 enrollment.status = EnrollmentStatus.CONFIRMED.value
                 enrollment.confirmed_at = self.now
+                self.seat_changed(session, enrollment)
                 self.db.emit(EnrollmentPromoted(**fields, fee_eur=session.fee_eur, cause=cause),
                              subject=str(enrollment.id))
             promoted.append(enrollment)
@@ -162,6 +164,7 @@ class Seating:
         enrollment.arrival_seq = self.repo.take_arrival_seq(session)
         enrollment.status = arrival.status.value
         enrollment.confirmed_at = self.now if arrival.status is EnrollmentStatus.CONFIRMED else None
+        self.seat_changed(session, enrollment)  # (a confirmed person switching modes may now wait)
         position = waiting[mode.value] + 1 if arrival.status is EnrollmentStatus.WAITLISTED else None
         return arrival, position
 
@@ -199,6 +202,12 @@ class Seating:
             calendar_url=self.links.person_calendar(enrollment.id),
         ), subject=str(enrollment.id))
 
+    def seat_changed(self, session: TrainingSession, enrollment: Enrollment) -> None:
+        """A seat was confirmed or given up: the municipality's invoice of a session with a fee is
+        recalculated when this unit of work commits (usecases/invoices.py; before the cut-off only)."""
+        if session.fee_eur > 0:
+            invoices.mark(self.db, self.links, session.id, enrollment.municipality_code)
+
     # ------------------------------------------------------------------ leaving
     def cancel(self, session: TrainingSession, course: Course, enrollment: Enrollment, reason: CancelReason,
                detail: str | None = None, *, announce: bool = True, refill: bool = True) -> None:
@@ -208,6 +217,8 @@ class Seating:
         enrollment.cancel_reason = reason.value
         enrollment.offer_expires_at = None
         self.repo.session.flush()
+        if previous is EnrollmentStatus.CONFIRMED:
+            self.seat_changed(session, enrollment)
         if announce:
             self.db.emit(EnrollmentCancelled(**participant_fields(enrollment, session, course, self.links),
                                              reason=reason.value, previous_status=previous.value, detail=detail),
@@ -220,4 +231,5 @@ class Seating:
         enrollment.confirmed_at = self.now
         enrollment.offer_expires_at = None
         self.repo.session.flush()
+        self.seat_changed(session, enrollment)
         self.emit_confirmed(session, course, enrollment)

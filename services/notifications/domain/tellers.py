@@ -48,6 +48,7 @@ class Teller:
 PARTICIPANT = (person("participant"),)
 APPLICATION = (contact("contact"), contact("consultant"))
 COORDINATOR = role("eu_projects_coordinator")
+INVOICE_AUDIENCE = (role("training_coordinator"), role("finance_officer"))
 # A joint application's partner municipality: its EU-projects coordinator hears of its part.
 PARTNER_COORDINATOR = role("eu_projects_coordinator", "partner_municipality_code")
 
@@ -76,6 +77,11 @@ TELLERS: dict[str, Teller] = {
                                                          (person("member"),), critical=True),
     "enrollment.working_group_minutes_published": Teller("working_group_minutes_published", "training",
                                                          (person("member"),)),
+    # Fees: the municipality invoiced — its training coordinator and finance officer — hears of an
+    # invoice issued, recalculated (before the cut-off) or waived, with the link to its PDF.
+    "enrollment.invoice_issued": Teller("invoice_issued", "training", INVOICE_AUDIENCE),
+    "enrollment.invoice_revised": Teller("invoice_revised", "training", INVOICE_AUDIENCE),
+    "enrollment.invoice_waived": Teller("invoice_waived", "training", INVOICE_AUDIENCE),
     "enrollment.certificate_issued": Teller("certificate_issued", "certificates", PARTICIPANT),
     "enrollment.certificate_revoked": Teller("certificate_revoked", "certificates", PARTICIPANT),
     "enrollment.certificate_expiring": Teller("certificate_expiring", "certificates", PARTICIPANT),
