@@ -190,8 +190,10 @@ def _filename(name: str | None) -> str:
 
 def _from_form(request: Request, raw: bytes, query: BaseModel, max_bytes: int) -> Upload:
     _, options = parse_options_header(request.headers.get("Content-Type", ""))
-    parser = FormDataParser(max_form_memory_size=UPLOAD_OVERHEAD_BYTES, max_content_length=len(raw) + 1,
-                            silent=False, max_form_parts=20)
+    # The whole body is bounded already; werkzeug's max_form_memory_size would also hold its parser's
+    # buffer to that size (a file part of a few MiB failed with 64 KiB).
+    parser = FormDataParser(max_form_memory_size=None, max_content_length=len(raw) + 1, silent=False,
+                            max_form_parts=20)
     try:
         _, form, files = parser.parse(io.BytesIO(raw), "multipart/form-data", len(raw), options)
     except (HTTPException, ValueError) as error:

@@ -275,6 +275,23 @@ def test_staff_attach_templates_to_a_call_and_anyone_who_sees_the_call_downloads
     assert http("GET", f"{system.base_url}/grants/calls/{uuid.uuid4()}/templates", token=kaunas).status == 404
 
 
+def test_files_of_several_mebibytes_go_in_and_come_out_whole_under_the_default_limit(grants_system):
+    """The default limit (10 MiB): a 6 MiB file as a form and as a raw body, downloaded back equal; 10 MiB
+    and one byte is 413."""
+    import os
+
+    system, _, application, kaunas = _start(grants_system)
+    base = f"/grants/applications/{application['id']}/documents"
+    big = PDF + os.urandom(6 << 20)
+    for form in (True, False):
+        reply = upload(system, base, big, "didelis.pdf", kaunas, form=form)
+        assert reply.status == 201, reply.body
+        assert _raw_get(system, reply.body["download"], kaunas)[0] == big
+    assert system.settings.document_max_bytes == 10 << 20
+    too_big = upload(system, base, PDF + b"0" * ((10 << 20) - len(PDF) + 1), "per-didelis.pdf", kaunas)
+    assert too_big.status == 413 and too_big.body["errors"][0]["field"] == "file"
+
+
 def test_the_gauges_count_versions_and_the_bytes_kept_once(started):
     system, call, application, kaunas = started
     base = f"/grants/applications/{application['id']}"
