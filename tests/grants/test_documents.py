@@ -345,3 +345,24 @@ def test_erasure_deletes_the_persons_personal_files_and_leaves_them_in_no_file_o
                 found += [str(path) for needle in (name, email) if needle.encode() in data]
         return not found or None
     system.wait_until(nowhere, timeout=30, message="the person in no file of the data folder")
+
+
+def test_the_readme_documents_example_runs_as_written(started):
+    import os
+    import re
+    import subprocess
+    from pathlib import Path
+
+    system, call, application, kaunas = started
+    root = Path(__file__).resolve().parents[2]
+    found = re.search(r"<!-- documents walk-through[^>]*-->\n(.*?)\n<!-- end of the documents walk-through -->",
+                      (root / "README.md").read_text(), flags=re.S).group(1)
+    script = "\n".join(line[4:] for line in found.strip("\n").splitlines())
+    env = {**os.environ, "API": system.base_url, "STAFF": system.token(), "KAUNAS": kaunas,
+           "CALL": call["id"], "APP": application["id"]}
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines() == [
+        "201 201", "2 biudzetas-v2.pdf ruta.petraitiene@kaunas.lt", "1 biudzetas.pdf ruta.petraitiene@kaunas.lt",
+        "downloaded as sent", "201 Biudžeto forma.pdf"], done.stdout
