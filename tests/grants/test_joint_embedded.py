@@ -116,3 +116,27 @@ def test_a_joint_application_from_partnership_to_submission(grants_system):
     assert report["totals"]["requested_eur"] == "85000.00" and report["totals"]["funded_projects"] == 3
     mine = get(grants_system, "/grants/reports/applications?group_by=status", token=alytus)
     assert mine["municipality_code"] == "02" and mine["totals"]["requested_eur"] == "34000.00"
+
+
+def test_the_readme_walk_through_runs_as_written(grants_system):
+    """README.md's "A joint application" block, run with bash against the embedded system: each
+    printed line is what its comment says."""
+    import os
+    import re
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    found = re.search(r"<!-- joint application walk-through[^\n]*-->\n(.*?)<!-- end of the joint application",
+                      (root / "README.md").read_text(), flags=re.S).group(1)
+    script = "\n".join(line[4:] for line in found.strip("\n").splitlines())
+    env = {**os.environ, "API": grants_system.base_url, "STAFF": grants_system.token(),
+           "KAUNAS": grants_system.token("municipality:15", subject="ruta@kaunas.lt"),
+           "ALYTUS": grants_system.token("municipality:02", subject="asta@alytus.lt")}
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    printed = done.stdout.splitlines()
+    said = re.findall(r"# (\S.*)$", found, flags=re.M)
+    said = [s for s in said if not s[0].isdigit()]  # the numbered steps are headings, not output
+    assert printed == said, (printed, said)
