@@ -189,3 +189,30 @@ def test_erasure_reaches_who_answered_for_a_partner(joint_application):
     assert counts["joint_answers"] == 1
     answered_by = partnership(url, application.id).parts[1].answered_by
     assert answered_by and "alytus" not in answered_by
+
+
+def test_the_gauge_counts_partners_answers_of_applications_in_preparation(joint_application):
+    from services.grants.joint_gauges import JointGauges
+
+    url, application = joint_application
+    gauges = JointGauges()
+    gauges.service = "grants"
+
+    class Settings:
+        @staticmethod
+        def database_url(service):
+            return url
+
+    gauges.settings = Settings()
+
+    def samples():
+        return {labels["answer"]: value for name, _, labels, value in gauges.samples()
+                if name == "savivalda_grant_joint_partners"}
+
+    assert samples() == {"pending": 1, "confirmed": 0, "declined": 0}
+    with work(url) as uow:
+        joint.answer_part(uow, application.id, "02", PartnerAnswerIn.model_validate(CONFIRM), ALYTUS)
+    assert samples() == {"pending": 0, "confirmed": 1, "declined": 0}
+    with work(url) as uow:
+        transitions.move_application(uow, application.id, TransitionIn(to="withdrawn"), STAFF)
+    assert samples() == {"pending": 0, "confirmed": 0, "declined": 0}  # no longer in preparation
