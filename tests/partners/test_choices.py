@@ -17,10 +17,9 @@ from services.partners.domain.rules import (
 from services.partners.models import AccessKey, Introduction, PartnerRequest
 from services.partners.repository import key_hash
 from services.partners.schemas import ChoiceIntroductionIn, KeyIn
-from services.partners.usecases import choices, introductions, scheduled
+from services.partners.usecases import choices, erasure, introductions, partner_requests, scheduled
 from shared.errors import Conflict, NotFound
 from shared.events.privacy import ErasureRequested
-from services.partners.usecases import erasure
 from tests.partners.helpers import CONSULTANT, HORDALAND, REYKJAVIK, key_of
 from tests.partners.test_usecases import (  # noqa: F401 (fixtures)
     KAUNAS_DISTRICT,
@@ -128,8 +127,6 @@ def test_no_link_without_a_requester_or_after_the_deadline_and_an_expired_key_op
         db(choices.propose_by_key, db.profiles, KeyIn(key=key), public_url=PUBLIC_URL)
 
     db.change(PartnerRequest, request.id, deadline=date.today() - timedelta(days=2))
-    from services.partners.usecases import partner_requests
-
     db(partner_requests.propose_again, db.profiles, request.id, public_url=PUBLIC_URL)
     assert db.emitted("matches_proposed")[-1]["choose_url"] is None  # nothing can be asked for any more
     assert nobody.requester is None
@@ -192,7 +189,7 @@ def test_two_clicks_at_once_on_postgresql_make_one_introduction_and_one_refusal(
 
     from services.partners.index import IndexedProfiles
     from services.partners.schemas import OrganisationIn, PartnerRequestIn
-    from services.partners.usecases import organisations, partner_requests
+    from services.partners.usecases import organisations
     from shared.persistence.engines import engine_for
     from shared.persistence.unit_of_work import UnitOfWork
     from tests.partners.helpers import request_body
