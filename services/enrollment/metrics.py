@@ -34,6 +34,9 @@ Counters of this process (what it did since it started):
     savivalda_enrollment_invoice_documents_total{format}  invoice PDFs and CSVs produced
     (gauge) savivalda_enrollment_invoices{service,status} invoices: issued, paid, waived
     (gauge) savivalda_enrollment_invoice_amount_eur{service,status}  their current amounts in EUR
+    (gauge) savivalda_enrollment_feedback_open_forms{service}  completed sessions' feedback forms still
+                                                          taking answers (usecases/feedback.py counts
+                                                          invitations, answers and refusals)
 
 Counting at scrape time (shared.observability.ServiceGauges, cached briefly) keeps the
 figures right with any number of replicas and across restarts, which counters kept in process
@@ -52,6 +55,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Engine
 
 from services.enrollment.domain.rules import EnrollmentStatus, SessionStatus
+from services.enrollment.models import FeedbackForm
 from services.enrollment.models import (Course, Enrollment, Invoice, Trainer, TrainingSession, WorkingGroup,
                                          WorkingGroupMember)
 from shared.persistence.engines import engine_for
@@ -180,6 +184,15 @@ def invoice_gauges(engine: Engine, service: str = "enrollment") -> Iterator[Samp
                {"service": service, "status": status}, cents / 100)
 
 
+def feedback_gauges(engine: Engine, service: str = "enrollment") -> Iterator[Sample]:
+    """Feedback forms still open (usecases/feedback.py)."""
+    forms = FeedbackForm.__table__
+    with engine.connect() as connection:
+        open_forms = connection.execute(select(func.count()).where(forms.c.closes_at > utcnow())).scalar_one()
+    yield ("savivalda_enrollment_feedback_open_forms", "Feedback forms of completed sessions still taking answers",
+           {"service": service}, float(open_forms))
+
+
 class EnrollmentGauges(ServiceGauges):
     key = "enrollment-figures"
 
@@ -187,3 +200,4 @@ class EnrollmentGauges(ServiceGauges):
         engine = engine_for(self.database_url)
         yield from enrollment_gauges(engine, self.service)
         yield from invoice_gauges(engine, self.service)
+        yield from feedback_gauges(engine, self.service)

@@ -490,3 +490,68 @@ class InvoiceCounter(Base):
 
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last_number: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+# ---------------------------------------------------------------- feedback after a session (domain/feedback.py)
+
+class CourseFeedbackSettings(Base):
+    """A course's own feedback questions (none: the default set), how long a form stays open, or
+    no form at all."""
+
+    __tablename__ = "course_feedback_settings"
+
+    course_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("courses.id"), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    open_days: Mapped[int] = mapped_column(Integer, nullable=False)
+    questions: Mapped[list | None] = mapped_column(JSON)  # [{key, kind, text: {lt, en}, required}]; null: default
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+class FeedbackForm(Base):
+    """A completed session's form: the course's questions as they were then, open until closes_at."""
+
+    __tablename__ = "feedback_forms"
+
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sessions.id"), primary_key=True)
+    course_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("courses.id"), nullable=False, index=True)
+    trainer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("trainers.id"), index=True)
+    themes: Mapped[list] = mapped_column(JSON, nullable=False)
+    questions: Mapped[list] = mapped_column(JSON, nullable=False)
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    closes_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+class FeedbackInvitation(Base):
+    """An attendee was invited to answer (enrollment.feedback_requested), once."""
+
+    __tablename__ = "feedback_invitations"
+
+    enrollment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("enrollments.id"), primary_key=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("feedback_forms.session_id"), nullable=False,
+                                                  index=True)
+    invited_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+class FeedbackBallot(Base):
+    """Who has answered (the primary key makes it once per enrolment, i.e. per person and session).
+    It holds no time and no reference to the answer, which is stored apart (FeedbackAnswer)."""
+
+    __tablename__ = "feedback_ballots"
+
+    enrollment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("feedback_invitations.enrollment_id"),
+                                                     primary_key=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("feedback_forms.session_id"), nullable=False,
+                                                  index=True)
+
+
+class FeedbackAnswer(Base):
+    """What was answered: the session, the language of the form and the answers ({key: 1-5 or text}).
+    No person, no time: a random id, so neither staff nor the row order tie it to its author."""
+
+    __tablename__ = "feedback_answers"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("feedback_forms.session_id"), nullable=False,
+                                                  index=True)
+    language: Mapped[str] = mapped_column(String(2), nullable=False)
+    answers: Mapped[dict] = mapped_column(JSON, nullable=False)

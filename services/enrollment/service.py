@@ -116,6 +116,21 @@ from services.enrollment.schemas_invoices import (
     WaiveInvoiceIn,
 )
 from services.enrollment.usecases import invoices
+from services.enrollment.feedback_pages import FORM_SCHEMA as FEEDBACK_FORM_SCHEMA
+from services.enrollment.feedback_pages import feedback_answer_page, feedback_page
+from services.enrollment.feedback_repository import attended_municipalities
+from services.enrollment.schemas_feedback import (
+    FeedbackAnswerIn,
+    FeedbackAnsweredOut,
+    FeedbackFormOut,
+    FeedbackQuestionsIn,
+    FeedbackQuestionsOut,
+    FeedbackReportOut,
+    FeedbackReportQuery,
+    SessionReportQuery,
+)
+from services.enrollment.usecases import feedback
+from services.enrollment.usecases.feedback import MAX_BODY_BYTES as FEEDBACK_BODY_BYTES
 from shared.events.envelope import Envelope
 from shared.events.grants import FundedProjectRecorded
 from shared.events.learning import CourseCompleted
@@ -144,6 +159,8 @@ WORKING_GROUP = Tenancy.shared("group_id", working_group_municipalities, "workin
 CERTIFICATE = Tenancy.resource("certificate_id", documents.certificate_owner, "certificate")
 INVOICE = Tenancy.resource("invoice_id", INVOICE_OWNER, "invoice")
 PROGRAMMES = Tenancy.none("programmes of funded projects and their figures: aggregate counts, no person")
+# A session's feedback results are seen by each municipality whose people attended it (anonymous aggregates).
+SESSION_FEEDBACK = Tenancy.shared("session_id", attended_municipalities, "session feedback")
 
 
 class EnrollmentService(PublicPages, ServiceBase):
@@ -510,6 +527,72 @@ class EnrollmentService(PublicPages, ServiceBase):
         """Per group: members, municipalities, meetings held and upcoming, attendance rate, proposals;
         per municipality: seats, meetings attended by its people, attendance rate."""
         return working_groups.report(self.db)
+
+    # ================================================================== feedback after a session (usecases/feedback.py)
+    @route("GET", "/enrollment/courses/<uuid:course_id>/feedback-questions", roles=STAFF,
+           response=FeedbackQuestionsOut, errors=(404,))
+    def course_feedback_questions(self, request, course_id, principal):
+        """The questions the course's sessions ask after completion (the default set when it sets none)."""
+        return feedback.questions_of(self.db, course_id)
+
+    @route("PUT", "/enrollment/courses/<uuid:course_id>/feedback-questions", roles=STAFF, body=FeedbackQuestionsIn,
+           response=FeedbackQuestionsOut, errors=(404,))
+    def set_course_feedback_questions(self, request, course_id, body: FeedbackQuestionsIn, principal):
+        """Set the course's feedback questions (1-10: rating 1-5 or free text, in lt and en; null: the
+        default set), how many days a form stays open, or no form (enabled=false). Forms already open
+        keep their questions."""
+        return feedback.set_questions(self.db, course_id, body)
+
+    @route("GET", "/enrollment/self-service/<uuid:enrollment_id>/<string:code>/feedback", public=True, html=True,
+           response=FeedbackFormOut, errors=(404,))
+    def feedback_form(self, request, enrollment_id, code):
+        """The attendee's feedback form, through the link in their invitation (for a browser, the page in
+        their language: `?lang=lt|en`)."""
+        if wants_html(request):
+            return feedback_page(request, feedback.page(self.db, self.links, enrollment_id, code))
+        return feedback.view(self.db, self.links, enrollment_id, code)
+
+    @route("POST", "/enrollment/self-service/<uuid:enrollment_id>/<string:code>/feedback", public=True, html=True,
+           response=FeedbackAnsweredOut, status=201, errors=(404, 409, 415, 422),
+           raw_body={"application/x-www-form-urlencoded": FEEDBACK_FORM_SCHEMA,
+                     "application/json": FeedbackAnswerIn.model_json_schema()})
+    def answer_feedback(self, request, enrollment_id, code):
+        """Answer the form, once (a second answer is 409 feedback_answered; after its date 409
+        feedback_closed): the page's form, or JSON {answers: {key: 1-5 or text}, lang}. The answers are
+        kept apart from the person."""
+        raw = read_body(request, FEEDBACK_BODY_BYTES)
+        if wants_html(request):
+            return feedback_answer_page(request, feedback.answer_on_page(
+                self.db, self.links, enrollment_id, code, request.headers.get("Content-Type", ""), raw))
+        return 201, feedback.answer(self.db, self.links, enrollment_id, code, request.headers.get("Content-Type", ""),
+                                    raw)
+
+    @route("GET", "/enrollment/reports/feedback/sessions/<uuid:session_id>", roles=STAFF_OR_MUNICIPALITY,
+           query=SessionReportQuery, response=FeedbackReportOut, errors=(404,), scope=SESSION_FEEDBACK)
+    def session_feedback_report(self, request, session_id, query: SessionReportQuery, principal):
+        """A session's feedback: invited, answers, and (from the anonymity threshold up) averages,
+        distributions and comments per question. Municipality tokens: sessions their people attended."""
+        return feedback.session_report(self.db, session_id, query)
+
+    @route("GET", "/enrollment/reports/feedback/courses/<uuid:course_id>", roles=STAFF_OR_MUNICIPALITY,
+           query=FeedbackReportQuery, response=FeedbackReportOut, errors=(404,), scope=OWN_STAFF)
+    def course_feedback_report(self, request, course_id, query: FeedbackReportQuery, principal, tenant):
+        """A course's feedback over its sessions in a period (only sessions reaching the threshold on
+        their own are added up). Municipality tokens: the sessions their people attended."""
+        return feedback.course_report(self.db, course_id, query, tenant)
+
+    @route("GET", "/enrollment/reports/feedback/trainers/<uuid:trainer_id>", roles=STAFF,
+           query=FeedbackReportQuery, response=FeedbackReportOut, errors=(404,))
+    def trainer_feedback_report(self, request, trainer_id, query: FeedbackReportQuery, principal):
+        """A trainer's feedback over the sessions they taught in a period (staff: the register is the centre's)."""
+        return feedback.trainer_report(self.db, trainer_id, query, query.municipality_code)
+
+    @route("GET", "/enrollment/reports/feedback/themes/<string:theme>", roles=STAFF_OR_MUNICIPALITY,
+           query=FeedbackReportQuery, response=FeedbackReportOut, errors=(404,), scope=OWN_STAFF)
+    def theme_feedback_report(self, request, theme, query: FeedbackReportQuery, principal, tenant):
+        """Feedback over the sessions of courses on a theme in a period. Municipality tokens: the sessions
+        their people attended."""
+        return feedback.theme_report(self.db, theme, query, tenant)
 
     # ================================================================== fees: invoices (usecases/invoices.py)
     @route("POST", "/enrollment/sessions/<uuid:session_id>/invoices", roles=STAFF, body=IssueInvoicesIn,

@@ -142,6 +142,9 @@ def _more_examples():
             fee_eur=Decimal("15"), calendar_sequence=2, mode_available=False, alternative_mode="online"),
         "session_reminder_due": lambda: E.SessionReminderDue(**_participant_fields(), fee_eur=Decimal("15"),
                                                              hours_before=24),
+        "feedback_requested": lambda: E.FeedbackRequested(
+            **_participant_fields(), feedback_url="https://savivalda.example/enrollment/self-service/1/abc/feedback",
+            closes_at=_soon(30), questions=5),
         "invoice_issued": lambda: E.InvoiceIssued(**_invoice_fields()),
         "invoice_revised": lambda: E.InvoiceRevised(**{**_invoice_fields(), "version": 2, "participants": 2,
                                                        "amount_eur": Decimal("30.00")},

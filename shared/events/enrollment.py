@@ -337,6 +337,15 @@ class CertificateExpiring(CertificateEvent):
     days_left: int
 
 
+@event("enrollment.feedback_requested",
+       summary="A session was completed: an attendee is asked to answer its short evaluation form (once, "
+               "until closes_at), in their language.")
+class FeedbackRequested(ParticipantEvent):
+    feedback_url: str = Field(description="the person's own feedback form (a page in their language; answered once)")
+    closes_at: datetime = Field(description="the form takes answers until then")
+    questions: int = Field(ge=1, description="how many questions the form asks")
+
+
 # ---------------------------------------------------------------- programmes of funded projects
 
 @event("enrollment.programme_created",

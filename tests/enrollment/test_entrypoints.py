@@ -31,7 +31,7 @@ LINKS = Links(SETTINGS.public_url, SETTINGS.auth_secret)
 STAFF = Principal(subject="egle@lsa.lt", role="staff")
 USE_CASE_MODULES = ("attendance", "calendars", "catalogue", "certificates", "enrolment", "erasure", "housekeeping",
                     "go_no_go", "learning", "programmes", "reports", "self_service", "trainers", "training_needs",
-                    "working_groups", "bulk", "documents")
+                    "working_groups", "bulk", "documents", "feedback", "invoices")
 
 
 def request(headers: dict | None = None, query: str = "") -> Request:

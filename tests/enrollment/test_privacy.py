@@ -25,6 +25,10 @@ def build_history(system, coordinator_token):
     system.start_session_now(past["id"])
     system.put(f"/enrollments/{done['id']}/attendance", {"attendance": "attended"})
     system.post(f"/sessions/{past['id']}/complete", {"mark_unmarked_absent": True})
+    # Her feedback on it names her (answers are kept with no person; erasure clears her name from the text).
+    system.call("POST", done["manage_url"].split("/enrollment", 1)[1] + "/feedback", {"answers": {
+        "overall": 5, "usefulness": 5, "trainer": 4, "organisation": 4,
+        "comment": f"{NAME}: daugiau pavyzdžių, prašau. Rašykite {EMAIL}"}}, role=None)
 
     trainer = system.post("/trainers", {"name": NAME, "email": EMAIL}).body  # she teaches it too
     upcoming = system.schedule(capacity=1, min_participants=1, go_no_go_at=future(10),
@@ -63,6 +67,7 @@ def test_erasure_removes_every_personal_field_and_keeps_anonymous_counts(system)
     assert removed == {"enrollments": 2, "open_enrollments_cancelled": 1, "certificates": 1, "training_needs": 1,
                        "supports": 1, "authored_enrollments": 1, "idempotency_keys": 1, "dead_letters": 0,
                        "learning_completions": 0, "session_coordinators": 1, "trainers": 1, "working_group_members": 1,
+                       "feedback_comments": 1,
                        "events": removed["events"]}
     assert removed["events"] >= 5  # confirmations, attendance, certificate, the request itself...
     assert set(answer[0]) == {"request_id", "removed"}

@@ -151,6 +151,11 @@ def populate(system: System, shared: dict, code: str) -> dict:
     completion = system.ok("POST", f"/enrollment/sessions/{held['id']}/complete", {}, staff, status=200)
     assert completion["certificates_issued"] == 1
     certificate, = system.ok("GET", f"/enrollment/certificates?session_id={held['id']}", token=own, status=200)
+    # enrollment: the attendee answers the feedback form (a tagged comment, kept with no person)
+    answers = {"overall": 5, "usefulness": 4, "trainer": 5, "organisation": 4, "comment": f"Komentaras {tag}"}
+    system.ok("POST", "/enrollment" + attended["manage_url"].split("/enrollment", 1)[1] + "/feedback",
+              {"answers": answers}, None)
+    ids["theme"] = "budgeting"  # the feedback report of a theme (the sessions its people attended)
     need = system.ok("POST", "/enrollment/training-needs", {
         "theme": "budgeting", "region": region, "description": "Biudžeto planavimo mokymai", "municipality_code": code},
         own)

@@ -15,6 +15,7 @@ from services.enrollment.schemas import (
     EnrollmentOut,
 )
 from services.enrollment.usecases.catalogue import session_view
+from services.enrollment.usecases import feedback
 from services.enrollment.usecases.certification import Certification
 from services.enrollment.usecases.enrolment import enrollment_view
 from shared.persistence.schema import utcnow
@@ -29,6 +30,7 @@ def record_attendance(uow: UnitOfWork, links: Links, enrollment_id, body: Attend
     course = repo.course(session.course_id)
     Certification(uow, repo, links, utcnow()).record(session, course, enrollment, Attendance(body.attendance),
                                                       body.hours, "attendance")
+    feedback.invite_attendees(uow, links, session, course, utcnow())  # a correction after completion
     uow.commit()
     return enrollment_view(uow, links, enrollment)
 
@@ -46,6 +48,7 @@ def record_attendance_bulk(uow: UnitOfWork, links: Links, session_id, body: Bulk
                          f"records.{index}.enrollment_id")
         changed += certification.record(session, course, enrollment, Attendance(record.attendance), record.hours,
                                         f"records.{index}")
+    feedback.invite_attendees(uow, links, session, course, utcnow())  # corrections after completion
     uow.commit()
     return BulkAttendanceOut(recorded=changed, unchanged=len(body.records) - changed)
 
@@ -57,5 +60,6 @@ def complete_session(uow: UnitOfWork, links: Links, session_id, body: CompleteSe
     session = repo.training_session(session_id, lock=True)
     course = repo.course(session.course_id)
     figures = Certification(uow, repo, links, utcnow()).complete(session, course, body.mark_unmarked_absent)
+    feedback.invite_attendees(uow, links, session, course, utcnow())  # every attendee gets the form
     uow.commit()
     return CompletionOut(session=session_view(repo, links, session, course), **figures)

@@ -18,6 +18,7 @@ from services.enrollment.domain.rules import ACTIVE, CancelReason, EnrollmentSta
 from services.enrollment.invoice_repository import InvoiceRepository
 from services.enrollment.notices import Links
 from services.enrollment.repository import EnrollmentRepository
+from services.enrollment.usecases.feedback import erase_from_comments
 from services.enrollment.usecases.learning import erase_completions
 from services.enrollment.usecases.seating import Seating
 from services.enrollment.usecases.working_groups import erase_members
@@ -40,9 +41,11 @@ def erase(uow: UnitOfWork, links: Links, request: ErasureRequested) -> dict[str,
                "supports": 0, "authored_enrollments": 0, "idempotency_keys": 0, "events": 0, "dead_letters": 0}
     pseudonym = uuid.uuid4().hex
     names: set[str] = set()
+    enrollment_ids = []
     for found in repo.enrollments_of_person(email_key):
         enrollment, training_session = repo.enrollment_locked(found.id)
         names.add(enrollment.name)
+        enrollment_ids.append(enrollment.id)
         if (EnrollmentStatus(enrollment.status) in ACTIVE
                 and training_session.status == SessionStatus.SCHEDULED.value):
             # Nobody is told (the person asked to be forgotten); the seat goes to the waitlist.
@@ -57,6 +60,8 @@ def erase(uow: UnitOfWork, links: Links, request: ErasureRequested) -> dict[str,
         removed["enrollments"] += 1
         removed["certificates"] += repo.anonymise_certificates_of(enrollment.id, ERASED)
     repo.session.flush()
+    # Feedback answers hold no person; their free text is cleared of the person's names and address.
+    removed["feedback_comments"] = erase_from_comments(uow, enrollment_ids, names, {request.email, email_key})
     # Courses completed elsewhere: the same pseudonym, so the person stays one person in the figures.
     for name, count in erase_completions(uow, email_key, pseudonym, ERASED, now, names).items():
         removed[name] = removed.get(name, 0) + count

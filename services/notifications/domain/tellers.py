@@ -77,6 +77,8 @@ TELLERS: dict[str, Teller] = {
                                                          (person("member"),), critical=True),
     "enrollment.working_group_minutes_published": Teller("working_group_minutes_published", "training",
                                                          (person("member"),)),
+    # After a completed session each attendee is asked for feedback (the form stays open for weeks).
+    "enrollment.feedback_requested": Teller("feedback_requested", "training", PARTICIPANT),
     # Fees: the municipality invoiced — its training coordinator and finance officer — hears of an
     # invoice issued, recalculated (before the cut-off) or waived, with the link to its PDF.
     "enrollment.invoice_issued": Teller("invoice_issued", "training", INVOICE_AUDIENCE),
