@@ -602,8 +602,7 @@ class EnrollmentService(PublicPages, ServiceBase):
         none yet (numbered SAV-SF-<year>-<serial>, gap-free), each municipality told
         (enrollment.invoice_issued). 201 when one was issued, 200 when all existed; answers all the
         session's invoices. A free or cancelled session is 409."""
-        created, issued = invoices.issue(self.db, self.links, session_id, body, principal)
-        return (201 if created else 200), issued
+        return invoices.issue(self.db, self.links, session_id, body, principal)
 
     @route("GET", "/enrollment/invoices", roles=STAFF_OR_MUNICIPALITY, query=InvoiceQuery,
            response=list[InvoiceOut], scope=OWN_STAFF)

@@ -328,3 +328,27 @@ def test_the_readme_invoices_example_works_as_written(system, tmp_path):
     out = done.stdout.splitlines()
     assert out[-5:] == ["[('15', 1, '20.00'), ('57', 1, '20.00')]", "1,Jonas Jonaitis,20.00", "total,,20.00",
                         "paid 20.00", "40.00 20.00 20.00"], out
+
+
+def test_erasure_reaches_invoices_a_participant_leaves_the_invoice_and_staff_lose_the_authorship(system):
+    from shared.auth import issue_token
+    from tests.support import run_cli
+
+    egle = issue_token(system.settings.auth_secret, subject="egle@lsa.lt", role="staff")
+    session, (ona, jonas, petras) = session_with_people(system)
+    invoices = {i["municipality_code"]: i for i in system.post(f"/sessions/{session['id']}/invoices", {},
+                                                                 token=egle).body}
+    system.post(f"/invoices/{invoices['57']['id']}/waive", {"reason": "bandomieji"}, token=egle)
+    for email in ("egle@lsa.lt", "dalyve2@savivaldybe.lt"):
+        erased = run_cli("--data-dir", str(system.settings.data_dir), "privacy", "erase", email, "--requested-by", "dpo")
+        assert erased.returncode == 0, erased.stderr
+    answers = system.wait_until(lambda: len(system.events("person_erased")) == 2 and system.events("person_erased"),
+                                timeout=15, message="enrollment.person_erased twice")
+    assert [a["removed"]["invoice_authors"] for a in answers] == [3, 0]  # two issued, one waived
+    kaunas, vilnius = (system.get(f"/invoices/{invoices[c]['id']}").body for c in ("15", "57"))
+    assert kaunas["issued_by"] == "(erased)" and vilnius["waived_by"] == "(erased)"
+    # the erased participant's seat was given up before the cut-off: Kaunas' invoice has a new version
+    assert (kaunas["version"], kaunas["participants"], [line["name"] for line in kaunas["lines"]]) == (
+        2, 1, [LITHUANIAN])
+    everything = system.texts()
+    assert "egle@lsa.lt" not in everything and "dalyvė nr. 2" not in everything

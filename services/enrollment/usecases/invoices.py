@@ -95,9 +95,9 @@ def signed_pdf_url(links: Links, invoice_id) -> str:
 
 
 # ---------------------------------------------------------------- issuing
-def issue(uow: UnitOfWork, links: Links, session_id, body: IssueInvoicesIn, principal) -> tuple[bool, list[InvoiceOut]]:
+def issue(uow: UnitOfWork, links: Links, session_id, body: IssueInvoicesIn, principal) -> tuple[int, list[InvoiceOut]]:
     """Issue the missing invoices of a session (one per municipality with confirmed participants);
-    returns whether any was issued and all the session's invoices."""
+    answers 201 if one was issued (else 200) with all the session's invoices."""
     repo, invoices = EnrollmentRepository.of(uow), InvoiceRepository.of(uow)
     session = repo.training_session(session_id, lock=True)
     course = repo.course(session.course_id)
@@ -127,7 +127,7 @@ def issue(uow: UnitOfWork, links: Links, session_id, body: IssueInvoicesIn, prin
         log.info("invoice issued", extra={"invoice": invoice.number, "session_id": str(session.id),
                                           "municipality_code": invoice.municipality_code,
                                           "amount_cents": invoice.amount_cents})
-    return bool(issued), [invoice_out(i, session, course) for i in invoices.of_session(session.id)]
+    return (201 if issued else 200), [invoice_out(i, session, course) for i in invoices.of_session(session.id)]
 
 
 def _version(invoice: Invoice, lines: Lines, reason: VersionReason, now: datetime) -> InvoiceVersion:
