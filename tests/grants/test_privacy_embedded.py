@@ -77,7 +77,8 @@ def test_no_personal_field_survives_an_erasure_and_counts_stay(grants_system):
         "consultation_entries": 1, "dead_letters": 0, "partner_contacts": 0, "published_events": 3, "status_changes": 2,
         "amendments": 0, "payment_claims_approved": 0, "payment_claims_paid": 0, "payment_claims_submitted": 0,
         "report_submissions": 0, "engagement_authors": 0, "engagement_consultants": 0, "engagement_contacts": 0,
-        "engagement_texts": 0, "documents_deleted": 0, "document_uploaders": 0, "document_names": 0}}
+        "engagement_texts": 0, "documents_deleted": 0, "document_uploaders": 0, "document_names": 0,
+        "joint_answers": 0}}
 
     assert mentions(url, "ruta.petraitiene", "petraitien") == []
     for application in (first, second):
