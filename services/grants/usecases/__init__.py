@@ -13,6 +13,7 @@ entrypoints to them; the tests call them directly against a migrated SQLite data
     reminders       deadline reminders (the timer)
     reports         amounts and success rates by status, funder, theme, municipality or call
     erasure         the right to be forgotten (privacy.erasure_requested)
+    joint           joint applications: the partnership, partners' answers, each municipality's share
 
 HTTP use cases commit; event use cases do not (the @subscribe wrapper commits the effect with the
 inbox row)."""
