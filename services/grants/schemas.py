@@ -368,14 +368,6 @@ class AmendmentIn(StrictModel):
     reference: str | None = Field(default=None, max_length=200, description="e.g. the funder's amendment number")
 
 
-class ApplicationQuery(StrictModel):
-    status: list[ApplicationStatus] = Field(default_factory=list, max_length=MAX_ITEMS)
-    call_id: UUID | None = None
-    municipality_code: MunicipalityCode | None = None
-
-    _municipality = field_validator("municipality_code")(lambda v: v if v is None else check_municipality(v))
-
-
 class ContactOut(BaseModel):
     name: str
     email: str

@@ -10,6 +10,16 @@ from werkzeug.wrappers import Response
 from services.grants.document_gauges import DocumentGauges
 from services.grants.document_schemas import DocumentOut, UploadQuery
 from services.grants.documents import DOWNLOAD_TYPES, UPLOAD_BODY_SCHEMAS, DocumentStore, read_upload
+from services.grants.desk_gauges import DeskGauges
+from services.grants.desk_schemas import (
+    ApplicationFilters,
+    ApplicationListItemOut,
+    ApplicationListQuery,
+    DeskOut,
+    DeskQuery,
+    WorkloadOut,
+    WorkloadQuery,
+)
 from services.grants.engagement_gauges import EngagementGauges
 from services.grants.engagement_repository import ENGAGEMENT_MUNICIPALITIES
 from services.grants.engagement_schemas import (
@@ -35,8 +45,6 @@ from services.grants.schemas import (
     ApplicationChange,
     ApplicationIn,
     ApplicationOut,
-    ApplicationQuery,
-    ApplicationSummaryOut,
     CallChange,
     CallIn,
     CallOut,
@@ -65,6 +73,7 @@ from services.grants.usecases import (
     applications,
     catalogue,
     consultations,
+    desk,
     documents,
     engagements,
     erasure,
@@ -116,6 +125,7 @@ class GrantsService(GrantsPages, ServiceBase):
     db = Database()
     gauges = ApplicationGauges()
     engagement_gauges = EngagementGauges()
+    desk_gauges = DeskGauges()
     joint_gauges = JointGauges()
     documents = DocumentStore()
     document_gauges = DocumentGauges()
@@ -190,18 +200,23 @@ class GrantsService(GrantsPages, ServiceBase):
         partners service."""
         return 201, applications.create_application(self.db, body, principal)
 
-    @route("GET", "/grants/applications", roles=STAFF_OR_MUNICIPALITY, query=ApplicationQuery,
-           response=list[ApplicationSummaryOut], scope=OWN_APPLICATIONS)
-    def list_applications(self, request, query: ApplicationQuery, principal, tenant):
-        """Applications, newest first. Municipality tokens see only their own municipality's."""
-        return applications.list_applications(self.db, query, tenant)
+    @route("GET", "/grants/applications", roles=STAFF_OR_MUNICIPALITY, query=ApplicationListQuery,
+           response=list[ApplicationListItemOut], scope=OWN_APPLICATIONS)
+    def list_applications(self, request, query: ApplicationListQuery, principal, tenant):
+        """Applications, newest first by default; each with its next deadline. Pages of `limit` (1-500,
+        default 100) with X-Next-Cursor and a Link to the next; sort by deadline, created, status or
+        municipality (`-` descending); filter by status, call, funder, programme, theme, municipality,
+        consultant and the next deadline's range. An unknown parameter is 422. Municipality tokens see
+        only their own municipality's."""
+        return desk.list_applications(self.db, query, tenant)
 
-    @route("GET", "/grants/applications.csv", roles=STAFF_OR_MUNICIPALITY, query=ApplicationQuery,
+    @route("GET", "/grants/applications.csv", roles=STAFF_OR_MUNICIPALITY, query=ApplicationFilters,
            scope=OWN_APPLICATIONS)
-    def export_applications(self, request, query: ApplicationQuery, principal, tenant):
-        """The application list as CSV (amounts, dates, statuses; no personal data), same filters."""
-        return csv_response(applications.export_applications(self.db, query, tenant),
-                            "grant-applications.csv")
+    def export_applications(self, request, query: ApplicationFilters, principal, tenant):
+        """The application list as CSV (amounts, dates, statuses; no personal data): every application
+        the same filters select, in the same sort."""
+        return csv_response(desk.export_applications(self.db, query, tenant), "grant-applications.csv")
+
 
     @route("GET", "/grants/applications/<uuid:application_id>", roles=STAFF_OR_MUNICIPALITY,
            response=ApplicationOut, errors=(404,), scope=JOINT_APPLICATION)
@@ -221,8 +236,11 @@ class GrantsService(GrantsPages, ServiceBase):
     @route("PUT", "/grants/applications/<uuid:application_id>/consultant", roles=STAFF, body=ContactIn,
            response=ApplicationOut, errors=(404,))
     def assign_consultant(self, request, application_id, body: ContactIn, principal):
-        """Assign the centre's consultant (name, e-mail, language) to an application."""
-        return applications.assign_consultant(self.db, application_id, body)
+        """Assign the centre's consultant (name, e-mail, language) to an application. Another
+        consultant than before publishes grants.consultant_assigned: the new one is told (the
+        application's summary, next deadline and link), and so are the previous one and the
+        municipality's contact."""
+        return applications.assign_consultant(self.db, application_id, body, self.settings.public_url)
 
     @route("POST", "/grants/applications/<uuid:application_id>/transitions", roles=STAFF_OR_MUNICIPALITY,
            body=TransitionIn, response=ApplicationOut, errors=(404, 409), scope=APPLICATION)
@@ -351,6 +369,26 @@ class GrantsService(GrantsPages, ServiceBase):
         its behalf). Submission waits for every partner's confirmation. Publishes
         grants.joint_partner_confirmed / _declined."""
         return joint.answer_part(self.db, application_id, municipality_code, body, principal)
+
+    # ------------------------------------------------------------------ consultants' desk
+    @route("GET", "/grants/workload", roles=STAFF, query=WorkloadQuery, response=WorkloadOut)
+    def consultants_workload(self, request, query: WorkloadQuery, principal):
+        """Each consultant's open applications by next deadline (stage, internal, report, follow-up;
+        none last), with counts (open, by status, overdue, due within 7 days); then the open
+        applications no consultant has. Filter by consultant and municipality."""
+        return desk.workload(self.db, query)
+
+    @route("GET", "/grants/desk", roles=STAFF, query=DeskQuery, response=DeskOut)
+    def own_desk(self, request, query: DeskQuery, principal):
+        """The calling consultant's own desk (the token's subject is their e-mail): their open
+        applications by next deadline, with the same counts."""
+        return desk.own_desk(self.db, principal.subject, query)
+
+    @timer()
+    def remind_follow_ups(self):
+        """Every SAVIVALDA_TIMER_INTERVAL: grants.consultation_follow_up_due for open applications whose
+        latest consultation's follow-up day has come, once each; a newer consultation supersedes it."""
+        desk.remind_follow_ups(self.db, self.settings.public_url)
 
     # ------------------------------------------------------------------ after the contract
     @route("PUT", "/grants/applications/<uuid:application_id>/implementation", roles=STAFF_OR_MUNICIPALITY,

@@ -228,6 +228,35 @@ class ProjectAmended(ApplicationEvent):
     reference: str | None = None
 
 
+@event("grants.consultant_assigned",
+       summary="The centre assigned its consultant to an application, or another consultant took it over.")
+class ConsultantAssigned(ApplicationEvent):
+    """The consultant (in `consultant`) is told, with the application's summary, next deadline and
+    link; the one who had it before (`previous_consultant`) and the municipality's contact too."""
+
+    status: str
+    application_summary: LocalizedText | None = Field(default=None, description="the application's summary")
+    previous_consultant: Contact | None = Field(default=None, description="who had it before (null: nobody)")
+    assigned_on: date
+    next_deadline: date | None = Field(default=None, description="the application's next deadline, if any")
+    next_deadline_kind: str | None = Field(
+        default=None, description="internal, first_stage, official, interim_report, final_report or follow_up")
+    application_url: str = Field(max_length=500, description="the application in the grants API")
+
+
+@event("grants.consultation_follow_up_due",
+       summary="The follow-up date of an application's latest consultation has come: its consultant is reminded.")
+class ConsultationFollowUpDue(ApplicationEvent):
+    status: str
+    consultation_id: UUID
+    held_on: date
+    channel: str
+    consultation_summary: str = Field(description="what the consultation was about")
+    next_steps: str | None = Field(default=None, description="what was agreed to do next")
+    follow_up_on: date
+    application_url: str = Field(max_length=500, description="the application in the grants API")
+
+
 @event("grants.funded_project_recorded",
        summary="A project a programme funded was recorded in the funding catalogue (its number, promoter, funder); "
                "enrollment groups training programmes under it.")

@@ -16,7 +16,6 @@ from services.grants.schemas import (
     AmendmentIn,
     ApplicationChange,
     ApplicationIn,
-    ApplicationQuery,
     CallChange,
     CallIn,
     CallQuery,
@@ -35,10 +34,12 @@ from services.grants.schemas import (
     ReportSubmissionIn,
     TransitionIn,
 )
+from services.grants.desk_schemas import ApplicationFilters, ApplicationListQuery
 from services.grants.usecases import (
     applications,
     catalogue,
     consultations,
+    desk,
     erasure,
     idea_fit,
     implementation,
@@ -155,9 +156,9 @@ def test_starting_an_application_checks_it_against_the_call_and_asks_for_a_partn
         new_application(db, call.id, municipality_code="57")
     assert elsewhere.value.field == "municipality_code"
     with work(db) as uow:  # nothing of the refused ones was kept
-        assert len(applications.list_applications(uow, ApplicationQuery(), None)) == 1
-        assert applications.list_applications(uow, ApplicationQuery(), "13") == []
-        exported = applications.export_applications(uow, ApplicationQuery(), "15")
+        assert len(desk.list_applications(uow, ApplicationListQuery(), None)[1]) == 1
+        assert desk.list_applications(uow, ApplicationListQuery(), "13")[1] == []
+        exported = desk.export_applications(uow, ApplicationFilters(), "15")
     assert exported.splitlines()[0].startswith("id,municipality_code") and "@" not in exported
 
 
@@ -170,7 +171,7 @@ def test_an_application_is_edited_only_while_being_written(db):
             themes=["anti_corruption"], budget={"total_eligible_cost_eur": "50000", "requested_grant_eur": "40000"}))
         assert changed.themes == ["anti_corruption"] and changed.budget.own_contribution_eur == Decimal("10000")
         consultant = applications.assign_consultant(uow, started.id, ContactIn(name="Eglė", email="egle@lsa.lt",
-                                                                                 language="lt"))
+                                                                                 language="lt"), "http://x")
         assert consultant.consultant.email == "egle@lsa.lt"
     with work(db) as uow, pytest.raises(RuleViolation) as off_theme:
         applications.change_application(uow, started.id, ApplicationChange(themes=["culture_tourism"]))

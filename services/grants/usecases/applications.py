@@ -1,7 +1,7 @@
 """A municipality's application to a call: starting it (budget checked against the call, a
 checklist from the call's required documents, a partner requested when the call needs one),
-reading, listing and exporting applications, editing one being written, assigning the centre's
-consultant and ticking off required documents."""
+reading applications (listing and exporting them: usecases/desk.py), editing one being written,
+assigning the centre's consultant and ticking off required documents."""
 
 from __future__ import annotations
 
@@ -26,20 +26,17 @@ from services.grants.schemas import (
     ApplicationChange,
     ApplicationIn,
     ApplicationOut,
-    ApplicationQuery,
-    ApplicationSummaryOut,
     ChecklistChange as ChecklistChangeIn,
     ContactIn,
 )
-from services.grants.usecases import local_today, repository
+from services.grants.usecases import desk, local_today, repository
 from services.grants.usecases.partner_search import partner_search_open, request_partner
 from services.grants.views import (
     application_deadline,
     application_event_fields,
     application_out,
-    application_summary_out,
-    applications_csv,
     call_facts,
+    consultant_of,
     grant_limits,
 )
 from shared.events.grants import ApplicationCreated, DocumentWaived
@@ -104,19 +101,6 @@ def create_application(uow: UnitOfWork, body: ApplicationIn, principal) -> Appli
     return view(repo, application, call, today)
 
 
-def list_applications(uow: UnitOfWork, query: ApplicationQuery, tenant: str | None) -> list[ApplicationSummaryOut]:
-    """Newest first; `tenant`: the enforced municipality filter (None: every municipality)."""
-    today = local_today()
-    rows = repository(uow).applications(municipality_code=tenant, statuses=query.status, call_id=query.call_id)
-    return [application_summary_out(a, c, today) for a, c in rows]
-
-
-def export_applications(uow: UnitOfWork, query: ApplicationQuery, tenant: str | None) -> str:
-    """The same list as CSV text (amounts, dates, statuses; no personal data)."""
-    rows = repository(uow).applications(municipality_code=tenant, statuses=query.status, call_id=query.call_id)
-    return applications_csv(rows)
-
-
 def get_application(uow: UnitOfWork, application_id: uuid.UUID) -> ApplicationOut:
     repo = repository(uow)
     application = repo.application(application_id)
@@ -154,10 +138,14 @@ def change_application(uow: UnitOfWork, application_id: uuid.UUID, body: Applica
     return view(repo, application, call, today)
 
 
-def assign_consultant(uow: UnitOfWork, application_id: uuid.UUID, body: ContactIn) -> ApplicationOut:
+def assign_consultant(uow: UnitOfWork, application_id: uuid.UUID, body: ContactIn, public_url: str) -> ApplicationOut:
+    """Another consultant (another e-mail) is told (grants.consultant_assigned, with the application's
+    link under `public_url`), and so is the one who had it; the same one again changes the name or
+    language only and tells no one."""
     repo = repository(uow)
     application = repo.application(application_id, lock=True)
     changed = (application.consultant_email or "").lower() != body.email.lower()
+    previous = consultant_of(application)
     application.consultant_name, application.consultant_email = body.name, body.email
     application.consultant_language = body.language
     application.updated_at = utcnow()
@@ -166,6 +154,8 @@ def assign_consultant(uow: UnitOfWork, application_id: uuid.UUID, body: ContactI
         # Partners learns who now answers for the municipality: matches, introductions and the
         # partnership reach the consultant (grants.partner_requested, reason consultant_assigned).
         request_partner(uow, application, call, reason="consultant_assigned")
+    if changed:
+        desk.tell_assignment(uow, application, call, previous, public_url)
     uow.commit()
     return view(repo, application, call, local_today())
 

@@ -121,6 +121,9 @@ DEADLINE_KINDS = {
     "internal": ("vidinis", "internal"),
     "first_stage": ("pirmojo etapo", "first-stage"),
     "official": ("oficialus", "official"),
+    "interim_report": ("tarpinės ataskaitos", "interim report"),
+    "final_report": ("galutinės ataskaitos", "final report"),
+    "follow_up": ("tolesnių veiksmų", "follow-up"),
 }
 
 

@@ -93,6 +93,13 @@ TELLERS: dict[str, Teller] = {
     "grants.application_decided": Teller("application_decided", "grants", APPLICATION + (COORDINATOR,)),
     "grants.call_deadline_approaching": Teller("call_deadline_approaching", "grants", APPLICATION, critical=True),
     "grants.document_waived": Teller("document_waived", "grants", (contact("contact"),)),
+    # The consultants' desk: the consultant assigned, the one who had the application before and the
+    # municipality's contact hear of an assignment (each their own text); the consultant alone hears
+    # that a consultation's follow-up day has come (a day's errand: no digest, no quiet hours).
+    "grants.consultant_assigned": Teller("consultant_assigned", "grants",
+                                         APPLICATION + (contact("previous_consultant"),)),
+    "grants.consultation_follow_up_due": Teller("consultation_follow_up_due", "grants", (contact("consultant"),),
+                                                critical=True),
     "grants.final_report_filed": Teller("final_report_filed", "grants", APPLICATION + (COORDINATOR,)),
     "grants.implementation_planned": Teller("implementation_planned", "grants", APPLICATION),
     "grants.reporting_deadline_approaching": Teller("reporting_deadline_approaching", "grants", APPLICATION,
