@@ -209,6 +209,11 @@ def _more_examples():
             **_application_fields(), document_code="partnership_letter",
             document_title=LocalizedText(lt="Partnerystės raštas", en="Letter of partnership"),
             reason="kvietimas partnerio nereikalauja / the call needs no partner", waived_by="tomas.kazlauskas@lsa.lt"),
+        "document_uploaded": lambda: G.DocumentUploaded(
+            **_application_fields(), document_id=_ID, checklist_code="budget",
+            document_title=LocalizedText(lt="Biudžetas", en="Budget"), checklist_status="ready",
+            file_type="XLSX", content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            size_bytes=48213, version=2, uploaded_by="ruta@kaunas.lt"),
         "final_report_filed": lambda: G.FinalReportFiled(
             **_application_fields(), initial_cost_eur=Decimal("100000"), final_cost_eur=Decimal("92000"),
             awarded_grant_eur=Decimal("80000"), final_grant_eur=Decimal("78200"), grant_reduction_eur=Decimal("1800"),

@@ -147,6 +147,25 @@ class DocumentWaived(ApplicationEvent):
     waived_by: str = Field(description="who waived it (the consultant's login)")
 
 
+@event("grants.document_uploaded",
+       summary="A file was attached to an application or to one of its required documents (each upload of the "
+               "same document is its next version); the consultant is told.")
+class DocumentUploaded(ApplicationEvent):
+    document_id: UUID
+    checklist_code: str | None = Field(
+        default=None, description="the required document (checklist item) it was uploaded to; null: a file of the "
+                                  "application itself")
+    document_title: LocalizedText | None = Field(default=None, description="the required document's title")
+    checklist_status: str | None = Field(
+        default=None, description="the required document's status after the upload: ready, unless it was waived")
+    file_type: str = Field(description="PDF, DOCX, XLSX, ODT, ODS, PNG or JPEG, as its content shows (the file's "
+                                       "name is not carried: it may name a person)")
+    content_type: str
+    size_bytes: int = Field(ge=1)
+    version: int = Field(ge=1, description="1 for the document's first file, then one more per upload")
+    uploaded_by: str = Field(description="who uploaded it (the token's subject)")
+
+
 @event("grants.final_report_filed",
        summary="A contracted project closed with its final cost; the call's funding rate of it settles the final "
                "grant, and by how much it is below the award.")

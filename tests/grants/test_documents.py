@@ -6,6 +6,7 @@ the metrics, and erasure leaving the person in no file of the data folder."""
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from urllib.parse import quote
 
@@ -152,11 +153,22 @@ def test_a_form_upload_and_a_raw_upload_are_versions_of_one_item_downloaded_byte
     # the item counts as provided, its history says by which file
     item = next(i for i in get(system, base, kaunas)["checklist"] if i["code"] == "budget")
     assert item["status"] == "ready"
-    assert item["history"][0]["to_status"] == "ready" and "Biudžetas.xlsx (version 1)" in item["history"][0]["note"]
+    assert item["history"][0]["to_status"] == "ready" and item["history"][0]["note"] == "file uploaded (version 1)"
     # on disk: each content once, under its sha256, nothing half-written
     folder = system.settings.documents_dir
     stored = sorted(p.name for p in folder.rglob("*") if p.is_file())
     assert stored == sorted({hashlib.sha256(ooxml("xlsx")).hexdigest(), hashlib.sha256(opendocument("ods")).hexdigest()})
+
+
+def received(database_url: str, event_type: str) -> list:
+    """The events of a type the notifications service has received (its received_events table)."""
+    from sqlalchemy import text
+
+    from shared.persistence.engines import engine_for
+
+    with engine_for(database_url).connect() as connection:
+        return list(connection.execute(text("SELECT event_id FROM received_events WHERE event_type = :t"),
+                                       {"t": event_type}))
 
 
 def _raw_get(system, path: str, token: str) -> tuple[bytes, dict]:
@@ -322,6 +334,14 @@ def test_erasure_deletes_the_persons_personal_files_and_leaves_them_in_no_file_o
     about = upload(system, f"{base}/documents", PDF + b"signed declaration", "deklaracija.pdf", staff,
                    fields={"personal": "true", "about": email}).body
     named = upload(system, f"{base}/documents", PNG, f"Nuotrauka {name}.png", staff, content_type="image/png").body
+    # the uploads' events delivered first (an event still in flight when the erasure is handled is
+    # another matter: tests/grants/test_privacy_embedded.py)
+    from tests.grants.helpers import outbox_events
+
+    grants_url, notifications_url = system.settings.database_url("grants"), system.settings.database_url("notifications")
+    system.wait_until(lambda: len(received(notifications_url, "grants.document_uploaded")) == 4
+                      and len(outbox_events(grants_url, "grants.document_uploaded")) == 4, timeout=30,
+                      message="the upload events received by notifications")
     request_erasure(email)
 
     def erased():
@@ -337,14 +357,19 @@ def test_erasure_deletes_the_persons_personal_files_and_leaves_them_in_no_file_o
     assert not (system.settings.documents_dir / deleted["sha256"][:2] / deleted["sha256"]).exists()
     assert (system.settings.documents_dir / kept["sha256"][:2] / kept["sha256"]).exists()
 
-    def nowhere():
+    def leftovers():
         found = []
         for path in system.settings.data_dir.rglob("*"):
             if path.is_file():
                 data = path.read_bytes()
-                found += [str(path) for needle in (name, email) if needle.encode() in data]
-        return not found or None
-    system.wait_until(nowhere, timeout=30, message="the person in no file of the data folder")
+                found += [(str(path.relative_to(system.settings.data_dir)), needle) for needle in (name, email)
+                          if needle.encode() in data]
+        return found
+
+    try:
+        system.wait_until(lambda: not leftovers(), timeout=30, message="the person in no file of the data folder")
+    except AssertionError:
+        assert leftovers() == []
 
 
 def test_the_readme_documents_example_runs_as_written(started):
@@ -366,3 +391,34 @@ def test_the_readme_documents_example_runs_as_written(started):
     assert done.stdout.splitlines() == [
         "201 201", "2 biudzetas-v2.pdf ruta.petraitiene@kaunas.lt", "1 biudzetas.pdf ruta.petraitiene@kaunas.lt",
         "downloaded as sent", "201 Biudžeto forma.pdf"], done.stdout
+
+
+def test_the_consultant_is_told_of_an_upload_in_their_language(started):
+    from tests.grants.helpers import outbox_events
+    from tests.notifications.test_mail_news import mailbox, text_of, to
+
+    system, _, application, kaunas = started
+    base = f"/grants/applications/{application['id']}"
+    assigned = http("PUT", f"{system.base_url}{base}/consultant", {
+        "name": "Jonas Jonaitis", "email": "jonas.jonaitis@lsa.lt", "language": "en"}, token=system.token())
+    assert assigned.status == 200, assigned.body
+    upload(system, f"{base}/checklist/budget/documents", PDF, "Biudžetas.pdf", kaunas)
+    upload(system, f"{base}/checklist/budget/documents", PDF + b"v2", "Biudžetas.pdf", kaunas)
+    events = outbox_events(system.settings.database_url("grants"), "grants.document_uploaded")
+    assert [(e["data"]["version"], e["data"]["checklist_code"], e["data"]["checklist_status"]) for e in events] == [
+        (1, "budget", "ready"), (2, "budget", "ready")]
+    assert events[0]["data"]["document_title"]["en"] == "Budget" and events[0]["data"]["file_type"] == "PDF"
+    assert "Biudžetas.pdf" not in json.dumps(events, ensure_ascii=False)  # a file's name may name a person
+
+    def told():
+        mails = [m for m in mailbox(system) if to(m) == "jonas.jonaitis@lsa.lt"
+                 and str(m["Subject"]).startswith("Document uploaded")]
+        return mails if len(mails) == 2 else None
+
+    mails = system.wait_until(told, timeout=30, message="the consultant's two e-mails")
+    texts = sorted(text_of(m) for m in mails)
+    assert ["version 2" in t for t in texts] == [False, True]
+    assert all('for the required document "Budget": PDF, 1 KB' in t for t in texts), texts
+    assert all("The document now counts as provided." in t for t in texts)
+    assert not [m for m in mailbox(system) if to(m) == "ruta.petraitiene@kaunas.lt"
+                and str(m["Subject"]).startswith(("Įkeltas dokumentas", "Document uploaded"))]  # she uploaded it

@@ -1,7 +1,8 @@
 """Documents: files uploaded to an application, to one of its checklist items, or to a call (its
 templates); every upload of the same document (the same checklist item, or a file of the same name)
 is its next version, all kept and downloadable; a checklist item that receives a file counts as
-provided; erasure deletes a person's personal files and takes their name off the others. Rules in
+provided; an application's upload is published as grants.document_uploaded (its consultant is
+told); erasure deletes a person's personal files and takes their name off the others. Rules in
 domain/documents.py, bytes in the documents folder (services/grants/documents.py)."""
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from services.grants.domain.workflow import Status, check_editable
 from services.grants.models import Document
 from services.grants.usecases import repository
 from services.grants.usecases.applications import record_checklist_change
+from services.grants.views import application_event_fields
 from shared.erasure import scrub
+from shared.events.grants import DocumentUploaded
+from shared.events.types import LocalizedText
 from shared.errors import DomainError, NotFound
 from shared.persistence.schema import utcnow
 from shared.persistence.unit_of_work import UnitOfWork
@@ -44,9 +48,17 @@ def upload_to_application(uow: UnitOfWork, files: DocumentFiles, application_id:
         if item is not None:
             status = rules.checklist_status_after_upload(item.status)
             if status is not None:
-                record_checklist_change(repo, item, status, f"{document.filename} (version {document.version})",
-                                        subject)
+                # the note names the version, not the file: a file's name may name a person
+                record_checklist_change(repo, item, status, f"file uploaded (version {document.version})", subject)
                 application.updated_at = item.updated_at
+        call = repo.call(application.call_id)
+        uow.emit(DocumentUploaded(
+            **application_event_fields(application, call), document_id=document.id, checklist_code=checklist_code,
+            document_title=LocalizedText(**item.title) if item is not None else None,
+            checklist_status=item.status if item is not None else None,
+            file_type=rules.MIME_TYPES[document.content_type].upper(), content_type=document.content_type,
+            size_bytes=document.size_bytes, version=document.version,
+            uploaded_by=subject), subject=str(application.id))
         uow.commit()
         return document_out(document, latest=True)
 

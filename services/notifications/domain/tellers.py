@@ -93,6 +93,8 @@ TELLERS: dict[str, Teller] = {
     "grants.application_decided": Teller("application_decided", "grants", APPLICATION + (COORDINATOR,)),
     "grants.call_deadline_approaching": Teller("call_deadline_approaching", "grants", APPLICATION, critical=True),
     "grants.document_waived": Teller("document_waived", "grants", (contact("contact"),)),
+    # A file for the application: its consultant (who reviews it) hears of it; the uploader knows.
+    "grants.document_uploaded": Teller("document_uploaded", "grants", (contact("consultant"),)),
     # The consultants' desk: the consultant assigned, the one who had the application before and the
     # municipality's contact hear of an assignment (each their own text); the consultant alone hears
     # that a consultation's follow-up day has come (a day's errand: no digest, no quiet hours).
