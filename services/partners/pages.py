@@ -33,7 +33,7 @@ from services.partners.schemas import ChoiceIntroductionIn, KeyAnswerIn, KeyIn
 from services.partners.usecases import choices, introductions
 from services.partners.usecases.introductions import ANSWER_PURPOSE
 from services.partners.usecases.partner_requests import criteria
-from shared.errors import NotFound
+from shared.errors import Conflict, NotFound
 from shared.http import route
 from shared.pages import Pages, page_language, read_form, see_other, wants_html
 from shared.persistence.schema import utcnow
@@ -149,6 +149,10 @@ MESSAGES: dict[str, dict[str, str]] = {
                            "en": "We rank again (e.g. after new profiles were added) and send a new proposal by "
                                  "e-mail. Candidates who declined or were already introduced stay out."},
     "choice_propose": {"lt": "Siūlyti iš naujo", "en": "Propose again"},
+    "choice_refused": {"lt": "{name} dabar pasiūlyti negalima: {reason}. Žemiau – kandidatai ir susipažinimai, "
+                             "kokie jie yra dabar.",
+                       "en": "{name} cannot be introduced now: {reason}. Below are the candidates and "
+                             "introductions as they are now."},
 }
 
 COUNTRIES = {  # the partner countries of the centre's programmes; other codes are shown as they are
@@ -250,20 +254,22 @@ class PartnerPages:
         language = f"&lang={form.lang}" if form.lang else ""
         return see_other(f"/partners/answers?key={form.key}&done={form.answer}{language}")
 
-    def choice_page(self, request, query: ChoicePageQuery):
+    def choice_page(self, request, query: ChoicePageQuery, *, refused: dict | None = None, status: int = 200):
         """The request, its ranked and explained candidates and its introductions, in the requester's
-        stored language (a coordinator's link: the browser's)."""
+        stored language (a coordinator's link: the browser's). `refused`: the candidate just asked
+        for that a hard rule now excludes, shown with the reason (answered with `status` 409)."""
         view = choices.view_by_key(self.db, self.profiles, query)
         stored = choices.stored_language(self.db, query.key)
         language = page_language(request, stored)
         return PAGES.render(request, "choice.html.j2", {
-            "view": view, "done": query.done, "key": query.key,
+            "view": view, "done": query.done, "key": query.key, "refused": refused,
+            "reasons": {key for key in MESSAGES if key.startswith("reason_")},
             "country_name": lambda code: named(COUNTRIES, code, language),
             "type_name": lambda code: named(ORGANISATION_TYPE_NAMES, code, language),
             "language_name": lambda code: named(LANGUAGE_NAMES, code, language),
             "theme_name": lambda code: (THEMES[code].label_lt if language == "lt" else THEMES[code].label_en)
             if code in THEMES else code,
-        }, stored_language=stored if stored in ("lt", "en") else None)
+        }, stored_language=stored if stored in ("lt", "en") else None, status=status)
 
     @route("POST", "/partners/choices/introductions", public=True, html=True, errors=(404, 409, 413, 415, 422))
     def introduce_by_form(self, request):
@@ -271,8 +277,17 @@ class PartnerPages:
         the requesting side's acceptance; the candidate is asked (partners.introduction_sent).
         Answered 303 back to the page with a confirmation; 409 for a candidate now excluded."""
         form = read_form(request, ChoiceIntroductionForm)
-        choices.introduce_by_key(self.db, ChoiceIntroductionIn(key=form.key, organisation_id=form.organisation_id),
-                                 public_url=self.settings.public_url)
+        try:
+            choices.introduce_by_key(self.db, ChoiceIntroductionIn(key=form.key, organisation_id=form.organisation_id),
+                                     public_url=self.settings.public_url)
+        except Conflict as conflict:
+            if not wants_html(request):
+                raise  # problem+json naming organisation_id and the reason
+            # A person (a second click, an old tab) sees the page as it is now, saying why: 409.
+            self.db.rollback()
+            name = PartnersRepository(self.db.session).organisation(form.organisation_id).name
+            return self.choice_page(request, ChoicePageQuery(key=form.key, lang=form.lang),
+                                    refused={"name": name, "reason": conflict.code}, status=409)
         return see_other(choice_address(form.key, "introduced", form.lang))
 
     @route("POST", "/partners/choices/proposals", public=True, html=True, errors=(404, 413, 415, 422))

@@ -85,7 +85,13 @@ def test_the_requester_reads_the_candidates_and_why_then_asks_for_an_introductio
 
     # The same candidate again (a double click, an old tab): refused, a 409 page in the person's language.
     refused = submit(partners, "introductions", lang="en", key=key_of(url), organisation_id=hordaland["id"])
-    assert refused.status_code == 409 and "This cannot be done now." in refused.text
+    assert refused.status_code == 409 and refused.headers["Content-Language"] == "en"
+    assert 'role="alert"' in refused.text
+    assert "Hordaland county council cannot be introduced now: already introduced." in refused.text
+    assert "Waiting for an answer" in refused.text  # the page as it is now
+    lithuanian = submit(partners, "introductions", key=key_of(url), organisation_id=hordaland["id"])
+    assert lithuanian.status_code == 409 and "Hordaland county council dabar pasiūlyti negalima: jau pasiūlyta" \
+        in lithuanian.text
     as_json = requests.post(f"{partners.base}/partners/choices/introductions", timeout=30,
                             data={"key": key_of(url), "organisation_id": hordaland["id"]}, headers=FORM)
     assert as_json.status_code == 409 and as_json.json()["type"].endswith(":already_introduced")
