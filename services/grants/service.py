@@ -308,14 +308,15 @@ class GrantsService(GrantsPages, ServiceBase):
                                                                 "checklist"), principal.subject, checklist_code=code)
 
     @route("GET", "/grants/applications/<uuid:application_id>/documents", roles=STAFF_OR_MUNICIPALITY,
-           response=list[DocumentOut], errors=(404,), scope=APPLICATION)
+           response=list[DocumentOut], errors=(404,), scope=JOINT_APPLICATION)
     def list_application_documents(self, request, application_id, principal):
         """Every version of the application's files and its checklist items' files, newest first per
-        document, with who uploaded each and when."""
+        document, with who uploaded each and when. A joint application's partner municipalities see
+        them too (uploading is the lead's: 403 for them)."""
         return documents.list_documents(self.db, "application", application_id)
 
     @route("GET", "/grants/applications/<uuid:application_id>/documents/<uuid:document_id>",
-           roles=STAFF_OR_MUNICIPALITY, errors=(404,), scope=APPLICATION, content_types=DOWNLOAD_TYPES)
+           roles=STAFF_OR_MUNICIPALITY, errors=(404,), scope=JOINT_APPLICATION, content_types=DOWNLOAD_TYPES)
     def download_application_document(self, request, application_id, document_id, principal):
         """One version of a file, as uploaded (its type, its name in Content-Disposition)."""
         return documents.get_file(self.db, self.documents, "application", application_id, document_id)

@@ -422,3 +422,20 @@ def test_the_consultant_is_told_of_an_upload_in_their_language(started):
     assert all("The document now counts as provided." in t for t in texts)
     assert not [m for m in mailbox(system) if to(m) == "ruta.petraitiene@kaunas.lt"
                 and str(m["Subject"]).startswith(("Įkeltas dokumentas", "Document uploaded"))]  # she uploaded it
+
+
+def test_a_joint_applications_partner_reads_its_documents_but_only_the_lead_uploads(started):
+    system, _, application, kaunas = started
+    base = f"/grants/applications/{application['id']}"
+    document = upload(system, f"{base}/documents", PDF, "Aprašas.pdf", kaunas).body
+    partnership = {"lead": {"budget_share_eur": "60000", "own_contribution_eur": "9000"},
+                   "partners": [{"municipality_code": "02", "budget_share_eur": "40000", "own_contribution_eur": "6000"}]}
+    assert http("PUT", f"{system.base_url}{base}/partnership", partnership, token=kaunas).status == 200
+    alytus = system.token("municipality:02", subject="asta@alytus.lt")
+    assert [d["id"] for d in get(system, f"{base}/documents", alytus)] == [document["id"]]
+    assert _raw_get(system, document["download"], alytus)[0] == PDF
+    assert upload(system, f"{base}/documents", PDF, "x.pdf", alytus).status == 403
+    assert upload(system, f"{base}/checklist/budget/documents", PDF, "x.pdf", alytus).status == 403
+    vilnius = system.token(f"municipality:{VILNIUS_CODE}", subject="coordinator@vilnius.lt")
+    assert http("GET", f"{system.base_url}{base}/documents", token=vilnius).status == 404
+    assert [d["id"] for d in get(system, f"{base}/documents", kaunas)] == [document["id"]]  # nothing added
