@@ -129,7 +129,7 @@ class SmtpPool:
     green threads share a pool: taking and giving back never yield between the list's read and
     its change."""
 
-    def __init__(self, connect, *, max_idle: int = 8, check_after: float = 2.0, max_idle_seconds: float = 60.0,
+    def __init__(self, connect, *, max_idle: int = 16, check_after: float = 2.0, max_idle_seconds: float = 60.0,
                  clock=None):
         import time
 

@@ -25,7 +25,8 @@ class DeliveryLoop:
                  interval: float = 1.0, library: TemplateLibrary | None = None, webhooks: WebhookSender | None = None):
         self.service = service
         self.database_url = database_url
-        self.round = DeliveryRound(service, self._uow, mailer, links, library=library, webhooks=webhooks)
+        self.round = DeliveryRound(service, self._uow, mailer, links, library=library, webhooks=webhooks,
+                                   on_events=on_events_emitted)
         self.interval = interval
         self._on_events_emitted = on_events_emitted
         self._wake = Event()

@@ -120,7 +120,8 @@ def test_outcomes_the_database_refuses_are_kept_and_recorded_when_it_is_back_and
     url = pg_databases["notifications"]
     name = url.rsplit("/", 1)[1]
     units = units_of(url)
-    subscribers_told(units, 16, prefix="slow")
+    count = 4 * CONCURRENT_SENDS  # four slow e-mails per connection: the batch outlasts the first
+    subscribers_told(units, count, prefix="slow")
     sender = DeliveryRound("notifications", units, SmtpMailer(smtp_sink.url, "Savivalda <noreply@savivalda.lt>"), LINKS)
     caplog.set_level("WARNING", logger="services.notifications.usecases.delivery")
     worker = eventlet.spawn(sender.run_once)
@@ -131,17 +132,17 @@ def test_outcomes_the_database_refuses_are_kept_and_recorded_when_it_is_back_and
         eventlet.sleep(3)
     finally:
         pg_admin._execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
-    assert worker.wait() == 16
+    assert worker.wait() == count
     assert "delivery outcomes failed" in caplog.text  # the outage did hit the recording
     rows = notifications(units)
-    assert {(n.status, n.attempts, n.lease_token) for n in rows} == {("sent", 1, None)} and len(rows) == 16
-    assert attempt_outcomes(units) == ["sent"] * 16
+    assert {(n.status, n.attempts, n.lease_token) for n in rows} == {("sent", 1, None)} and len(rows) == count
+    assert attempt_outcomes(units) == ["sent"] * count
     with units() as db:
         db.session.execute(update(Notification).values(lease_until=utcnow() - timedelta(hours=1)))
         db.commit()
     assert sender.run_once() == 0
     ids = message_ids(smtp_sink)
-    assert len(ids) == 16 and set(ids.values()) == {1}
+    assert len(ids) == count and set(ids.values()) == {1}
 
 
 def test_a_record_whose_commit_outcome_is_unknown_is_recorded_again_and_counts_once(units, monkeypatch):
@@ -237,7 +238,7 @@ def two_replicas_with_slow_subscribers(launcher, total: int) -> list:
 
 def test_after_a_replica_is_killed_mid_batch_the_other_sends_what_it_held_within_15_s(launcher, smtp_sink,
                                                                                     distributed_env):
-    total = 32
+    total = 8 * CONCURRENT_SENDS  # slow e-mails enough for the victim to be killed mid-batch
     replicas = two_replicas_with_slow_subscribers(launcher, total)
     with EventPublisher(distributed_env["SAVIVALDA_AMQP_URI"]) as publisher:
         publisher.publish(new_envelope(call(0), source="grants-test", correlation_id="kill-mid-batch"))

@@ -22,27 +22,30 @@ the nameko dependency that starts it) is in services/notifications/sender.py.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Callable
 
 import eventlet
 from eventlet.event import Event
 from eventlet.queue import Empty, LightQueue
 from sqlalchemy import exc as sa_exc
+from sqlalchemy import insert, text, update
 
 from services.notifications.delivery import Outgoing, Result, WebhookSender
 from services.notifications.domain.identity import message_id
 from services.notifications.domain.outcomes import MAX_ATTEMPTS, after_failure
 from services.notifications.domain.tokens import unsubscribe_token
 from services.notifications.metrics import NOTIFICATION_LATENCY, NOTIFICATIONS_DELIVERED
-from services.notifications.models import Notification, Recipient
+from services.notifications.models import DeliveryAttempt, Notification, Recipient
 from services.notifications.rendering import Rendered, TemplateLibrary
 from services.notifications.repository import LEASE, NotificationsRepository
-from shared.events import parse_event
+from shared.events import new_envelope, parse_event
 from shared.events.notifications import NotificationFailed, NotificationSent
-from shared.persistence.schema import utcnow
+from shared.persistence.schema import OUTBOX, utcnow
 from shared.persistence.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -52,7 +55,7 @@ __all__ = ["BATCH", "CONCURRENT_SENDS", "DIGEST_NAMESPACE", "MAX_ATTEMPTS", "Del
 BATCH = 100
 # Connections (or webhook calls) in flight at once per process: an SMTP round trip is mostly
 # waiting, so one at a time would cap a process at a few dozen e-mails a second.
-CONCURRENT_SENDS = 4
+CONCURRENT_SENDS = 16
 DIGEST_NAMESPACE = uuid.UUID("5b8f3f0e-4c55-4a43-9d7e-2f1c0f6a9d11")
 # The heartbeat renews a batch's leases this often: several renewals fit in one lease, so one
 # slow or failed renewal does not lose the claims.
@@ -64,6 +67,51 @@ RECORD_BACKOFF = (0.1, 0.2, 0.5, 1.0)
 GIVE_UP_WHEN_STOPPING_SECONDS = 10.0
 # What a database that restarts, refuses connections or drops them raises: worth trying again.
 DATABASE_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError)
+
+
+# The record of sent e-mails on PostgreSQL (DeliveryRound._record_sent_in_one_statement): only rows
+# still sending under this round's lease token are taken; their attempts and events follow them.
+RECORD_SENT = """
+WITH input AS (
+    SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:vias AS text[]), CAST(:event_ids AS uuid[]),
+                         CAST(:correlations AS text[]), CAST(:bodies AS text[]))
+        WITH ORDINALITY AS t(id, via, event_id, correlation_id, body, position)
+), taken AS (
+    UPDATE notifications AS n
+       SET status = 'sent', sent_at = :now, delivered_via = input.via, last_error = NULL,
+           attempts = n.attempts + 1, lease_until = NULL, lease_token = NULL
+      FROM input
+     WHERE n.id = input.id AND n.lease_token = CAST(:token AS uuid) AND n.status = 'sending'
+    RETURNING n.id, n.channel, n.template, n.event_time
+), attempts AS (
+    INSERT INTO delivery_attempts (notification_id, attempted_at, outcome, via, error)
+    SELECT taken.id, :now, 'sent', input.via, NULL FROM taken JOIN input ON input.id = taken.id
+), events AS (
+    INSERT INTO outbox (event_id, event_type, exchange, routing_key, correlation_id, body, created_at)
+    SELECT input.event_id, :event_type, :exchange, :routing_key, input.correlation_id, input.body, :now
+      FROM taken JOIN input ON input.id = taken.id ORDER BY input.position
+)
+SELECT id, channel, template, event_time FROM taken
+"""
+
+
+# A claimed batch's leases and rendered texts (rows locked by the claim, in the same transaction).
+STORE_CLAIMED = """
+UPDATE notifications AS n
+   SET status = 'sending', lease_until = :until, lease_token = CAST(:token AS uuid), subject = v.subject,
+       body_text = v.body_text, body_html = v.body_html, language = v.language
+  FROM unnest(CAST(:ids AS uuid[]), CAST(:subjects AS text[]), CAST(:texts AS text[]), CAST(:htmls AS text[]),
+              CAST(:languages AS text[])) AS v(id, subject, body_text, body_html, language)
+ WHERE n.id = v.id
+"""
+
+
+@dataclass(frozen=True)
+class SentRow:
+    id: uuid.UUID
+    channel: str
+    template: str
+    event_time: object
 
 
 def database_unavailable(error: BaseException | None) -> bool:
@@ -87,13 +135,29 @@ class Links:
         return f"{self.public_url}/notifications/unsubscribe?token={unsubscribe_token(self.secret, recipient_id, category)}"
 
 
+@dataclass(frozen=True)
+class Claimed:
+    event_id: uuid.UUID
+    event_type: str
+    event_time: object
+    correlation_id: str
+    recipient_id: uuid.UUID
+    channel: str
+    template: str
+    language: str
+    attempts: int
+
+
 class DeliveryRound:
     """Sends what is due and makes the digests that are due. `units()` gives a new UnitOfWork
     (one per short transaction); `mailer` sends e-mails (`send_many`), `webhooks` webhooks."""
 
     def __init__(self, service: str, units: Callable[[], UnitOfWork], mailer, links: Links,
-                 library: TemplateLibrary | None = None, webhooks: WebhookSender | None = None):
+                 library: TemplateLibrary | None = None, webhooks: WebhookSender | None = None,
+                 on_events: Callable[[], None] | None = None):
         self.service = service
+        # Called after a commit that put events in the outbox by its own statement (wakes the relay).
+        self.on_events = on_events
         self.units = units
         self.mailer = mailer
         self.links = links
@@ -102,6 +166,9 @@ class DeliveryRound:
         # Set when the process stops: outcomes the database still refuses are then given up
         # after GIVE_UP_WHEN_STOPPING_SECONDS instead of being retried for ever.
         self.stopping = False
+        # What the current batch's notifications were when claimed (their outcome's event is built
+        # from it): only this sender changes them while it holds their lease.
+        self._claimed: dict[uuid.UUID, Claimed] = {}
 
     # ------------------------------------------------------------------ sending
     def run_once(self) -> int:
@@ -112,9 +179,21 @@ class DeliveryRound:
             repo = NotificationsRepository(uow)
             claimed = repo.claim_due(BATCH, now, token)
             events: dict = {}
-            work = [(n.id, n.channel, self._prepare(repo, n, r, events, now), r.webhook_url, r.webhook_secret)
-                    for n, r in claimed]
+            with uow.session.no_autoflush:  # the claimed rows are written once, below or at commit
+                work = [(n.id, n.channel, self._prepare(repo, n, r, events, now), r.webhook_url, r.webhook_secret)
+                        for n, r in claimed]
+            claimed_facts = {n.id: Claimed(n.event_id, n.event_type, n.event_time, n.correlation_id, n.recipient_id,
+                                           n.channel, n.template, n.language, n.attempts) for n, _ in claimed}
+            if claimed and uow.dialect == "postgresql":
+                # one statement for the batch's leases and rendered texts, not an UPDATE per row
+                notifications = [n for n, _ in claimed]
+                uow.session.expunge_all()
+                uow.session.execute(text(STORE_CLAIMED), {
+                    "ids": [str(n.id) for n in notifications], "subjects": [n.subject for n in notifications],
+                    "texts": [n.body_text for n in notifications], "htmls": [n.body_html for n in notifications],
+                    "languages": [n.language for n in notifications], "until": now + LEASE, "token": str(token)})
             uow.commit()
+        self._claimed = claimed_facts
         if not work:
             return 0
         lease = LeasedBatch(self, token, [nid for nid, *_ in work])
@@ -192,13 +271,25 @@ class DeliveryRound:
         """Record these outcomes in one transaction, only for notifications still leased under
         `token` and still `sending` (never over a suppression, another sender's outcome or itself
         twice); raises if the database fails (the caller keeps the outcomes and tries again).
-        Returns the ids it left alone."""
+        Returns the ids it left alone.
+
+        Those sent (nearly all) take three statements whatever their number: one conditional
+        UPDATE per relay that took them (`... WHERE id IN (...) AND lease_token = :token AND status
+        = 'sending' RETURNING ...`: the rows it returns are the ones this sender still held), one
+        multi-row INSERT of their attempts and one of their notification_sent events. Failures go
+        through the ORM (retry schedule, bounces, notification_failed)."""
         done, skipped = [], []
+        sent = {nid: result for nid, result in results.items() if result.ok}
+        failed = {nid: result for nid, result in results.items() if not result.ok}
         with self.units() as uow:
             repo = NotificationsRepository(uow)
             now = utcnow()
-            held = repo.leased(list(results), token)
-            for nid, result in results.items():
+            if sent:
+                recorded = self._record_sent(uow, sent, token, now)
+                done += [(row.channel, row.template, "sent", row.event_time) for row in recorded]
+                skipped += [nid for nid in sent if nid not in {row.id for row in recorded}]
+            held = repo.leased(list(failed), token) if failed else {}
+            for nid, result in failed.items():
                 notification = held.get(nid)
                 if notification is None:
                     skipped.append(nid)
@@ -222,6 +313,79 @@ class DeliveryRound:
                         "(suppressed, already recorded, or claimed again after the lease expired)",
                         extra={"notification_id": str(nid), "outcome": "sent" if results[nid].ok else "failed"})
         return skipped
+
+    def _record_sent(self, uow: UnitOfWork, sent: dict, token: uuid.UUID, now) -> list:
+        if uow.dialect == "postgresql" and all(nid in self._claimed for nid in sent):
+            return self._record_sent_in_one_statement(uow, sent, token, now)
+        table, attempts = Notification.__table__, DeliveryAttempt.__table__
+        by_via: dict = {}
+        for nid, result in sent.items():
+            by_via.setdefault(result.via, []).append(nid)
+        rows = []
+        for via, ids in by_via.items():
+            rows += uow.session.execute(
+                update(table)
+                .where(table.c.id.in_(ids), table.c.lease_token == token, table.c.status == "sending")
+                .values(status="sent", sent_at=now, delivered_via=via, last_error=None, attempts=table.c.attempts + 1,
+                        lease_until=None, lease_token=None)
+                .returning(table.c.id, table.c.event_id, table.c.event_type, table.c.event_time,
+                           table.c.correlation_id, table.c.recipient_id, table.c.channel, table.c.template,
+                           table.c.language, table.c.attempts, table.c.delivered_via)).all()
+        if not rows:
+            return rows
+        uow.session.execute(insert(attempts).values([
+            {"notification_id": row.id, "attempted_at": now, "outcome": "sent", "via": row.delivered_via, "error": None}
+            for row in rows]))
+        # The events this emits continue the story of the event that caused the notification.
+        events = [self._outbox_row(uow, NotificationSent(
+            notification_id=row.id, cause_event_id=row.event_id, cause_event_type=row.event_type,
+            recipient_id=row.recipient_id, channel=row.channel, template=row.template, language=row.language,
+            sent_at=now, attempts=row.attempts), correlation_id=row.correlation_id, subject=str(row.id), now=now)
+            for row in rows]
+        uow.session.execute(insert(OUTBOX).values(events))
+        return rows
+
+    def _outbox_row(self, uow: UnitOfWork, data, *, correlation_id: str, subject: str, now) -> dict:
+        """An event the caller's own statement puts in the outbox in this transaction: its row's
+        values. Counted as emitted (published only if the transaction commits; the relay is woken
+        after the commit)."""
+        envelope = new_envelope(data, source=f"savivalda/{self.service}", correlation_id=correlation_id,
+                                subject=subject)
+        uow.emitted.append(envelope)
+        if self.on_events is not None and not uow.emitted[:-1]:
+            uow.after_commit(self.on_events)
+        return {"event_id": envelope.id, "event_type": envelope.type, "exchange": envelope.exchange,
+                "routing_key": envelope.routing_key, "correlation_id": envelope.correlationid,
+                "body": json.dumps(envelope.to_wire(), ensure_ascii=False), "created_at": now}
+
+    def _record_sent_in_one_statement(self, uow: UnitOfWork, sent: dict, token: uuid.UUID, now) -> list:
+        """PostgreSQL: the conditional UPDATE, the attempts and the notification_sent events in one
+        statement (a round trip and the COMMIT, whatever the number): the events are built from what
+        the notifications were when claimed, and inserted only for the rows the UPDATE took."""
+        ids, vias, event_ids, correlations, bodies = [], [], [], [], []
+        routing = None
+        for nid, result in sent.items():
+            facts = self._claimed[nid]
+            row = self._outbox_row(uow, NotificationSent(
+                notification_id=nid, cause_event_id=facts.event_id, cause_event_type=facts.event_type,
+                recipient_id=facts.recipient_id, channel=facts.channel, template=facts.template,
+                language=facts.language, sent_at=now, attempts=facts.attempts + 1),
+                correlation_id=facts.correlation_id, subject=str(nid), now=now)
+            routing = (row["event_type"], row["exchange"], row["routing_key"])
+            ids.append(nid)
+            vias.append(result.via)
+            event_ids.append(row["event_id"])
+            correlations.append(row["correlation_id"])
+            bodies.append(row["body"])
+        event_type, exchange, routing_key = routing
+        rows = uow.session.execute(text(RECORD_SENT), {
+            "ids": [str(i) for i in ids], "vias": vias, "event_ids": [str(e) for e in event_ids],
+            "correlations": correlations, "bodies": bodies, "now": now, "token": str(token),
+            "event_type": event_type, "exchange": exchange, "routing_key": routing_key}).all()
+        if len(rows) < len(ids):  # some were no longer this sender's: their events must not stay
+            uow.emitted[:] = [e for e in uow.emitted if e.id not in set(event_ids)]
+        return [SentRow(id=uuid.UUID(str(row.id)), channel=row.channel, template=row.template,
+                        event_time=row.event_time) for row in rows]
 
     def _settle(self, uow: UnitOfWork, notification: Notification, result: Result, now) -> str:
         if result.ok:
