@@ -14,9 +14,11 @@ sent again because its record is late. What remains: a process that dies between
 "250" and the record's commit (milliseconds per e-mail) leaves that e-mail to be sent again, with
 the same Message-ID, once its lease expires (docs/notifications.md "Delivery guarantees"); a
 connection sends its next e-mail only once the previous outcome is committed, so that is at most
-one e-mail per connection however slow the database is (the fault drill found 8 for one process
-before). Held
-notifications become each recipient's daily digest the same way. The loop that runs rounds (and
+one e-mail per connection (CONCURRENT_SENDS per process) however slow the database is (the fault
+drill found 8 for one process of 4 connections before). The connections share the commits: the
+recorder writes every outcome reported while the previous commit ran in one transaction (a group
+commit; on PostgreSQL the e-mails sent are one statement), so more connections make bigger groups,
+not more commits. Held notifications become each recipient's daily digest the same way. The loop that runs rounds (and
 the nameko dependency that starts it) is in services/notifications/sender.py.
 """
 
@@ -53,8 +55,10 @@ log = logging.getLogger(__name__)
 __all__ = ["BATCH", "CONCURRENT_SENDS", "DIGEST_NAMESPACE", "MAX_ATTEMPTS", "DeliveryRound", "Links"]
 
 BATCH = 100
-# Connections (or webhook calls) in flight at once per process: an SMTP round trip is mostly
-# waiting, so one at a time would cap a process at a few dozen e-mails a second.
+# Connections (or webhook calls) in flight at once per process: an SMTP round trip, and the wait
+# for the outcome's commit before a connection's next e-mail, are mostly waiting, so few would cap a
+# process at a few dozen e-mails a second (4 gave ~40/s on a loaded machine). Also the bound on the
+# e-mails in doubt when the process is killed (one per connection; docs/reliability.md).
 CONCURRENT_SENDS = 16
 DIGEST_NAMESPACE = uuid.UUID("5b8f3f0e-4c55-4a43-9d7e-2f1c0f6a9d11")
 # The heartbeat renews a batch's leases this often: several renewals fit in one lease, so one
