@@ -135,11 +135,6 @@ class InvoiceRepository:
         return [InvoiceFacts(code, starts_at, tuple(themes or ()), status, amount, paid)
                 for code, starts_at, themes, status, amount, paid in self.session.execute(query)]
 
-    def totals_by_status(self) -> dict[str, tuple[int, int]]:
-        """(invoices, amount in cents) per status: the business gauge."""
-        return {status: (count, int(amount or 0)) for status, count, amount in self.session.execute(
-            select(Invoice.status, func.count(), func.sum(Invoice.amount_cents)).group_by(Invoice.status))}
-
     # ------------------------------------------------------------------ erasure
     def replace_author(self, email_key: str, replacement: str) -> int:
         """Invoices the person issued, marked paid or waived (as a staff token's subject) lose the

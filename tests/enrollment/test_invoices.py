@@ -352,3 +352,18 @@ def test_erasure_reaches_invoices_a_participant_leaves_the_invoice_and_staff_los
         2, 1, [LITHUANIAN])
     everything = system.texts()
     assert "egle@lsa.lt" not in everything and "dalyvė nr. 2" not in everything
+
+
+@pytest.mark.parametrize("atomic", [True, False])
+def test_a_bulk_enrolment_after_issuing_recalculates_each_invoice_once_per_transaction(system, atomic):
+    """Atomic: the whole list is one transaction, so Kaunas' invoice gets one new version for its
+    three newcomers; row by row, one version per row."""
+    session, _ = session_with_people(system, capacity=10)
+    kaunas = next(i for i in issue(system, session["id"]).body if i["municipality_code"] == "15")
+    rows = "name,email,municipality_code\r\n" + "".join(f"Naujokė {n},naujoke{n}@kaunas.lt,15\r\n" for n in range(3))
+    reply = system.post(f"/sessions/{session['id']}/enrollments/bulk?atomic={str(atomic).lower()}",
+                        raw=rows.encode(), headers={"Content-Type": "text/csv"})
+    assert reply.status == 200 and reply.body["totals"]["confirmed"] == 3, reply.body
+    after = system.get(f"/invoices/{kaunas['id']}").body
+    assert (after["participants"], after["amount_eur"]) == (5, "75.00")
+    assert [v["participants"] for v in after["versions"]] == ([2, 5] if atomic else [2, 3, 4, 5])
