@@ -319,6 +319,9 @@ def query_values(operation: dict, victim: dict, shared: dict) -> list[dict]:
              "recipient_id": victim["recipient_id"], "call_id": shared["call_id"], "course_id": shared["course_id"],
              "themes": "budgeting", "total_cost_eur": "100000", "group_by": "municipality",
              "number": "LT-2026-000001", "code": "ABCD-EFGH", "key": "k" * 43, "token": "t" * 40}
+    # grants' application list and workload filters (the consultants' desk): the shared call's
+    known.update(funder="Norway Grants", consultant="jonas.jonaitis@lsa.lt", deadline_from=day(-1),
+                 deadline_to=day(400))
     query, required = {}, {}
     for parameter in operation.get("parameters", []):
         if parameter["in"] == "query" and parameter["name"] in known:
