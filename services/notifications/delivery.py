@@ -231,10 +231,13 @@ class SmtpRelay:
     implicit_tls: bool
     starttls: bool
     timeout: float
+    # connections at once at most (a relay may allow fewer per client than the delivery loop opens)
+    connections: int | None = None
 
     @classmethod
     def from_url(cls, url: str) -> "SmtpRelay":
-        """smtp://[user:pass@]host[:port][?starttls=true&timeout=10] or smtps://... (implicit TLS)."""
+        """smtp://[user:pass@]host[:port][?starttls=true&timeout=10&connections=8] or smtps://...
+        (implicit TLS)."""
         parsed = urlparse(url)
         if parsed.scheme not in ("smtp", "smtps"):
             raise ValueError(f"SMTP URL must start with smtp:// or smtps://, got {url!r}")
@@ -248,6 +251,7 @@ class SmtpRelay:
             implicit_tls=implicit,
             starttls=query.get("starttls", "false").lower() in ("1", "true", "yes"),
             timeout=float(query.get("timeout", "15")),
+            connections=_positive_int(query.get("connections"), "connections"),
         )
 
     @property
@@ -274,6 +278,14 @@ class SmtpRelay:
         return client
 
 
+def _positive_int(value: str | None, name: str) -> int | None:
+    if value is None:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"SMTP URL: {name} must be a positive whole number, got {value!r}")
+    return int(value)
+
+
 class SmtpMailer:
     """Sends through the primary relay and, when it is unreachable or refuses for now, the fallback.
     A batch uses one connection per relay (a new one after a connection error), taken from and
@@ -287,6 +299,8 @@ class SmtpMailer:
         self.envelope_from = parseaddr(sender)[1]
         self.relays = [SmtpRelay.from_url(primary_url)] + ([SmtpRelay.from_url(fallback_url)] if fallback_url else [])
         self.pools = [outbound.SmtpPool(relay.connect) for relay in self.relays]
+        # the delivery loop sends over at most this many connections at once (None: its default)
+        self.connections = self.relays[0].connections
 
     def send_many(self, outgoings: list[Outgoing], on_result: OnResult | None = None) -> list[Result]:
         """Send each in turn over shared connections; `on_result(index, result)` is called as soon

@@ -12,9 +12,10 @@ import uuid
 from datetime import date, timedelta
 
 import eventlet
+import pytest
 from sqlalchemy import select
 
-from services.notifications.delivery import Result
+from services.notifications.delivery import Result, SmtpMailer
 from services.notifications.models import Notification
 from services.notifications.schemas import RecipientIn
 from services.notifications.usecases import recipients, telling
@@ -52,8 +53,9 @@ class CountingMailer:
         return results
 
 
+@pytest.mark.parametrize("connections", [None, 3])
 def test_a_connection_sends_its_next_e_mail_only_once_the_previous_outcome_is_recorded(
-        notifications_db_url, monkeypatch):
+        notifications_db_url, monkeypatch, connections):
     def units(correlation_id: str = "test") -> UnitOfWork:
         return UnitOfWork(engine_for(notifications_db_url), "notifications", correlation_id)
 
@@ -82,11 +84,20 @@ def test_a_connection_sends_its_next_e_mail_only_once_the_previous_outcome_is_re
 
     monkeypatch.setattr(DeliveryRound, "record", slow_record)
     mailer = CountingMailer(units)
+    mailer.connections = connections  # a relay allowing fewer connections: ?connections=3
     assert DeliveryRound("notifications", units, mailer, LINKS).run_once() == total
     assert len(mailer.accepted) == total
     # at most the one e-mail each connection has just had accepted
-    assert mailer.most_in_doubt <= CONCURRENT_SENDS, mailer.most_in_doubt
+    assert mailer.most_in_doubt <= (connections or CONCURRENT_SENDS), mailer.most_in_doubt
     # and the connections did share commits (a record per e-mail would be as many as e-mails)
     assert len(records) < total / 2, len(records)
     with units() as db:
         assert set(db.session.scalars(select(Notification.status))) == {"sent"}
+
+
+def test_the_smtp_url_says_how_many_connections_a_relay_allows():
+    assert SmtpMailer("smtp://relay.example:25?connections=4", "a@b.lt").connections == 4
+    assert SmtpMailer("smtp://relay.example:25", "a@b.lt").connections is None
+    for bad in ("0", "-1", "many", "2.5"):
+        with pytest.raises(ValueError, match="connections"):
+            SmtpMailer(f"smtp://relay.example:25?connections={bad}", "a@b.lt")

@@ -204,7 +204,9 @@ class DeliveryRound:
         lease.start()
         try:
             emails = [(nid, outgoing) for nid, channel, outgoing, _, _ in work if channel == "email"]
-            groups = [emails[i::CONCURRENT_SENDS] for i in range(CONCURRENT_SENDS)]
+            # a relay that allows fewer connections per client says so (SAVIVALDA_SMTP_URL ?connections=)
+            senders = min(CONCURRENT_SENDS, getattr(self.mailer, "connections", None) or CONCURRENT_SENDS)
+            groups = [emails[i::senders] for i in range(senders)]
             pool = eventlet.GreenPool(CONCURRENT_SENDS * 2)
             for group in groups:
                 if group:
