@@ -289,3 +289,20 @@ def test_an_unknown_application_is_not_found_when_assigning(grants_db):
 
     with work(grants_db) as uow, pytest.raises(NotFound):
         applications.assign_consultant(uow, uuid.uuid4(), ContactIn(**EGLE), URL)
+
+
+def test_a_partner_municipality_lists_the_joint_application_it_is_part_of(grants_db):
+    from services.grants.joint_schemas import PartnershipIn
+    from services.grants.usecases import joint
+
+    call = new_call(grants_db)
+    lead = new_application(grants_db, call.id, title={"lt": "Bendra", "en": "Joint"})
+    other = new_application(grants_db, call.id, municipality_code="02", title={"lt": "Alytaus", "en": "Alytus'"})
+    with work(grants_db) as uow:
+        joint.set_partnership(uow, lead.id, PartnershipIn.model_validate(
+            {"lead": {"budget_share_eur": "60000", "own_contribution_eur": "9000"},
+             "partners": [{"municipality_code": "02", "budget_share_eur": "40000", "own_contribution_eur": "6000"}]}),
+            STAFF)
+    assert {i.id for i in page(grants_db, tenant="02")[0]} == {lead.id, other.id}  # its own and the joint one
+    assert [i.id for i in page(grants_db, tenant="15")[0]] == [lead.id]  # the lead: not the partner's own
+    assert page(grants_db, tenant="16")[0] == []
