@@ -43,6 +43,20 @@ def test_content_of_another_type_is_refused_whatever_it_is_called():
         rules.accepted_type(PDF, "text/html")
 
 
+def test_an_archive_with_thousands_of_entries_is_not_read_as_an_office_file():
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<document/>")
+        for n in range(rules.MAX_ZIP_ENTRIES):
+            archive.writestr(f"x/{n}", "")
+    assert rules.sniff(buffer.getvalue()) is None
+    assert rules.sniff(ooxml("docx")) == "docx"
+
+
 def test_file_names_are_kept_as_given_but_bounded():
     assert rules.clean_filename("C:\\fakepath\\Paraiška.pdf") == "Paraiška.pdf"
     assert rules.clean_filename("../../etc/passwd.pdf") == "passwd.pdf"
