@@ -27,13 +27,20 @@ class DeskRepository:
     def __init__(self, session: Session):
         self.session = session
 
-    def applications(self, *, municipality_code: str | None = None, statuses: Iterable[str] = (),
-                     call_id: uuid.UUID | None = None, funder: str | None = None,
-                     programme_id: uuid.UUID | None = None, consultant: str | None = None,
-                     assigned_only: bool = False) -> list[tuple[Application, FundingCall]]:
-        """Applications and their calls under the filters SQL can apply (themes, a JSON list, and
-        the next deadline are filtered in the process)."""
-        query = select(Application, FundingCall).join(FundingCall, FundingCall.id == Application.call_id)
+    def application_keys(self, *, municipality_code: str | None = None, statuses: Iterable[str] = (),
+                         call_id: uuid.UUID | None = None, funder: str | None = None,
+                         programme_id: uuid.UUID | None = None, consultant: str | None = None,
+                         assigned_only: bool = False, with_themes: bool = False) -> list:
+        """What the desk sorts and filters by, of the applications under the filters SQL can apply
+        (rows of plain columns, not whole records: a list of thousands reads only these; themes, a
+        JSON list, only when filtered by, in the process, and the next deadline is computed)."""
+        columns = [Application.id, Application.call_id, Application.municipality_code, Application.status,
+                   Application.stage, Application.internal_deadline, Application.created_at,
+                   Application.consultant_email, Application.consultant_name, FundingCall.first_stage_closes_on,
+                   FundingCall.closes_on]
+        if with_themes:
+            columns.append(Application.themes)
+        query = select(*columns).join(FundingCall, FundingCall.id == Application.call_id)
         statuses = list(statuses)
         if municipality_code:  # its own applications and the joint ones it is a partner of (Tenancy.shared)
             query = query.where(or_(Application.municipality_code == municipality_code,
@@ -50,7 +57,17 @@ class DeskRepository:
             query = query.where(func.lower(Application.consultant_email) == consultant.lower())
         if assigned_only:
             query = query.where(Application.consultant_email.is_not(None))
-        return [tuple(row) for row in self.session.execute(query).all()]
+        return list(self.session.execute(query).all())
+
+    def applications_by_id(self, ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[Application, FundingCall]]:
+        """The whole records of the applications a page shows, with their calls."""
+        found = {}
+        for chunk in _chunks(ids):
+            for application, call in self.session.execute(
+                    select(Application, FundingCall).join(FundingCall, FundingCall.id == Application.call_id)
+                    .where(Application.id.in_(chunk))).all():
+                found[application.id] = (application, call)
+        return found
 
     def open_reports(self, application_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[ReportDue, ...]]:
         found: dict[uuid.UUID, list[ReportDue]] = defaultdict(list)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from services.grants.desk_gauges import APPLICATION_LISTS, CONSULTANT_NOTICES
@@ -44,36 +45,52 @@ def application_url(public_url: str, application_id: uuid.UUID) -> str:
     return f"{public_url.rstrip('/')}/grants/applications/{application_id}"
 
 
+@dataclass(frozen=True)
+class _Key:
+    """What the next-deadline rule and the sorts need of an application (a row of plain columns)."""
+
+    id: uuid.UUID
+    status: str
+    stage: str | None
+    internal_deadline: date | None
+    first_stage_closes_on: date | None
+    closes_on: date
+
+
 class _Listed:
-    """An application, its call and its next deadline, as the list and the desk sort them."""
+    """An application's key (desk_repository.application_keys) and its next deadline, as the list and
+    the desk sort them."""
 
-    __slots__ = ("application", "call", "due")
+    __slots__ = ("key", "due")
 
-    def __init__(self, application: Application, call: FundingCall, due: rules.Due | None):
-        self.application, self.call, self.due = application, call, due
+    def __init__(self, key, due: rules.Due | None):
+        self.key, self.due = key, due
+
+    @property
+    def id(self) -> uuid.UUID:
+        return self.key.id
 
     def sort_value(self, name: str):
         name = name.lstrip("-")
         if name == "deadline":
             return rules.deadline_sort_value(self.due)
         if name == "created":
-            return self.application.created_at
+            return self.key.created_at
         if name == "status":
-            return STATUS_ORDER.index(self.application.status)
-        return self.application.municipality_code
+            return STATUS_ORDER.index(self.key.status)
+        return self.key.municipality_code
 
 
-def _with_deadlines(desk: DeskRepository, rows: list[tuple[Application, FundingCall]], today: date) -> list[_Listed]:
-    ids = [a.id for a, _ in rows]
+def _with_deadlines(desk: DeskRepository, keys: list, today: date) -> list[_Listed]:
+    ids = [k.id for k in keys]
     reports, marks = desk.open_reports(ids), desk.consultation_marks(ids)
     listed = []
-    for application, call in rows:
-        last = rules.latest(marks.get(application.id, ()))
+    for key in keys:
+        last = rules.latest(marks.get(key.id, ()))
         facts = rules.ApplicationDates(
-            status=application.status, stage=application.stage, internal=application.internal_deadline,
-            first_stage=call.first_stage_closes_on, official=call.closes_on, reports=reports.get(application.id, ()),
-            follow_up=last.follow_up_on if last else None)
-        listed.append(_Listed(application, call, rules.next_deadline(facts, today)))
+            status=key.status, stage=key.stage, internal=key.internal_deadline, first_stage=key.first_stage_closes_on,
+            official=key.closes_on, reports=reports.get(key.id, ()), follow_up=last.follow_up_on if last else None)
+        listed.append(_Listed(key, rules.next_deadline(facts, today)))
     return listed
 
 
@@ -81,11 +98,12 @@ def _matching(uow: UnitOfWork, filters: ApplicationFilters, tenant: str | None, 
     """The applications the filters select, with their next deadlines, unsorted. `tenant`: the
     enforced municipality (a municipality token's own) or the centre's filter (None: every one)."""
     desk = DeskRepository(uow.session)
-    rows = desk.applications(municipality_code=tenant, statuses=filters.status, call_id=filters.call_id,
-                             funder=filters.funder, programme_id=filters.programme_id, consultant=filters.consultant)
+    keys = desk.application_keys(municipality_code=tenant, statuses=filters.status, call_id=filters.call_id,
+                                 funder=filters.funder, programme_id=filters.programme_id,
+                                 consultant=filters.consultant, with_themes=bool(filters.theme))
     if filters.theme:  # themes is a JSON list: filtered here, the same way on SQLite and PostgreSQL
-        rows = [(a, c) for a, c in rows if filters.theme in a.themes]
-    listed = _with_deadlines(desk, rows, today)
+        keys = [k for k in keys if filters.theme in k.themes]
+    listed = _with_deadlines(desk, keys, today)
     return [item for item in listed if rules.in_range(item.due, filters.deadline_from, filters.deadline_to)]
 
 
@@ -93,9 +111,11 @@ def _next_out(due: rules.Due | None, today: date) -> NextDeadlineOut | None:
     return None if due is None else NextDeadlineOut(kind=due.kind, on=due.on, days_left=(due.on - today).days)
 
 
-def _item_out(item: _Listed, today: date) -> ApplicationListItemOut:
-    summary = application_summary_out(item.application, item.call, today)
-    return ApplicationListItemOut(**dict(summary), next_deadline=_next_out(item.due, today))
+def _items_out(uow: UnitOfWork, items: list[_Listed], today: date) -> list[ApplicationListItemOut]:
+    """The page's applications in full (read for these only)."""
+    records = DeskRepository(uow.session).applications_by_id([i.id for i in items])
+    return [ApplicationListItemOut(**dict(application_summary_out(*records[i.id], today)),
+                                   next_deadline=_next_out(i.due, today)) for i in items]
 
 
 def list_applications(uow: UnitOfWork, query: ApplicationListQuery, tenant: str | None):
@@ -105,21 +125,21 @@ def list_applications(uow: UnitOfWork, query: ApplicationListQuery, tenant: str 
     today = local_today()
     sort = SORTS[query.sort]
     after = decode_cursor(query.cursor, sort)
-    listed = after_in_memory(_matching(uow, query, tenant, today), lambda i: (i.sort_value(sort.name), i.application.id),
+    listed = after_in_memory(_matching(uow, query, tenant, today), lambda i: (i.sort_value(sort.name), i.id),
                              sort, after)
-    page = page_of(listed[:query.limit + 1], query.limit, sort,
-                   lambda i: (i.sort_value(sort.name), i.application.id))
+    page = page_of(listed[:query.limit + 1], query.limit, sort, lambda i: (i.sort_value(sort.name), i.id))
     APPLICATION_LISTS.labels(query.sort).inc()
-    return listing(page, [_item_out(i, today) for i in page.items], "/grants/applications", query)
+    return listing(page, _items_out(uow, page.items, today), "/grants/applications", query)
 
 
 def export_applications(uow: UnitOfWork, filters: ApplicationFilters, tenant: str | None) -> str:
     """Every application the filters select, in the sort asked for, as CSV (no personal data)."""
     sort = SORTS[filters.sort]
     listed = after_in_memory(_matching(uow, filters, tenant, local_today()),
-                             lambda i: (i.sort_value(sort.name), i.application.id), sort, None)
+                             lambda i: (i.sort_value(sort.name), i.id), sort, None)
+    records = DeskRepository(uow.session).applications_by_id([i.id for i in listed])
     APPLICATION_LISTS.labels(filters.sort).inc()
-    return applications_csv([(i.application, i.call) for i in listed])
+    return applications_csv([records[i.id] for i in listed])
 
 
 # ---------------------------------------------------------------- the workload and a consultant's desk
@@ -127,21 +147,21 @@ def export_applications(uow: UnitOfWork, filters: ApplicationFilters, tenant: st
 def _desks(uow: UnitOfWork, *, consultant: str | None, municipality_code: str | None, assigned_only: bool,
            today: date) -> tuple[list[rules.Desk], dict[uuid.UUID, _Listed]]:
     desk = DeskRepository(uow.session)
-    rows = desk.applications(municipality_code=municipality_code, statuses=OPEN, consultant=consultant,
-                             assigned_only=assigned_only)
-    listed = {i.application.id: i for i in _with_deadlines(desk, rows, today)}
-    items = [rules.DeskItem(id=i.application.id, consultant_email=i.application.consultant_email,
-                            consultant_name=i.application.consultant_name, status=i.application.status,
-                            created_at=i.application.created_at, due=i.due) for i in listed.values()]
+    keys = desk.application_keys(municipality_code=municipality_code, statuses=OPEN, consultant=consultant,
+                                 assigned_only=assigned_only)
+    listed = {i.id: i for i in _with_deadlines(desk, keys, today)}
+    items = [rules.DeskItem(id=i.id, consultant_email=i.key.consultant_email, consultant_name=i.key.consultant_name,
+                            status=i.key.status, created_at=i.key.created_at, due=i.due) for i in listed.values()]
     return rules.workload(items, today), listed
 
 
-def _desk_out(found: rules.Desk, listed: dict[uuid.UUID, _Listed], limit: int, today: date) -> DeskOut:
+def _desk_out(uow: UnitOfWork, found: rules.Desk, listed: dict[uuid.UUID, _Listed], limit: int,
+              today: date) -> DeskOut:
     return DeskOut(
         consultant_email=found.consultant_email, consultant_name=found.consultant_name,
         counts=DeskCountsOut(open=found.open, by_status=dict(found.by_status), overdue=found.overdue,
                              due_soon=found.due_soon),
-        applications=[_item_out(listed[item.id], today) for item in found.items[:limit]])
+        applications=_items_out(uow, [listed[item.id] for item in found.items[:limit]], today))
 
 
 def workload(uow: UnitOfWork, query: WorkloadQuery) -> WorkloadOut:
@@ -149,7 +169,8 @@ def workload(uow: UnitOfWork, query: WorkloadQuery) -> WorkloadOut:
     today = local_today()
     desks, listed = _desks(uow, consultant=query.consultant, municipality_code=query.municipality_code,
                            assigned_only=bool(query.consultant) or not query.unassigned, today=today)
-    return WorkloadOut(as_of=today, consultants=[_desk_out(d, listed, query.per_consultant, today) for d in desks])
+    return WorkloadOut(as_of=today, consultants=[_desk_out(uow, d, listed, query.per_consultant, today)
+                                                   for d in desks])
 
 
 def own_desk(uow: UnitOfWork, subject: str, query: DeskQuery) -> DeskOut:
@@ -159,7 +180,7 @@ def own_desk(uow: UnitOfWork, subject: str, query: DeskQuery) -> DeskOut:
     if not desks:
         return DeskOut(consultant_email=subject.lower(), consultant_name=None,
                        counts=DeskCountsOut(open=0, by_status={}, overdue=0, due_soon=0), applications=[])
-    return _desk_out(desks[0], listed, query.limit, today)
+    return _desk_out(uow, desks[0], listed, query.limit, today)
 
 
 # ---------------------------------------------------------------- telling the consultant
@@ -169,7 +190,9 @@ def tell_assignment(uow: UnitOfWork, application: Application, call: FundingCall
     """grants.consultant_assigned: the consultant now on the application (and the previous one,
     and the municipality's contact) are told, with its summary, next deadline and link."""
     today = local_today()
-    item, = _with_deadlines(DeskRepository(uow.session), [(application, call)], today)
+    key = _Key(application.id, application.status, application.stage, application.internal_deadline,
+               call.first_stage_closes_on, call.closes_on)
+    item, = _with_deadlines(DeskRepository(uow.session), [key], today)
     uow.emit(ConsultantAssigned(
         **application_event_fields(application, call), status=application.status,
         application_summary=LocalizedText(**application.summary) if application.summary else None,
