@@ -95,6 +95,7 @@ MESSAGES: dict[str, dict[str, str]] = {
                                 "enrol you again."},
     "action_switch": {"lt": "Pereiti: {mode}", "en": "Switch to: {mode}"},
     "action_calendar": {"lt": "Įtraukti į kalendorių (.ics)", "en": "Add to calendar (.ics)"},
+    "action_feedback": {"lt": "Įvertinkite mokymus (trumpa anketa)", "en": "Evaluate the training (a short form)"},
     "action_certificate": {"lt": "Pažymėjimas Nr. {number} (PDF)", "en": "Certificate No. {number} (PDF)"},
     "done_left": {"lt": "Atlikta: jūs atsisakėte dalyvavimo. Patvirtinimą išsiuntėme e. paštu.",
                   "en": "Done: you have left. We have sent you a confirmation by e-mail."},
@@ -157,4 +158,5 @@ def enrolment_page(request: Request, page: SelfServicePage) -> Response:
         "actions": {name: f"{base}/{name}?lang={language}" for name in ("leave", "accept", "decline", "switch-mode")},
         "calendar_url": f"{base}/calendar.ics",
         "certificate_url": f"{base}/certificate.pdf",
+        "feedback_url": f"{base}/feedback?lang={language}",
     }, stored_language=page.language)

@@ -544,7 +544,7 @@ class EnrollmentService(PublicPages, ServiceBase):
         return feedback.set_questions(self.db, course_id, body)
 
     @route("GET", "/enrollment/self-service/<uuid:enrollment_id>/<string:code>/feedback", public=True, html=True,
-           response=FeedbackFormOut, errors=(404,))
+           response=FeedbackFormOut, errors=(404, 422))
     def feedback_form(self, request, enrollment_id, code):
         """The attendee's feedback form, through the link in their invitation (for a browser, the page in
         their language: `?lang=lt|en`)."""

@@ -11,13 +11,12 @@ from datetime import datetime, timedelta, timezone
 from email import policy
 from email.utils import parseaddr
 
-import pytest
 import requests
 from sqlalchemy import func, select
 
 from services.enrollment.feedback_pages import PAGES
 from services.enrollment.models import FeedbackAnswer, FeedbackBallot, FeedbackForm, FeedbackInvitation
-from tests.enrollment.helpers import PROBLEM, assert_problem, person
+from tests.enrollment.helpers import assert_problem, person
 from tests.support import wait_until
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
@@ -127,7 +126,7 @@ def test_completion_invites_each_attendee_once_with_their_own_link(system):
     system.put(f"/enrollments/{rita['id']}/attendance", {"attendance": "attended"})
     system.put(f"/enrollments/{rita['id']}/attendance", {"attendance": "attended", "hours": 5})
     assert [e["enrollment_id"] for e in invitations(system, session["id"])].count(rita["id"]) == 1
-    assert len(invitations(system, session["id"])) == 3
+    assert len(invitations(system, session["id"])) == 3 and count(system, FeedbackInvitation) == 3
 
     # A course without feedback asks no one.
     course = system.course()
@@ -382,7 +381,6 @@ def test_a_municipality_sees_the_results_of_sessions_its_people_attended(system)
 # ---------------------------------------------------------------- erasure
 
 def test_erasure_leaves_no_identity_in_the_free_text(system):
-    from shared.auth import issue_token  # noqa: F401  (the CLI issues the request)
     from tests.support import run_cli
 
     session = system.schedule(capacity=1)
@@ -428,3 +426,13 @@ def test_the_readme_feedback_example_works_as_written(system, tmp_path):
     out = done.stdout.splitlines()
     assert out[-5:] == ["['overall', 'usefulness', 'trainer', 'organisation', 'comment']", "True", "409",
                         "2 1 False", "['overall', 'cases']"], out
+
+
+def test_the_enrolment_page_links_the_form_while_it_waits_for_an_answer(system):
+    session, (ona,) = held_session(system, people=1)
+    page = requests.get(system.base_url + path_of(ona["manage_url"]) + "?lang=en", headers=BROWSER, timeout=30)
+    assert "Evaluate the training (a short form)" in page.text
+    assert f'href="{path_of(ona["manage_url"])}/feedback?lang=en"' in page.text
+    answer(system, invitations(system, session["id"])[0], GOOD)
+    again = requests.get(system.base_url + path_of(ona["manage_url"]), headers=BROWSER, timeout=30)
+    assert again.status_code == 200 and "Įvertinkite mokymus" not in again.text

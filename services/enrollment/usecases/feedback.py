@@ -199,6 +199,15 @@ def page(uow: UnitOfWork, links: Links, enrollment_id, code: str) -> FeedbackPag
                         venue=session.venue)
 
 
+def waiting_for(uow: UnitOfWork, enrollment_id) -> bool:
+    """The person was asked, has not answered and the form is still open (their enrolment page links it)."""
+    repo = FeedbackRepository.of(uow)
+    invitation = repo.invitation(enrollment_id)
+    if invitation is None or repo.answered(enrollment_id):
+        return False
+    return utcnow() < repo.form(invitation.session_id).closes_at
+
+
 def view(uow: UnitOfWork, links: Links, enrollment_id, code: str) -> FeedbackFormOut:
     return page(uow, links, enrollment_id, code).view
 

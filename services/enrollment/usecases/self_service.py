@@ -22,7 +22,7 @@ from services.enrollment.models import Enrollment
 from services.enrollment.notices import Links, title_of
 from services.enrollment.repository import EnrollmentRepository
 from services.enrollment.schemas import SelfServiceOut
-from services.enrollment.usecases import enrolment
+from services.enrollment.usecases import enrolment, feedback
 from services.enrollment.usecases.seating import Seating
 from shared.errors import NotFound
 from shared.persistence.schema import utcnow
@@ -83,6 +83,7 @@ class SelfServicePage:
     can_leave: bool
     can_answer_offer: bool
     certificate: str | None = None  # the number of the person's certificate, while it stands (PDF link)
+    feedback_open: bool = False  # their feedback form waits for an answer (usecases/feedback.py)
 
 
 def page(uow: UnitOfWork, links: Links, enrollment_id, code: str) -> SelfServicePage:
@@ -98,7 +99,7 @@ def page(uow: UnitOfWork, links: Links, enrollment_id, code: str) -> SelfService
         fee_eur=session.fee_eur, can_leave=open_session and status in ACTIVE,
         can_answer_offer=open_session and status is EnrollmentStatus.OFFERED
         and (enrollment.offer_expires_at is None or enrollment.offer_expires_at > now),
-        certificate=_certificate_number(repo, enrollment))
+        certificate=_certificate_number(repo, enrollment), feedback_open=feedback.waiting_for(uow, enrollment.id))
 
 
 def _certificate_number(repo: EnrollmentRepository, enrollment: Enrollment) -> str | None:
