@@ -273,7 +273,7 @@ def _more_examples():
             introduction_id=_ID, partner_request_id=_ID, municipality_code="15", organisation_id=_ID,
             organisation_name="Vestland fylkeskommune", country="NO", declined_by="candidate",
             title=LocalizedText(lt="Viešųjų paslaugų kokybė", en="Quality of public services"),
-            requester=_consultant()),
+            requester=_consultant(), choose_url="https://savivalda.example/partners/choices?key=requester"),
         "introduction_expired": lambda: P.IntroductionExpired(
             introduction_id=_ID, partner_request_id=_ID, municipality_code="15", organisation_id=_ID,
             organisation_name="Vestland fylkeskommune", unanswered=["candidate"],

@@ -250,7 +250,8 @@ class PartnerPages:
         """Accept or decline from the introduction page (a form: key, answer); answered 303 back to
         the page with a confirmation (Post/Redirect/Get)."""
         form = read_form(request, AnswerForm)
-        introductions.answer_by_key(self.db, KeyAnswerIn(key=form.key, answer=form.answer))
+        introductions.answer_by_key(self.db, KeyAnswerIn(key=form.key, answer=form.answer),
+                                    public_url=self.settings.public_url)
         language = f"&lang={form.lang}" if form.lang else ""
         return see_other(f"/partners/answers?key={form.key}&done={form.answer}{language}")
 

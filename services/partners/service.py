@@ -214,7 +214,7 @@ class PartnersService(PartnerPages, ServiceBase):
         """Record one side's answer. Staff record either side (e.g. a candidate's answer by e-mail);
         the requesting municipality answers for itself. Both accepted: the partnership is established
         (partners.partnership_established) if the candidate still has free capacity."""
-        return introductions.answer_as(self.db, introduction_id, body, principal)
+        return introductions.answer_as(self.db, introduction_id, body, principal, public_url=self.settings.public_url)
 
     @route("GET", "/partners/answers", public=True, query=AnswerPageQuery, response=AnswerPreviewOut, errors=(404,),
            html=True)
@@ -228,7 +228,7 @@ class PartnersService(PartnerPages, ServiceBase):
            errors=(404, 409))
     def answer_by_key(self, request, body: KeyAnswerIn):
         """Accept or decline an introduction with the key from the e-mail's link (no login)."""
-        return introductions.answer_by_key(self.db, body)
+        return introductions.answer_by_key(self.db, body, public_url=self.settings.public_url)
 
     @route("GET", "/partners/choices", public=True, query=ChoicePageQuery, response=ChoiceOut, errors=(404,),
            html=True)

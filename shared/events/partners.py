@@ -103,6 +103,9 @@ class IntroductionDeclined(EventData):
     requester: Contact | None = Field(
         default=None, description="who to tell: the requesting side's contact when the candidate declined (none "
                                   "when the requester declined itself)")
+    choose_url: str | None = Field(
+        default=None, description="where the requester picks another candidate without logging in (only when the "
+                                  "candidate declined, while the request is still looking and before its deadline)")
 
 
 @event("partners.partnership_established",

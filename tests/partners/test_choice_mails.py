@@ -54,3 +54,25 @@ def test_the_proposal_and_the_lapsed_introduction_mails_carry_the_link_to_choose
     assert page.status_code == 200 and page.headers["Content-Language"] == "en"
     assert "Not answered in time" in page.text and "Ask for an introduction to Reykjavík City" in page.text
     assert f'value="{hordaland["id"]}"' not in page.text  # the lapsed candidate is not offered again
+
+
+def test_a_candidates_refusal_tells_the_requester_where_to_pick_another(partners_with_timers):
+    partners = partners_with_timers
+    system = partners.system
+    hordaland, _ = partners.profile(HORDALAND), partners.profile(REYKJAVIK)
+    request = created(partners.post("/requests", request_body(requester=CONSULTANT), token=partners.kaunas))
+    introduction = created(partners.post(f"/requests/{request['id']}/introductions",
+                                         {"organisation_id": hordaland["id"]}))
+    # The candidate's answer, recorded by the centre's staff as it came by e-mail.
+    assert partners.post(f"/introductions/{introduction['id']}/answers",
+                         {"side": "candidate", "answer": "declined"}).status == 200
+
+    [declined] = wait_for_mail(system, CONSULTANT["email"], subject="Atsisakyta susipažinti")
+    text = text_of(declined)
+    assert "Galite kreiptis į kitą kandidatą" in text and "„Prašyti susipažinti“" in text
+    link = re.search(r"Pasirinkti kitą partnerį: " + CHOICE_LINK, text).group(1)
+    assert f'<a href="{link}">Pasirinkti kitą partnerį</a>' in declined.get_body(("html",)).get_content()
+    page = requests.get(link, headers=BROWSER, timeout=30)
+    assert page.status_code == 200
+    assert "Prašyti susipažinti su Reykjavík City" in page.text
+    assert f'value="{hordaland["id"]}"' not in page.text  # who declined is not offered again

@@ -80,7 +80,8 @@ def test_a_route_hands_its_inputs_to_the_use_case_and_returns_its_result(service
     with mock.patch.object(service_module.introductions, "answer_as") as answer_as:
         result = service.answer_introduction(request=None, introduction_id=introduction_id, body=answer,
                                              principal=STAFF)
-    answer_as.assert_called_once_with(service.db, introduction_id, answer, STAFF)
+    answer_as.assert_called_once_with(service.db, introduction_id, answer, STAFF,
+                                      public_url=service.settings.public_url)
     assert result is answer_as.return_value
     service.db.commit.assert_not_called()  # the use case commits, not the entrypoint
 

@@ -24,7 +24,7 @@ from services.partners.domain.rules import (
 from services.partners.models import Introduction, Organisation, Partnership, PartnerRequest
 from services.partners.repository import PartnersRepository, introduction_state
 from services.partners.schemas import AnswerIn, AnswerPreviewOut, IntroductionIn, IntroductionOut, KeyAnswerIn, KeyIn
-from services.partners.usecases.partner_requests import evaluate
+from services.partners.usecases.partner_requests import choice_url, evaluate
 from services.partners.views import (
     introduction_out,
     organisation_contact,
@@ -115,7 +115,8 @@ def get(uow: UnitOfWork, introduction_id: uuid.UUID) -> IntroductionOut:
                             repository.partnership_of_introduction(introduction.id))
 
 
-def answer_as(uow: UnitOfWork, introduction_id: uuid.UUID, body: AnswerIn, principal: Principal) -> IntroductionOut:
+def answer_as(uow: UnitOfWork, introduction_id: uuid.UUID, body: AnswerIn, principal: Principal, *,
+              public_url: str | None = None) -> IntroductionOut:
     """One side's answer given in the API: staff for either side, the requesting municipality for itself."""
     repository = PartnersRepository(uow.session)
     introduction = repository.introduction(introduction_id, lock=True)
@@ -123,7 +124,7 @@ def answer_as(uow: UnitOfWork, introduction_id: uuid.UUID, body: AnswerIn, princ
     side = Side(body.side)
     check_answering_side(side, is_staff=principal.is_staff,
                          is_requesting_municipality=principal.municipality_code == partner_request.municipality_code)
-    partnership = record_answer(uow, introduction, partner_request, side, Answer(body.answer))
+    partnership = record_answer(uow, introduction, partner_request, side, Answer(body.answer), public_url=public_url)
     uow.commit()
     return introduction_out(introduction, repository.organisation(introduction.organisation_id), partner_request,
                             partnership)
@@ -138,7 +139,7 @@ def preview_by_key(uow: UnitOfWork, query: KeyIn) -> AnswerPreviewOut:
     return preview(uow, repository.introduction(key.subject_id), Side(key.side))
 
 
-def answer_by_key(uow: UnitOfWork, body: KeyAnswerIn) -> AnswerPreviewOut:
+def answer_by_key(uow: UnitOfWork, body: KeyAnswerIn, *, public_url: str | None = None) -> AnswerPreviewOut:
     """Accept or decline with the key from the e-mail's link (no login)."""
     repository = PartnersRepository(uow.session)
     key = repository.access_key(body.key, ANSWER_PURPOSE, utcnow())
@@ -146,7 +147,7 @@ def answer_by_key(uow: UnitOfWork, body: KeyAnswerIn) -> AnswerPreviewOut:
         raise NotFound("answer key", "given")
     introduction = repository.introduction(key.subject_id, lock=True)
     partner_request = repository.partner_request(introduction.request_id)
-    record_answer(uow, introduction, partner_request, Side(key.side), Answer(body.answer))
+    record_answer(uow, introduction, partner_request, Side(key.side), Answer(body.answer), public_url=public_url)
     uow.commit()
     return preview(uow, introduction, Side(key.side))
 
@@ -159,9 +160,10 @@ def answer_url(uow: UnitOfWork, introduction: Introduction, side: Side, now: dat
 
 
 def record_answer(uow: UnitOfWork, introduction: Introduction, partner_request: PartnerRequest, side: Side,
-                  answer: Answer) -> Partnership | None:
+                  answer: Answer, *, public_url: str | None = None) -> Partnership | None:
     """Apply one side's answer (domain: answer_introduction); both accepted: establish the
-    partnership if the candidate has a free place. Returns the partnership, if there is one."""
+    partnership if the candidate has a free place. Returns the partnership, if there is one.
+    With `public_url`, a candidate's refusal tells the requester where to pick another candidate."""
     repository, now = PartnersRepository(uow.session), utcnow()
     outcome = answer_introduction(introduction_state(introduction), side, answer, today=now.date())
     if not outcome.changed:  # the same answer again
@@ -206,6 +208,9 @@ def record_answer(uow: UnitOfWork, introduction: Introduction, partner_request: 
             organisation_id=organisation.id, organisation_name=organisation.name, country=organisation.country,
             title=LocalizedText(**partner_request.title), declined_by=side.value,
             requester=requester_contact(partner_request) if side is Side.CANDIDATE else None,
+            choose_url=choice_url(uow, partner_request, "requester", now, public_url=public_url)
+            if public_url and side is Side.CANDIDATE and partner_request.requester_email
+            and partner_request.status == "open" else None,
         ), subject=str(introduction.id))
     if partnership is not None:
         uow.emit(PartnershipEstablished(
