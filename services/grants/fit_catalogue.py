@@ -52,22 +52,65 @@ def fit_call(call: FundingCall) -> FitCall:
     return FitCall(facts=call_facts(call), encoded_head=encoded[:-1] + ", ")
 
 
+class Version:
+    """The calls of one catalogue version, and the answers assembled from them: kept with the
+    version, so they go when it goes (a changed call is a new version; nothing to invalidate).
+
+    `assembled` holds the ranked answer of one idea for one county on one day (the calls in their
+    order, each call's JSON cut around its region rule — the only part that depends on the
+    municipality rather than on its county); `documents` the whole answer of an idea for a
+    municipality on a day. Both are bounded (least recently used go first)."""
+
+    ASSEMBLED_KEPT = 16  # ~1 MB each (469 calls)
+    DOCUMENTS_KEPT = 4  # ~1 MB each
+
+    def __init__(self, calls: dict[str, FitCall]):
+        self.calls = calls
+        self._assembled: OrderedDict[object, list] = OrderedDict()
+        self._documents: OrderedDict[object, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def assembled(self, key, build):
+        return self._kept(self._assembled, self.ASSEMBLED_KEPT, key, build)
+
+    def document(self, key, build):
+        return self._kept(self._documents, self.DOCUMENTS_KEPT, key, build)
+
+    def _kept(self, kept: OrderedDict, most: int, key, build):
+        with self._lock:
+            found = kept.get(key)
+            if found is not None:
+                kept.move_to_end(key)
+                return found
+        built = build()  # (two green threads may build the same one; either result is the same)
+        with self._lock:
+            kept[key] = built
+            while len(kept) > most:
+                kept.popitem(last=False)
+        return built
+
+
 class FitCatalogue:
     def __init__(self, kept: int = KEPT_VERSIONS):
         self._kept = kept
-        self._versions: OrderedDict[object, dict[str, FitCall]] = OrderedDict()
+        self._versions: OrderedDict[object, Version] = OrderedDict()
         self._lock = threading.Lock()
         self.loads = 0  # how many times the calls were decoded (tests read it)
 
     def calls(self, session: Session) -> dict[str, FitCall]:
         """The open and forecast calls by code, as they are in the database now."""
+        return self.version(session).calls
+
+    def version(self, session: Session) -> Version:
+        """The catalogue as it is in the database now (a fresh, unkept one if it changed while it
+        was read)."""
         version = fingerprint(session)
         with self._lock:
             found = self._versions.get(version)
             if found is not None:
                 self._versions.move_to_end(version)
                 return found
-        loaded = {c.code: fit_call(c) for c in GrantsRepository(session).calls(statuses=list(FIT_STATUSES))}
+        loaded = Version({c.code: fit_call(c) for c in GrantsRepository(session).calls(statuses=list(FIT_STATUSES))})
         # Kept only if nothing changed while they were read (else they may be newer than `version`).
         unchanged = fingerprint(session) == version
         with self._lock:

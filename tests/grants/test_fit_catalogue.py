@@ -82,6 +82,22 @@ def test_the_answer_is_the_model_built_one_byte_for_byte(grants_db, query, munic
     assert {r["verdict"] for c in document["calls"] for r in c["rules"]} == {"pass", "warn", "fail"}
 
 
+def test_answers_assembled_per_county_are_each_municipalitys_own_byte_for_byte(grants_db):
+    """One catalogue version: the municipalities of a county share their county's ranking and
+    every rule but the region's (its text names the municipality); each answer, asked first, again
+    and after its neighbours, is still the model-built one of that municipality, and a decimal
+    written differently (1000 / 1000.00) is answered as written."""
+    varied_calls(grants_db)
+    asked = ["13", "15", "05", "10", "42", "08", "13", "15"]  # Kaunas county's four, Vilnius county's two
+    for query in (*QUERIES, FitQuery(themes=["anti_corruption"], total_cost_eur="100000.00")):
+        for municipality in asked:
+            with work(grants_db) as uow:
+                answer = idea_fit.assess(uow, query, municipality)
+                expected = model_built(uow, query, municipality)
+            assert json_response(answer).get_data() == json_response(expected).get_data(), (query, municipality)
+            assert json.loads(answer)["municipality_code"] == municipality
+
+
 def test_a_change_to_a_call_is_seen_by_the_next_request_and_nothing_else_reloads(grants_db):
     varied_calls(grants_db)
     query = QUERIES[0]

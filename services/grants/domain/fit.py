@@ -129,6 +129,12 @@ def _applicant_type(eligible_applicant_types: tuple[str, ...], applicant_type: s
         f"The call is open only to: {allowed.en}; a {mine.en} cannot apply."))
 
 
+def region_rule(eligible_regions: tuple[str, ...], municipality_code: str) -> RuleResult:
+    """The region rule on its own: the only rule whose result depends on the municipality rather
+    than on its county (its text names the municipality), so an answer can be assembled per county."""
+    return _region(eligible_regions, municipality_code)
+
+
 @lru_cache(maxsize=RULE_CACHE_SIZE)
 def _region(eligible_regions: tuple[str, ...], municipality_code: str) -> RuleResult:
     municipality = MUNICIPALITIES[municipality_code]

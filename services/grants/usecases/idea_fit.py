@@ -20,6 +20,7 @@ from services.grants.usecases import local_today
 from shared.errors import RuleViolation
 from shared.http import EncodedJson
 from shared.persistence.unit_of_work import UnitOfWork
+from shared.reference import MUNICIPALITIES
 
 
 def assess(uow: UnitOfWork, query: FitQuery, municipality_code: str | None) -> EncodedJson:
@@ -33,22 +34,68 @@ def assess(uow: UnitOfWork, query: FitQuery, municipality_code: str | None) -> E
         total_cost_eur=query.total_cost_eur, requested_grant_eur=query.requested_grant_eur,
         has_foreign_partner=query.has_foreign_partner or query.partner_country is not None,
         partner_country=query.partner_country)
-    calls = CATALOGUE.calls(uow.session)
-    ranked = fit.rank([c.facts for c in calls.values()], idea, today)
-    head = _dumps({"municipality_code": municipality_code, "assessed_on": today.isoformat()})
-    return EncodedJson(head[:-1] + ', "calls": [' + ", ".join(
-        calls[a.call.code].encoded_head + _call_tail(a) for a in ranked) + "]}")
+    version = CATALOGUE.version(uow.session)
+    # (Decimals as text: 1000 and 1000.00 are equal but answered as written.)
+    question = (idea.applicant_type, idea.themes, str(idea.total_cost_eur), str(idea.requested_grant_eur),
+                idea.has_foreign_partner, idea.partner_country, today)
+    return EncodedJson(version.document((municipality_code, question), lambda: _document(
+        version, idea, today, question)))
+
+
+def _document(version, idea: fit.ProjectIdea, today, question) -> str:
+    """The answer for a municipality, from its county's (assembled once per idea, county and day:
+    the ranking and every rule but the region's are the same for all municipalities of a county)."""
+    county = MUNICIPALITIES[idea.municipality_code].region
+    assembled = version.assembled((county, question), lambda: _assemble(version.calls, idea, today))
+    region = _region_parts(idea.municipality_code)
+    head = _dumps({"municipality_code": idea.municipality_code, "assessed_on": today.isoformat()})
+    return head[:-1] + ', "calls": [' + ", ".join(
+        before + region(eligible_regions) + after for before, eligible_regions, after in assembled) + "]}"
+
+
+def _assemble(calls, idea: fit.ProjectIdea, today) -> list[tuple[str, tuple[str, ...], str]]:
+    """Each call in ranked order as (its JSON up to its region rule, the call's regions, the rest)."""
+    parts = []
+    for assessment in fit.rank([c.facts for c in calls.values()], idea, today):
+        at = next(n for n, r in enumerate(assessment.rules) if r.rule == "region")
+        rules = assessment.rules
+        parts.append((
+            calls[assessment.call.code].encoded_head + _call_tail(assessment) + "[" + "".join(
+                _rule(r) + ", " for r in rules[:at]),
+            assessment.call.eligible_regions,
+            "".join(", " + _rule(r) for r in rules[at + 1:]) + "]}"))
+    return parts
+
+
+_REGION_PARTS: dict[str, dict[tuple[str, ...], str]] = {}
+
+
+def _region_parts(municipality_code: str):
+    """The region rule's JSON for this municipality and a call's regions, kept per municipality
+    (60) and set of regions (a few hundred): too many for the rules' shared cache."""
+    kept = _REGION_PARTS.setdefault(municipality_code, {})
+
+    def region(eligible_regions: tuple[str, ...]) -> str:
+        found = kept.get(eligible_regions)
+        if found is None:
+            if len(kept) >= fit.RULE_CACHE_SIZE:
+                kept.clear()
+            found = kept[eligible_regions] = _rule_json(fit.region_rule(eligible_regions, municipality_code))
+        return found
+
+    return region
 
 
 def _call_tail(assessment: fit.Assessment) -> str:
-    """A call's fields after its fixed ones (FitCall.encoded_head), in CallFitOut's order."""
+    """A call's fields after its fixed ones (FitCall.encoded_head), in CallFitOut's order, up to
+    its rules' list."""
     failures = assessment.failures
     # A Decimal's str is digits, a sign, a point or an exponent: a JSON string without escaping.
     return (f'"fits": {"true" if failures == 0 else "false"}, "failures": {failures}, '
             f'"warnings": {assessment.warnings}, "grant_eur": "{assessment.grant_eur}", '
             f'"own_contribution_eur": "{assessment.own_contribution_eur}", '
             f'"days_left": {assessment.days_left}, "shared_themes": {_themes(assessment.shared_themes)}, '
-            f'"rules": {_rules(assessment.rules)}}}')
+            f'"rules": ')
 
 
 @lru_cache(maxsize=fit.RULE_CACHE_SIZE)
@@ -57,12 +104,11 @@ def _themes(codes: tuple[str, ...]) -> str:
 
 
 @lru_cache(maxsize=fit.RULE_CACHE_SIZE)
-def _rules(results: tuple[fit.RuleResult, ...]) -> str:
-    return "[" + ", ".join(_rule(r) for r in results) + "]"
-
-
-@lru_cache(maxsize=fit.RULE_CACHE_SIZE)
 def _rule(result: fit.RuleResult) -> str:
+    return _rule_json(result)
+
+
+def _rule_json(result: fit.RuleResult) -> str:
     return _dumps({"rule": result.rule, "verdict": result.verdict.value, "explanation": result.explanation.as_dict()})
 
 
