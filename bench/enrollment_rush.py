@@ -80,9 +80,13 @@ def judge(replies, latencies, elapsed, args, in_order: bool) -> dict:
     holds = (statuses == {"confirmed": args.seats, "waitlisted": args.requests - args.seats}
              and positions == list(range(1, args.requests - args.seats + 1))
              and (not args.quota or max(per_municipality.values()) <= args.quota) and in_order)
-    return {"enrolments_per_s": round(args.requests / elapsed, 1),
-            "p50_ms": round(statistics.median(latencies) * 1000, 1),
-            "p99_ms": round(percentile(latencies, 99) * 1000, 1), "holds": holds}
+    result = {"enrolments_per_s": round(args.requests / elapsed, 1),
+              "p50_ms": round(statistics.median(latencies) * 1000, 1),
+              "p99_ms": round(percentile(latencies, 99) * 1000, 1), "holds": holds}
+    if not holds:  # what went wrong: the answers by status, and whether the database kept arrival order
+        result["answers"] = {str(k): v for k, v in statuses.items()}
+        result["in_order"] = in_order
+    return result
 
 
 def arrival_order_kept(replies, database: str, table: str, order: str) -> bool:

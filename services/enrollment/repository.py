@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Iterable
 
-from sqlalchemy import Select, Text, and_, cast, delete, func, literal, or_, select, update
+from sqlalchemy import Integer, Select, Text, and_, bindparam, cast, delete, func, literal, or_, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from services.enrollment.domain.rules import (
     HOLDS_SEAT,
@@ -28,7 +31,7 @@ from services.enrollment.models import (
     TrainingNeedSupport,
     TrainingSession,
 )
-from shared.persistence.schema import UtcDateTime
+from shared.persistence.schema import OUTBOX, UtcDateTime
 from shared.errors import NotFound
 from shared.tenancy import keyed_by, owned_by
 
@@ -237,14 +240,43 @@ class EnrollmentRepository:
 
     def session_and_course(self, session_id: uuid.UUID, *, lock: bool = False) -> tuple[TrainingSession, Course]:
         """The session (row-locked with lock=True) and its course, in one round trip."""
-        query = (select(TrainingSession, Course).join(Course, Course.id == TrainingSession.course_id)
-                 .where(TrainingSession.id == session_id).execution_options(populate_existing=True))
-        if lock:
-            query = query.with_for_update(of=TrainingSession)
-        found = self.session.execute(query).first()
+        found = self.session.execute(_SESSION_AND_COURSE[lock], {"session_id": session_id}).first()
         if found is None:
             raise NotFound("session", session_id)
         return tuple(found)
+
+    def arrival_state(self, session_id: uuid.UUID, email_key: str) -> tuple[list[tuple[str, str, str, int]],
+                                                                            uuid.UUID | None]:
+        """For an arrival, under the session's lock, in one round trip: the seat state (as
+        `seat_state`) and the id of the person's enrolment in the session, if any. (Read after
+        the lock was taken, in its own statement: a statement that waited for the lock still sees
+        the rows as they were when it began.)"""
+        rows, existing = [], None
+        for mode, status, municipality, number, found in self.session.execute(
+                _ARRIVAL_STATE, {"session_id": session_id, "email_key": email_key}):
+            if found is not None:
+                existing = found
+            else:
+                rows.append((mode, status, municipality, number))
+        return rows, existing
+
+    def insert_arrival(self, training_session: TrainingSession, enrollment: Enrollment,
+                       key: IdempotencyKey | None, outbox_row: dict) -> None:
+        """Write a new arrival decided under the session's lock: the session's next arrival number
+        (already taken on `training_session`), the enrolment, its Idempotency-Key and its event's
+        outbox row — on PostgreSQL as one statement (data-modifying CTEs), so the lock is held for
+        one round trip of writing, not an ORM flush per row. `enrollment` and `key` stay transient
+        (they are not added to the ORM session)."""
+        # The ORM copy already holds the new number: written here, not again by a flush. (Core
+        # statements on the tables: no ORM autoflush, no identity map.)
+        set_committed_value(training_session, "next_arrival_seq", training_session.next_arrival_seq)
+        rows = {"e_": _row_of(enrollment), "o_": outbox_row, **({"k_": _row_of(key)} if key is not None else {})}
+        values = {"s_id": training_session.id, "s_next": training_session.next_arrival_seq}
+        for prefix, row in rows.items():
+            values.update({prefix + name: value for name, value in row.items()})
+        for statement in _arrival_writes(self.dialect == "postgresql",
+                                         tuple((prefix, tuple(row)) for prefix, row in rows.items())):
+            self.session.execute(statement, values)
 
     def holders(self, session_id: uuid.UUID) -> list[tuple[str, str]]:
         """(mode, municipality) of every seat held (confirmed or offered)."""
@@ -614,6 +646,50 @@ class Lists:
         if term is not None:
             query = query.where(self.contains(TrainingNeed.description, term))
         return self.rows(query, TrainingNeed.created_at, TrainingNeed.id, sort, after, limit)
+
+
+# The statements of an arrival (the hot path of a registration rush), built once with bound
+# parameters: building and caching a statement per request with the values in it cost more CPU
+# than the database work.
+def _session_and_course(lock: bool):
+    query = (select(TrainingSession, Course).join(Course, Course.id == TrainingSession.course_id)
+             .where(TrainingSession.id == bindparam("session_id")).execution_options(populate_existing=True))
+    return query.with_for_update(of=TrainingSession) if lock else query
+
+
+_SESSION_AND_COURSE = {lock: _session_and_course(lock) for lock in (False, True)}
+_ARRIVAL_STATE = (
+    select(Enrollment.mode, Enrollment.status, Enrollment.municipality_code, func.count().label("number"),
+           literal(None, Enrollment.id.type).label("existing"))
+    .where(Enrollment.session_id == bindparam("session_id"),
+           Enrollment.status.in_(HOLDING + [EnrollmentStatus.WAITLISTED.value]))
+    .group_by(Enrollment.mode, Enrollment.status, Enrollment.municipality_code)
+).union_all(
+    select(literal(None, Enrollment.mode.type), literal(None, Enrollment.status.type),
+           literal(None, Enrollment.municipality_code.type), literal(None, Integer()), Enrollment.id)
+    .where(Enrollment.session_id == bindparam("session_id"), Enrollment.email_key == bindparam("email_key")))
+
+
+@lru_cache(maxsize=8)
+def _arrival_writes(postgresql: bool, columns: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple:
+    """UPDATE the session's next arrival number, INSERT the enrolment, its key (if any) and the outbox
+    row (`columns`: the prefix of each row's parameters and the columns it gives): one statement on
+    PostgreSQL, in turn on SQLite (no data-modifying CTEs; no round trips to save)."""
+    tables = {"e_": Enrollment.__table__, "k_": IdempotencyKey.__table__, "o_": OUTBOX}
+    sessions = TrainingSession.__table__
+    writes = [sessions.update().where(sessions.c.id == bindparam("s_id")).values(next_arrival_seq=bindparam("s_next"))]
+    for prefix, names in columns:
+        table = tables[prefix]
+        writes.append(table.insert().values({name: bindparam(prefix + name, type_=table.c[name].type)
+                                             for name in names}))
+    if postgresql:
+        return (writes[-1].add_cte(*[w.cte(f"w{n}") for n, w in enumerate(writes[:-1])]),)
+    return tuple(writes)
+
+
+def _row_of(obj) -> dict:
+    """A mapped object's column values, for a Core INSERT."""
+    return {prop.columns[0].name: getattr(obj, prop.key) for prop in sa_inspect(type(obj)).column_attrs}
 
 
 def _like(text: str) -> str:

@@ -68,20 +68,28 @@ class UnitOfWork:
 
     def add_envelope(self, envelope: Envelope) -> Envelope:
         """Put an already built envelope in the outbox (e.g. one the CLI makes for an operator)."""
-        self.session.execute(
-            OUTBOX.insert().values(
-                event_id=envelope.id,
-                event_type=envelope.type,
-                exchange=envelope.exchange,
-                routing_key=envelope.routing_key,
-                correlation_id=envelope.correlationid,
-                body=json.dumps(envelope.to_wire(), ensure_ascii=False),
-                created_at=utcnow(),
-            )
-        )
+        self.session.execute(OUTBOX.insert().values(self._outbox_values(envelope)))
+        self._emitted(envelope)
+        return envelope
+
+    def outbox_row(self, data: EventData, *, subject: str | None = None) -> dict:
+        """Emit an event that the caller's own statement inserts into the outbox in this
+        transaction (e.g. one statement writing a row and its event together): the outbox row's
+        values. Counted as emitted, like `emit`; published only if this unit of work commits."""
+        envelope = new_envelope(data, source=f"savivalda/{self.service}", correlation_id=self.correlation_id,
+                                subject=subject)
+        self._emitted(envelope)
+        return self._outbox_values(envelope)
+
+    def _emitted(self, envelope: Envelope) -> None:
         self._pending_events += 1
         self.emitted.append(envelope)
-        return envelope
+
+    @staticmethod
+    def _outbox_values(envelope: Envelope) -> dict:
+        return dict(event_id=envelope.id, event_type=envelope.type, exchange=envelope.exchange,
+                    routing_key=envelope.routing_key, correlation_id=envelope.correlationid,
+                    body=json.dumps(envelope.to_wire(), ensure_ascii=False), created_at=utcnow())
 
     def claim(self, consumer: str, envelope: Envelope) -> bool:
         """Record that `consumer` applies this event; False if it already did (redelivery).

@@ -112,7 +112,8 @@ def _enroll(uow: UnitOfWork, links: Links, session_id, body: EnrollmentIn, princ
             return Enrolled(enrollment_view(uow, links, replayed), created=False)
     email_key = normalise_email(body.email)
     session, course = repo.session_and_course(session_id, lock=True)
-    existing = repo.enrollment_of(session.id, email_key)
+    seat_state, existing_id = repo.arrival_state(session.id, email_key)
+    existing = repo.enrollment(existing_id) if existing_id is not None else None
     _check_not_anothers(principal, existing)  # ENROLLED_PERSON checked before the lock; again under it
     if existing is not None and EnrollmentStatus(existing.status) in ACTIVE:
         if key:
@@ -131,11 +132,18 @@ def _enroll(uow: UnitOfWork, links: Links, session_id, body: EnrollmentIn, princ
     enrollment.municipality_code, enrollment.language, enrollment.mode = body.municipality_code, body.language, mode.value
     enrollment.cancelled_at = enrollment.cancel_reason = enrollment.offered_at = enrollment.offer_expires_at = None
     seating = Seating(uow, repo, links, now)
-    arrival, position = seating.admit(session, course, enrollment)
-    repo.add(enrollment)
-    if key:
-        _remember_key(repo, key, scope, fingerprint, enrollment, now)
-    seating.announce_arrival(session, course, enrollment, arrival, position)
+    arrival, position = seating.admit(session, course, enrollment, seat_state)
+    if existing is None:
+        # The hot path of a rush: the arrival, its key and its event written by one statement.
+        remembered = _key_row(key, scope, fingerprint, enrollment, now) if key else None
+        event = uow.outbox_row(seating.arrival_event(session, course, enrollment, arrival, position),
+                               subject=str(enrollment.id))
+        repo.insert_arrival(session, enrollment, remembered, event)
+    else:
+        repo.add(enrollment)
+        if key:
+            _remember_key(repo, key, scope, fingerprint, enrollment, now)
+        seating.announce_arrival(session, course, enrollment, arrival, position)
     uow.commit()
     waiting = arrival.waiting_for.value if arrival.waiting_for else None
     return Enrolled(enrollment_out(enrollment, position, waiting, links), created=True)
@@ -156,8 +164,12 @@ def _replay(repo: EnrollmentRepository, key: str, scope: str, fingerprint: str) 
 
 
 def _remember_key(repo: EnrollmentRepository, key, scope, fingerprint, enrollment, now) -> None:
-    repo.add(IdempotencyKey(principal=scope, key=key, request_hash=fingerprint, enrollment_id=enrollment.id,
-                            created_at=now))
+    repo.add(_key_row(key, scope, fingerprint, enrollment, now))
+
+
+def _key_row(key, scope, fingerprint, enrollment, now) -> IdempotencyKey:
+    return IdempotencyKey(principal=scope, key=key, request_hash=fingerprint, enrollment_id=enrollment.id,
+                          created_at=now)
 
 
 # ---------------------------------------------------------------- reading

@@ -144,21 +144,28 @@ class Seating:
         return promoted
 
     # ------------------------------------------------------------------ arrivals
-    def admit(self, session: TrainingSession, course: Course, enrollment: Enrollment) -> tuple[Arrival, int | None]:
+    def admit(self, session: TrainingSession, course: Course, enrollment: Enrollment,
+              seat_state: list[tuple[str, str, str, int]] | None = None) -> tuple[Arrival, int | None]:
         """Decide a new (or returning) arrival's seat; it gets the next arrival number. Returns the
-        decision and, if waitlisted, the place in line.
+        decision and, if waitlisted, the place in line. `seat_state`: the rows of
+        `repo.seat_state`, if the caller read them (under the lock) already.
 
         This is the hot path of a registration rush (every arrival waits for the session's lock),
-        so it reads the seat state once and the waitlist only when a seat is free."""
+        so it reads the seat state once and the waitlist only when someone waits for a pool that
+        has a free seat."""
+        changed = False
         if (session.quota_released_at is None and session.quota_release_at is not None
                 and session.quota_release_at <= self.now):
             self.release_quota(session, course)
+            changed = True
         if session.offer_hours is not None:
             # (offers left over from before offers were switched off expire through the timer)
-            self.expire_offers(session, course)
-        counts, waiting = self.state(session)
-        for promoted in self.fill(session, course, "seat_freed", counts):
-            waiting[promoted.mode] -= 1
+            changed = self.expire_offers(session, course) > 0 or changed
+        counts, waiting = self.state(session, None if changed else seat_state)
+        policy = self.policy(session, course)
+        if any(waiting[mode.value] and counts.free(policy, mode) for mode in policy.capacities):
+            for promoted in self.fill(session, course, "seat_freed", counts):
+                waiting[promoted.mode] -= 1
         mode = AttendanceMode(enrollment.mode)
         arrival = decide_arrival(self.policy(session, course), counts, mode, enrollment.municipality_code)
         enrollment.arrival_seq = self.repo.take_arrival_seq(session)
@@ -168,10 +175,12 @@ class Seating:
         position = waiting[mode.value] + 1 if arrival.status is EnrollmentStatus.WAITLISTED else None
         return arrival, position
 
-    def state(self, session: TrainingSession) -> tuple[SeatCounts, Counter]:
-        """Seats held (per pool and municipality) and people waiting per pool, in one query."""
+    def state(self, session: TrainingSession,
+              rows: list[tuple[str, str, str, int]] | None = None) -> tuple[SeatCounts, Counter]:
+        """Seats held (per pool and municipality) and people waiting per pool, in one query (or
+        from its `rows`, read by the caller)."""
         counts, waiting = SeatCounts(), Counter()
-        for mode, status, municipality, number in self.repo.seat_state(session.id):
+        for mode, status, municipality, number in (self.repo.seat_state(session.id) if rows is None else rows):
             if status == EnrollmentStatus.WAITLISTED.value:
                 waiting[mode] += number
             else:
@@ -181,26 +190,33 @@ class Seating:
 
     def announce_arrival(self, session: TrainingSession, course: Course, enrollment: Enrollment,
                          arrival: Arrival, position: int | None) -> None:
+        self.db.emit(self.arrival_event(session, course, enrollment, arrival, position), subject=str(enrollment.id))
+
+    def arrival_event(self, session: TrainingSession, course: Course, enrollment: Enrollment,
+                      arrival: Arrival, position: int | None) -> EnrollmentConfirmed | EnrollmentWaitlisted:
+        """What an arrival is told: enrollment_confirmed, or enrollment_waitlisted with its place."""
         if arrival.status is EnrollmentStatus.CONFIRMED:
-            self.emit_confirmed(session, course, enrollment)
-        else:
-            self.db.emit(EnrollmentWaitlisted(
-                enrollment_id=enrollment.id, session_id=session.id, course_id=course.id,
-                course_title=title_of(course), starts_at=session.starts_at, ends_at=session.ends_at,
-                region=session.region, venue=session.venue, online_url=session.online_url, position=position,
-                participant=person_of(enrollment), attendance_mode=enrollment.mode,
-                waiting_for=arrival.waiting_for.value, manage_url=self.links.manage(enrollment.id),
-                calendar_url=self.links.person_calendar(enrollment.id),
-            ), subject=str(enrollment.id))
+            return self.confirmed_event(session, course, enrollment)
+        return EnrollmentWaitlisted(
+            enrollment_id=enrollment.id, session_id=session.id, course_id=course.id,
+            course_title=title_of(course), starts_at=session.starts_at, ends_at=session.ends_at,
+            region=session.region, venue=session.venue, online_url=session.online_url, position=position,
+            participant=person_of(enrollment), attendance_mode=enrollment.mode,
+            waiting_for=arrival.waiting_for.value, manage_url=self.links.manage(enrollment.id),
+            calendar_url=self.links.person_calendar(enrollment.id),
+        )
 
     def emit_confirmed(self, session: TrainingSession, course: Course, enrollment: Enrollment) -> None:
-        self.db.emit(EnrollmentConfirmed(
+        self.db.emit(self.confirmed_event(session, course, enrollment), subject=str(enrollment.id))
+
+    def confirmed_event(self, session: TrainingSession, course: Course, enrollment: Enrollment) -> EnrollmentConfirmed:
+        return EnrollmentConfirmed(
             enrollment_id=enrollment.id, session_id=session.id, course_id=course.id, course_title=title_of(course),
             starts_at=session.starts_at, ends_at=session.ends_at, venue=session.venue, online_url=session.online_url,
             fee_eur=session.fee_eur, participant=person_of(enrollment), region=session.region,
             attendance_mode=enrollment.mode, manage_url=self.links.manage(enrollment.id),
             calendar_url=self.links.person_calendar(enrollment.id),
-        ), subject=str(enrollment.id))
+        )
 
     def seat_changed(self, session: TrainingSession, enrollment: Enrollment) -> None:
         """A seat was confirmed or given up: the municipality's invoice of a session with a fee is
