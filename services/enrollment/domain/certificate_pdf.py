@@ -16,10 +16,14 @@ from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import segno
-from fpdf import FPDF
+if TYPE_CHECKING:
+    from fpdf import FPDF
+
+# fpdf2 and segno are imported when the first PDF is made, not when the service starts: they are
+# the largest imports of the enrollment service (docs/performance.md, embedded start).
 
 VILNIUS = ZoneInfo("Europe/Vilnius")
 FONT_DIRS = (str(Path(__file__).resolve().parents[1] / "fonts"), "/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/local/share/fonts/dejavu",
@@ -44,6 +48,8 @@ def font_files() -> tuple[Path, Path]:
 
 
 def _document(orientation: str = "P") -> FPDF:
+    from fpdf import FPDF
+
     regular, bold = font_files()
     pdf = FPDF(orientation=orientation, unit="mm", format="A4")
     pdf.add_font(FONT, "", str(regular))
@@ -90,6 +96,8 @@ STATUS_WORDS = {"valid": ("Galioja", "Valid"), "expired": ("Nebegalioja", "Expir
 
 def qr_png(url: str) -> bytes:
     """The link as a QR code (PNG, error correction M), for the PDF and anyone who wants the image."""
+    import segno
+
     out = io.BytesIO()
     segno.make(url, error="m").save(out, kind="png", scale=8, border=2)
     return out.getvalue()
