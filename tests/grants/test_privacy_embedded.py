@@ -74,7 +74,9 @@ def test_no_personal_field_survives_an_erasure_and_counts_stay(grants_system):
     assert erased[0]["data"] == {"request_id": request["data"]["request_id"], "removed": {
         "application_contacts": 2, "applications_created": 1, "checklist_changes": 1, "checklist_updates": 1,
         "consultant_assignments": 1,
-        "consultation_entries": 1, "dead_letters": 0, "partner_contacts": 0, "published_events": 3, "status_changes": 2,
+        "consultation_entries": 1, "dead_letters": 0, "partner_contacts": 0,
+        # application_created x2, status_changed and consultant_assigned (her assignment as consultant)
+        "published_events": 4, "status_changes": 2,
         "amendments": 0, "payment_claims_approved": 0, "payment_claims_paid": 0, "payment_claims_submitted": 0,
         "report_submissions": 0, "engagement_authors": 0, "engagement_consultants": 0, "engagement_contacts": 0,
         "engagement_texts": 0, "documents_deleted": 0, "document_uploaders": 0, "document_names": 0,
