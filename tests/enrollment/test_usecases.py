@@ -286,7 +286,9 @@ def test_completion_certifies_who_attended_enough_and_the_figures_count_it(work)
         assert (done.recorded, done.unchanged) == (2, 0)
     with work() as uow:
         completed = attendance.complete_session(uow, LINKS, session.id, CompleteSessionIn())
-        assert types(uow) == ["enrollment_cancelled", "certificate_issued", "session_completed"]
+        # both who attended are asked for feedback (services/enrollment/usecases/feedback.py)
+        assert types(uow) == ["enrollment_cancelled", "certificate_issued", "session_completed",
+                              "feedback_requested", "feedback_requested"]
     assert (completed.attended, completed.certificates_issued, completed.session.status) == (2, 1, "completed")
     with work() as uow:
         assert enrolment.get_enrollment(uow, LINKS, waiting.id).cancel_reason == "session_held"
