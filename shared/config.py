@@ -184,6 +184,8 @@ class Settings:
     # largest file accepted. Embedded: <data folder>/documents; a container: a volume (deploy/).
     documents_dir: Path | None = None
     document_max_bytes: int = 10 << 20
+    # Enrollment's feedback reports show results only from this many answers up (docs/enrollment.md).
+    feedback_min_answers: int = 5
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -247,7 +249,20 @@ def _common(env: Mapping[str, str]) -> dict:
         http_body_timeout=_positive(env, "HTTP_BODY_TIMEOUT", "30", float),
         http_max_connections=_positive(env, "HTTP_MAX_CONNECTIONS", "1000", int),
         document_max_bytes=_positive(env, "DOCUMENT_MAX_BYTES", str(10 << 20), int),
+        feedback_min_answers=_feedback_threshold(env),
     )
+
+
+FEEDBACK_MIN_ANSWERS_FLOOR = 3  # a lower anonymity threshold would show one or two people's answers
+
+
+def _feedback_threshold(env: Mapping[str, str]) -> int:
+    text = _env(env, "FEEDBACK_MIN_ANSWERS", "5")
+    value = int(text) if text.strip().isdigit() else 0
+    if value < FEEDBACK_MIN_ANSWERS_FLOOR:
+        raise ConfigurationError(f"{ENV_PREFIX}FEEDBACK_MIN_ANSWERS must be a whole number of at least "
+                                 f"{FEEDBACK_MIN_ANSWERS_FLOOR}, got {text!r}")
+    return value
 
 
 def _positive(env: Mapping[str, str], name: str, default: str, kind: type):

@@ -572,27 +572,28 @@ class EnrollmentService(PublicPages, ServiceBase):
     def session_feedback_report(self, request, session_id, query: SessionReportQuery, principal):
         """A session's feedback: invited, answers, and (from the anonymity threshold up) averages,
         distributions and comments per question. Municipality tokens: sessions their people attended."""
-        return feedback.session_report(self.db, session_id, query)
+        return feedback.session_report(self.db, session_id, query, threshold=self.settings.feedback_min_answers)
 
     @route("GET", "/enrollment/reports/feedback/courses/<uuid:course_id>", roles=STAFF_OR_MUNICIPALITY,
            query=FeedbackReportQuery, response=FeedbackReportOut, errors=(404,), scope=OWN_STAFF)
     def course_feedback_report(self, request, course_id, query: FeedbackReportQuery, principal, tenant):
         """A course's feedback over its sessions in a period (only sessions reaching the threshold on
         their own are added up). Municipality tokens: the sessions their people attended."""
-        return feedback.course_report(self.db, course_id, query, tenant)
+        return feedback.course_report(self.db, course_id, query, tenant, threshold=self.settings.feedback_min_answers)
 
     @route("GET", "/enrollment/reports/feedback/trainers/<uuid:trainer_id>", roles=STAFF,
            query=FeedbackReportQuery, response=FeedbackReportOut, errors=(404,))
     def trainer_feedback_report(self, request, trainer_id, query: FeedbackReportQuery, principal):
         """A trainer's feedback over the sessions they taught in a period (staff: the register is the centre's)."""
-        return feedback.trainer_report(self.db, trainer_id, query, query.municipality_code)
+        return feedback.trainer_report(self.db, trainer_id, query, query.municipality_code,
+                                       threshold=self.settings.feedback_min_answers)
 
     @route("GET", "/enrollment/reports/feedback/themes/<string:theme>", roles=STAFF_OR_MUNICIPALITY,
            query=FeedbackReportQuery, response=FeedbackReportOut, errors=(404,), scope=OWN_STAFF)
     def theme_feedback_report(self, request, theme, query: FeedbackReportQuery, principal, tenant):
         """Feedback over the sessions of courses on a theme in a period. Municipality tokens: the sessions
         their people attended."""
-        return feedback.theme_report(self.db, theme, query, tenant)
+        return feedback.theme_report(self.db, theme, query, tenant, threshold=self.settings.feedback_min_answers)
 
     # ================================================================== fees: invoices (usecases/invoices.py)
     @route("POST", "/enrollment/sessions/<uuid:session_id>/invoices", roles=STAFF, body=IssueInvoicesIn,

@@ -26,7 +26,7 @@ from shared.persistence.unit_of_work import UnitOfWork
 from tests.support.entrypoints import handler_steps
 
 SETTINGS = SimpleNamespace(public_url="https://mokymai.example.lt", auth_secret="entrypoint-test-secret-0123456789",
-                           timer_interval=3600.0)
+                           timer_interval=3600.0, feedback_min_answers=5)
 LINKS = Links(SETTINGS.public_url, SETTINGS.auth_secret)
 STAFF = Principal(subject="egle@lsa.lt", role="staff")
 USE_CASE_MODULES = ("attendance", "calendars", "catalogue", "certificates", "enrolment", "erasure", "housekeeping",

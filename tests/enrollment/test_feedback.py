@@ -11,11 +11,13 @@ from datetime import datetime, timedelta, timezone
 from email import policy
 from email.utils import parseaddr
 
+import pytest
 import requests
 from sqlalchemy import func, select
 
 from services.enrollment.feedback_pages import PAGES
 from services.enrollment.models import FeedbackAnswer, FeedbackBallot, FeedbackForm, FeedbackInvitation
+from tests.enrollment.conftest import _embedded
 from tests.enrollment.helpers import assert_problem, person
 from tests.support import wait_until
 
@@ -338,8 +340,13 @@ def test_results_show_from_the_threshold_and_add_up_only_sessions_that_reach_it(
     assert system.get(f"/reports/feedback/courses/{course['id']}?from={tomorrow}").body["sessions"] == 0
 
 
-def test_the_threshold_is_configurable(system, monkeypatch):
-    monkeypatch.setenv("SAVIVALDA_FEEDBACK_MIN_ANSWERS", "3")
+@pytest.fixture
+def low_threshold_system(tmp_path, reset_process_state):
+    yield from _embedded(tmp_path, {"SAVIVALDA_TIMER_INTERVAL": "0.2", "SAVIVALDA_FEEDBACK_MIN_ANSWERS": "3"})
+
+
+def test_the_threshold_is_configurable(low_threshold_system):
+    system = low_threshold_system
     session, people = held_session(system, people=3)
     for invitation in invitations(system, session["id"]):
         answer(system, invitation, GOOD)

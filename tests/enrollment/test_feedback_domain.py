@@ -5,6 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from services.enrollment.domain import feedback as rules
+from shared.config import ConfigurationError, embedded_settings
 from shared.errors import Conflict, RuleViolation
 
 NOW = datetime(2026, 11, 29, 12, tzinfo=timezone.utc)
@@ -85,12 +86,12 @@ def test_only_sessions_reaching_the_threshold_are_added_up_and_comments_are_sort
     assert usefulness["answered"] == 0 and usefulness["average"] is None
 
 
-def test_the_threshold_comes_from_the_environment_and_never_below_three():
-    assert rules.min_answers({}) == 5
-    assert rules.min_answers({"SAVIVALDA_FEEDBACK_MIN_ANSWERS": "8"}) == 8
-    for bad in ("2", "0", "five"):
-        with pytest.raises(ValueError):
-            rules.min_answers({"SAVIVALDA_FEEDBACK_MIN_ANSWERS": bad})
+def test_the_threshold_is_a_setting_checked_at_start_and_never_below_three(tmp_path):
+    assert embedded_settings(tmp_path, env={}).feedback_min_answers == 5
+    assert embedded_settings(tmp_path, env={"SAVIVALDA_FEEDBACK_MIN_ANSWERS": "8"}).feedback_min_answers == 8
+    for bad in ("2", "0", "five", "-7"):
+        with pytest.raises(ConfigurationError, match="SAVIVALDA_FEEDBACK_MIN_ANSWERS"):
+            embedded_settings(tmp_path, env={"SAVIVALDA_FEEDBACK_MIN_ANSWERS": bad})
 
 
 def test_a_persons_names_and_address_are_cleared_from_free_text():

@@ -6,15 +6,14 @@ anonymous. Pure rules, unit-tested in tests/enrollment/test_feedback_domain.py.
   course's questions as they are then and stays open `open_days` days.
 - Who answered and what was answered are stored apart (a ballot per enrolment, unique: once per
   person; an answer with no person, no time): nothing links an answer back to its author.
-- Results are shown only for groups of at least `min_answers()` answers (SAVIVALDA_FEEDBACK_MIN_ANSWERS,
-  default 5, at least 3); below that only the counts. Reports over several sessions (a course, a
+- Results are shown only for groups of at least `threshold` answers (the setting
+  SAVIVALDA_FEEDBACK_MIN_ANSWERS, default 5, at least 3: shared/config.py); below that only the counts. Reports over several sessions (a course, a
   trainer, a theme) add up only sessions that reach the threshold on their own, so subtracting one
   report from another never reveals a smaller group.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,8 +29,6 @@ MAX_TEXT_QUESTIONS = 3
 MAX_COMMENT = 2000  # characters of one free-text answer
 MAX_COMMENTS_SHOWN = 200  # per question in one report
 DEFAULT_OPEN_DAYS = 30
-MIN_ANSWERS_DEFAULT = 5
-MIN_ANSWERS_FLOOR = 3  # a lower threshold would show one or two people's answers
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 ERASED_TEXT = "[…]"
 
@@ -62,22 +59,6 @@ DEFAULT_QUESTIONS: tuple[Question, ...] = (
     Question("comment", TEXT, {"lt": "Ką norėtumėte pasakyti ar pasiūlyti?",
                                "en": "Anything you would like to tell us or suggest?"}, False),
 )
-
-
-def min_answers(env: Mapping[str, str] | None = None) -> int:
-    """The anonymity threshold: SAVIVALDA_FEEDBACK_MIN_ANSWERS (default 5; below 3 or not a number
-    is refused, so a typo cannot expose single answers)."""
-    text = (os.environ if env is None else env).get("SAVIVALDA_FEEDBACK_MIN_ANSWERS", "")
-    if not text.strip():
-        return MIN_ANSWERS_DEFAULT
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < MIN_ANSWERS_FLOOR:
-        raise ValueError(f"SAVIVALDA_FEEDBACK_MIN_ANSWERS must be a whole number of at least {MIN_ANSWERS_FLOOR}, "
-                         f"got {text!r}")
-    return value
 
 
 def check_questions(questions: list[Question]) -> None:

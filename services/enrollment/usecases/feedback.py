@@ -331,12 +331,11 @@ def _answer(uow: UnitOfWork, links: Links, enrollment_id, code: str, given: Give
 # ---------------------------------------------------------------- reports
 
 def _report(uow: UnitOfWork, scope: str, key: str, label: dict, forms: list[FeedbackForm],
-            municipality_code: str | None) -> FeedbackReportOut:
+            municipality_code: str | None, threshold: int) -> FeedbackReportOut:
     repo = FeedbackRepository.of(uow)
     ids = [f.session_id for f in forms]
     invited = repo.invited_counts(ids)
     answers = repo.answers_of(ids)
-    threshold = rules.min_answers()
     figures = rules.results((rules.SessionAnswers(
         session_id=f.session_id, questions=tuple(rules.Question.of(q) for q in f.questions),
         invited=invited.get(f.session_id, 0), answers=tuple(answers[f.session_id])) for f in forms), threshold)
@@ -349,36 +348,39 @@ def _period(query: FeedbackReportQuery) -> dict:
             "starts_to": local_day_start(query.to) if query.to else None}
 
 
-def session_report(uow: UnitOfWork, session_id, query: SessionReportQuery) -> FeedbackReportOut:
+def session_report(uow: UnitOfWork, session_id, query: SessionReportQuery, *, threshold: int) -> FeedbackReportOut:
     """(The query takes no filter: a session's results are whole, for anyone who may see them.)"""
     repo = EnrollmentRepository.of(uow)
     session = repo.training_session(session_id)
     course = repo.course(session.course_id)
     forms = FeedbackRepository.of(uow).forms(session_id=session.id)
-    return _report(uow, "session", str(session.id), dict(course.title), forms, None)
+    return _report(uow, "session", str(session.id), dict(course.title), forms, None, threshold)
 
 
-def course_report(uow: UnitOfWork, course_id, query: FeedbackReportQuery, tenant: str | None) -> FeedbackReportOut:
+def course_report(uow: UnitOfWork, course_id, query: FeedbackReportQuery, tenant: str | None, *,
+                  threshold: int) -> FeedbackReportOut:
     course = EnrollmentRepository.of(uow).course(course_id)
     forms = FeedbackRepository.of(uow).forms(course_id=course.id, municipality_code=tenant, **_period(query))
-    return _report(uow, "course", str(course.id), dict(course.title), forms, tenant)
+    return _report(uow, "course", str(course.id), dict(course.title), forms, tenant, threshold)
 
 
-def trainer_report(uow: UnitOfWork, trainer_id, query: FeedbackReportQuery, tenant: str | None) -> FeedbackReportOut:
+def trainer_report(uow: UnitOfWork, trainer_id, query: FeedbackReportQuery, tenant: str | None, *,
+                   threshold: int) -> FeedbackReportOut:
     trainer = uow.session.get(Trainer, trainer_id)
     if trainer is None:
         raise NotFound("trainer", trainer_id)
     forms = FeedbackRepository.of(uow).forms(trainer_id=trainer.id, municipality_code=tenant, **_period(query))
-    return _report(uow, "trainer", str(trainer.id), {"lt": trainer.name, "en": trainer.name}, forms, tenant)
+    return _report(uow, "trainer", str(trainer.id), {"lt": trainer.name, "en": trainer.name}, forms, tenant, threshold)
 
 
-def theme_report(uow: UnitOfWork, theme: str, query: FeedbackReportQuery, tenant: str | None) -> FeedbackReportOut:
+def theme_report(uow: UnitOfWork, theme: str, query: FeedbackReportQuery, tenant: str | None, *,
+                 threshold: int) -> FeedbackReportOut:
     found = THEMES.get(theme)
     if found is None:
         raise NotFound("theme", theme)
     forms = [f for f in FeedbackRepository.of(uow).forms(municipality_code=tenant, **_period(query))
              if theme in (f.themes or [])]
-    return _report(uow, "theme", theme, {"lt": found.label_lt, "en": found.label_en}, forms, tenant)
+    return _report(uow, "theme", theme, {"lt": found.label_lt, "en": found.label_en}, forms, tenant, threshold)
 
 
 # ---------------------------------------------------------------- erasure
