@@ -22,6 +22,7 @@ from services.enrollment.domain.certificate_pdf import (
 )
 from services.enrollment.usecases import bulk
 from tests.enrollment.helpers import assert_problem, person
+from tests.enrollment.test_readme import run_after_walkthrough
 
 LITHUANIAN = "Žydrūnė Ąžuolaitytė-Čiurlionienė įšųūę"
 
@@ -290,23 +291,5 @@ def test_the_certificate_e_mail_links_the_pdf_through_the_persons_own_link():
 
 
 def test_the_readme_documents_example_works_as_written(system, tmp_path):
-    import os
-    import re
-    import subprocess
-
-    from shared.auth import issue_token
-    from tests.enrollment.test_readme import ROOT, walkthrough
-
-    readme = (ROOT / "README.md").read_text()
-    block = re.search(r"<!-- documents example[^>]*-->\n(.*?)\n<!-- end of the documents example -->", readme,
-                      flags=re.S).group(1)
-    lines = block.strip("\n").splitlines()
-    assert all(line.startswith("    ") or not line.strip() for line in lines), "the block is one code block"
-    script = walkthrough() + f"\ncd {tmp_path}\n" + "\n".join(line[4:] for line in lines)
-    env = {**os.environ, "API": system.base_url, "SAVIVALDA_DATA_DIR": str(system.settings.data_dir),
-           "STAFF": issue_token(system.settings.auth_secret, subject="egle@lsa.lt", role="staff")}
-    done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], env=env,
-                          capture_output=True, text=True, timeout=120, cwd=ROOT)
-    assert done.returncode == 0, done.stdout + done.stderr
-    out = done.stdout.splitlines()
+    out = run_after_walkthrough(system, tmp_path, "documents example")
     assert out[-4:] == ["2 1 ['rows.3.email']", "Ona Žemaitytė", "Petras Šimkus", "%PDF-"], out

@@ -19,6 +19,7 @@ from services.enrollment.feedback_pages import PAGES
 from services.enrollment.models import FeedbackAnswer, FeedbackBallot, FeedbackForm, FeedbackInvitation
 from tests.enrollment.conftest import _embedded
 from tests.enrollment.helpers import assert_problem, person
+from tests.enrollment.test_readme import run_after_walkthrough
 from tests.support import wait_until
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
@@ -413,24 +414,7 @@ def test_erasure_leaves_no_identity_in_the_free_text(system):
 # ---------------------------------------------------------------- the README
 
 def test_the_readme_feedback_example_works_as_written(system, tmp_path):
-    import os
-    import subprocess
-
-    from shared.auth import issue_token
-    from tests.enrollment.test_readme import ROOT, walkthrough
-
-    readme = (ROOT / "README.md").read_text()
-    block = re.search(r"<!-- feedback example[^>]*-->\n(.*?)\n<!-- end of the feedback example -->", readme,
-                      flags=re.S).group(1)
-    lines = block.strip("\n").splitlines()
-    assert all(line.startswith("    ") or not line.strip() for line in lines), "the block is one code block"
-    script = walkthrough() + f"\ncd {tmp_path}\n" + "\n".join(line[4:] for line in lines)
-    env = {**os.environ, "API": system.base_url, "SAVIVALDA_DATA_DIR": str(system.settings.data_dir),
-           "STAFF": issue_token(system.settings.auth_secret, subject="egle@lsa.lt", role="staff")}
-    done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], env=env,
-                          capture_output=True, text=True, timeout=120, cwd=ROOT)
-    assert done.returncode == 0, done.stdout + done.stderr
-    out = done.stdout.splitlines()
+    out = run_after_walkthrough(system, tmp_path, "feedback example")
     assert out[-5:] == ["['overall', 'usefulness', 'trainer', 'organisation', 'comment']", "True", "409",
                         "2 1 False", "['overall', 'cases']"], out
 

@@ -19,6 +19,7 @@ import pytest
 from services.enrollment.domain.invoices import VILNIUS
 from services.enrollment.models import Invoice, InvoiceVersion, TrainingSession
 from tests.enrollment.helpers import assert_problem, future, person
+from tests.enrollment.test_readme import run_after_walkthrough
 
 LITHUANIAN = "Žydrūnė Ąžuolaitytė-Čiurlionienė"
 
@@ -307,25 +308,7 @@ def test_the_municipality_coordinator_is_told_in_their_language_with_the_pdf_lin
 
 
 def test_the_readme_invoices_example_works_as_written(system, tmp_path):
-    import os
-    import re
-    import subprocess
-
-    from shared.auth import issue_token
-    from tests.enrollment.test_readme import ROOT, walkthrough
-
-    readme = (ROOT / "README.md").read_text()
-    block = re.search(r"<!-- invoices example[^>]*-->\n(.*?)\n<!-- end of the invoices example -->", readme,
-                      flags=re.S).group(1)
-    lines = block.strip("\n").splitlines()
-    assert all(line.startswith("    ") or not line.strip() for line in lines), "the block is one code block"
-    script = walkthrough() + f"\ncd {tmp_path}\n" + "\n".join(line[4:] for line in lines)
-    env = {**os.environ, "API": system.base_url, "SAVIVALDA_DATA_DIR": str(system.settings.data_dir),
-           "STAFF": issue_token(system.settings.auth_secret, subject="egle@lsa.lt", role="staff")}
-    done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], env=env,
-                          capture_output=True, text=True, timeout=120, cwd=ROOT)
-    assert done.returncode == 0, done.stdout + done.stderr
-    out = done.stdout.splitlines()
+    out = run_after_walkthrough(system, tmp_path, "invoices example")
     assert out[-5:] == ["[('15', 1, '20.00'), ('57', 1, '20.00')]", "1,Jonas Jonaitis,20.00", "total,,20.00",
                         "paid 20.00", "40.00 20.00 20.00"], out
 

@@ -11,13 +11,28 @@ from shared.auth import issue_token
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def walkthrough() -> str:
+def readme_block(name: str) -> str:
+    """The README's code block between `<!-- {name}... -->` and `<!-- end of the {name} -->`, unindented."""
     readme = (ROOT / "README.md").read_text()
-    block = re.search(r"<!-- enrollment walk-through[^>]*-->\n(.*?)\n<!-- end of the enrollment walk-through -->",
-                      readme, flags=re.S).group(1)
+    block = re.search(rf"<!-- {name}[^>]*-->\n(.*?)\n<!-- end of the {name} -->", readme, flags=re.S).group(1)
     lines = block.strip("\n").splitlines()
     assert all(line.startswith("    ") or not line.strip() for line in lines), "the block is one code block"
     return "\n".join(line[4:] for line in lines)
+
+
+def walkthrough() -> str:
+    return readme_block("enrollment walk-through")
+
+
+def run_after_walkthrough(system, tmp_path, name: str) -> list[str]:
+    """Runs the walk-through, then the README's block `name` (in tmp_path) as written; its output lines."""
+    script = walkthrough() + f"\ncd {tmp_path}\n" + readme_block(name)
+    env = {**os.environ, "API": system.base_url, "SAVIVALDA_DATA_DIR": str(system.settings.data_dir),
+           "STAFF": issue_token(system.settings.auth_secret, subject="egle@lsa.lt", role="staff")}
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], env=env,
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout.splitlines()
 
 
 def test_the_readme_walkthrough_takes_a_course_from_scheduling_to_certificates(system):
