@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlencode
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 from werkzeug.wrappers import Request, Response
 
 from services.enrollment.domain.feedback import MAX_COMMENT, MAX_QUESTIONS, SCALE
 from services.enrollment.usecases.feedback import ANSWER_PREFIX, FeedbackPage, PageOutcome
 from shared.http import parse_query
+from shared.model import Model
 from shared.pages import Pages, local, page_language, see_other
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -65,7 +66,7 @@ MESSAGES: dict[str, dict[str, str]] = {
 PAGES = Pages(Path(__file__).parent / "pages", MESSAGES)
 
 
-class FeedbackPageQuery(BaseModel):
+class FeedbackPageQuery(Model):
     model_config = ConfigDict(extra="ignore")  # tracking parameters a mail client adds are ignored
     lang: Literal["lt", "en"] | None = None
     done: Literal["answered"] | None = None

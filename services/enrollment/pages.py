@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlencode
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 from werkzeug.wrappers import Request, Response
 
 from services.enrollment.usecases.self_service import SelfServicePage
 from shared.http import parse_query
+from shared.model import Model
 from shared.pages import Pages, hours_text, local, page_language, read_form, see_other, wants_html
 from shared.reference import REGIONS
 
@@ -109,7 +110,7 @@ MESSAGES: dict[str, dict[str, str]] = {
 PAGES = Pages(Path(__file__).parent / "pages", MESSAGES)
 
 
-class SelfServicePageQuery(BaseModel):
+class SelfServicePageQuery(Model):
     """What the page adds to the link: its language and, after a form, what was done. Anything
     else a mail client appends (tracking parameters) is ignored, so the link keeps working."""
 
@@ -118,7 +119,7 @@ class SelfServicePageQuery(BaseModel):
     done: Literal["left", "accepted", "declined", "switched"] | None = None
 
 
-class PageForm(BaseModel):
+class PageForm(Model):
     """Every form of the page sends only the language it was shown in (the action is the address)."""
 
     model_config = ConfigDict(extra="forbid")

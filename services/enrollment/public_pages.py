@@ -14,7 +14,7 @@ from math import ceil
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from services.enrollment.repository import EnrollmentRepository
 from services.enrollment.schemas import (SessionOut, SessionQuery, VerificationOut, VerifyQuery, check_region,
@@ -22,6 +22,7 @@ from services.enrollment.schemas import (SessionOut, SessionQuery, VerificationO
 from services.enrollment.usecases import catalogue, certificates
 from shared.errors import NotFound
 from shared.http import route
+from shared.model import Model
 from shared.pages import (Pages, address_with, day, hours_text, local, page_language, region_name, theme_name,
                           wants_html)
 from shared.persistence.schema import utcnow
@@ -108,7 +109,7 @@ PAGES = Pages(Path(__file__).parent / "pages", MESSAGES)
 
 # ---------------------------------------------------------------- queries of the pages
 
-class PageQuery(BaseModel):
+class PageQuery(Model):
     model_config = ConfigDict(extra="forbid")
     lang: Literal["lt", "en"] | None = None
 
@@ -125,7 +126,7 @@ class CatalogueQuery(PageQuery):
     _region = field_validator("region")(lambda v: check_region(v) if v else None)
 
 
-class CataloguePageOut(BaseModel):
+class CataloguePageOut(Model):
     """One page of the public catalogue: upcoming scheduled sessions in start order."""
 
     page: int

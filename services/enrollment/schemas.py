@@ -7,11 +7,12 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, field_validator, model_validator
 
 from services.enrollment.domain.paging import DEFAULT_LIMIT, MAX_CURSOR, MAX_LIMIT, MAX_SEARCH
 from shared.limits import MAX_ITEMS, MULTI_LINE, Name, SINGLE_LINE
 from shared.events.types import EMAIL_PATTERN, CountryCode, LocalizedText, check_language, check_municipality, check_themes, one_of
+from shared.model import Model
 from shared.openapi import DecimalText
 from shared.reference import REGIONS, THEMES, MunicipalityCode, RegionCode, ThemeCode
 
@@ -19,7 +20,7 @@ check_region = one_of(REGIONS, "region")
 check_theme = one_of(THEMES, "theme")
 
 
-class StrictModel(BaseModel):
+class StrictModel(Model):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -90,7 +91,7 @@ class CourseQuery(Paging):
     _theme = field_validator("theme")(lambda v: v if v is None else check_theme(v))
 
 
-class CourseOut(BaseModel):
+class CourseOut(Model):
     id: UUID
     title: LocalizedText
     description: LocalizedText | None
@@ -120,7 +121,7 @@ class TrainerQuery(Paging):
     sort: Literal["name", "-created_at"] = "name"
 
 
-class TrainerSessionOut(BaseModel):
+class TrainerSessionOut(Model):
     session_id: UUID
     course_title: LocalizedText
     starts_at: datetime
@@ -129,7 +130,7 @@ class TrainerSessionOut(BaseModel):
     hours: Decimal = Field(description="the course's hours (counted as taught once the session is completed)")
 
 
-class TrainerOut(BaseModel):
+class TrainerOut(Model):
     id: UUID
     name: str
     email: str
@@ -159,7 +160,7 @@ class TrainerReportQuery(StrictModel):
         return self
 
 
-class TrainerReportLineOut(BaseModel):
+class TrainerReportLineOut(Model):
     trainer_id: UUID
     name: str
     sessions_held: int
@@ -170,7 +171,7 @@ class TrainerReportLineOut(BaseModel):
     sessions_cancelled: int
 
 
-class TrainerReportOut(BaseModel):
+class TrainerReportOut(Model):
     period_from: date | None
     period_to: date | None
     lines: list[TrainerReportLineOut]
@@ -294,7 +295,7 @@ class SessionQuery(Paging):
     _region = field_validator("region")(lambda v: v if v is None else check_region(v))
 
 
-class SeatPoolOut(BaseModel):
+class SeatPoolOut(Model):
     capacity: int
     confirmed: int
     offered: int
@@ -302,7 +303,7 @@ class SeatPoolOut(BaseModel):
     seats_left: int
 
 
-class SessionOut(BaseModel):
+class SessionOut(Model):
     id: UUID
     course_id: UUID
     course_title: LocalizedText
@@ -376,7 +377,7 @@ class EnrollmentIn(StrictModel):
     _language = field_validator("language")(check_language)
 
 
-class EnrollmentOut(BaseModel):
+class EnrollmentOut(Model):
     id: UUID
     session_id: UUID
     status: str
@@ -433,19 +434,19 @@ class BulkAttendanceIn(StrictModel):
         return self
 
 
-class BulkAttendanceOut(BaseModel):
+class BulkAttendanceOut(Model):
     recorded: int = Field(description="records that changed something")
     unchanged: int
 
 
-class CompletionOut(BaseModel):
+class CompletionOut(Model):
     session: SessionOut
     attended: int
     no_shows: int
     certificates_issued: int
 
 
-class SelfServiceOut(BaseModel):
+class SelfServiceOut(Model):
     """What a person sees through their link (no login)."""
 
     enrollment_id: UUID
@@ -490,7 +491,7 @@ class CertificateQuery(Paging):
     _municipality = field_validator("municipality_code")(lambda v: v if v is None else check_municipality(v))
 
 
-class CertificateOut(BaseModel):
+class CertificateOut(Model):
     id: UUID
     number: str
     verification_code: str
@@ -511,7 +512,7 @@ class VerifyQuery(StrictModel):
     lang: Literal["lt", "en"] | None = Field(default=None, description="the page's language (a browser's page)")
 
 
-class VerificationOut(BaseModel):
+class VerificationOut(Model):
     number: str
     valid: bool
     status: str = Field(description="valid, expired or revoked")
@@ -538,7 +539,7 @@ class HoursQuery(StrictModel):
     _municipality = field_validator("municipality_code")(lambda v: v if v is None else check_municipality(v))
 
 
-class HoursLineOut(BaseModel):
+class HoursLineOut(Model):
     name: str
     email: str
     municipality_code: MunicipalityCode
@@ -572,7 +573,7 @@ class ReportQuery(StrictModel):
         return self
 
 
-class ReportLineOut(BaseModel):
+class ReportLineOut(Model):
     group: str
     sessions_held: int
     participants_trained: int
@@ -592,7 +593,7 @@ class ReportLineOut(BaseModel):
     outstanding_eur: Decimal = Field(default=Decimal("0.00"), description="of which issued and not paid yet")
 
 
-class ReportOut(BaseModel):
+class ReportOut(Model):
     group_by: str
     period_from: date | None
     period_to: date | None
@@ -636,7 +637,7 @@ class TrainingNeedStatusIn(StrictModel):
     status: Literal["open", "planned", "closed"]
 
 
-class TrainingNeedOut(BaseModel):
+class TrainingNeedOut(Model):
     id: UUID
     theme: ThemeCode
     region: RegionCode
@@ -654,7 +655,7 @@ class DemandQuery(StrictModel):
     _region = field_validator("region")(lambda v: v if v is None else check_region(v))
 
 
-class DemandLineOut(BaseModel):
+class DemandLineOut(Model):
     rank: int
     region: RegionCode
     theme: ThemeCode
@@ -664,5 +665,5 @@ class DemandLineOut(BaseModel):
     planned_sessions: int
 
 
-class DemandOut(BaseModel):
+class DemandOut(Model):
     regions: dict[str, list[DemandLineOut]]

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from services.enrollment.schemas import StrictModel
+from shared.model import Model
 
 
 class SignInSheetQuery(StrictModel):
@@ -18,12 +19,12 @@ class BulkQuery(StrictModel):
     atomic: bool = Field(default=False, description="all or nothing: any refused row enrols nobody (422)")
 
 
-class BulkFieldError(BaseModel):
+class BulkFieldError(Model):
     field: str
     message: str
 
 
-class BulkRefusal(BaseModel):
+class BulkRefusal(Model):
     code: str = Field(description="validation, duplicate_row, registration_closed, forbidden, ...; "
                                   "not_applied: a valid row left out because an atomic batch was refused")
     detail: str
@@ -32,7 +33,7 @@ class BulkRefusal(BaseModel):
     errors: list[BulkFieldError]
 
 
-class BulkRowOut(BaseModel):
+class BulkRowOut(Model):
     row: int
     email: str | None
     outcome: str = Field(description="confirmed, waitlisted, offered, existing (enrolled already), refused, "
@@ -45,7 +46,7 @@ class BulkRowOut(BaseModel):
     reason: BulkRefusal | None
 
 
-class BulkReportOut(BaseModel):
+class BulkReportOut(Model):
     atomic: bool
     applied: bool = Field(description="false: an atomic batch was refused and nobody was enrolled")
     rows: list[BulkRowOut]

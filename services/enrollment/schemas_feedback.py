@@ -6,17 +6,18 @@ from datetime import date, datetime
 from typing import Annotated, Literal, Union
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from services.enrollment.domain.feedback import MAX_COMMENT, MAX_QUESTIONS
 from shared.events.types import check_municipality
 from shared.limits import SINGLE_LINE
+from shared.model import Model
 from shared.reference import MunicipalityCode
 
 QuestionText = Annotated[str, StringConstraints(min_length=1, max_length=300, pattern=SINGLE_LINE)]
 
 
-class StrictModel(BaseModel):
+class StrictModel(Model):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -41,14 +42,14 @@ class FeedbackQuestionsIn(StrictModel):
                                                description="null: the default questions")
 
 
-class QuestionOut(BaseModel):
+class QuestionOut(Model):
     key: str
     kind: str
     text: QuestionWording
     required: bool
 
 
-class FeedbackQuestionsOut(BaseModel):
+class FeedbackQuestionsOut(Model):
     course_id: UUID
     enabled: bool
     open_days: int
@@ -69,7 +70,7 @@ class FeedbackAnswerIn(StrictModel):
     lang: Literal["lt", "en"] | None = Field(default=None, description="the language the form was read in")
 
 
-class FeedbackFormOut(BaseModel):
+class FeedbackFormOut(Model):
     """The person's form (GET of their feedback link, for a JSON client)."""
 
     enrollment_id: UUID
@@ -82,7 +83,7 @@ class FeedbackFormOut(BaseModel):
     answered: bool
 
 
-class FeedbackAnsweredOut(BaseModel):
+class FeedbackAnsweredOut(Model):
     answered: bool
     session_id: UUID
 
@@ -108,7 +109,7 @@ class SessionReportQuery(StrictModel):
     """A session's report takes no filter (its tenancy: the municipalities whose people attended)."""
 
 
-class QuestionResultOut(BaseModel):
+class QuestionResultOut(Model):
     key: str
     kind: str
     text: dict
@@ -120,7 +121,7 @@ class QuestionResultOut(BaseModel):
     comments_total: int | None = None
 
 
-class FeedbackReportOut(BaseModel):
+class FeedbackReportOut(Model):
     scope: Literal["session", "course", "trainer", "theme"]
     key: str
     label: dict = Field(description="title (lt, en) of the session's course, the course, the trainer's name, the theme")

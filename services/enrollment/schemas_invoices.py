@@ -7,12 +7,13 @@ from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
 from services.enrollment.domain.invoices import DEFAULT_DUE_DAYS, MAX_DUE_DAYS
 from services.enrollment.schemas import Paging, StrictModel
 from shared.events.types import LocalizedText, check_municipality
 from shared.limits import MULTI_LINE, SINGLE_LINE
+from shared.model import Model
 from shared.reference import MunicipalityCode
 
 
@@ -54,7 +55,7 @@ class InvoiceDocumentQuery(StrictModel):
                                                                            "current one)")
 
 
-class InvoiceVersionOut(BaseModel):
+class InvoiceVersionOut(Model):
     version: int
     reason: str = Field(description="issued, or recalculated (a cancellation or late enrolment before the cut-off)")
     participants: int
@@ -63,7 +64,7 @@ class InvoiceVersionOut(BaseModel):
     created_at: datetime
 
 
-class InvoiceLineOut(BaseModel):
+class InvoiceLineOut(Model):
     line: int
     enrollment_id: UUID
     name: str
@@ -71,7 +72,7 @@ class InvoiceLineOut(BaseModel):
     amount_eur: Decimal
 
 
-class InvoiceOut(BaseModel):
+class InvoiceOut(Model):
     id: UUID
     number: str
     session_id: UUID

@@ -6,13 +6,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from shared.events.types import EMAIL_PATTERN, LocalizedText, Person, check_municipality
+from shared.model import Model
 from shared.reference import MunicipalityCode, ThemeCode
 
 
-class CompletionQuery(BaseModel):
+class CompletionQuery(Model):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     municipality_code: MunicipalityCode | None = None
@@ -30,7 +31,7 @@ class CompletionQuery(BaseModel):
         return self
 
 
-class CompletionOut(BaseModel):
+class CompletionOut(Model):
     id: UUID
     learning_system: str = Field(description="the event's source")
     external_id: str

@@ -6,20 +6,21 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from shared.events.types import CountryCode, LocalizedText
 from shared.limits import MULTI_LINE, SINGLE_LINE
+from shared.model import Model
 
 ProjectNumber = Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9./_-]*$",
                       description="the funder's project number, e.g. LT10-0006")
 
 
-class StrictModel(BaseModel):
+class StrictModel(Model):
     model_config = ConfigDict(extra="forbid")
 
 
-class FundedProjectOut(BaseModel):
+class FundedProjectOut(Model):
     id: UUID = Field(description="the grants service's project id")
     project_number: str
     programme_code: str | None
@@ -80,7 +81,7 @@ class HistoryOut(HistoryIn):
     created_at: datetime
 
 
-class ProgrammeOut(BaseModel):
+class ProgrammeOut(Model):
     id: UUID
     project_id: UUID
     project_number: str
@@ -101,7 +102,7 @@ class ProjectReportQuery(StrictModel):
     format: Literal["json", "csv"] = "json"
 
 
-class FiguresOut(BaseModel):
+class FiguresOut(Model):
     events: int
     participants: int = Field(description="attendances: each event's participants, as funders count them")
     events_in_lithuania: int
@@ -118,7 +119,7 @@ class ProgrammeLineOut(FiguresOut):
     title: LocalizedText
 
 
-class ProjectReportOut(BaseModel):
+class ProjectReportOut(Model):
     project_id: UUID
     project_number: str
     title: str

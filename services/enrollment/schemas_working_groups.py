@@ -6,11 +6,12 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, ConfigDict, Field, field_validator
 
 from services.enrollment.domain.paging import DEFAULT_LIMIT, MAX_CURSOR, MAX_LIMIT
 from shared.events.types import EMAIL_PATTERN, LocalizedText, check_municipality, check_themes, one_of
 from shared.limits import MAX_ITEMS, Name, SINGLE_LINE
+from shared.model import Model
 from shared.reference import THEMES, MunicipalityCode, ThemeCode
 
 check_theme = one_of(THEMES, "theme")
@@ -19,7 +20,7 @@ MAX_TEXT = 20000
 AgendaItem = Annotated[str, Field(min_length=1, max_length=500, pattern=SINGLE_LINE)]
 
 
-class StrictModel(BaseModel):
+class StrictModel(Model):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -93,7 +94,7 @@ class ProposalIn(StrictModel):
                                        "accepted or rejected there")
 
 
-class WorkingGroupSummaryOut(BaseModel):
+class WorkingGroupSummaryOut(Model):
     """What anyone may see of a group: its public name, purpose and themes."""
 
     id: UUID
@@ -102,7 +103,7 @@ class WorkingGroupSummaryOut(BaseModel):
     themes: list[str]
 
 
-class MemberOut(BaseModel):
+class MemberOut(Model):
     id: UUID
     name: str
     email: str
@@ -114,12 +115,12 @@ class MemberOut(BaseModel):
     left_on: date | None
 
 
-class PresenceOut(BaseModel):
+class PresenceOut(Model):
     member_id: UUID
     present: bool
 
 
-class MeetingOut(BaseModel):
+class MeetingOut(Model):
     id: UUID
     group_id: UUID
     starts_at: datetime
@@ -133,7 +134,7 @@ class MeetingOut(BaseModel):
     minutes_published_at: datetime | None
 
 
-class ProposalOut(BaseModel):
+class ProposalOut(Model):
     id: UUID
     group_id: UUID
     meeting_id: UUID | None
@@ -150,7 +151,7 @@ class WorkingGroupOut(WorkingGroupSummaryOut):
     proposals: list[ProposalOut] = Field(description="latest adopted first")
 
 
-class GroupReportLineOut(BaseModel):
+class GroupReportLineOut(Model):
     group_id: UUID
     name: LocalizedText
     members: int = Field(description="current members")
@@ -161,13 +162,13 @@ class GroupReportLineOut(BaseModel):
     proposals: int
 
 
-class MunicipalityReportLineOut(BaseModel):
+class MunicipalityReportLineOut(Model):
     municipality_code: str
     members: int = Field(description="current seats held by the municipality's people")
     meetings: int = Field(description="meetings with the attendance of its people recorded")
     attendance_rate: float | None
 
 
-class WorkingGroupReportOut(BaseModel):
+class WorkingGroupReportOut(Model):
     groups: list[GroupReportLineOut]
     municipalities: list[MunicipalityReportLineOut]

@@ -7,12 +7,13 @@ from datetime import date
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from services.grants.domain.desk import KINDS
 from services.grants.schemas import ApplicationStatus, ApplicationSummaryOut, StrictModel
 from shared.events.types import EMAIL_PATTERN, check_municipality, check_themes
 from shared.limits import MAX_ITEMS
+from shared.model import Model
 from shared.paging import DEFAULT_LIMIT, MAX_CURSOR, MAX_LIMIT
 from shared.reference import MunicipalityCode, ThemeCode
 
@@ -59,7 +60,7 @@ class ApplicationListQuery(ApplicationFilters):
                                description="the X-Next-Cursor of the previous page")
 
 
-class NextDeadlineOut(BaseModel):
+class NextDeadlineOut(Model):
     kind: DeadlineKind
     on: date
     days_left: int = Field(description="negative: overdue (a report not submitted)")
@@ -84,20 +85,20 @@ class DeskQuery(StrictModel):
     limit: int = Field(default=100, ge=1, le=MAX_PER_DESK, description="applications listed (the counts count all)")
 
 
-class DeskCountsOut(BaseModel):
+class DeskCountsOut(Model):
     open: int
     by_status: dict[str, int]
     overdue: int = Field(description="next deadline past (a report not submitted)")
     due_soon: int = Field(description="next deadline within 7 days")
 
 
-class DeskOut(BaseModel):
+class DeskOut(Model):
     consultant_email: str | None = Field(description="null: open applications no consultant has yet")
     consultant_name: str | None
     counts: DeskCountsOut
     applications: list[ApplicationListItemOut] = Field(description="by next deadline (none last), oldest first")
 
 
-class WorkloadOut(BaseModel):
+class WorkloadOut(Model):
     as_of: date
     consultants: list[DeskOut]

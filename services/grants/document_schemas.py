@@ -7,11 +7,12 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from services.grants.domain.documents import MAX_FILENAME
 from services.grants.schemas import StrictModel
 from shared.events.types import EMAIL_PATTERN
+from shared.model import Model
 
 
 class UploadQuery(StrictModel):
@@ -23,7 +24,7 @@ class UploadQuery(StrictModel):
                               description="whose personal file it is, when not the uploader's own")
 
 
-class DocumentOut(BaseModel):
+class DocumentOut(Model):
     model_config = ConfigDict(extra="ignore")
 
     id: UUID

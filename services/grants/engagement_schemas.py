@@ -6,12 +6,13 @@ from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from services.grants.domain.engagements import MAX_DELIVERABLES, MAX_GROUP, OUTCOMES, STATUSES
 from services.grants.schemas import ConsultationOut, ContactIn, ContactOut, StrictModel
 from shared.events.types import check_municipality, check_themes
 from shared.limits import ShortText
+from shared.model import Model
 from shared.reference import MunicipalityCode, ThemeCode
 
 EngagementStatusCode = Literal["requested", "agreed", "in_progress", "closed", "declined"]
@@ -85,7 +86,7 @@ class EngagementReportQuery(StrictModel):
 assert set(GROUPINGS) == set(EngagementReportQuery.model_fields["group_by"].annotation.__args__)
 
 
-class DeliverableOut(BaseModel):
+class DeliverableOut(Model):
     model_config = ConfigDict(from_attributes=True)
 
     id: UUID
@@ -96,7 +97,7 @@ class DeliverableOut(BaseModel):
     late: bool = Field(description="past due and not delivered, or delivered after its due date")
 
 
-class EngagementSummaryOut(BaseModel):
+class EngagementSummaryOut(Model):
     id: UUID
     municipality_code: str
     municipality_codes: list[str] = Field(description="every municipality it serves, the lead first")
@@ -125,7 +126,7 @@ class EngagementOut(EngagementSummaryOut):
     updated_at: datetime
 
 
-class EngagementReportRowOut(BaseModel):
+class EngagementReportRowOut(Model):
     group: str
     engagements: int
     by_status: dict[str, int]
@@ -134,7 +135,7 @@ class EngagementReportRowOut(BaseModel):
     late_deliverables: int
 
 
-class EngagementReportOut(BaseModel):
+class EngagementReportOut(Model):
     group_by: str
     municipality_code: str | None = Field(description="set when the report is limited to one municipality")
     rows: list[EngagementReportRowOut]

@@ -7,11 +7,12 @@ from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
 from services.grants.domain.joint import MAX_PARTNERS
 from services.grants.schemas import NonNegativeEur, PositiveEur, StrictModel
 from shared.events.types import check_municipality
+from shared.model import Model
 from shared.reference import MunicipalityCode
 
 AnswerCode = Literal["pending", "confirmed", "declined"]
@@ -47,7 +48,7 @@ class PartnerAnswerIn(StrictModel):
                              description="e.g. the council decision committing the contribution, or why declined")
 
 
-class PartOut(BaseModel):
+class PartOut(Model):
     municipality_code: MunicipalityCode
     municipality_name: str
     role: Literal["lead", "partner"]
@@ -61,7 +62,7 @@ class PartOut(BaseModel):
     answer_note: str | None = None
 
 
-class PartnershipOut(BaseModel):
+class PartnershipOut(Model):
     application_id: UUID
     status: str
     lead_municipality_code: MunicipalityCode

@@ -14,12 +14,13 @@ from math import ceil
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from services.grants.schemas import CallOut, CallQuery
 from services.grants.usecases import catalogue, local_today
 from shared.events.types import check_themes
 from shared.http import route
+from shared.model import Model
 from shared.pages import Pages, address_with, page_language, wants_html
 from shared.reference import REGIONS, THEMES
 
@@ -73,7 +74,7 @@ MESSAGES: dict[str, dict[str, str]] = {
 PAGES = Pages(Path(__file__).parent / "pages", MESSAGES)
 
 
-class CallCatalogueQuery(BaseModel):
+class CallCatalogueQuery(Model):
     model_config = ConfigDict(extra="forbid")
 
     status: list[Literal["open", "forecast"]] = Field(default_factory=list, max_length=2,
@@ -88,7 +89,7 @@ class CallCatalogueQuery(BaseModel):
     _theme = field_validator("theme")(lambda v: check_themes(v) if v else None)
 
 
-class CallCatalogueOut(BaseModel):
+class CallCatalogueOut(Model):
     page: int
     pages: int
     total: int

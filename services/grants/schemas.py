@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_validator
 
 from services.grants.domain.implementation import MAX_INTERIM_REPORTS
 from services.grants.domain.reports import GROUPINGS
@@ -15,6 +15,7 @@ from services.grants.domain.rules import APPLICANT_TYPES, FUNDING_SOURCES
 from services.grants.domain.workflow import Status
 from shared.limits import MAX_ITEMS, Name, ShortText
 from shared.events.types import EMAIL_PATTERN, CountryCode, LocalizedText, check_municipality, check_themes, one_of
+from shared.model import Model
 from shared.openapi import Codes, DecimalText
 from shared.reference import REGIONS, MunicipalityCode, RegionCode, ThemeCode
 
@@ -38,7 +39,7 @@ NonNegativeEur = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)
                            DecimalText(12, 2)]
 
 
-class StrictModel(BaseModel):
+class StrictModel(Model):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -208,13 +209,13 @@ class FitQuery(StrictModel):
     _type = field_validator("applicant_type")(_applicant_type)
 
 
-class RuleOut(BaseModel):
+class RuleOut(Model):
     rule: Literal["applicant_type", "region", "themes", "amount_range", "funding_rate", "partner", "deadline"]
     verdict: Literal["pass", "warn", "fail"]
     explanation: LocalizedText
 
 
-class CallFitOut(BaseModel):
+class CallFitOut(Model):
     call_id: UUID
     code: str
     title: LocalizedText
@@ -230,7 +231,7 @@ class CallFitOut(BaseModel):
     rules: list[RuleOut]
 
 
-class FitOut(BaseModel):
+class FitOut(Model):
     municipality_code: MunicipalityCode
     assessed_on: date
     calls: list[CallFitOut]
@@ -368,20 +369,20 @@ class AmendmentIn(StrictModel):
     reference: str | None = Field(default=None, max_length=200, description="e.g. the funder's amendment number")
 
 
-class ContactOut(BaseModel):
+class ContactOut(Model):
     name: str
     email: str
     language: str
 
 
-class BudgetOut(BaseModel):
+class BudgetOut(Model):
     total_eligible_cost_eur: Decimal
     requested_grant_eur: Decimal
     own_contribution_eur: Decimal
     funding_rate: Decimal
 
 
-class CandidateOut(BaseModel):
+class CandidateOut(Model):
     organisation_id: UUID
     name: str
     country: str
@@ -392,7 +393,7 @@ class CandidateOut(BaseModel):
     introduction_status: str | None
 
 
-class PartnerOut(BaseModel):
+class PartnerOut(Model):
     required: bool
     countries: list[str]
     status: Literal["not_required", "requested", "proposed", "established"]
@@ -405,7 +406,7 @@ class PartnerOut(BaseModel):
     candidates: list[CandidateOut]
 
 
-class DecisionOut(BaseModel):
+class DecisionOut(Model):
     outcome: Literal["awarded", "rejected"]
     decided_on: date
     awarded_grant_eur: Decimal | None
@@ -413,7 +414,7 @@ class DecisionOut(BaseModel):
     reference: str | None
 
 
-class CostsOut(BaseModel):
+class CostsOut(Model):
     """The end of the story, as the funder reports projects: initial vs final cost and grant."""
 
     initial_cost_eur: Decimal
@@ -428,7 +429,7 @@ class CostsOut(BaseModel):
     completed_on: date | None
 
 
-class StatusChangeOut(BaseModel):
+class StatusChangeOut(Model):
     from_status: str | None
     to_status: str
     changed_at: datetime
@@ -436,7 +437,7 @@ class StatusChangeOut(BaseModel):
     note: str | None
 
 
-class ChecklistChangeOut(BaseModel):
+class ChecklistChangeOut(Model):
     from_status: str
     to_status: str
     note: str | None
@@ -444,7 +445,7 @@ class ChecklistChangeOut(BaseModel):
     changed_by: str
 
 
-class ChecklistItemOut(BaseModel):
+class ChecklistItemOut(Model):
     code: str
     stage: Literal["concept_note", "full_application"] | None = Field(
         description="two-stage calls: the stage whose submission needs it")
@@ -465,14 +466,14 @@ class ConsultationOut(ConsultationIn):
     recorded_at: datetime
 
 
-class ReminderOut(BaseModel):
+class ReminderOut(Model):
     deadline_kind: str
     deadline: date
     days_before: int
     sent_at: datetime
 
 
-class ConceptNoteOut(BaseModel):
+class ConceptNoteOut(Model):
     """Stage 1 of a two-stage call."""
 
     deadline: date
@@ -482,7 +483,7 @@ class ConceptNoteOut(BaseModel):
     reasons: LocalizedText | None
 
 
-class DeadlinesOut(BaseModel):
+class DeadlinesOut(Model):
     internal: date
     first_stage: date | None
     official: date
@@ -490,7 +491,7 @@ class DeadlinesOut(BaseModel):
     days_to_next_official: int
 
 
-class ProjectReportOut(BaseModel):
+class ProjectReportOut(Model):
     id: UUID
     kind: Literal["interim", "final"]
     due_on: date
@@ -500,7 +501,7 @@ class ProjectReportOut(BaseModel):
     overdue: bool = Field(description="due date passed and not submitted")
 
 
-class PaymentClaimOut(BaseModel):
+class PaymentClaimOut(Model):
     id: UUID
     number: int
     amount_eur: Decimal
@@ -516,13 +517,13 @@ class PaymentClaimOut(BaseModel):
     note: str | None
 
 
-class ContractTermsOut(BaseModel):
+class ContractTermsOut(Model):
     total_eligible_cost_eur: Decimal
     grant_eur: Decimal
     ends_on: date
 
 
-class AmendmentOut(BaseModel):
+class AmendmentOut(Model):
     before: ContractTermsOut
     after: ContractTermsOut
     reason: str
@@ -531,7 +532,7 @@ class AmendmentOut(BaseModel):
     changed_by: str
 
 
-class ImplementationOut(BaseModel):
+class ImplementationOut(Model):
     starts_on: date
     ends_on: date
     contract_total_eur: Decimal = Field(description="the total eligible cost, as amended")
@@ -546,7 +547,7 @@ class ImplementationOut(BaseModel):
     amendments: list[AmendmentOut]
 
 
-class ApplicationSummaryOut(BaseModel):
+class ApplicationSummaryOut(Model):
     id: UUID
     call_id: UUID
     call_code: str
@@ -592,7 +593,7 @@ class ReportQuery(StrictModel):
 assert set(GROUPINGS) == set(ReportQuery.model_fields["group_by"].annotation.__args__)
 
 
-class ReportRowOut(BaseModel):
+class ReportRowOut(Model):
     group: str
     applications: int
     by_status: dict[str, int]
@@ -610,7 +611,7 @@ class ReportRowOut(BaseModel):
     funded_grant_eur: Decimal
 
 
-class ReportOut(BaseModel):
+class ReportOut(Model):
     group_by: str
     municipality_code: str | None = Field(description="set when the report is limited to one municipality")
     rows: list[ReportRowOut]

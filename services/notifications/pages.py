@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlencode
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from services.notifications.domain.preferences import CATEGORIES
 from services.notifications.usecases import unsubscribe
 from services.notifications.usecases.unsubscribe import PreferencesView
 from shared.http import route
+from shared.model import Model
 from shared.pages import Pages, read_form, see_other
 
 Category = Literal["training", "certificates", "call_alerts", "grants", "partners"]
@@ -76,7 +77,7 @@ UNSUBSCRIBE_PATH = "/notifications/unsubscribe"
 PREFERENCES_PATH = "/notifications/preferences"
 
 
-class PreferencesPageQuery(BaseModel):
+class PreferencesPageQuery(Model):
     """The link's token, plus what the page itself adds: its language and the confirmation."""
 
     model_config = ConfigDict(extra="forbid")
@@ -85,7 +86,7 @@ class PreferencesPageQuery(BaseModel):
     done: Literal["unsubscribed", "saved"] | None = Field(default=None, description="the page after a change")
 
 
-class PreferencesForm(BaseModel):
+class PreferencesForm(Model):
     """The page's preferences form."""
 
     model_config = ConfigDict(extra="forbid")

@@ -7,12 +7,13 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from services.notifications.domain.preferences import CATEGORIES
 from services.notifications.domain.roles import ROLES
 from shared.limits import MAX_ITEMS, Name
 from shared.events.types import EMAIL_PATTERN, check_municipality, check_themes, one_of
+from shared.model import Model
 from shared.openapi import Codes
 from shared.reference import REGIONS, MunicipalityCode, RegionCode, ThemeCode
 
@@ -23,7 +24,7 @@ Category = Annotated[str, Codes(CATEGORIES)]
 Role = Annotated[str, Codes(ROLES)]
 
 
-class StrictModel(BaseModel):
+class StrictModel(Model):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -75,7 +76,7 @@ class RecipientIn(PreferencesIn):
     _roles = field_validator("roles")(one_of(ROLES, "role"))
 
 
-class RecipientOut(BaseModel):
+class RecipientOut(Model):
     id: UUID
     email: str
     name: str
@@ -104,7 +105,7 @@ class RecipientOut(BaseModel):
     updated_at: datetime
 
 
-class WebhookSecretOut(BaseModel):
+class WebhookSecretOut(Model):
     recipient_id: UUID
     webhook_secret: str = Field(description="the new HMAC key; shown this once, keep it where the receiver can read it")
 
@@ -127,7 +128,7 @@ class DeliveryQuery(StrictModel):
     limit: int = Field(default=100, ge=1, le=1000)
 
 
-class DeliveryOut(BaseModel):
+class DeliveryOut(Model):
     id: UUID
     event_id: UUID
     event_type: str
@@ -150,7 +151,7 @@ class DeliveryOut(BaseModel):
     sent_at: datetime | None
 
 
-class AttemptOut(BaseModel):
+class AttemptOut(Model):
     attempted_at: datetime
     outcome: str
     via: str | None
@@ -162,7 +163,7 @@ class DeliveryDetailOut(DeliveryOut):
     attempts_log: list[AttemptOut]
 
 
-class FailedRecipient(BaseModel):
+class FailedRecipient(Model):
     notification_id: UUID
     recipient_id: UUID
     channel: str
@@ -170,7 +171,7 @@ class FailedRecipient(BaseModel):
     last_error: str | None
 
 
-class EventDeliveryOut(BaseModel):
+class EventDeliveryOut(Model):
     event_id: UUID
     event_type: str
     counts: dict[str, int] = Field(description="notifications by status")
@@ -178,18 +179,18 @@ class EventDeliveryOut(BaseModel):
     failed: list[FailedRecipient]
 
 
-class RetriedOut(BaseModel):
+class RetriedOut(Model):
     retried: int
 
 
-class StatsRow(BaseModel):
+class StatsRow(Model):
     event_type: str
     channel: str
     status: str
     count: int
 
 
-class TemplateOut(BaseModel):
+class TemplateOut(Model):
     name: str
     event_types: list[str]
     category: str
@@ -202,7 +203,7 @@ class PreviewIn(StrictModel):
     data: dict | None = Field(default=None, description="event data to render; the template's example if left out")
 
 
-class PreviewOut(BaseModel):
+class PreviewOut(Model):
     template: str
     language: str
     subject: str
@@ -214,7 +215,7 @@ class UnsubscribeQuery(StrictModel):
     token: str = Field(min_length=10, max_length=500)
 
 
-class UnsubscribedOut(BaseModel):
+class UnsubscribedOut(Model):
     recipient_id: UUID
     category: str
     unsubscribed: bool

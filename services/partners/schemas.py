@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from services.partners.domain.matching import EXCLUSION_REASONS
 from services.partners.domain.rules import ORGANISATION_TYPES
@@ -22,6 +22,7 @@ from shared.events.types import (
     check_themes,
     one_of,
 )
+from shared.model import Model
 from shared.openapi import Codes
 from shared.reference import MunicipalityCode, SupportedLanguage, ThemeCode
 
@@ -29,7 +30,7 @@ _organisation_types = one_of(ORGANISATION_TYPES, "organisation type")
 OrganisationType = Annotated[str, Codes(ORGANISATION_TYPES)]
 
 
-class Strict(BaseModel):
+class Strict(Model):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -106,7 +107,7 @@ class KeyIn(Strict):
     key: str = Field(min_length=20, max_length=200, description="the key from the e-mail's link")
 
 
-class RenewalOut(BaseModel):
+class RenewalOut(Model):
     organisation_id: UUID
     name: str
     expires_at: datetime
@@ -142,7 +143,7 @@ class PartnerRequestIn(Strict):
     _types = field_validator("organisation_types")(_organisation_types)
 
 
-class CandidateOut(BaseModel):
+class CandidateOut(Model):
     rank: int
     organisation_id: UUID
     name: str
@@ -152,7 +153,7 @@ class CandidateOut(BaseModel):
     components: dict[str, float]
 
 
-class ExcludedOut(BaseModel):
+class ExcludedOut(Model):
     organisation_id: UUID
     name: str
     country: str
@@ -160,7 +161,7 @@ class ExcludedOut(BaseModel):
     reasons: list[str]
 
 
-class PartnerRequestOut(BaseModel):
+class PartnerRequestOut(Model):
     id: UUID
     municipality_code: MunicipalityCode
     title: LocalizedText
@@ -189,7 +190,7 @@ class RankingQuery(Strict):
     limit: int = Field(default=20, ge=1, le=200)
 
 
-class RankingOut(BaseModel):
+class RankingOut(Model):
     request_id: UUID
     weights: dict[str, float] = Field(description="the most points each component can give")
     considered: int = Field(description="profiles looked at")
@@ -202,7 +203,7 @@ class RankingOut(BaseModel):
                                                         f"{', '.join(EXCLUSION_REASONS)}")
 
 
-class VerdictOut(BaseModel):
+class VerdictOut(Model):
     organisation_id: UUID
     name: str
     eligible: bool
@@ -228,7 +229,7 @@ class KeyAnswerIn(KeyIn):
     answer: Literal["accepted", "declined"]
 
 
-class IntroductionOut(BaseModel):
+class IntroductionOut(Model):
     id: UUID
     request_id: UUID
     organisation_id: UUID
@@ -247,7 +248,7 @@ class IntroductionOut(BaseModel):
     candidate_contact: Contact | None = Field(default=None, description="shown only once both sides accepted")
 
 
-class AnswerPreviewOut(BaseModel):
+class AnswerPreviewOut(Model):
     """What someone holding an answer key is asked (no contact details until both accepted)."""
 
     introduction_id: UUID
@@ -273,7 +274,7 @@ class ChoiceIntroductionIn(KeyIn):
     organisation_id: UUID = Field(description="a candidate the page lists")
 
 
-class ChoiceIntroductionOut(BaseModel):
+class ChoiceIntroductionOut(Model):
     """An introduction asked for the request so far, as the choice page lists it (no contacts)."""
 
     introduction_id: UUID
@@ -286,7 +287,7 @@ class ChoiceIntroductionOut(BaseModel):
     answer_by: date
 
 
-class ChoiceOut(BaseModel):
+class ChoiceOut(Model):
     """What the holder of a choice link sees: the request, the ranked and explained candidates
     (GET /partners/requests/{id}/ranking, the best PROPOSAL_SIZE) and the introductions so far."""
 
@@ -346,7 +347,7 @@ class VisitIn(Strict):
     participants: list[ParticipantIn] = Field(min_length=1, max_length=1000)
 
 
-class VisitOut(BaseModel):
+class VisitOut(Model):
     id: UUID
     partnership_id: UUID
     direction: str
@@ -360,7 +361,7 @@ class VisitOut(BaseModel):
     created_at: datetime
 
 
-class PartnershipOut(BaseModel):
+class PartnershipOut(Model):
     id: UUID
     request_id: UUID
     introduction_id: UUID
@@ -390,13 +391,13 @@ class ReportQuery(Strict):
     country: CountryCode | None = None
 
 
-class ReportVisits(BaseModel):
+class ReportVisits(Model):
     to_partner: int
     to_lithuania: int
     participants: int
 
 
-class ReportCountry(BaseModel):
+class ReportCountry(Model):
     country: str
     partnerships: int
     active: int
@@ -406,13 +407,13 @@ class ReportCountry(BaseModel):
     participants: int
 
 
-class ReportTheme(BaseModel):
+class ReportTheme(Model):
     theme: ThemeCode
     label: LocalizedText
     partnerships: int
 
 
-class ReportOut(BaseModel):
+class ReportOut(Model):
     year: int | None
     partnerships: int
     visits: ReportVisits

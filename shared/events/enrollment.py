@@ -11,11 +11,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from shared.events.registry import EventData, event
 from shared.events.privacy import PersonErased
 from shared.events.types import Contact, LocalizedText, Person
+from shared.model import Model
 
 MANAGE_URL = "the person's self-service page: status, waitlist position, accept an offer, leave"
 CALENDAR_URL = "the person's enrolments as an iCalendar (.ics) feed"
@@ -93,7 +94,7 @@ class SessionUpdated(EventData):
     calendar_sequence: int = Field(default=0, description="the calendar entries' SEQUENCE now")
 
 
-class SessionPlace(BaseModel):
+class SessionPlace(Model):
     """When, where and by whom a session is held (before a change)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)

@@ -14,10 +14,11 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, ConfigDict, Field, ValidationError
 
 from shared.events.catalogue import REGISTRY as _REGISTRY
 from shared.events.registry import OPERATOR_PUBLISHERS, TYPE_PATTERN, EventData  # noqa: F401
+from shared.model import Model
 
 SPEC_VERSION = "1.0"
 
@@ -34,7 +35,7 @@ class InvalidEvent(Exception):
         self.envelope = envelope
 
 
-class Envelope(BaseModel):
+class Envelope(Model):
     """CloudEvents 1.0 attributes plus correlation id and schema version."""
 
     # CloudEvents allows further extension attributes; keep them rather than refuse the event.

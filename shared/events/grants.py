@@ -11,14 +11,15 @@ from pydantic import Field
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from shared.events.registry import EventData, event
 from shared.events.privacy import PersonErased
 from shared.events.types import Contact, CountryCode, LanguageCode, LocalizedText
+from shared.model import Model
 
 
-class RequiredDocument(BaseModel):
+class RequiredDocument(Model):
     """A document the funder requires with an application."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
@@ -179,7 +180,7 @@ class FinalReportFiled(ApplicationEvent):
     completed_on: date
 
 
-class PlannedReportDeadline(BaseModel):
+class PlannedReportDeadline(Model):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     report_id: UUID
@@ -231,7 +232,7 @@ class PaymentClaimChanged(ApplicationEvent):
     contract_grant_eur: Decimal
 
 
-class ContractTermsData(BaseModel):
+class ContractTermsData(Model):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     total_eligible_cost_eur: Decimal
@@ -291,7 +292,7 @@ class FundedProjectRecorded(EventData):
     themes: list[str] = Field(default_factory=list)
 
 
-class DeliverableData(BaseModel):
+class DeliverableData(Model):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     deliverable_id: UUID

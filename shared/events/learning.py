@@ -14,15 +14,16 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, ConfigDict, Field, field_validator
 
 from shared.events.registry import EventData, event
 from shared.events.types import LocalizedText, Person, check_themes
+from shared.model import Model
 
 MAX_THEMES = 10
 
 
-class ExternalCourse(BaseModel):
+class ExternalCourse(Model):
     """The course as the learning system knows it."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)

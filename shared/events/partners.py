@@ -6,11 +6,12 @@ from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from shared.events.registry import EventData, event
 from shared.events.privacy import PersonErased
 from shared.events.types import Contact, CountryCode, LocalizedText
+from shared.model import Model
 
 
 @event("partners.organisation_registered", summary="A partner organisation profile was created.")
@@ -22,7 +23,7 @@ class OrganisationRegistered(EventData):
     themes: list[str]
 
 
-class Candidate(BaseModel):
+class Candidate(Model):
     """One ranked candidate, with the score broken into named components."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
+
+from shared.model import Model
 
 TYPE_PATTERN = r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$"
 
@@ -21,7 +23,7 @@ OPERATOR_PUBLISHERS = ("privacy",)
 EXTERNAL_PUBLISHERS = ("learning",)
 
 
-class EventData(BaseModel):
+class EventData(Model):
     """Base of every event's `data` model.
 
     Unknown fields are ignored rather than refused: schemas evolve additively, so a consumer

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Callable, Iterable
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
+from shared.model import Model
 from shared.reference import LANGUAGES, MUNICIPALITIES, THEMES
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -28,7 +29,7 @@ def one_of(allowed: Iterable[str], what: str) -> Callable:
     return check
 
 
-class LocalizedText(BaseModel):
+class LocalizedText(Model):
     """Text in Lithuanian and English; Lithuanian is required, English falls back to it."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -55,7 +56,7 @@ def check_language(code: str) -> str:
     return code
 
 
-class Person(BaseModel):
+class Person(Model):
     """A municipal employee as events carry them: enough to address and greet them."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
@@ -70,7 +71,7 @@ class Person(BaseModel):
     _language = field_validator("language")(check_language)
 
 
-class Contact(BaseModel):
+class Contact(Model):
     """Someone to address outside the municipal staff register (a consultant, a partner's contact)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
