@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import errno
+import gc
 import os
 import logging
 import signal
@@ -272,11 +273,23 @@ def serve(settings: Settings, banner=None) -> int:
         raise
     if settings.embedded:
         runfile.register(settings)
+    settle_memory()
     try:
         return _serve_until_stopped(settings, process, banner)
     finally:
         if settings.embedded:
             runfile.unregister(settings)
+
+
+def settle_memory() -> None:
+    """Once started: what the start made (modules, classes, models, mappers) lives as long as the
+    process, so it moves to the collector's permanent generation (`gc.freeze()`): no collection
+    scans it again, and a full collection at run time walks only what requests and events made.
+    `savivalda run` starts with collection off (services/cli.py); it is on from here. What the
+    start left as garbage cycles stays (measured: ~330 objects, 0.1 MB)."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 def _serve_until_stopped(settings: Settings, process: Process, banner) -> int:
