@@ -6,19 +6,31 @@ Makes a fresh PostgreSQL database for grants (removed afterwards), migrates it, 
 seeded synthetic calls (the same every run: open, forecast and a few closed; 1-4 themes, 1-3
 applicant types, none or 1-3 counties, amount ranges, funding rates, partner requirements, one- and
 two-stage deadlines), starts `python -m services.cli run grants` as its own process (fresh RabbitMQ
-vhost) and asks `GET /grants/fit` with a municipality token, one request at a time:
+vhost) and asks `GET /grants/fit` with a municipality token, one request at a time, each on a new
+connection, as three kinds of client:
+
+- **plain**: no Accept-Encoding, no If-None-Match: the whole 956 KiB document every time (the
+  figure the goals were set on);
+- **gzip**: `Accept-Encoding: gzip`, as every browser and HTTP library sends it; the time includes
+  decompressing the body, and the decoded body must equal the plain client's;
+- **conditional**: a client that keeps the answer it got and asks again with `If-None-Match: <its
+  ETag>` (and `Accept-Encoding: gzip`), as a browser revalidates; nothing changed in between, so
+  each answer must be 304 (no body).
+
+For each kind, in this order:
 
 1. `--requests` times for Kaunas (15) with the same idea: p50, p99, max;
 2. once for each of the 60 municipalities (each with its own token): the total time.
 
-Each round repeats both (the first round's first request is the process's first call fit and is
+Each round repeats all (the first round's first request is the process's first call fit and is
 reported separately as "first"). There is no hand-written baseline: the goal is absolute (p99 <
-20 ms, all 60 < 1 s). Prints the load average before and after each round.
+20 ms, all 60 < 1 s, set on the plain client). Prints the load average before and after each round.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import http.client
 import json
 import os
@@ -98,18 +110,57 @@ def load() -> str:
 FIT_PATH = "/grants/fit?" + urlencode({"themes": "public_service_quality", "total_cost_eur": "120000"})
 
 
-def fit(port: int, token: str) -> tuple[float, int, bytes]:
+CLIENTS = ("plain", "gzip", "conditional")
+
+
+def fit(port: int, token: str, client: str = "plain", etag: str | None = None) -> tuple[float, int, bytes, str]:
     """One request on a new connection, as a browser or script would make it: the time from connect
-    to the last byte of the body (the client's JSON decoding is not counted), status and body."""
+    to the last byte of the body, decompressed when it came gzip-encoded (the client's JSON decoding
+    is not counted); status, body (decoded) and ETag."""
+    headers = {"Authorization": f"Bearer {token}"}
+    if client in ("gzip", "conditional"):
+        headers["Accept-Encoding"] = "gzip"
+    if client == "conditional":
+        headers["If-None-Match"] = etag
     started = time.perf_counter()
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
-        connection.request("GET", FIT_PATH, headers={"Authorization": f"Bearer {token}"})
+        connection.request("GET", FIT_PATH, headers=headers)
         response = connection.getresponse()
         body = response.read()
+        if response.getheader("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
     finally:
         connection.close()
-    return time.perf_counter() - started, response.status, body
+    return time.perf_counter() - started, response.status, body, response.getheader("ETag")
+
+
+class Clients:
+    """What each municipality's clients got: the body (every kind must get the same document), and
+    the ETag of the gzip-encoded answer, which the conditional client keeps and sends back."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.bodies: dict[str, bytes] = {}
+        self.etags: dict[str, str] = {}
+
+    def ask(self, code: str, token: str, client: str) -> float:
+        """One request as `client`; the time, after checking the answer."""
+        if client == "conditional" and code not in self.etags:  # the client's first visit: not timed
+            self.ask(code, token, "gzip")
+        elapsed, status, body, etag = fit(self.port, token, client, self.etags.get(code))
+        if client == "conditional":
+            assert (status, body, etag) == (304, b"", self.etags[code]), (code, status, etag, self.etags[code])
+            return elapsed
+        assert status == 200, (client, code, status, body[:300])
+        if code in self.bodies:
+            assert body == self.bodies[code], (client, code)  # the same document (nothing changed)
+        else:
+            assert json.loads(body)["municipality_code"] == code, code
+            self.bodies[code] = body
+        if client == "gzip":
+            self.etags[code] = etag
+        return elapsed
 
 
 def main(argv=None) -> int:
@@ -117,7 +168,11 @@ def main(argv=None) -> int:
     parser.add_argument("--calls", type=int, default=500)
     parser.add_argument("--requests", type=int, default=200, help="requests for one municipality per round")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--clients", default=",".join(CLIENTS),
+                        help=f"which kinds of client, in order (default: {','.join(CLIENTS)})")
     args = parser.parse_args(argv)
+    clients = args.clients.split(",")
+    assert set(clients) <= set(CLIENTS), clients
 
     postgres, broker = PostgresAdmin(), BrokerAdmin()
     name = f"savivalda_bench_fit_{uuid.uuid4().hex[:6]}"
@@ -150,26 +205,18 @@ def main(argv=None) -> int:
         print(f"{args.calls} calls, {len(tokens)} municipalities; grants from "
               f"{os.environ.get('PYTHONPATH') or ROOT} at "
               f"{subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=os.environ.get('PYTHONPATH') or ROOT, capture_output=True, text=True).stdout.strip()}")
+        asking = Clients(http_port)
+        elapsed = asking.ask("15", kaunas, "gzip" if clients == ["conditional"] else clients[0])
+        print(f"first request {ms(elapsed)} ({len(json.loads(asking.bodies['15'])['calls'])} calls assessed, "
+              f"{len(asking.bodies['15']) / 1024:.0f} KiB)")
         for round_ in range(1, args.rounds + 1):
-            before = load()
-            times = []
-            for n in range(args.requests):
-                elapsed, status, body = fit(http_port, kaunas)
-                assert status == 200, body
-                if round_ == 1 and n == 0:
-                    print(f"first request {ms(elapsed)} ({len(json.loads(body)['calls'])} calls assessed, "
-                          f"{len(body) / 1024:.0f} KiB)")
-                    continue
-                times.append(elapsed)
-            all_60, bodies = 0.0, {}
-            for code, token in tokens.items():
-                elapsed, status, bodies[code] = fit(http_port, token)
-                all_60 += elapsed
-                assert status == 200, bodies[code]
-            assert all(json.loads(body)["municipality_code"] == code for code, body in bodies.items())
-            print(f"round {round_}: one municipality p50 {ms(statistics.median(times))} p99 "
-                  f"{ms(percentile(times, 99))} max {ms(max(times))} ({len(times)} requests); "
-                  f"all {len(tokens)} municipalities {all_60:.2f} s; load {before} -> {load()}")
+            for client in clients:
+                before = load()
+                times = [asking.ask("15", kaunas, client) for _ in range(args.requests)]
+                all_60 = sum(asking.ask(code, token, client) for code, token in tokens.items())
+                print(f"round {round_}, {client:>11} client: one municipality p50 {ms(statistics.median(times))} "
+                      f"p99 {ms(percentile(times, 99))} max {ms(max(times))} ({len(times)} requests); "
+                      f"all {len(tokens)} municipalities {all_60:.2f} s; load {before} -> {load()}")
         return 0
     finally:
         if process is not None:

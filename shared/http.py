@@ -22,6 +22,8 @@ listening socket closes, the accepted requests are answered, then the routes go
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
 import logging
 import re
@@ -108,14 +110,58 @@ def problem_from_exception(exc: BaseException) -> Problem:
                    code="internal")
 
 
-class EncodedJson(str):
-    """A JSON document a use case has already encoded (from parts it keeps encoded between requests);
-    json_response sends it as it is."""
+class PreparedJson(bytes):
+    """A JSON document a use case has already encoded (UTF-8, from parts it keeps between requests)
+    and keeps to answer the same question again; json_response sends it as it is. A route returning
+    one answers with its strong ETag (a digest of these very bytes, after `scope`, e.g. the tenant
+    it was made for), 304 to an If-None-Match naming it (in either encoding), and its gzip encoding
+    (made on first use and kept with it) to a client that accepts gzip; with `Vary: Accept-Encoding`
+    and `Cache-Control: private, no-cache` (a client's own cache may keep it and ask again; no shared
+    cache may: the answers are per token). Decoded, the body is the same either way."""
+
+    GZIP_LEVEL = 5
+
+    def __new__(cls, document: str | bytes, scope: str = ""):
+        prepared = super().__new__(cls, document.encode() if isinstance(document, str) else document)
+        digest = hashlib.sha256(prepared).hexdigest()[:32]
+        prepared.etag = f'"{scope}-{digest}"' if scope else f'"{digest}"'
+        prepared._gzipped = None
+        return prepared
+
+    @property
+    def gzip_etag(self) -> str:
+        return self.etag[:-1] + '-gzip"'
+
+    def gzipped(self) -> bytes:
+        if self._gzipped is None:  # (two green threads may make it at once: the same bytes)
+            self._gzipped = gzip.compress(self, self.GZIP_LEVEL, mtime=0)
+        return self._gzipped
+
+    def matches(self, request: Request) -> bool:
+        """If-None-Match names this document, in either encoding (or is `*`)."""
+        tags = request.if_none_match
+        return bool(tags) and (tags.star_tag or tags.contains_weak(self.etag[1:-1])
+                               or tags.contains_weak(self.gzip_etag[1:-1]))
+
+
+def prepared_response(request: Request, document: PreparedJson, status: int = 200,
+                      headers: dict | None = None) -> Response:
+    """`document` as the client asked for it: 304 when it already has it, gzip when it accepts it."""
+    wants_gzip = request.accept_encodings.quality("gzip") > 0
+    headers = {**(headers or {}), "ETag": document.gzip_etag if wants_gzip else document.etag,
+               "Vary": "Accept-Encoding", "Cache-Control": "private, no-cache"}
+    if status == 200 and request.method in ("GET", "HEAD") and document.matches(request):
+        return Response(status=304, headers=headers)
+    if wants_gzip:
+        headers["Content-Encoding"] = "gzip"
+        return Response(document.gzipped(), status=status, headers=headers,
+                        content_type="application/json; charset=utf-8")
+    return Response(document, status=status, headers=headers, content_type="application/json; charset=utf-8")
 
 
 def json_response(payload: Any, status: int = 200, headers: dict | None = None) -> Response:
-    if isinstance(payload, EncodedJson):
-        body = str(payload)
+    if isinstance(payload, PreparedJson):
+        body = payload
     else:
         body = json.dumps(to_jsonable_python(payload), ensure_ascii=False)
     return Response(body, status=status, headers=headers, content_type="application/json; charset=utf-8")
@@ -712,7 +758,7 @@ class Route(Entrypoint):
                     log.error("request failed", exc_info=exc_info,
                               extra={"service": service, "correlation_id": correlation_id, "path": request.path})
                 raise problem
-            response = self._response(result)
+            response = self._response(result, request)
         except Problem as problem:
             if self.html and wants_html(request):
                 response = problem_page(problem, request, correlation_id)
@@ -733,7 +779,7 @@ class Route(Entrypoint):
         done.send((result, exc_info))
         return result, exc_info
 
-    def _response(self, result) -> Response:
+    def _response(self, result, request: Request | None = None) -> Response:
         if isinstance(result, Response):
             return result
         status, headers = self.status, None
@@ -744,6 +790,8 @@ class Route(Entrypoint):
                 status, result = result
         if result is None and status in (200, 204):
             return Response(status=204)
+        if isinstance(result, PreparedJson) and request is not None:
+            return prepared_response(request, result, status, headers)
         return json_response(result, status=status, headers=headers)
 
 

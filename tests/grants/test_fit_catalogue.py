@@ -9,7 +9,8 @@ import uuid
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import text
+from psycopg2.extensions import TRANSACTION_STATUS_IDLE as TRANSACTION_IDLE
+from sqlalchemy import event, text
 
 from services.grants.domain import fit
 from services.grants.fit_catalogue import CATALOGUE, FitCatalogue, fingerprint
@@ -120,8 +121,10 @@ def test_a_change_to_a_call_is_seen_by_the_next_request_and_nothing_else_reloads
 
 
 def test_postgresql_fingerprint_changes_with_any_column_of_any_fitting_call(pg_admin):
-    """On PostgreSQL the version is the md5 of the rows: a change made by another process, with
-    plain SQL (as another replica or an operator would), is seen."""
+    """On PostgreSQL the version is the md5 of the rows' versions: a change made by another process,
+    with plain SQL (as another replica or an operator would), is seen; so is a rewrite of the table.
+    The fingerprint is one statement on a connection of its own, outside a transaction, and the
+    connection goes back to the pool as it was lent."""
     from shared import migrations
 
     name = f"savivalda_t_fit_{uuid.uuid4().hex[:8]}"
@@ -148,6 +151,31 @@ def test_postgresql_fingerprint_changes_with_any_column_of_any_fitting_call(pg_a
             assert json_response(answer).get_data() == json_response(model_built(uow, query, "15")).get_data()
         assert own.loads == 2
         assert next(c for c in json.loads(answer)["calls"] if c["code"] == "LT-VL-ONLY")["fits"] is True
+
+        with work(url) as uow:
+            changed = fingerprint(uow.session)
+        with engine_for(url).connect() as other:
+            other.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM FULL funding_calls"))
+        with work(url) as uow:
+            rewritten = fingerprint(uow.session)
+            assert idea_fit.assess(uow, query, "15") == answer  # read again, the same answer
+        assert rewritten != changed and rewritten[0] == changed[0]  # the same rows, in a new file
+
+        engine, seen = engine_for(url), []
+        listeners = [(engine, "before_cursor_execute",
+                      lambda conn, cursor, statement, *_: seen.append(("statement", cursor.connection.autocommit,
+                                                                       statement.split()[0]))),
+                     (engine, "checkin", lambda raw, _: seen.append(("back", raw.autocommit,
+                                                                     raw.get_transaction_status())))]
+        for listener in listeners:
+            event.listen(*listener)
+        try:
+            with work(url) as uow:
+                assert idea_fit.assess(uow, query, "15") == answer
+        finally:
+            for listener in listeners:
+                event.remove(*listener)
+        assert seen == [("statement", True, "SELECT"), ("back", False, TRANSACTION_IDLE)]
     finally:
         dispose_engines()
         pg_admin.drop(name)
