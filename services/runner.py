@@ -58,7 +58,7 @@ def declare_topology(settings: Settings, services: tuple[str, ...], declare_sour
     service configure permission on its own names only) and relies on migrate having done it."""
     from kombu import Connection
 
-    classes = service_classes()
+    classes = service_classes(services)
     with Connection(settings.amqp_uri, connect_timeout=10) as connection:
         connection.ensure_connection(max_retries=5)
         for service in services:
@@ -121,7 +121,7 @@ class Process:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.classes = service_classes()
+        self.classes = service_classes(settings.services)  # only the services this process runs
         self.runner = ServiceRunner(settings.nameko_config())
         self.ops = OpsServer(settings.ops_address)
 
