@@ -99,6 +99,22 @@ def test_answers_assembled_per_county_are_each_municipalitys_own_byte_for_byte(g
             assert json.loads(answer)["municipality_code"] == municipality
 
 
+def test_no_call_and_one_call_are_the_model_built_answer_too(grants_db):
+    """The document is joined from the county's parts around each call's region rule: with no call
+    and with one call it is still the model's, byte for byte."""
+    for municipality in ("15", "42"):
+        with work(grants_db) as uow:
+            answer = idea_fit.assess(uow, QUERIES[0], municipality)
+            assert json_response(answer).get_data() == json_response(model_built(uow, QUERIES[0], municipality)).get_data()
+        assert json.loads(answer)["calls"] == []
+    new_call(grants_db)
+    for municipality in ("15", "42"):
+        with work(grants_db) as uow:
+            answer = idea_fit.assess(uow, QUERIES[0], municipality)
+            assert json_response(answer).get_data() == json_response(model_built(uow, QUERIES[0], municipality)).get_data()
+        assert len(json.loads(answer)["calls"]) == 1
+
+
 def test_a_change_to_a_call_is_seen_by_the_next_request_and_nothing_else_reloads(grants_db):
     varied_calls(grants_db)
     query = QUERIES[0]

@@ -45,29 +45,34 @@ def assess(uow: UnitOfWork, query: FitQuery, municipality_code: str | None) -> P
 
 def _document(version, idea: fit.ProjectIdea, today, question) -> PreparedJson:
     """The answer for a municipality, from its county's (assembled once per idea, county and day:
-    the ranking and every rule but the region's are the same for all municipalities of a county)."""
+    the ranking and every rule but the region's are the same for all municipalities of a county):
+    the county's fixed parts with the municipality's region rule between each two, in one join."""
     county = MUNICIPALITIES[idea.municipality_code].region
-    assembled = version.assembled((county, question), lambda: _assemble(version.calls, idea, today))
-    region = _region_parts(idea.municipality_code)
+    fixed, regions = version.assembled((county, question), lambda: _assemble(version.calls, idea, today))
     head = _dumps({"municipality_code": idea.municipality_code, "assessed_on": today.isoformat()})
-    return PreparedJson(b"".join((head[:-1].encode(), b', "calls": [', b", ".join(
-        before + region(eligible_regions) + after for before, eligible_regions, after in assembled), b"]}")),
-        scope=idea.municipality_code)
+    pieces: list = [None] * (2 * len(fixed))
+    pieces[0] = head[:-1].encode()
+    pieces[1::2] = fixed
+    pieces[2::2] = map(_region_parts(idea.municipality_code), regions)
+    return PreparedJson(b"".join(pieces), scope=idea.municipality_code)
 
 
-def _assemble(calls, idea: fit.ProjectIdea, today) -> list[tuple[bytes, tuple[str, ...], bytes]]:
-    """Each call in ranked order as (its JSON up to its region rule, the call's regions, the rest),
-    encoded (UTF-8: half the memory of non-ASCII text, and nothing to encode per municipality)."""
-    parts = []
+def _assemble(calls, idea: fit.ProjectIdea, today) -> tuple[list[bytes], list[tuple[str, ...]]]:
+    """The calls in ranked order as the document's parts that are the same for every municipality
+    of the county, and each call's regions: `fixed[0]`, the first call's region rule, `fixed[1]`,
+    the second's, ..., `fixed[-1]` — each fixed part the end of one call's JSON (after its region
+    rule) and the start of the next (up to its region rule). Encoded (UTF-8: half the memory of
+    non-ASCII text, and nothing to encode per municipality)."""
+    fixed, regions, before = [], [], ', "calls": ['
     for assessment in fit.rank([c.facts for c in calls.values()], idea, today):
         at = next(n for n, r in enumerate(assessment.rules) if r.rule == "region")
         rules = assessment.rules
-        parts.append((
-            (calls[assessment.call.code].encoded_head + _call_tail(assessment) + "[" + "".join(
-                _rule(r) + ", " for r in rules[:at])).encode(),
-            assessment.call.eligible_regions,
-            ("".join(", " + _rule(r) for r in rules[at + 1:]) + "]}").encode()))
-    return parts
+        fixed.append((before + calls[assessment.call.code].encoded_head + _call_tail(assessment) + "[" + "".join(
+            _rule(r) + ", " for r in rules[:at])).encode())
+        regions.append(assessment.call.eligible_regions)
+        before = "".join(", " + _rule(r) for r in rules[at + 1:]) + "]}, "
+    fixed.append((before[:-2] if regions else before).encode() + b"]}")
+    return fixed, regions
 
 
 _REGION_PARTS: dict[str, dict[tuple[str, ...], bytes]] = {}
