@@ -144,13 +144,33 @@ class PreparedJson(bytes):
                                or tags.contains_weak(self.gzip_etag[1:-1]))
 
 
-def prepared_response(request: Request, document: PreparedJson, status: int = 200,
+class NotModified:
+    """A use case's answer that the client's copy is current: it named `etag` (a PreparedJson's, as
+    `client_etags` spells it) in If-None-Match; answered 304 like the document it stands for."""
+
+    def __init__(self, etag: str):
+        self.etag = etag
+        self.gzip_etag = etag[:-1] + '-gzip"'
+
+
+def client_etags(request: Request | None) -> frozenset[str]:
+    """The entity tags a GET's If-None-Match names, quoted, without W/ or the gzip suffix (as
+    PreparedJson.etag spells them): for a use case that keeps its documents' ETags longer than the
+    documents and can say NotModified without making the document again."""
+    if request is None or request.method not in ("GET", "HEAD"):
+        return frozenset()
+    tags = request.if_none_match
+    return frozenset(f'"{t[:-5] if t.endswith("-gzip") else t}"' for t in tags.as_set(include_weak=True))
+
+
+def prepared_response(request: Request, document: PreparedJson | NotModified, status: int = 200,
                       headers: dict | None = None) -> Response:
     """`document` as the client asked for it: 304 when it already has it, gzip when it accepts it."""
     wants_gzip = request.accept_encodings.quality("gzip") > 0
     headers = {**(headers or {}), "ETag": document.gzip_etag if wants_gzip else document.etag,
                "Vary": "Accept-Encoding", "Cache-Control": "private, no-cache"}
-    if status == 200 and request.method in ("GET", "HEAD") and document.matches(request):
+    if isinstance(document, NotModified) or (
+            status == 200 and request.method in ("GET", "HEAD") and document.matches(request)):
         return Response(status=304, headers=headers)
     if wants_gzip:
         headers["Content-Encoding"] = "gzip"
@@ -790,7 +810,7 @@ class Route(Entrypoint):
                 status, result = result
         if result is None and status in (200, 204):
             return Response(status=204)
-        if isinstance(result, PreparedJson) and request is not None:
+        if isinstance(result, (PreparedJson, NotModified)) and request is not None:
             return prepared_response(request, result, status, headers)
         return json_response(result, status=status, headers=headers)
 

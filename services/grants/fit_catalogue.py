@@ -33,6 +33,7 @@ from services.grants.models import FundingCall
 from services.grants.repository import GrantsRepository
 from services.grants.views import call_facts
 from shared.events.types import LocalizedText
+from shared.http import PreparedJson
 
 FIT_STATUSES = ("open", "forecast")
 # A handful of catalogue versions (a test process holds several databases; a replica one).
@@ -67,22 +68,37 @@ class Version:
     `assembled` holds the ranked answer of one idea for one county on one day (the calls in their
     order, each call's JSON cut around its region rule — the only part that depends on the
     municipality rather than on its county); `documents` the whole answer of an idea for a
-    municipality on a day. Both are bounded (least recently used go first)."""
+    municipality on a day, and `etags` the ETag of each document made (kept longer: a client
+    asking again with it gets 304 without the document being made again; the same version and key
+    make the same bytes). All are bounded (least recently used go first)."""
 
     ASSEMBLED_KEPT = 16  # ~1 MB each (469 calls)
-    DOCUMENTS_KEPT = 4  # ~1 MB each
+    DOCUMENTS_KEPT = 4  # ~1 MB each, with its gzip encoding (~70 KB) once a client asked for it
+    ETAGS_KEPT = 4096  # ~200 bytes each with its key
 
     def __init__(self, calls: dict[str, FitCall]):
         self.calls = calls
         self._assembled: OrderedDict[object, list] = OrderedDict()
-        self._documents: OrderedDict[object, str] = OrderedDict()
+        self._documents: OrderedDict[object, PreparedJson] = OrderedDict()
+        self._etags: OrderedDict[object, str] = OrderedDict()
         self._lock = threading.Lock()
 
     def assembled(self, key, build):
         return self._kept(self._assembled, self.ASSEMBLED_KEPT, key, build)
 
-    def document(self, key, build):
-        return self._kept(self._documents, self.DOCUMENTS_KEPT, key, build)
+    def document(self, key, build) -> PreparedJson:
+        document = self._kept(self._documents, self.DOCUMENTS_KEPT, key, build)
+        with self._lock:
+            self._etags[key] = document.etag
+            self._etags.move_to_end(key)
+            while len(self._etags) > self.ETAGS_KEPT:
+                self._etags.popitem(last=False)
+        return document
+
+    def etag(self, key) -> str | None:
+        """The ETag of the document `key` made in this version, if it is still known."""
+        with self._lock:
+            return self._etags.get(key)
 
     def _kept(self, kept: OrderedDict, most: int, key, build):
         with self._lock:

@@ -96,7 +96,7 @@ from shared.events.partners import (
     PartnershipEstablished,
 )
 from shared.events.privacy import ErasureRequested
-from shared.http import route
+from shared.http import client_etags, route
 from shared.messaging.subscriptions import subscribe
 from shared.persistence.provider import Database
 from shared.service import ServiceBase
@@ -188,6 +188,9 @@ class GrantsService(GrantsPages, ServiceBase):
         """Rank the open and forecast calls for a municipality's project idea, and say for each, rule
         by rule, why it fits or fails: applicant type, region, themes, amount range, funding rate
         (and so the own contribution), partner requirement and days left."""
+        has = client_etags(request)  # If-None-Match: 304 while its ETag is the current answer's
+        if has:
+            return idea_fit.assess(self.db, query, tenant, client_has=has)
         return idea_fit.assess(self.db, query, tenant)
 
     # ------------------------------------------------------------------ applications

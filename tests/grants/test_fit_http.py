@@ -20,7 +20,7 @@ from werkzeug.wrappers import Request
 
 from services.grants.schemas import CallChange, CallIn, FitQuery
 from services.grants.usecases import catalogue, idea_fit
-from shared.http import PreparedJson, json_response, prepared_response
+from shared.http import NotModified, PreparedJson, client_etags, json_response, prepared_response
 from shared.persistence.engines import engine_for
 from shared.persistence.unit_of_work import UnitOfWork
 from tests.grants.helpers import call_body, day
@@ -144,6 +144,43 @@ def test_a_changed_call_or_another_question_is_another_etag(grants_db):
     assert response.status_code == 200 and "LT-LATER" not in [c["code"] for c in json.loads(response.get_data())["calls"]]
 
 
+def test_a_known_etag_is_answered_304_without_making_the_document_again_and_only_for_its_municipality(
+        grants_db, monkeypatch):
+    """The catalogue version keeps each document's ETag longer than the document (4 kept): a client
+    revalidating after other municipalities asked gets 304 without its 1 MB answer being made
+    again; the ETag of one municipality's answer stands for nothing in another's."""
+    some_calls(grants_db)
+    kaunas = answer(grants_db, "15")
+    for other in ("16", "42", "13", "58", "01"):  # more than the documents kept
+        answer(grants_db, other)
+    made = []
+    real = idea_fit._document
+    monkeypatch.setattr(idea_fit, "_document", lambda *args: made.append(args[1].municipality_code) or real(*args))
+    with work(grants_db) as uow:
+        again = idea_fit.assess(uow, QUERY, "15", client_has=frozenset({kaunas.etag}))
+    assert isinstance(again, NotModified) and again.etag == kaunas.etag and made == []
+    for accepted, etag in ((None, kaunas.etag), ("gzip", kaunas.gzip_etag)):
+        response = prepared_response(request(**({"Accept-Encoding": accepted} if accepted else {})), again)
+        assert (response.status_code, response.get_data(), response.headers["ETag"]) == (304, b"", etag)
+        assert response.headers["Vary"] == "Accept-Encoding"
+    with work(grants_db) as uow:  # Kaunas district naming Kaunas city's ETag: its own answer, made
+        district = idea_fit.assess(uow, QUERY, "16", client_has=frozenset({kaunas.etag}))
+    assert isinstance(district, PreparedJson) and made == ["16"]
+    assert json.loads(district)["municipality_code"] == "16" and district.etag != kaunas.etag
+    with work(grants_db) as uow:  # another question: its own answer
+        other = idea_fit.assess(uow, FitQuery(themes=["anti_corruption"], total_cost_eur="40000"), "15",
+                                client_has=frozenset({kaunas.etag}))
+    assert isinstance(other, PreparedJson) and other.etag != kaunas.etag
+
+
+def test_the_etags_a_client_names_are_read_as_the_documents_spell_them():
+    tags = client_etags(request(**{"If-None-Match": '"15-abc-gzip", W/"15-def", "x"'}))
+    assert tags == {'"15-abc"', '"15-def"', '"x"'}
+    assert client_etags(request()) == frozenset() and client_etags(None) == frozenset()
+    posted = Request(EnvironBuilder(path="/grants/fit", method="POST", headers={"If-None-Match": '"x"'}).get_environ())
+    assert client_etags(posted) == frozenset()
+
+
 def fetch(url: str, token: str, **headers) -> tuple[int, CaseInsensitiveDict, bytes]:
     """The raw reply (urllib does not decode gzip: the bytes as sent)."""
     asked = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}", **headers})
@@ -186,6 +223,11 @@ def test_over_http_etag_304_and_gzip(grants_system):
     assert status == 200 and headers["ETag"] != etag and headers["ETag"].startswith('"42-')
     assert json.loads(body)["municipality_code"] == "42"
     assert region_verdict(body, "VILNIUS-ONLY") == "pass" and region_verdict(plain, "VILNIUS-ONLY") == "fail"
+    # After other municipalities asked (Kaunas's document no longer kept), still 304.
+    for code in ("16", "42", "13", "58", "01"):
+        assert fetch(url, grants_system.token(f"municipality:{code}"))[0] == 200
+    status, headers, body = fetch(url, kaunas, **{"If-None-Match": gzip_etag, "Accept-Encoding": "gzip"})
+    assert (status, body, headers["ETag"]) == (304, b"", gzip_etag)
     # Another municipality's token still cannot ask for Kaunas's answer, ETag or not.
     status, headers, body = fetch(url + "&municipality_code=15", vilnius, **{"If-None-Match": etag})
     assert status == 403 and "ETag" not in headers

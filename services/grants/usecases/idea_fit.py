@@ -11,6 +11,7 @@ as json_response would encode the model (tests/grants/test_fit_catalogue.py)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from functools import lru_cache
 
 from services.grants.domain import fit
@@ -18,16 +19,20 @@ from services.grants.fit_catalogue import CATALOGUE
 from services.grants.schemas import FitQuery
 from services.grants.usecases import local_today
 from shared.errors import RuleViolation
-from shared.http import PreparedJson
+from shared.http import NotModified, PreparedJson
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.reference import MUNICIPALITIES
 
 
-def assess(uow: UnitOfWork, query: FitQuery, municipality_code: str | None) -> PreparedJson:
+def assess(uow: UnitOfWork, query: FitQuery, municipality_code: str | None, *,
+           client_has: Collection[str] = ()) -> PreparedJson | NotModified:
     """`municipality_code`: the enforced tenant (a municipality token's own, or the one staff named).
     Returns the FitOut document, encoded, with its ETag (scoped to the municipality) and, once a
     client accepted it, its gzip encoding: kept with the catalogue version, so the same question
-    again is answered with the same object (shared/http.py answers 304 or gzip from it)."""
+    again is answered with the same object (shared/http.py answers 304 or gzip from it).
+    `client_has`: the ETags the client says it has (If-None-Match); when one is this
+    municipality's document for this question in the current catalogue, NotModified (304), even
+    if the document itself is no longer kept."""
     if municipality_code is None:
         raise RuleViolation("name the municipality the idea is for", field="municipality_code")
     today = local_today()
@@ -40,7 +45,12 @@ def assess(uow: UnitOfWork, query: FitQuery, municipality_code: str | None) -> P
     # (Decimals as text: 1000 and 1000.00 are equal but answered as written.)
     question = (idea.applicant_type, idea.themes, str(idea.total_cost_eur), str(idea.requested_grant_eur),
                 idea.has_foreign_partner, idea.partner_country, today)
-    return version.document((municipality_code, question), lambda: _document(version, idea, today, question))
+    key = (municipality_code, question)
+    if client_has:
+        etag = version.etag(key)
+        if etag is not None and etag in client_has:
+            return NotModified(etag)
+    return version.document(key, lambda: _document(version, idea, today, question))
 
 
 def _document(version, idea: fit.ProjectIdea, today, question) -> PreparedJson:
