@@ -34,9 +34,17 @@ log = logging.getLogger("savivalda")
 # ---------------------------------------------------------------- schema and broker preparation
 
 def migrate(settings: Settings, services: tuple[str, ...]) -> None:
+    migrated = False
     for service in services:
-        migrations.upgrade(service, settings.database_url(service))
+        url = settings.database_url(service)
+        if not migrations.at_heads(service, url):
+            migrations.upgrade(service, url)
+            migrated = True
         log.info("database migrated", extra={"service": service})
+    if migrated and not gc.isenabled():
+        # Alembic leaves garbage cycles (~28,000 objects, 4.6 MB, after a fresh data folder's
+        # migrations): collected now, before settle_memory() would freeze them for good.
+        gc.collect()
 
 
 def check_schema(settings: Settings, services: tuple[str, ...]) -> None:
@@ -286,7 +294,8 @@ def settle_memory() -> None:
     process, so it moves to the collector's permanent generation (`gc.freeze()`): no collection
     scans it again, and a full collection at run time walks only what requests and events made.
     `savivalda run` starts with collection off (services/cli.py); it is on from here. What the
-    start left as garbage cycles stays (measured: ~330 objects, 0.1 MB)."""
+    start left as garbage cycles stays (measured: ~1,000 objects, 0.14 MB; migrations' garbage is
+    collected after them, `migrate`)."""
     if not gc.isenabled():
         gc.freeze()
         gc.enable()
