@@ -121,19 +121,25 @@ class PreparedJson(bytes):
 
     GZIP_LEVEL = 5
 
-    def __new__(cls, document: str | bytes, scope: str = ""):
+    def __new__(cls, document: str | bytes, scope: str = "", *, etag: str | None = None,
+                gzipped: bytes | None = None):
+        """`etag`, `gzipped`: what an earlier PreparedJson of these very bytes had (a use case that
+        makes the same document again and kept them), so neither is made again."""
         prepared = super().__new__(cls, document.encode() if isinstance(document, str) else document)
-        digest = hashlib.sha256(prepared).hexdigest()[:32]
-        prepared.etag = f'"{scope}-{digest}"' if scope else f'"{digest}"'
-        prepared._gzipped = None
+        if etag is None:
+            digest = hashlib.sha256(prepared).hexdigest()[:32]
+            etag = f'"{scope}-{digest}"' if scope else f'"{digest}"'
+        prepared.etag = etag
+        prepared._gzipped = gzipped
         return prepared
 
     @property
     def gzip_etag(self) -> str:
         return self.etag[:-1] + '-gzip"'
 
-    def gzipped(self) -> bytes:
-        if self._gzipped is None:  # (two green threads may make it at once: the same bytes)
+    def gzipped(self, make: bool = True) -> bytes | None:
+        """The gzip encoding, made on first use (`make=False`: None if no client asked for it yet)."""
+        if self._gzipped is None and make:  # (two green threads may make it at once: the same bytes)
             self._gzipped = gzip.compress(self, self.GZIP_LEVEL, mtime=0)
         return self._gzipped
 

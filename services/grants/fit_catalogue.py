@@ -68,32 +68,54 @@ class Version:
     `assembled` holds the ranked answer of one idea for one county on one day (the calls in their
     order, each call's JSON cut around its region rule — the only part that depends on the
     municipality rather than on its county); `documents` the whole answer of an idea for a
-    municipality on a day, and `etags` the ETag of each document made (kept longer: a client
-    asking again with it gets 304 without the document being made again; the same version and key
-    make the same bytes). All are bounded (least recently used go first)."""
+    municipality on a day; and, longer than the documents (the same version and key make the same
+    bytes), the ETag of each document made (a client asking again with it gets 304 without the
+    document being made again) and the gzip encoding of the last documents that had one (made
+    again, such a document is not compressed again). All are bounded (least recently used go
+    first)."""
 
     ASSEMBLED_KEPT = 16  # ~1 MB each (469 calls)
     DOCUMENTS_KEPT = 4  # ~1 MB each, with its gzip encoding (~70 KB) once a client asked for it
     ETAGS_KEPT = 4096  # ~200 bytes each with its key
+    GZIPPED_KEPT = 64  # ~70 KB each
 
     def __init__(self, calls: dict[str, FitCall]):
         self.calls = calls
         self._assembled: OrderedDict[object, list] = OrderedDict()
         self._documents: OrderedDict[object, PreparedJson] = OrderedDict()
         self._etags: OrderedDict[object, str] = OrderedDict()
+        self._gzipped: OrderedDict[object, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
     def assembled(self, key, build):
         return self._kept(self._assembled, self.ASSEMBLED_KEPT, key, build)
 
     def document(self, key, build) -> PreparedJson:
-        document = self._kept(self._documents, self.DOCUMENTS_KEPT, key, build)
+        """The document `key`, kept or made by `build(etag, gzipped)` (what is still known of it)."""
         with self._lock:
-            self._etags[key] = document.etag
-            self._etags.move_to_end(key)
-            while len(self._etags) > self.ETAGS_KEPT:
-                self._etags.popitem(last=False)
+            document = self._documents.get(key)
+            if document is not None:
+                self._documents.move_to_end(key)
+            else:
+                etag, gzipped = self._etags.get(key), self._gzipped.pop(key, None)
+        if document is None:
+            document = build(etag, gzipped)  # (two green threads may make the same one: the same bytes)
+            with self._lock:
+                self._documents[key] = document
+                while len(self._documents) > self.DOCUMENTS_KEPT:
+                    old_key, old = self._documents.popitem(last=False)
+                    if old.gzipped(make=False) is not None:
+                        self._keep(self._gzipped, self.GZIPPED_KEPT, old_key, old.gzipped(make=False))
+        with self._lock:
+            self._keep(self._etags, self.ETAGS_KEPT, key, document.etag)
         return document
+
+    @staticmethod
+    def _keep(kept: OrderedDict, most: int, key, value) -> None:
+        kept[key] = value
+        kept.move_to_end(key)
+        while len(kept) > most:
+            kept.popitem(last=False)
 
     def etag(self, key) -> str | None:
         """The ETag of the document `key` made in this version, if it is still known."""

@@ -173,6 +173,29 @@ def test_a_known_etag_is_answered_304_without_making_the_document_again_and_only
     assert isinstance(other, PreparedJson) and other.etag != kaunas.etag
 
 
+def test_a_document_made_again_keeps_its_etag_and_gzip_encoding_without_making_them_again(grants_db, monkeypatch):
+    """Its document no longer kept, a municipality asking again gets the same bytes, ETag and gzip
+    encoding, none of the two made again (the catalogue version kept them, smaller)."""
+    import hashlib
+
+    some_calls(grants_db)
+    kaunas = answer(grants_db, "15")
+    zipped = kaunas.gzipped()
+    for other in ("16", "42", "13", "58", "01"):  # more than the documents kept
+        answer(grants_db, other).gzipped()
+    made = []
+    real_compress, real_sha256 = gzip.compress, hashlib.sha256
+    monkeypatch.setattr(gzip, "compress", lambda *a, **k: made.append("gzip") or real_compress(*a, **k))
+    monkeypatch.setattr(hashlib, "sha256", lambda *a, **k: made.append("sha256") or real_sha256(*a, **k))
+    again = answer(grants_db, "15")
+    assert again is not kaunas and bytes(again) == bytes(kaunas)
+    assert again.etag == kaunas.etag and again.gzipped() == zipped and made == []
+    response = prepared_response(request(**{"Accept-Encoding": "gzip"}), again)
+    assert gzip.decompress(response.get_data()) == bytes(kaunas) and response.headers["ETag"] == kaunas.gzip_etag
+    district = answer(grants_db, "16")  # made again as well, from its kept ETag and encoding
+    assert made == [] and json.loads(district)["municipality_code"] == "16" and district.gzipped(make=False)
+
+
 def test_the_etags_a_client_names_are_read_as_the_documents_spell_them():
     tags = client_etags(request(**{"If-None-Match": '"15-abc-gzip", W/"15-def", "x"'}))
     assert tags == {'"15-abc"', '"15-def"', '"x"'}

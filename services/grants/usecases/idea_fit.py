@@ -50,10 +50,11 @@ def assess(uow: UnitOfWork, query: FitQuery, municipality_code: str | None, *,
         etag = version.etag(key)
         if etag is not None and etag in client_has:
             return NotModified(etag)
-    return version.document(key, lambda: _document(version, idea, today, question))
+    return version.document(key, lambda etag, gzipped: _document(version, idea, today, question, etag, gzipped))
 
 
-def _document(version, idea: fit.ProjectIdea, today, question) -> PreparedJson:
+def _document(version, idea: fit.ProjectIdea, today, question, etag: str | None = None,
+              gzipped: bytes | None = None) -> PreparedJson:
     """The answer for a municipality, from its county's (assembled once per idea, county and day:
     the ranking and every rule but the region's are the same for all municipalities of a county):
     the county's fixed parts with the municipality's region rule between each two, in one join."""
@@ -64,7 +65,7 @@ def _document(version, idea: fit.ProjectIdea, today, question) -> PreparedJson:
     pieces[0] = head[:-1].encode()
     pieces[1::2] = fixed
     pieces[2::2] = map(_region_parts(idea.municipality_code), regions)
-    return PreparedJson(b"".join(pieces), scope=idea.municipality_code)
+    return PreparedJson(b"".join(pieces), scope=idea.municipality_code, etag=etag, gzipped=gzipped)
 
 
 def _assemble(calls, idea: fit.ProjectIdea, today) -> tuple[list[bytes], list[tuple[str, ...]]]:
