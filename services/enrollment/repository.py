@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Iterable
 
-from sqlalchemy import Integer, Select, Text, and_, bindparam, cast, delete, func, literal, or_, select, update
+from sqlalchemy import (Integer, Select, Text, and_, bindparam, cast, delete, func, literal, literal_column, or_, select,
+                        update)
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -31,6 +32,7 @@ from services.enrollment.models import (
     TrainingNeedSupport,
     TrainingSession,
 )
+from shared.persistence.engines import SQL_BEFORE
 from shared.persistence.schema import OUTBOX, UtcDateTime
 from shared.errors import NotFound
 from shared.tenancy import keyed_by, owned_by
@@ -260,13 +262,32 @@ class EnrollmentRepository:
                 rows.append((mode, status, municipality, number))
         return rows, existing
 
-    def insert_arrival(self, training_session: TrainingSession, enrollment: Enrollment,
-                       key: IdempotencyKey | None, outbox_row: dict) -> None:
-        """Write a new arrival decided under the session's lock: the session's next arrival number
-        (already taken on `training_session`), the enrolment, its Idempotency-Key and its event's
-        outbox row — on PostgreSQL as one statement (data-modifying CTEs), so the lock is held for
-        one round trip of writing, not an ORM flush per row. `enrollment` and `key` stay transient
-        (they are not added to the ORM session)."""
+    def locked_arrival(self, session_id: uuid.UUID, email_key: str, *, begin: str = "") -> tuple[
+            TrainingSession, Course, list[tuple[str, str, str, int]], uuid.UUID | None]:
+        """For an arrival: lock the session's row, then read the session and its course, the seat
+        state (as `seat_state`) and the id of the person's enrolment in the session, if any. On
+        PostgreSQL one round trip, `begin` (the unit of work's BEGIN, if it sends it) + `SELECT ...
+        FOR UPDATE; SELECT ...`: the second statement starts once the lock is held, so it sees every
+        arrival committed before (a statement that waited for the lock still sees the rows as they
+        were when it began, hence not one statement). Elsewhere the two reads as before."""
+        if self.dialect != "postgresql":
+            session, course = self.session_and_course(session_id, lock=True)
+            return (session, course, *self.arrival_state(session.id, email_key))
+        found = self.session.execute(_ARRIVAL_READ, {"session_id": session_id, "email_key": email_key},
+                                     execution_options={SQL_BEFORE: begin + _lock_sql(self.session)}).first()
+        if found is None:
+            raise NotFound("session", session_id)
+        session, course, seats, existing = found
+        return session, course, [tuple(row) for row in seats or ()], existing
+
+    def arrival_writes(self, training_session: TrainingSession, enrollment: Enrollment,
+                       key: IdempotencyKey | None, outbox_row: dict) -> list[tuple[object, dict]]:
+        """The statements (with their values) writing a new arrival decided under the session's lock:
+        the session's next arrival number (already taken on `training_session`), the enrolment, its
+        Idempotency-Key and its event's outbox row — on PostgreSQL one statement (data-modifying
+        CTEs), so that the lock is held for one round trip of writing (the caller sends COMMIT with
+        it: UnitOfWork.commit_with), not an ORM flush per row; on SQLite one after the other.
+        `enrollment` and `key` stay transient (they are not added to the ORM session)."""
         # The ORM copy already holds the new number: written here, not again by a flush. (Core
         # statements on the tables: no ORM autoflush, no identity map.)
         set_committed_value(training_session, "next_arrival_seq", training_session.next_arrival_seq)
@@ -274,8 +295,13 @@ class EnrollmentRepository:
         values = {"s_id": training_session.id, "s_next": training_session.next_arrival_seq}
         for prefix, row in rows.items():
             values.update({prefix + name: value for name, value in row.items()})
-        for statement in _arrival_writes(self.dialect == "postgresql",
-                                         tuple((prefix, tuple(row)) for prefix, row in rows.items())):
+        return [(statement, values) for statement in _arrival_writes(
+            self.dialect == "postgresql", tuple((prefix, tuple(row)) for prefix, row in rows.items()))]
+
+    def insert_arrival(self, training_session: TrainingSession, enrollment: Enrollment,
+                       key: IdempotencyKey | None, outbox_row: dict) -> None:
+        """Execute `arrival_writes` (the caller commits)."""
+        for statement, values in self.arrival_writes(training_session, enrollment, key, outbox_row):
             self.session.execute(statement, values)
 
     def holders(self, session_id: uuid.UUID) -> list[tuple[str, str]]:
@@ -668,6 +694,37 @@ _ARRIVAL_STATE = (
     select(literal(None, Enrollment.mode.type), literal(None, Enrollment.status.type),
            literal(None, Enrollment.municipality_code.type), literal(None, Integer()), Enrollment.id)
     .where(Enrollment.session_id == bindparam("session_id"), Enrollment.email_key == bindparam("email_key")))
+
+# PostgreSQL: the locked read of an arrival (locked_arrival), sent after the lock's own statement.
+_SEATS = (
+    select(Enrollment.mode, Enrollment.status, Enrollment.municipality_code, func.count().label("number"))
+    .where(Enrollment.session_id == bindparam("session_id"),
+           Enrollment.status.in_(HOLDING + [EnrollmentStatus.WAITLISTED.value]))
+    .group_by(Enrollment.mode, Enrollment.status, Enrollment.municipality_code)
+).subquery("seats")
+_ARRIVAL_READ = (
+    select(TrainingSession, Course,
+           select(func.json_agg(func.json_build_array(_SEATS.c.mode, _SEATS.c.status, _SEATS.c.municipality_code,
+                                                      _SEATS.c.number))).scalar_subquery().label("seat_state"),
+           select(Enrollment.id).where(Enrollment.session_id == bindparam("session_id"),
+                                       Enrollment.email_key == bindparam("email_key"))
+           .limit(1).scalar_subquery().label("existing"))
+    .join(Course, Course.id == TrainingSession.course_id)
+    .where(TrainingSession.id == bindparam("session_id"))
+    # populate_existing: a worker that committed before may hold an older copy in its identity map.
+    .execution_options(populate_existing=True))
+
+
+@lru_cache(maxsize=4)
+def _lock_sql_for(dialect) -> str:
+    sessions = TrainingSession.__table__
+    lock = select(literal_column("1")).select_from(sessions).where(sessions.c.id == bindparam("session_id")).with_for_update()
+    return f"{lock.compile(dialect=dialect)}; "
+
+
+def _lock_sql(session: Session) -> str:
+    """`SELECT 1 FROM sessions WHERE id = <session_id> FOR UPDATE; ` in the engine's SQL."""
+    return _lock_sql_for(session.get_bind().dialect)
 
 
 @lru_cache(maxsize=8)

@@ -14,6 +14,13 @@ DEFAULT_MAX_WORKERS = 10
 # gauges (2: outbox and the service's own), the health checks (1), and 2 spare.
 POOL_HEADROOM = 8
 
+# Execution options: SQL text sent before / after a statement in the same round trip, as one
+# simple-query string (PostgreSQL runs them in turn, each statement with its own snapshot). The
+# unit of work sends a transaction's BEGIN with its first statement and COMMIT with its last this
+# way (UnitOfWork.own_transaction); the parameters are the statement's own.
+SQL_BEFORE = "savivalda_sql_before"
+SQL_AFTER = "savivalda_sql_after"
+
 
 def pool_size(max_workers: int) -> int:
     """Connections in a PostgreSQL engine's pool for SAVIVALDA_MAX_WORKERS workers (no overflow:
@@ -87,8 +94,20 @@ def _create_engine(url: str, max_workers: int | None = None) -> Engine:
     # (every connection older than the error is replaced at its next checkout), and the request is
     # answered 503 database_unavailable with Retry-After (shared/http.py), never 500
     # (docs/reliability.md; tests/integration/test_reliability.py).
-    return create_engine(url, pool_pre_ping=False, pool_size=pool_size(_workers(max_workers)), max_overflow=0,
-                         pool_timeout=30)
+    engine = create_engine(url, pool_pre_ping=False, pool_size=pool_size(_workers(max_workers)), max_overflow=0,
+                           pool_timeout=30)
+    sa_event.listen(engine, "before_cursor_execute", _sql_around, retval=True)
+    return engine
+
+
+def _sql_around(connection, cursor, statement, parameters, context, executemany):
+    """SQL_BEFORE / SQL_AFTER of the execution options around the statement (see above)."""
+    if context is not None:
+        options = context.execution_options
+        before, after = options.get(SQL_BEFORE), options.get(SQL_AFTER)
+        if before or after:
+            statement = f"{before or ''}{statement}{after or ''}"
+    return statement, parameters
 
 
 def sqlite_write_lock(url: str):

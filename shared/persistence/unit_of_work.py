@@ -8,14 +8,14 @@ import uuid
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
-from sqlalchemy import Table
+from sqlalchemy import Connection, Table
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from shared.events.envelope import Envelope, EventData, new_envelope
-from shared.persistence.engines import engine_for, is_sqlite, sqlite_write_lock
+from shared.persistence.engines import SQL_AFTER, engine_for, is_sqlite, sqlite_write_lock
 from shared.persistence.schema import INBOX, OUTBOX, RUNTIME_MARKS, utcnow
 
 class CommitOutcomeUnknown(Exception):
@@ -29,6 +29,12 @@ class UnitOfWork:
 
     Commit explicitly; anything not committed is rolled back on close.
     """
+
+    # own_transaction(): the connection (autocommit at the driver) whose transaction this unit of
+    # work opens and ends itself, and whether its BEGIN has been sent (then a COMMIT or a ROLLBACK
+    # is owed before the connection goes back to the pool).
+    _own: Connection | None = None
+    _open = False
 
     def __init__(
         self,
@@ -109,16 +115,89 @@ class UnitOfWork:
         """Run `callback` once the current transaction has committed (e.g. wake a delivery loop)."""
         self._after_commit.append(callback)
 
+    # ---------------------------------------------------------------- a transaction in two round trips
+    def own_transaction(self) -> bool:
+        """PostgreSQL: from here on this unit of work sends its transaction's BEGIN with the first
+        statement (`begin_sql`) and its COMMIT with the last (`commit_with`), each in the same round
+        trip, so that a short transaction (a lock, a read, a write) is two round trips instead of
+        BEGIN, each statement and COMMIT apart. The driver's connection is in autocommit mode for it;
+        a ROLLBACK is sent on rollback() or close() if the transaction was begun and not committed.
+
+        Call it before anything is written: what was read so far is committed first. False, and
+        nothing changes, on SQLite (no round trips to save) or when events are already pending."""
+        if self.dialect != "postgresql" or self._pending_events or self._after_commit:
+            return False
+        if self._own is not None:
+            return True
+        session = self.session
+        if session.new or session.dirty or session.deleted:
+            return False
+        if session.in_transaction():
+            session.commit()  # (only read: the tenancy lookup, an Idempotency-Key)
+        self._own = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        self._open = False
+        return True
+
+    def begin_sql(self) -> str:
+        """The text to send before this transaction's first statement, in its round trip (the
+        execution option engines.SQL_BEFORE): "BEGIN; " if this unit of work owns its transaction and
+        has not begun it (from now on it owes a COMMIT or a ROLLBACK), else ""."""
+        if self._own is None or self._open:
+            return ""
+        self._open = True
+        return "BEGIN; "
+
+    def commit_with(self, statement, params: dict) -> None:
+        """Execute the transaction's last statement and commit: as `statement; COMMIT`, one round
+        trip, when this unit of work owns its begun transaction; else the statement, then commit().
+        A connection lost meanwhile is CommitOutcomeUnknown (the COMMIT may have been carried out)."""
+        if not self._open:
+            self.session.execute(statement, params)
+            self.commit()
+            return
+        self._session.flush()
+        try:
+            self._session.execute(statement, params, execution_options={SQL_AFTER: "; COMMIT"})
+        except DBAPIError as error:
+            if error.connection_invalidated:
+                raise CommitOutcomeUnknown(str(error.orig).strip() or type(error.orig).__name__) from error
+            raise  # (the transaction stays begun, aborted: rollback() or close() ends it)
+        self._open, self._own = False, None
+        self._session.commit()  # (the driver sends nothing in autocommit mode; the connection goes back)
+        self._committed()
+
+    def _end_own(self) -> None:
+        """Forget the own transaction; if it was begun and not committed, ROLLBACK (the driver sends
+        none in autocommit mode, and the pool would take the connection back inside the transaction);
+        if that fails, the connection is invalidated rather than given back."""
+        connection, begun = self._own, self._open
+        self._own, self._open = None, False
+        if connection is None or not begun or connection.closed or connection.invalidated:
+            return  # (an invalidated connection's transaction ended with its server session)
+        try:
+            connection.exec_driver_sql("ROLLBACK")
+        except Exception:
+            try:
+                connection.invalidate()
+            except Exception:
+                pass
+
     def commit(self) -> None:
         if self._session is None:
             return
         self._session.flush()  # a failure here is before COMMIT: nothing was committed
         try:
+            if self._open:  # own transaction, begun: its COMMIT (the driver sends none in autocommit mode)
+                self._own.exec_driver_sql("COMMIT")
+            self._open, self._own = False, None
             self._session.commit()
         except DBAPIError as error:
             if error.connection_invalidated:  # COMMIT sent, its answer lost with the connection
                 raise CommitOutcomeUnknown(str(error.orig).strip() or type(error.orig).__name__) from error
             raise
+        self._committed()
+
+    def _committed(self) -> None:
         callbacks, self._after_commit = self._after_commit, []
         if self._pending_events:
             self._pending_events = 0
@@ -128,6 +207,7 @@ class UnitOfWork:
             callback()
 
     def rollback(self) -> None:
+        self._end_own()
         if self._session is not None:
             self._session.rollback()
         self._pending_events = 0
@@ -145,6 +225,7 @@ class UnitOfWork:
         if self._session is None:
             return
         try:
+            self._end_own()
             self._session.close()
         finally:
             self._session = None

@@ -91,12 +91,12 @@ class PgProxy:
                 marker = self._lose_commit_after
                 if marker is not None and marker in data:
                     state["marked"] = True
-                if marker is not None and state["marked"] and COMMIT_MESSAGE in data:
+                if marker is not None and state["marked"] and _commits(data):
                     self._lose_commit_after = None
                     state["back"].kill()  # its reads of the server's answers end here
                     self._lose(client, server, data)
                     return
-                if COMMIT_MESSAGE in data:
+                if _commits(data):
                     state["marked"] = False
                 server.sendall(data)
         except (OSError, EOFError):
@@ -120,6 +120,12 @@ class PgProxy:
         _shutdown(client)
         client.close()
         server.close()
+
+
+def _commits(data: bytes) -> bool:
+    """A simple query that is COMMIT, or that ends with one (`...; COMMIT`: a unit of work that
+    sends its COMMIT with its last statement, UnitOfWork.commit_with)."""
+    return COMMIT_MESSAGE in data or (data[:1] == b"Q" and data.endswith(b"; COMMIT\x00"))
 
 
 def _shutdown(sock) -> None:

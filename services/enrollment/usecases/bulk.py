@@ -170,6 +170,9 @@ class _OneTransaction:
     def commit(self) -> None:
         self._uow.session.flush()
 
+    def own_transaction(self) -> bool:
+        return False  # (the batch is one transaction: no row's COMMIT travels with its statement)
+
     def rollback(self) -> None:
         raise _Concurrent()
 

@@ -111,8 +111,10 @@ def _enroll(uow: UnitOfWork, links: Links, session_id, body: EnrollmentIn, princ
         if replayed is not None:
             return Enrolled(enrollment_view(uow, links, replayed), created=False)
     email_key = normalise_email(body.email)
-    session, course = repo.session_and_course(session_id, lock=True)
-    seat_state, existing_id = repo.arrival_state(session.id, email_key)
+    # On PostgreSQL the arrival is two round trips: BEGIN, the session's lock and the arrival's
+    # state as one; the writes and COMMIT as the other (the lock is held for one of them).
+    own = uow.own_transaction()
+    session, course, seat_state, existing_id = repo.locked_arrival(session_id, email_key, begin=uow.begin_sql())
     existing = repo.enrollment(existing_id) if existing_id is not None else None
     _check_not_anothers(principal, existing)  # ENROLLED_PERSON checked before the lock; again under it
     if existing is not None and EnrollmentStatus(existing.status) in ACTIVE:
@@ -138,13 +140,20 @@ def _enroll(uow: UnitOfWork, links: Links, session_id, body: EnrollmentIn, princ
         remembered = _key_row(key, scope, fingerprint, enrollment, now) if key else None
         event = uow.outbox_row(seating.arrival_event(session, course, enrollment, arrival, position),
                                subject=str(enrollment.id))
-        repo.insert_arrival(session, enrollment, remembered, event)
+        *writes, (last, values) = repo.arrival_writes(session, enrollment, remembered, event)
+        for statement, values_of in writes:
+            repo.session.execute(statement, values_of)
+        if own:
+            uow.commit_with(last, values)  # `...; COMMIT`
+        else:
+            repo.session.execute(last, values)
+            uow.commit()
     else:
         repo.add(enrollment)
         if key:
             _remember_key(repo, key, scope, fingerprint, enrollment, now)
         seating.announce_arrival(session, course, enrollment, arrival, position)
-    uow.commit()
+        uow.commit()
     waiting = arrival.waiting_for.value if arrival.waiting_for else None
     return Enrolled(enrollment_out(enrollment, position, waiting, links), created=True)
 
