@@ -8,7 +8,8 @@ subscribers (half Lithuanian, half English), publishes one call and prints the t
 SMTP server holds every e-mail and the p50/p99 event-to-delivery latency (notification.sent_at −
 event time, from the database). Each round also runs bench/baseline_fanout.py (a minimal
 hand-written nameko service, the same shape) the same way, interleaved, and prints both, their
-ratio and the load average.
+ratio and the load average, and the CPU the service process(es) used per e-mail (/proc/<pid>/stat,
+from the publish to the last e-mail at the SMTP server; the SMTP server not counted on either side).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from shared.green import patch
 patch()
 
 import argparse  # noqa: E402
+import os  # noqa: E402
 import shutil  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
@@ -38,6 +40,15 @@ from shared.events.grants import CallPublished  # noqa: E402
 from shared.events.publisher import EventPublisher  # noqa: E402
 from shared.events.types import LocalizedText  # noqa: E402
 from tests.support import TEST_SECRET, BrokerAdmin, PostgresAdmin, ProcessLauncher, free_port, run_cli  # noqa: E402
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time used so far by these processes (/proc/<pid>/stat)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def start_sink(work: Path) -> tuple[subprocess.Popen, int]:
@@ -81,17 +92,18 @@ def project_once(args) -> dict:
                 (str(uuid.uuid4()), f"subscriber{n}@savivaldybe.lt", f"subscriber{n}@savivaldybe.lt",
                  f"Prenumeratorius {n}", "lt" if n % 2 else "en", f"{n % 60 + 1:02d}", "api", True, now, now)
                 for n in range(args.subscribers)])
-        for _ in range(args.replicas):
-            launcher.start("notifications")
+        pids = [launcher.start("notifications").popen.pid for _ in range(args.replicas)]
         call = CallPublished(call_id=uuid.uuid4(), code="BENCH-1", funder="EEA and Norway Grants",
                              title=LocalizedText(lt="Savivaldybių gebėjimų stiprinimas", en="Capacity building"),
                              themes=["public_service_quality"], eligible_applicant_types=["municipality"],
                              eligible_regions=[], closes_on=date.today() + timedelta(days=40), status="open")
         envelope = new_envelope(call, source="bench", correlation_id="bench-fanout")
+        cpu0 = cpu_seconds(pids)
         began = time.perf_counter()
         with EventPublisher(amqp_uri) as publisher:
             publisher.publish(envelope)
         elapsed = wait_for_mail(work, args.subscribers, began)
+        cpu = cpu_seconds(pids) - cpu0
         latencies: list[float] = []
         while len(latencies) < args.subscribers:  # the last batch's outcomes are recorded just after sending
             time.sleep(0.2)
@@ -101,7 +113,7 @@ def project_once(args) -> dict:
                 latencies = [float(row[0]) for row in cursor.fetchall()]
         connection.close()
         return {"seconds": round(elapsed, 2), "emails_per_s": round(args.subscribers / elapsed, 1),
-                "p50_s": round(statistics.median(latencies), 2), "p99_s": round(percentile(latencies, 99), 2)}
+                "cpu_ms_per_email": round(cpu * 1000 / args.subscribers, 3), "p50_s": round(statistics.median(latencies), 2), "p99_s": round(percentile(latencies, 99), 2)}
     finally:
         launcher.stop_all()
         sink.terminate()
@@ -129,6 +141,7 @@ def baseline_once(args) -> dict:
         service = subprocess.Popen([sys.executable, script, "--dsn", dsn, "--amqp", amqp_uri, "--smtp-port",
                                     str(smtp_port)], stdout=subprocess.PIPE)
         assert service.stdout.readline().strip() == b"ready"
+        cpu0 = cpu_seconds([service.pid])
         began = time.perf_counter()
         with Connection(amqp_uri) as connection:
             Producer(connection).publish(
@@ -139,7 +152,9 @@ def baseline_once(args) -> dict:
                 serializer="json", delivery_mode=2, declare=[Exchange("baseline_grants.events", type="topic",
                                                                       durable=True)])
         elapsed = wait_for_mail(work, args.subscribers, began)
-        return {"seconds": round(elapsed, 2), "emails_per_s": round(args.subscribers / elapsed, 1)}
+        cpu = cpu_seconds([service.pid]) - cpu0
+        return {"seconds": round(elapsed, 2), "emails_per_s": round(args.subscribers / elapsed, 1),
+                "cpu_ms_per_email": round(cpu * 1000 / args.subscribers, 3)}
     finally:
         if service is not None:
             service.terminate()
@@ -160,7 +175,8 @@ def main(argv=None) -> int:
           f"{args.rounds} rounds (project, baseline, ...)", flush=True)
     pairs = interleave(args.rounds, lambda: project_once(args), lambda: baseline_once(args))
     report(f"fan-out, {args.subscribers} e-mails, {args.replicas} replica(s)", pairs,
-           [("emails_per_s", "e-mails/s", True), ("seconds", "s", False)])
+           [("emails_per_s", "e-mails/s", True), ("seconds", "s", False),
+            ("cpu_ms_per_email", "ms CPU", False)])
     return 0
 
 

@@ -27,6 +27,8 @@ class DeliveryLoop:
         self.database_url = database_url
         self.round = DeliveryRound(service, self._uow, mailer, links, library=library, webhooks=webhooks,
                                    on_events=on_events_emitted)
+        # claim and render the next batch while a full one is sent (DeliveryRound.run_once)
+        self.round.prefetch = True
         self.interval = interval
         self._on_events_emitted = on_events_emitted
         self._wake = Event()
@@ -43,6 +45,29 @@ class DeliveryLoop:
         self.wake()
         if self._thread is not None:
             self._thread.wait()
+        try:
+            self.round.release_next()
+        except Exception:  # its leases expire instead
+            log.exception("could not give back the delivery batch claimed ahead", extra={"service": self.service})
+
+    def send_now(self, ids):
+        """A handler has just committed these notifications: a green thread of their own sends them
+        at once when a connection is free (DeliveryRound.send_now); otherwise, or for what it did not
+        take, the loop is woken. Not in the handler's own green thread: its unit of work is still open
+        when its commit calls this (on SQLite it holds the file's write lock until it closes), and the
+        message is acknowledged without waiting for the SMTP server."""
+        if not (self._running and ids):
+            self.wake()
+            return
+        eventlet.spawn_n(self._send_now, list(ids))
+
+    def _send_now(self, ids):
+        try:
+            if self.round.send_now(ids) >= len(ids):
+                return
+        except Exception:
+            log.exception("sending at once failed; the delivery loop sends them", extra={"service": self.service})
+        self.wake()
 
     def wake(self):
         if not self._wake.ready():
