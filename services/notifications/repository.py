@@ -214,24 +214,20 @@ class NotificationsRepository:
             Notification.id.in_(ids), Notification.status.in_(WAITING),
         ).values(status="suppressed", status_reason=reason, lease_until=None, lease_token=None)).rowcount
 
-    def claim_due(self, limit: int, now: datetime, token: uuid.UUID,
-                  ids: list[uuid.UUID] | None = None) -> list[tuple[Notification, Recipient]]:
+    def claim_due(self, limit: int, now: datetime, token: uuid.UUID) -> list[tuple[Notification, Recipient]]:
         """Notifications ready to send, leased to the caller under `token` (its lease id). SKIP LOCKED
         lets replicas share the work; an expired lease (a sender that died mid-way) makes a
         notification due again, and claiming it gives it a new token, so the old holder can no
-        longer renew it or record an outcome for it. With `ids`, only those (by primary key: the
-        handler that has just stored them sends them at once), under the same conditions."""
-        due = or_(
-            and_(Notification.status == "pending", Notification.next_attempt_at <= now),
-            and_(Notification.status == "sending", Notification.lease_until < now),
-        )
-        query = select(Notification, Recipient).join(Recipient, Recipient.id == Notification.recipient_id)
-        if ids is not None:
-            query = query.where(Notification.id.in_(ids), due)
-        else:
-            query = query.where(due).order_by(Notification.next_attempt_at)
+        longer renew it or record an outcome for it."""
         rows = self.session.execute(
-            query.limit(limit).with_for_update(skip_locked=True, of=Notification)
+            select(Notification, Recipient).join(Recipient, Recipient.id == Notification.recipient_id)
+            .where(or_(
+                and_(Notification.status == "pending", Notification.next_attempt_at <= now),
+                and_(Notification.status == "sending", Notification.lease_until < now),
+            ))
+            .order_by(Notification.next_attempt_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=Notification)
         ).all()
         for notification, _ in rows:
             notification.status = "sending"

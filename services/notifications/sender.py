@@ -50,25 +50,6 @@ class DeliveryLoop:
         except Exception:  # its leases expire instead
             log.exception("could not give back the delivery batch claimed ahead", extra={"service": self.service})
 
-    def send_now(self, ids):
-        """A handler has just committed these notifications: a green thread of their own sends them
-        at once when a connection is free (DeliveryRound.send_now); otherwise, or for what it did not
-        take, the loop is woken. Not in the handler's own green thread: its unit of work is still open
-        when its commit calls this (on SQLite it holds the file's write lock until it closes), and the
-        message is acknowledged without waiting for the SMTP server."""
-        if not (self._running and ids):
-            self.wake()
-            return
-        eventlet.spawn_n(self._send_now, list(ids))
-
-    def _send_now(self, ids):
-        try:
-            if self.round.send_now(ids) >= len(ids):
-                return
-        except Exception:
-            log.exception("sending at once failed; the delivery loop sends them", extra={"service": self.service})
-        self.wake()
-
     def wake(self):
         if not self._wake.ready():
             self._wake.send(True)

@@ -55,8 +55,7 @@ class NotificationsService(PreferencesPages, ServiceBase):
     @subscribe_all("enrollment", "grants", "partners")
     def on_event(self, event, envelope: Envelope):
         """Every event of the other services: told to whom it concerns, or counted as untold."""
-        telling.tell_event(self.db, event, envelope, service=self.name, wake=self.delivery.wake,
-                           send_now=self.delivery.send_now)
+        telling.tell_event(self.db, event, envelope, service=self.name, wake=self.delivery.wake)
 
     @subscribe("privacy.erasure_requested")
     def on_erasure_requested(self, event: ErasureRequested, envelope: Envelope):

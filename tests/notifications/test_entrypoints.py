@@ -172,7 +172,7 @@ def test_the_catch_all_handler_delegates_each_event_once(unit_of_work):
         service.on_event(event, envelope)
         service.on_event(event, envelope)  # redelivered: the inbox stops it before the use case
     tell_event.assert_called_once_with(unit_of_work, event, envelope, service="notifications",
-                                       wake=service.delivery.wake, send_now=service.delivery.send_now)
+                                       wake=service.delivery.wake)
 
 
 def test_the_erasure_handler_delegates(unit_of_work):
@@ -206,7 +206,7 @@ def test_a_worker_of_the_catch_all_handler_delegates_to_telling(container, unit_
             entrypoint_hook(container, "on_event") as on_event:
         on_event(event, envelope)
     tell_event.assert_called_once_with(unit_of_work, event, envelope, service="notifications",
-                                       wake=container.delivery.wake, send_now=container.delivery.send_now)
+                                       wake=container.delivery.wake)
 
 
 def test_a_worker_of_a_route_delegates_to_its_use_case(container, unit_of_work):

@@ -18,10 +18,8 @@ one e-mail per connection (CONCURRENT_SENDS per process) however slow the databa
 drill found 8 for one process of 4 connections before). The connections share the commits: the
 recorder writes every outcome reported while the previous commit ran in one transaction (a group
 commit; on PostgreSQL the e-mails sent are one statement), so more connections make bigger groups,
-not more commits. A handler that has just stored a few notifications sends them at once
-(`send_now`, claimed by id) over one of the same connection slots, so the bound is the same; and
-while a full batch is sent the loop claims and renders the next one (`prefetch`). Held
-notifications become each recipient's daily digest the same way. The loop that runs rounds (and
+not more commits. While a full batch is sent the loop claims and renders the next one
+(`prefetch`). Held notifications become each recipient's daily digest the same way. The loop that runs rounds (and
 the nameko dependency that starts it) is in services/notifications/sender.py.
 """
 
@@ -181,11 +179,10 @@ class DeliveryRound:
         # gives such a batch back when the process stops).
         self.prefetch = False
         self._next = None
-        # The connections this process sends over at once, shared by the rounds' groups and the
-        # handlers' immediate sends (send_now): each holds one while it sends, and sends its next
-        # e-mail only once the previous outcome is committed, so at most this many e-mails are in
-        # doubt at a SIGKILL. A relay that allows fewer connections per client says so
-        # (SAVIVALDA_SMTP_URL ?connections=).
+        # The connections this process sends over at once: each group holds one while it sends,
+        # and sends its next e-mail only once the previous outcome is committed, so at most this
+        # many e-mails are in doubt at a SIGKILL. A relay that allows fewer connections per client
+        # says so (SAVIVALDA_SMTP_URL ?connections=).
         self.connections = min(CONCURRENT_SENDS, getattr(mailer, "connections", None) or CONCURRENT_SENDS)
         self._slots = Semaphore(self.connections)
 
@@ -223,34 +220,6 @@ class DeliveryRound:
                 self._claimed.pop(nid, None)
         return len(work)
 
-    def send_now(self, ids: list[uuid.UUID]) -> int:
-        """Send these notifications at once, in the caller's green thread (the handler that has just
-        committed them): claimed by id under a lease of their own, rendered, sent over one of the
-        process's connections and recorded as a round does. Only when a connection is free (never
-        more connections, so never more in doubt, than a round uses); how many it took (the delivery
-        loop sends the rest)."""
-        if self.stopping or not self._slots.acquire(blocking=False):
-            return 0
-        try:
-            batch = self._claim(ids)
-            if batch is None:
-                return 0
-            work, lease = batch
-            try:
-                emails = [(nid, outgoing) for nid, channel, outgoing, _, _ in work if channel == "email"]
-                if emails:
-                    self._send_emails(emails, lease.report, lease.wait_recorded, slot=False)
-                for nid, channel, outgoing, url, secret in work:
-                    if channel == "webhook":
-                        self._send_webhook(nid, outgoing, url, secret, lease.report)
-            finally:
-                lease.finish()
-                for nid, *_ in work:
-                    self._claimed.pop(nid, None)
-            return len(work)
-        finally:
-            self._slots.release()
-
     def release_next(self) -> None:
         """Give back a batch claimed ahead and not sent (the process stops): its notifications are
         due again at once, for this or another replica (nothing of it was sent)."""
@@ -266,14 +235,14 @@ class DeliveryRound:
         for nid in ids:
             self._claimed.pop(nid, None)
 
-    def _claim(self, ids: list[uuid.UUID] | None = None):
-        """Lease a batch of due notifications (or of these, when due) and render them (one short
-        transaction); (work, its started LeasedBatch) or None when nothing is due."""
+    def _claim(self):
+        """Lease a batch of due notifications and render them (one short transaction); (work, its
+        started LeasedBatch) or None when nothing is due."""
         now = utcnow()
         token = uuid.uuid4()
         with self.units() as uow:
             repo = NotificationsRepository(uow)
-            claimed = repo.claim_due(BATCH, now, token, ids=ids)
+            claimed = repo.claim_due(BATCH, now, token)
             events: dict = {}
             with uow.session.no_autoflush:  # the claimed rows are written once, below or at commit
                 work = [(n.id, n.channel, self._prepare(repo, n, r, events, now), r.webhook_url, r.webhook_secret)
@@ -319,8 +288,7 @@ class DeliveryRound:
 
     def _send_emails(self, group: list, report: Callable[[uuid.UUID, Result], None],
                      recorded: Callable[[uuid.UUID], None] | None = None, slot: bool = True) -> None:
-        """Send a group over one connection, holding one of the process's connection slots (the
-        caller holds it already when `slot` is False)."""
+        """Send a group over one connection, holding one of the process's connection slots."""
         if slot:
             with self._slots:
                 return self._send_emails(group, report, recorded, slot=False)

@@ -21,18 +21,11 @@ from shared.persistence.unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 
 
-# An event told to at most this many (an enrolment's participant, a coordinator or two) is sent
-# from the handler's green thread right after its commit (`send_now`); a fan-out goes through the
-# delivery loop's batches.
-SEND_AT_ONCE = 8
-
-
-def tell_event(db: UnitOfWork, event, envelope: Envelope, *, service: str, wake: Callable[[], None],
-               send_now: Callable[[list], None] | None = None) -> dict[str, int] | None:
-    """Every event of the other services: told to whom it concerns, or counted and logged as untold
-    (None). After the commit, what is due now is sent at once by `send_now` (a few notifications)
-    or the delivery loop is woken (more, or later ones). The caller (the @subscribe wrapper)
-    commits."""
+def tell_event(db: UnitOfWork, event, envelope: Envelope, *, service: str,
+               wake: Callable[[], None]) -> dict[str, int] | None:
+    """Every event of the other services: told to whom it concerns (the delivery loop is woken
+    after the commit when something is to be sent), or counted and logged as untold (None).
+    The caller (the @subscribe wrapper) commits."""
     teller = TELLERS.get(envelope.type)
     if teller is None:
         UNTOLD_EVENTS.labels(service, envelope.type).inc()
@@ -41,16 +34,11 @@ def tell_event(db: UnitOfWork, event, envelope: Envelope, *, service: str, wake:
     if ordering.told_elsewhere(envelope.type, event, TELLERS):
         log.info("%s is told by its own event", envelope.type, extra={"event_id": str(envelope.id)})
         return {}
-    now = utcnow()
-    due_now: list = []
-    counts = tell(NotificationsRepository(db), teller, event, envelope, now, due_now=due_now)
+    counts = tell(NotificationsRepository(db), teller, event, envelope, utcnow())
     if counts.get("suppressed"):
         NOTIFICATIONS_DELIVERED.labels(service, "any", teller.template, "suppressed").inc(counts["suppressed"])
     if counts.get("pending"):
-        if send_now is not None and len(due_now) == counts["pending"] and len(due_now) <= SEND_AT_ONCE:
-            db.after_commit(lambda: send_now(due_now))
-        else:
-            db.after_commit(wake)
+        db.after_commit(wake)
     return counts
 
 
@@ -103,10 +91,8 @@ def channels_of(recipient: Recipient) -> list[str]:
     return usable_channels(recipient.channels, has_webhook=bool(recipient.webhook_url))
 
 
-def tell(repo: NotificationsRepository, teller: Teller, event, envelope, now: datetime,
-         due_now: list | None = None) -> dict[str, int]:
-    """Store the notifications an event causes; returns how many per status (new ones only).
-    `due_now` gets the ids of those pending and due at `now`."""
+def tell(repo: NotificationsRepository, teller: Teller, event, envelope, now: datetime) -> dict[str, int]:
+    """Store the notifications an event causes; returns how many per status (new ones only)."""
     rows = []
     family = ordering.family_of(envelope.type) if envelope.subject else None
     for recipient in resolve(repo, teller, event):
@@ -124,6 +110,4 @@ def tell(repo: NotificationsRepository, teller: Teller, event, envelope, now: da
     counts: dict[str, int] = {}
     for row in rows:
         counts[row["status"]] = counts.get(row["status"], 0) + 1
-        if due_now is not None and row["status"] == "pending" and row["next_attempt_at"] <= now:
-            due_now.append(row["id"])
     return counts
