@@ -682,7 +682,7 @@ class Route(Entrypoint):
                  response: Any = None, status: int = 200, summary: str | None = None,
                  errors: tuple[int, ...] = (), content_types: tuple[str, ...] = (), scope: Any = None,
                  rate_limit: str | None = None, html: bool = False, raw_body: dict | None = None,
-                 max_body_setting: str | None = None, **kwargs):
+                 max_body_setting: str | None = None, conditional: bool = False, **kwargs):
         if roles is None and not public:
             raise ValueError(f"{method} {path}: give roles=(...) or public=True")
         self.method = method.upper()
@@ -705,6 +705,8 @@ class Route(Entrypoint):
         # max_body_bytes otherwise); the handler reads the body itself and enforces the exact limit.
         self.max_body_setting = max_body_setting
         self.max_body_bytes: int | None = None
+        # Answers a PreparedJson: ETag, 304 to If-None-Match, gzip on Accept-Encoding (for OpenAPI).
+        self.conditional = conditional
         if html and "text/html" not in self.content_types:
             self.content_types = (*self.content_types, "text/html")
         if public or rate_limit:

@@ -160,6 +160,10 @@ def openapi_document(service: str, routes: list) -> dict:
         if r.query is not None and "cursor" in r.query.model_fields:
             ok["headers"] = _PAGING_HEADERS
         operation["responses"][str(r.status)] = ok
+        if getattr(r, "conditional", False):
+            ok["headers"] = {**ok.get("headers", {}), **_CONDITIONAL_HEADERS}
+            params.append(_IF_NONE_MATCH)
+            operation["responses"]["304"] = {"description": _REASONS[304], "headers": _CONDITIONAL_HEADERS}
         problem = {"content": {"application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}}}
         codes = set(r.errors)
         if r.body is not None or getattr(r, "raw_body", None):
@@ -200,6 +204,7 @@ def openapi_document(service: str, routes: list) -> dict:
 
 
 _REASONS = {
+    304: "the client's copy (the ETag it named in If-None-Match) is still the answer; no body",
     400: "malformed JSON",
     401: "missing, invalid or expired token",
     403: "role or municipality not allowed",
@@ -217,6 +222,18 @@ _PAGING_HEADERS = {
     "Link": {"description": 'RFC 8288 link to the next page (`rel="next"`), present when more items follow',
              "schema": {"type": "string"}},
 }
+
+# A conditional GET (shared/http.py PreparedJson): revalidate with If-None-Match, gzip on request.
+_CONDITIONAL_HEADERS = {
+    "ETag": {"description": "strong entity tag of this answer (for this municipality and encoding)",
+             "schema": {"type": "string"}},
+    "Vary": {"description": "`Accept-Encoding`: the body is gzip-encoded when the client accepts gzip",
+             "schema": {"type": "string"}},
+    "Cache-Control": {"description": "`private, no-cache`: a client may keep it and revalidate; no shared cache",
+                      "schema": {"type": "string"}},
+}
+_IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"},
+                  "description": "an ETag this client holds: 304 with no body while it is still the answer"}
 
 _HEADERS = {
     401: {"WWW-Authenticate": {"description": "the bearer challenge", "schema": {"type": "string"}}},

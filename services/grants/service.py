@@ -183,7 +183,7 @@ class GrantsService(GrantsPages, ServiceBase):
 
     # ------------------------------------------------------------------ call fit
     @route("GET", "/grants/fit", roles=STAFF_OR_MUNICIPALITY, query=FitQuery, response=FitOut,
-           scope=Tenancy.query("municipality_code"))
+           scope=Tenancy.query("municipality_code"), conditional=True)
     def call_fit(self, request, query: FitQuery, principal, tenant):
         """Rank the open and forecast calls for a municipality's project idea, and say for each, rule
         by rule, why it fits or fails: applicant type, region, themes, amount range, funding rate

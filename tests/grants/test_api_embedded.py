@@ -537,4 +537,9 @@ def test_the_grants_openapi_document_is_valid_and_lists_every_route(grants_syste
         assert path in paths, path
     fit_parameters = {p["name"] for p in paths["/grants/fit"]["get"]["parameters"]}
     assert {"municipality_code", "themes", "total_cost_eur", "has_foreign_partner"} <= fit_parameters
+    # the fit is a conditional GET: If-None-Match in, ETag and Vary out, 304 documented
+    fit = paths["/grants/fit"]["get"]
+    assert "If-None-Match" in fit_parameters
+    assert {"ETag", "Vary"} <= set(fit["responses"]["200"]["headers"]) and "304" in fit["responses"]
+    assert "304" not in paths["/grants/applications"]["post"]["responses"]
     assert {"201", "403", "404", "409", "422"} <= set(paths["/grants/applications"]["post"]["responses"])
