@@ -29,7 +29,7 @@ TEST_SECRET = "t3st-Kx9vQ2mLp7Zr4Tn8Vb3Kd6Hs1Fw5Jy0GcRq"
 # and one of those took a test server's port between the pick and the server's bind (seen in CI:
 # "address already in use"). Each port is given out once per test process.
 _PORTS_GIVEN: set[int] = set()
-# bin/test runs the suite as two processes, each with its own range (SAVIVALDA_TEST_PORTS=low-high).
+# bin/test runs the suite as three processes, each with its own range (SAVIVALDA_TEST_PORTS=low-high).
 _PORT_RANGE = tuple(int(p) for p in os.environ.get("SAVIVALDA_TEST_PORTS", "20000-32000").split("-", 1))
 
 
