@@ -149,9 +149,11 @@ def smtp_sink(tmp_path):
     popen = subprocess.Popen([sys.executable, str(Path(__file__).parent / "support" / "smtp_sink.py"), str(port),
                               str(folder)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     assert popen.stdout.readline().strip() == b"ready", "SMTP sink did not start"
-    yield SmtpSink(port, folder, popen)
-    popen.terminate()
-    popen.wait(timeout=10)
+    sink = SmtpSink(port, folder, popen)
+    yield sink
+    # the process running now: a test may have restarted the server (test_smtp_pool.restart)
+    sink.popen.terminate()
+    sink.popen.wait(timeout=10)
 
 
 # ---------------------------------------------------------------- processes as containers run them
