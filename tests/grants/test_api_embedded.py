@@ -543,3 +543,15 @@ def test_the_grants_openapi_document_is_valid_and_lists_every_route(grants_syste
     assert {"ETag", "Vary"} <= set(fit["responses"]["200"]["headers"]) and "304" in fit["responses"]
     assert "304" not in paths["/grants/applications"]["post"]["responses"]
     assert {"201", "403", "404", "409", "422"} <= set(paths["/grants/applications"]["post"]["responses"])
+
+
+def test_openapi_json_is_built_once_and_revalidated_with_its_etag(grants_system):
+    url = f"{grants_system.base_url}/grants/openapi.json"
+    first, again = http("GET", url), http("GET", url)
+    assert first.status == again.status == 200 and first.body == again.body
+    assert first.headers["ETag"] == again.headers["ETag"]
+    assert http("GET", url, headers={"If-None-Match": first.headers["ETag"]}).status == 304
+    assert http("GET", url, headers={"If-None-Match": '"something-else"'}).body == first.body
+    other = http("GET", f"{grants_system.base_url}/enrollment/openapi.json")
+    if other.status == 200:  # another service in the same process has its own document
+        assert other.headers["ETag"] != first.headers["ETag"]
