@@ -31,7 +31,7 @@ class CompletionQuery(Model):
         return self
 
 
-class CompletionOut(Model):
+class LearningCompletionOut(Model):
     id: UUID
     learning_system: str = Field(description="the event's source")
     external_id: str

@@ -70,7 +70,7 @@ from services.enrollment.usecases import (
     trainers,
     training_needs,
 )
-from services.enrollment.schemas_learning import CompletionOut, CompletionQuery
+from services.enrollment.schemas_learning import CompletionQuery, LearningCompletionOut
 from services.enrollment.schemas_programmes import (
     FundedProjectOut,
     HistoryIn,
@@ -717,7 +717,7 @@ class EnrollmentService(PublicPages, ServiceBase):
 
     # ================================================================== learning done elsewhere
     @route("GET", "/enrollment/learning-completions", roles=STAFF_OR_MUNICIPALITY, query=CompletionQuery,
-           response=list[CompletionOut], scope=OWN_STAFF)
+           response=list[LearningCompletionOut], scope=OWN_STAFF)
     def learning_completions(self, request, query: CompletionQuery, principal, tenant):
         """Courses completed in external learning systems (learning.course_completed), newest first,
         with their certificate if one was issued. Municipality tokens see their own staff."""

@@ -196,15 +196,6 @@ def _more_examples():
             channel="meeting", consultation_summary="Biudžeto peržiūra / budget walk-through",
             next_steps="Paklausti tarybos dėl nuosavo įnašo / ask the council for the own contribution",
             follow_up_on=today, application_url=f"https://savivalda.example/grants/applications/{_ID}"),
-        "joint_partner_added": lambda: G.JointPartnerAdded(**_joint_fields("pending")),
-        "joint_partner_changed": lambda: G.JointPartnerChanged(
-            **_joint_fields("pending"), previous_budget_share_eur=Decimal("30000"),
-            previous_own_contribution_eur=Decimal("4500")),
-        "joint_partner_removed": lambda: G.JointPartnerRemoved(**_joint_fields("pending")),
-        "joint_partner_confirmed": lambda: G.JointPartnerConfirmed(
-            **_joint_fields("confirmed"), note="Tarybos sprendimas Nr. T-12 / council decision T-12"),
-        "joint_partner_declined": lambda: G.JointPartnerDeclined(
-            **_joint_fields("declined"), note="Nėra lėšų / no funds this year"),
         "document_waived": lambda: G.DocumentWaived(
             **_application_fields(), document_code="partnership_letter",
             document_title=LocalizedText(lt="Partnerystės raštas", en="Letter of partnership"),

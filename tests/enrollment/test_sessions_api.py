@@ -188,3 +188,13 @@ def test_the_openapi_document_describes_every_route_with_its_media_types(system)
     assert paths["/enrollment/certificates/verify"]["get"]["security"] == []  # public: overrides the bearer default
     enrol = paths["/enrollment/sessions/{session_id}/enrollments"]["post"]
     assert "Idempotency-Key" in enrol["description"] and {"201", "403", "404", "409", "422"} <= set(enrol["responses"])
+    # completing a session answers the session's completion figures, not a learning-system completion
+    schemas = document["components"]["schemas"]
+
+    def answer(path: str, method: str) -> dict:
+        schema = paths[path][method]["responses"]["200"]["content"]["application/json"]["schema"]
+        schema = schema.get("items", schema)
+        return schemas[schema["$ref"].rsplit("/", 1)[-1]]
+
+    assert "certificates_issued" in answer("/enrollment/sessions/{session_id}/complete", "post")["properties"]
+    assert "learning_system" in answer("/enrollment/learning-completions", "get")["properties"]

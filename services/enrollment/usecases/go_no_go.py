@@ -31,7 +31,6 @@ from services.enrollment.schemas import SessionOut
 from services.enrollment.usecases.catalogue import cancel_everyone, session_view
 from shared.events.enrollment import SessionBelowMinimum, SessionGoConfirmed
 from shared.events.types import Contact
-from shared.persistence.schema import utcnow
 from shared.persistence.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)

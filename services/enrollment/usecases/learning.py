@@ -23,7 +23,7 @@ from services.enrollment.models import Certificate, ExternalCompletion
 from services.enrollment.notices import Links
 from services.enrollment.repository import EnrollmentRepository
 from services.enrollment.schemas import VerificationOut
-from services.enrollment.schemas_learning import CompletionOut, CompletionQuery
+from services.enrollment.schemas_learning import CompletionQuery, LearningCompletionOut
 from shared.events.envelope import Envelope, InvalidEvent
 from shared.events.enrollment import LearningRecorded
 from shared.events.learning import CourseCompleted
@@ -95,7 +95,7 @@ def record_completion(uow: UnitOfWork, links: Links, event: CourseCompleted, env
     return outcome
 
 
-def list_completions(uow: UnitOfWork, links: Links, query: CompletionQuery, tenant: str | None) -> list[CompletionOut]:
+def list_completions(uow: UnitOfWork, links: Links, query: CompletionQuery, tenant: str | None) -> list[LearningCompletionOut]:
     """Completions reported by learning systems, newest first (`tenant`: a municipality's own staff)."""
     rows = LearningRepository.of(uow).completions(
         municipality_code=tenant, email_key=normalise_email(query.email) if query.email else None,
@@ -104,8 +104,8 @@ def list_completions(uow: UnitOfWork, links: Links, query: CompletionQuery, tena
     return [completion_out(c, cert, links) for c, cert in rows]
 
 
-def completion_out(completion: ExternalCompletion, certificate: Certificate | None, links: Links) -> CompletionOut:
-    return CompletionOut(
+def completion_out(completion: ExternalCompletion, certificate: Certificate | None, links: Links) -> LearningCompletionOut:
+    return LearningCompletionOut(
         id=completion.id, learning_system=completion.source, external_id=completion.external_id,
         person=person_of(completion), course_external_id=completion.course_external_id,
         course_title=LocalizedText(**completion.course_title), course_id=completion.course_id,
