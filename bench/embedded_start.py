@@ -25,7 +25,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench.pairing import ROOT, interleave, report
+from bench.pairing import ROOT, cpu_seconds, interleave, report
 from tests.support import free_port
 
 
@@ -34,11 +34,6 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def time_to_ready(command: list[str], url: str, env: dict | None = None) -> dict:
@@ -59,7 +54,7 @@ def time_to_ready(command: list[str], url: str, env: dict | None = None) -> dict
                 raise SystemExit(f"{' '.join(command)} not ready in 120 s")
             time.sleep(0.01)
         ready = time.perf_counter() - began
-        cpu, at_ready = cpu_s(process.pid), rss_mb(process.pid)
+        cpu, at_ready = cpu_seconds([process.pid]), rss_mb(process.pid)
         time.sleep(2)
         return {"ready_s": round(ready, 3), "cpu_s": round(cpu, 3),
                 "rss_mb": round(max(at_ready, rss_mb(process.pid)), 1)}

@@ -22,7 +22,6 @@ from shared.green import patch
 patch()
 
 import argparse  # noqa: E402
-import os  # noqa: E402
 import shutil  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
@@ -35,7 +34,7 @@ from pathlib import Path  # noqa: E402
 import eventlet  # noqa: E402
 import psycopg2  # noqa: E402
 
-from bench.pairing import ROOT, interleave, percentile, report  # noqa: E402
+from bench.pairing import ROOT, cpu_seconds, interleave, percentile, report  # noqa: E402
 from shared.auth import issue_token  # noqa: E402
 from shared.persistence.engines import dispose_engines  # noqa: E402
 from tests.support import (  # noqa: E402
@@ -48,15 +47,6 @@ from tests.support import (  # noqa: E402
     run_cli,
     wait_until,
 )
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time used so far by these processes (/proc/<pid>/stat)."""
-    total = 0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
 
 
 def start_sink(work: Path) -> tuple[subprocess.Popen, int]:

@@ -19,7 +19,6 @@ from shared.green import patch
 patch()
 
 import argparse  # noqa: E402
-import os  # noqa: E402
 import shutil  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
@@ -33,22 +32,13 @@ from pathlib import Path  # noqa: E402
 import psycopg2  # noqa: E402
 from psycopg2.extras import execute_values  # noqa: E402
 
-from bench.pairing import ROOT, interleave, percentile, report  # noqa: E402
+from bench.pairing import ROOT, cpu_seconds, interleave, percentile, report  # noqa: E402
 from shared.persistence.engines import dispose_engines  # noqa: E402
 from shared.events import new_envelope  # noqa: E402
 from shared.events.grants import CallPublished  # noqa: E402
 from shared.events.publisher import EventPublisher  # noqa: E402
 from shared.events.types import LocalizedText  # noqa: E402
 from tests.support import TEST_SECRET, BrokerAdmin, PostgresAdmin, ProcessLauncher, free_port, run_cli  # noqa: E402
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time used so far by these processes (/proc/<pid>/stat)."""
-    total = 0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
 
 
 def start_sink(work: Path) -> tuple[subprocess.Popen, int]:
