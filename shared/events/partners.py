@@ -74,6 +74,9 @@ class IntroductionSent(EventData):
         default=None, description="where the candidate answers (only in the candidate's e-mail)")
     requester_answer: Literal["accepted", "declined"] | None = Field(
         default=None, description="already given when the requesting municipality picked the candidate itself")
+    chosen_by_coordinator: bool = Field(
+        default=False, description="the requesting side's pick was made for the requester by the municipality's "
+                                   "coordinator, through the choice link of partners.introduction_expired")
 
 
 @event("partners.introduction_answered", summary="One side of an introduction accepted or declined.")

@@ -25,7 +25,7 @@ def test_the_proposal_and_the_lapsed_introduction_mails_carry_the_link_to_choose
     assert http("POST", f"{system.base_url}/notifications/recipients",
                 {"email": COORDINATOR, "name": "Eglė Koordinatorė", "municipality_code": "16", "language": "en",
                  "roles": ["eu_projects_coordinator"]}, token=partners.kaunas).status == 201
-    hordaland, _ = partners.profile(HORDALAND), partners.profile(REYKJAVIK)
+    hordaland, reykjavik = partners.profile(HORDALAND), partners.profile(REYKJAVIK)
     request = created(partners.post("/requests", request_body(requester=CONSULTANT), token=partners.kaunas))
 
     # The proposal: in the requester's language, the candidates, what to do and the link to do it.
@@ -54,6 +54,18 @@ def test_the_proposal_and_the_lapsed_introduction_mails_carry_the_link_to_choose
     assert page.status_code == 200 and page.headers["Content-Language"] == "en"
     assert "Not answered in time" in page.text and "Ask for an introduction to Reykjavík City" in page.text
     assert f'value="{hordaland["id"]}"' not in page.text  # the lapsed candidate is not offered again
+
+    # The coordinator picks there: the requester is told the coordinator chose for them, not "you chose".
+    base, key = link.split("/partners/choices?key=")
+    picked = requests.post(f"{base}/partners/choices/introductions?lang=en", data={
+        "key": key, "organisation_id": reykjavik["id"]}, headers=BROWSER,
+        allow_redirects=False, timeout=30)
+    assert picked.status_code == 303
+    [told] = wait_for_mail(system, CONSULTANT["email"], subject="Prašymas susipažinti išsiųstas: Reykjavík City")
+    text = text_of(told)
+    assert "jūsų savivaldybės koordinatorius jums pasirinko partnerį Reykjavík City" in text
+    assert "pasirinkote" not in text
+    assert "koordinatorius jums pasirinko" in told.get_body(("html",)).get_content()
 
 
 def test_a_candidates_refusal_tells_the_requester_where_to_pick_another(partners_with_timers):

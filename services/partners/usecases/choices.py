@@ -87,13 +87,14 @@ def introduce_by_key(uow: UnitOfWork, body: ChoiceIntroductionIn, *, public_url:
     now (already introduced, declined, full, expired) is refused 409 with the reason; the request
     row's lock makes two clicks at once one introduction and one refusal."""
     repository, now = PartnersRepository(uow.session), utcnow()
-    _, partner_request = request_by_key(uow, body.key, lock=True)
+    access, partner_request = request_by_key(uow, body.key, lock=True)
     organisation = repository.organisation(body.organisation_id)
     verdict = evaluate(uow, partner_request, organisation, now)
     if isinstance(verdict, matching.Exclusion):
         refuse_excluded(organisation.name, verdict.reasons)
     introduction = open_introduction(uow, partner_request, organisation, answer_by=None, message=None,
-                                     picked_by_requester=True, created_by=BY_LINK, now=now, public_url=public_url)
+                                     picked_by_requester=True, created_by=BY_LINK, now=now, public_url=public_url,
+                                     chosen_by_coordinator=access.side == "coordinator")
     uow.commit()
     return introduction_out(introduction, organisation, partner_request, None)
 

@@ -68,7 +68,7 @@ def introduce(uow: UnitOfWork, request_id: uuid.UUID, body: IntroductionIn, prin
 
 def open_introduction(uow: UnitOfWork, partner_request: PartnerRequest, organisation: Organisation, *,
                       answer_by: date | None, message: str | None, picked_by_requester: bool, created_by: str,
-                      now: datetime, public_url: str) -> Introduction:
+                      now: datetime, public_url: str, chosen_by_coordinator: bool = False) -> Introduction:
     """Add the introduction of a candidate the caller checked (request row locked) and ask the sides
     that still have to answer, each with its own link (partners.introduction_sent). The requesting
     side picking the candidate itself (its token, or its link to the choice page) is its acceptance."""
@@ -95,6 +95,7 @@ def open_introduction(uow: UnitOfWork, partner_request: PartnerRequest, organisa
         requester=requester_contact(partner_request), candidate_contact=organisation_contact(organisation),
         answer_by=answer_by, title=LocalizedText(**partner_request.title), requester_answer_url=requester_url,
         candidate_answer_url=candidate_url, requester_answer=introduction.requester_answer,
+        chosen_by_coordinator=chosen_by_coordinator,
     ), subject=str(introduction.id))
     return introduction
 
