@@ -127,7 +127,11 @@ class BrokerAdmin:
     def add_vhost(self) -> str:
         name = f"savivalda-test-{uuid.uuid4().hex[:10]}"
         self.run("add_vhost", name)
-        self.run("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+        try:
+            self.run("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+        except RuntimeError:  # no test will own it: do not leave it behind
+            subprocess.run([self.ctl, "delete_vhost", name], capture_output=True, timeout=60)
+            raise
         return name
 
     def delete_vhost(self, name: str) -> None:
